@@ -1,0 +1,72 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(kv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := kv[k]
+		return v, ok
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"BUCKET_NAME": "b"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Bucket: "b", OutputMode: ModeRecord, KeyPrefix: "kinesis/", Compression: CompressionGzip,
+		ErrorPrefix: "errors/", OnInvalidRecord: InvalidQuarantine, UploadConcurrency: 64}
+	if c != want {
+		t.Fatalf("got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestAllSet(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"BUCKET_NAME": "data", "OUTPUT_MODE": "batch", "KEY_PREFIX": "", "COMPRESSION": "zstd",
+		"ERROR_PREFIX": "bad/", "ON_INVALID_RECORD": "skip", "S3_FORCE_PATH_STYLE": "true", "UPLOAD_CONCURRENCY": "8",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Bucket: "data", OutputMode: ModeBatch, KeyPrefix: "", Compression: CompressionZstd,
+		ErrorPrefix: "bad/", OnInvalidRecord: InvalidSkip, ForcePathStyle: true, UploadConcurrency: 8}
+	if c != want {
+		t.Fatalf("got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestErrorsNameTheVariable(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		want []string
+	}{
+		{map[string]string{}, []string{"BUCKET_NAME is required"}},
+		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batches"}, []string{`OUTPUT_MODE="batches"`, "record, batch"}},
+		{map[string]string{"BUCKET_NAME": "b", "COMPRESSION": "lz4"}, []string{`COMPRESSION="lz4"`, "gzip, zstd, none"}},
+		{map[string]string{"BUCKET_NAME": "b", "ON_INVALID_RECORD": "drop"}, []string{"ON_INVALID_RECORD", "quarantine, fail, skip"}},
+		{map[string]string{"BUCKET_NAME": "b", "S3_FORCE_PATH_STYLE": "yes please"}, []string{"S3_FORCE_PATH_STYLE"}},
+		{map[string]string{"BUCKET_NAME": "b", "UPLOAD_CONCURRENCY": "0"}, []string{"UPLOAD_CONCURRENCY", "1 to 512"}},
+		{map[string]string{"BUCKET_NAME": "b", "UPLOAD_CONCURRENCY": "many"}, []string{"UPLOAD_CONCURRENCY"}},
+		{map[string]string{"BUCKET_NAME": "b", "ERROR_PREFIX": ""}, []string{"ERROR_PREFIX must not be empty"}},
+		{map[string]string{"BUCKET_NAME": "b", "ERROR_PREFIX": "kinesis/"}, []string{"ERROR_PREFIX", "differ from KEY_PREFIX"}},
+		{map[string]string{"BUCKET_NAME": "b", "KEY_PREFIX": "/abs/"}, []string{"KEY_PREFIX"}},
+		// Several problems are reported together.
+		{map[string]string{"OUTPUT_MODE": "x", "COMPRESSION": "y"}, []string{"BUCKET_NAME", "OUTPUT_MODE", "COMPRESSION"}},
+	}
+	for _, c := range cases {
+		_, err := Load(env(c.env))
+		if err == nil {
+			t.Errorf("%v: no error", c.env)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %q does not mention %q", c.env, err, w)
+			}
+		}
+	}
+}
