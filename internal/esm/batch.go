@@ -1,0 +1,325 @@
+package esm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+)
+
+// runLane invokes the function with the lane's batches, one at a time, until the lane is closed and drained
+// or ctx is done.
+func (m *Mapping) runLane(ctx context.Context, sh *shard, l *lane) {
+	for {
+		batch := m.gather(ctx, sh, l)
+		if len(batch) == 0 || !m.process(ctx, sh, l, batch) {
+			return
+		}
+	}
+}
+
+// gather takes the lane's next batch: it waits until the batch holds BatchSize records, the next record
+// would push the event over PayloadLimit, or MaximumBatchingWindow has passed since the batch's first record
+// was taken. It returns nil when the lane is closed and empty or ctx is done.
+func (m *Mapping) gather(ctx context.Context, sh *shard, l *lane) []*record {
+	var (
+		batch    []*record
+		sum      int // bytes of the batch's record encodings
+		deadline time.Time
+		timer    *time.Timer
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		full := false
+		sh.mu.Lock()
+		for len(l.buf) > 0 && len(batch) < m.cfg.BatchSize {
+			r := l.buf[0]
+			if len(batch) > 0 && payloadSize(len(batch)+1, sum+len(r.event)) > PayloadLimit {
+				full = true
+				break
+			}
+			if len(batch) == 0 {
+				deadline = time.Now().Add(m.cfg.MaximumBatchingWindow)
+			}
+			batch = append(batch, r)
+			sum += len(r.event)
+			l.buf[0] = nil
+			l.buf = l.buf[1:]
+		}
+		closed := l.closed
+		sh.mu.Unlock()
+
+		switch {
+		case full || len(batch) == m.cfg.BatchSize:
+			return batch
+		case closed: // nothing more will come: do not wait out the window
+			return batch
+		case len(batch) > 0 && !time.Now().Before(deadline):
+			return batch
+		}
+		var expire <-chan time.Time
+		if len(batch) > 0 {
+			if timer == nil {
+				timer = time.NewTimer(time.Until(deadline))
+			}
+			expire = timer.C
+		}
+		select {
+		case <-l.notify:
+		case <-expire:
+		case <-ctx.Done():
+			return nil // records taken are left unprocessed and not checkpointed
+		}
+	}
+}
+
+// pendingBatch is a batch, or part of one, waiting to be (re)invoked.
+type pendingBatch struct {
+	recs    []*record
+	retries int           // retries consumed, inherited by the halves of a bisected batch
+	invokes int           // invocations that carried these records, for approximateInvokeCount
+	last    *InvokeResult // the latest invocation's result, for the on-failure record's responseContext
+}
+
+// process invokes the function with batch until every record succeeded or was discarded. It returns false
+// when ctx ended first; the records left are then not checkpointed.
+func (m *Mapping) process(ctx context.Context, sh *shard, l *lane, batch []*record) bool {
+	queue := []*pendingBatch{{recs: batch}}
+	backoff := m.backoffMin
+	for len(queue) > 0 {
+		b := queue[0]
+		if ctx.Err() != nil {
+			return false
+		}
+		if n := m.expired(b.recs); n > 0 {
+			if !m.discard(ctx, sh, l, b, n, onfailure.RecordAgeExceeded) {
+				return false
+			}
+			if b.recs = b.recs[n:]; len(b.recs) == 0 {
+				queue = queue[1:]
+				continue
+			}
+		}
+
+		m.emit(batchEvent(Invoked, sh, l, b.recs, b.retries))
+		res, err := m.fn.Invoke(ctx, payload(b.recs))
+		if err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			// The function was not invoked (throttled, unreachable): retry until the records are too old,
+			// without consuming a retry attempt.
+			m.stats.invokeErrors.Add(1)
+			e := batchEvent(InvokeFailed, sh, l, b.recs, b.retries)
+			e.Err = err
+			m.emit(e)
+			if !sleep(ctx, backoff) {
+				return false
+			}
+			backoff = min(2*backoff, m.backoffMax)
+			continue
+		}
+		m.stats.invocations.Add(1)
+		b.invokes++
+		b.last = &res
+
+		failedAt, err := m.verdict(res, b.recs)
+		switch {
+		case failedAt == len(b.recs): // success
+			m.succeed(sh, l, b.recs)
+			queue = queue[1:]
+			backoff = m.backoffMin
+			continue
+		case err == nil: // partial: records before failedAt succeeded; retry from failedAt
+			m.stats.partialFailures.Add(1)
+			m.emit(batchEvent(PartialFailure, sh, l, b.recs[failedAt:], b.retries))
+			m.succeed(sh, l, b.recs[:failedAt])
+			b.recs = b.recs[failedAt:]
+		default: // the whole batch failed
+			m.stats.functionErrors.Add(1)
+			e := batchEvent(FunctionFailed, sh, l, b.recs, b.retries)
+			e.Err = err
+			m.emit(e)
+			if m.cfg.BisectBatchOnFunctionError && len(b.recs) > 1 {
+				// Splitting does not consume a retry; the first half goes first.
+				half := (len(b.recs) + 1) / 2
+				first := &pendingBatch{recs: b.recs[:half], retries: b.retries, invokes: b.invokes, last: b.last}
+				second := &pendingBatch{recs: b.recs[half:], retries: b.retries, invokes: b.invokes, last: b.last}
+				m.stats.bisects.Add(1)
+				m.emit(batchEvent(Bisected, sh, l, b.recs, b.retries))
+				queue = append([]*pendingBatch{first, second}, queue[1:]...)
+				continue
+			}
+		}
+		b.retries++
+		if m.cfg.MaximumRetryAttempts != NoLimit && b.retries > m.cfg.MaximumRetryAttempts {
+			if !m.discard(ctx, sh, l, b, len(b.recs), onfailure.RetryAttemptsExhausted) {
+				return false
+			}
+			queue = queue[1:]
+			continue
+		}
+		m.emit(batchEvent(Retrying, sh, l, b.recs, b.retries))
+		if !sleep(ctx, backoff) {
+			return false
+		}
+		backoff = min(2*backoff, m.backoffMax)
+	}
+	return true
+}
+
+// verdict judges an invocation: it returns len(batch) for success, the index of the first failed record for
+// a valid partial batch response, or an error when the whole batch failed.
+func (m *Mapping) verdict(res InvokeResult, batch []*record) (int, error) {
+	if res.FunctionError != "" {
+		return 0, fmt.Errorf("function error %s: %s", res.FunctionError, truncate(res.Payload, 256))
+	}
+	if !m.cfg.ReportBatchItemFailures {
+		return len(batch), nil // the response is not read
+	}
+	i, err := parseBatchResponse(res.Payload, batch)
+	if err != nil {
+		return 0, fmt.Errorf("partial batch response: %w", err)
+	}
+	return i, nil
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+// expired counts the leading records older than MaximumRecordAge.
+func (m *Mapping) expired(recs []*record) int {
+	if m.cfg.MaximumRecordAge == NoLimit {
+		return 0
+	}
+	cutoff := time.Now().Add(-m.cfg.MaximumRecordAge)
+	n := 0
+	for n < len(recs) && recs[n].arrival.Before(cutoff) {
+		n++
+	}
+	return n
+}
+
+func (m *Mapping) succeed(sh *shard, l *lane, recs []*record) {
+	if len(recs) == 0 {
+		return
+	}
+	m.stats.recordsSucceeded.Add(int64(len(recs)))
+	m.emit(batchEvent(Succeeded, sh, l, recs, 0))
+	m.checkpoint(sh, l, recs)
+}
+
+func (m *Mapping) checkpoint(sh *shard, l *lane, recs []*record) {
+	if cp := sh.complete(recs); cp != "" {
+		m.emit(Event{Type: Checkpointed, ShardID: sh.id, Lane: l.idx, LastSequenceNumber: cp})
+	}
+}
+
+// discard gives up on the first n records of b: it sends their on-failure record (retrying until the queue
+// takes it) and only then checkpoints past them. It returns false when ctx ended before the record was sent.
+func (m *Mapping) discard(ctx context.Context, sh *shard, l *lane, b *pendingBatch, n int, condition string) bool {
+	recs := b.recs[:n]
+	if m.cfg.OnFailureQueueURL != "" {
+		body, err := json.Marshal(m.onFailureRecord(sh, b, recs, condition))
+		if err != nil { // only plain values: not expected
+			m.emit(Event{Type: OnFailureError, ShardID: sh.id, Err: err})
+			return false
+		}
+		backoff := m.backoffMin
+		for {
+			_, err := m.sqs.SendMessage(ctx, &sqs.SendMessageInput{
+				QueueUrl:    aws.String(m.cfg.OnFailureQueueURL),
+				MessageBody: aws.String(string(body)),
+			})
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return false
+			}
+			m.stats.onFailureErrors.Add(1)
+			e := batchEvent(OnFailureError, sh, l, recs, b.retries)
+			e.Err = fmt.Errorf("send on-failure record: %w", err)
+			m.emit(e)
+			if !sleep(ctx, backoff) {
+				return false
+			}
+			backoff = min(2*backoff, m.backoffMax)
+		}
+		m.stats.onFailureSent.Add(1)
+		e := batchEvent(OnFailureSent, sh, l, recs, b.retries)
+		e.Condition = condition
+		m.emit(e)
+	}
+	m.stats.recordsDiscarded.Add(int64(len(recs)))
+	e := batchEvent(Discarded, sh, l, recs, b.retries)
+	e.Condition = condition
+	m.emit(e)
+	m.checkpoint(sh, l, recs)
+	return true
+}
+
+// onFailureRecord describes discarded records the way Lambda's on-failure destination does.
+func (m *Mapping) onFailureRecord(sh *shard, b *pendingBatch, recs []*record, condition string) onfailure.Record {
+	rec := onfailure.Record{
+		RequestContext: onfailure.RequestContext{
+			RequestID:              newRequestID(),
+			FunctionARN:            m.cfg.FunctionARN,
+			Condition:              condition,
+			ApproximateInvokeCount: b.invokes,
+		},
+		Version:   "1.0",
+		Timestamp: awsTime(time.Now()),
+		KinesisBatchInfo: &onfailure.KinesisBatchInfo{
+			ShardID:                         sh.id,
+			StartSequenceNumber:             recs[0].seq,
+			EndSequenceNumber:               recs[len(recs)-1].seq,
+			ApproximateArrivalOfFirstRecord: awsTime(recs[0].arrival),
+			ApproximateArrivalOfLastRecord:  awsTime(recs[len(recs)-1].arrival),
+			BatchSize:                       len(recs),
+			StreamARN:                       m.cfg.StreamARN,
+		},
+	}
+	if b.last != nil { // Invoke answers 200 whether or not the function failed
+		rec.ResponseContext = onfailure.ResponseContext{
+			StatusCode:      200,
+			ExecutedVersion: "$LATEST",
+			FunctionError:   b.last.FunctionError,
+		}
+	}
+	return rec
+}
+
+// awsTime is t in UTC at millisecond precision, as Lambda writes on-failure timestamps.
+func awsTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// newRequestID returns a random UUID (version 4), standing in for the Lambda request ID.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func batchEvent(t EventType, sh *shard, l *lane, recs []*record, retries int) Event {
+	e := Event{Type: t, ShardID: sh.id, Lane: l.idx, Records: len(recs), Retries: retries}
+	if len(recs) > 0 {
+		e.FirstSequenceNumber, e.LastSequenceNumber = recs[0].seq, recs[len(recs)-1].seq
+	}
+	return e
+}
