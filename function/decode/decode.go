@@ -8,13 +8,14 @@ package decode
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsontext"
 )
 
 // MaxDecompressed bounds the size of gzip-decompressed data, so a small hostile record cannot exhaust the
@@ -79,13 +80,7 @@ func Validate(b []byte) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8Offset(b))
 	}
-	if !json.Valid(b) {
-		// Valid says only yes or no; Unmarshal into a RawMessage finds the same problem with its position.
-		var raw json.RawMessage
-		err := json.Unmarshal(b, &raw)
-		if err == nil {
-			err = errors.New("not a single JSON value")
-		}
+	if err := jsontext.Validate(b); err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	return nil

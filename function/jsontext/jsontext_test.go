@@ -1,0 +1,102 @@
+package jsontext
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+var samples = []string{
+	`{}`, `[]`, `""`, `0`, `-0`, `1.5e+10`, `-12.34E-5`, `true`, `false`, `null`,
+	` {"a" : [1, 2, {"b": null}], "c": "x\"y\\z\/\b\f\n\r\t\u00e9\uD83D\uDE80"} `,
+	"\n\t[ 1 ,\r\n 2 ]\n",
+	`{"big": 123456789012345678901234567890, "z": 1, "a": 2}`,
+	`"Zoë 東京 🚀"`,
+	// invalid ones
+	``, ` `, `{`, `}`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `.5`, `1e`, `+1`, `-`, `--1`,
+	`tru`, `trUe`, `nul`, `"abc`, `"\x"`, `"\u12G4"`, `"\u12"`, "\"tab\there\"", `1 2`, `{} {}`, `[1 2]`,
+	`"\`, `[`, `{"a":`, `{"a"`, `[1,`, `NaN`, `Infinity`, "\xef\xbb\xbf{}",
+}
+
+func TestMatchesEncodingJSON(t *testing.T) {
+	for _, s := range samples {
+		check(t, []byte(s))
+	}
+}
+
+func TestDepthLimit(t *testing.T) {
+	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
+	if err := Validate([]byte(deep)); err == nil || !strings.Contains(err.Error(), "max depth") {
+		t.Fatalf("error %v", err)
+	}
+	ok := strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth)
+	if err := Validate([]byte(ok)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestErrorOffset(t *testing.T) {
+	err := Validate([]byte(`{"a": tru}`))
+	se, ok := err.(*SyntaxError)
+	if !ok || se.Offset != 9 {
+		t.Fatalf("error %#v", err)
+	}
+}
+
+func TestAppendCompactKeepsDstOnError(t *testing.T) {
+	dst := []byte("keep")
+	out, err := AppendCompact(dst, []byte(`[1, 2`))
+	if err == nil || string(out) != "keep" {
+		t.Fatalf("out %q err %v", out, err)
+	}
+}
+
+// check holds Validate and AppendCompact to encoding/json's answers for the same input.
+func check(t *testing.T, in []byte) {
+	t.Helper()
+	wantValid := json.Valid(in)
+	if err := Validate(in); (err == nil) != wantValid {
+		t.Fatalf("Validate(%q) = %v, encoding/json says valid=%v", in, err, wantValid)
+	}
+	var want bytes.Buffer
+	wantErr := json.Compact(&want, in)
+	got, err := AppendCompact([]byte("prefix:"), in)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("AppendCompact(%q) err %v, encoding/json err %v", in, err, wantErr)
+	}
+	if err == nil && string(got) != "prefix:"+want.String() {
+		t.Fatalf("AppendCompact(%q) = %q, want %q", in, got, "prefix:"+want.String())
+	}
+}
+
+func FuzzMatchesEncodingJSON(f *testing.F) {
+	for _, s := range samples {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(check)
+}
+
+func BenchmarkValidate(b *testing.B) {
+	doc := []byte(strings.Repeat(`{"event_id": "abc123", "n": 12345.678, "ok": true, "tags": ["a", "b"], "s": "some text here"},`, 10000))
+	doc = append(append([]byte{'['}, doc[:len(doc)-1]...), ']')
+	b.Run("jsontext", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		for i := 0; i < b.N; i++ {
+			Validate(doc)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		for i := 0; i < b.N; i++ {
+			json.Valid(doc)
+		}
+	})
+	b.Run("compact", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		buf := make([]byte, 0, len(doc))
+		for i := 0; i < b.N; i++ {
+			buf, _ = AppendCompact(buf[:0], doc)
+		}
+	})
+}
