@@ -25,7 +25,9 @@ func TestValidateAcceptsAWSBounds(t *testing.T) {
 		func(c *Config) { c.MaximumRecordAge = 60 * time.Second },
 		func(c *Config) { c.MaximumRecordAge = 604800 * time.Second },
 		func(c *Config) { c.StartingPosition = Latest },
-		func(c *Config) { c.StartingPosition, c.StartingPositionTimestamp = AtTimestamp, time.Unix(1541139109, 0) },
+		func(c *Config) {
+			c.StartingPosition, c.StartingPositionTimestamp = AtTimestamp, time.Unix(1541139109, 0)
+		},
 		func(c *Config) { c.FunctionARN += ":live" },
 	} {
 		c := DefaultConfig(testStreamARN, testFunctionARN)
