@@ -381,4 +381,3 @@ func TestKinesisMockClosedShard(t *testing.T) {
 		t.Errorf("read %d records from the closed shard, want 1", records)
 	}
 }
-
