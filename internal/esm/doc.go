@@ -67,10 +67,9 @@
 //     the record with the lowest sequence number as the checkpoint. Lambda then retries all records starting
 //     from that checkpoint." CHOICES where AWS is silent: a response that is not JSON, or JSON that is not an
 //     object or null, is a complete failure; a missing (or misspelt) batchItemFailures key reads as a null list,
-//     i.e. success; keys are case-sensitive; an identifier
-//     that is not a string, not a sequence number, or not a record of the batch fails the whole batch (the
-//     safe reading: nothing is checkpointed on a response that cannot be trusted). Without
-//     ReportBatchItemFailures the response is not read ("these responses will not be processed by Lambda
+//     i.e. success; keys are case-sensitive; an identifier that is not a string, not a sequence number, or not
+//     a record of the batch fails the whole batch (the safe reading: nothing is checkpointed on a response
+//     that cannot be trusted). Without ReportBatchItemFailures the response is not read ("these responses will not be processed by Lambda
 //     unless the ReportBatchItemFailures feature is explicitly turned on").
 //
 // # Retries, bisection, record age
@@ -78,9 +77,9 @@
 // process (batch.go) handles one batch until every record succeeded or was discarded.
 //
 //   - "If the function receives the records but returns an error, Lambda retries until the records in the
-//     batch expire, exceed the maximum age, or reach the configured retry quota." MaximumRetryAttempts is "the maximum number of
-//     times that Lambda retries when the function returns an error": a batch is invoked at most
-//     1 + MaximumRetryAttempts times before it is discarded.
+//     batch expire, exceed the maximum age, or reach the configured retry quota." MaximumRetryAttempts is
+//     "the maximum number of times that Lambda retries when the function returns an error": a batch is
+//     invoked at most 1 + MaximumRetryAttempts times before it is discarded.
 //   - A partial batch response is a failure of the records from the reported one on: the records before it
 //     are checkpointed, the rest are retried, and that retry counts against MaximumRetryAttempts exactly like a
 //     function error ("Lambda retries failures based on your retry strategy"). This is what stops a record the
