@@ -69,8 +69,8 @@
 //     object or null, is a complete failure; a missing (or misspelt) batchItemFailures key reads as a null list,
 //     i.e. success; keys are case-sensitive; an identifier that is not a string, not a sequence number, or not
 //     a record of the batch fails the whole batch (the safe reading: nothing is checkpointed on a response
-//     that cannot be trusted). Without ReportBatchItemFailures the response is not read ("these responses will not be processed by Lambda
-//     unless the ReportBatchItemFailures feature is explicitly turned on").
+//     that cannot be trusted). Without ReportBatchItemFailures the response is not read ("these responses
+//     will not be processed by Lambda unless the ReportBatchItemFailures feature is explicitly turned on").
 //
 // # Retries, bisection, record age
 //
