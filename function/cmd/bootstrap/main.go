@@ -1,0 +1,115 @@
+// Command bootstrap is the Lambda function: it reads the configuration from the environment, builds the S3
+// client, and hands each Kinesis batch to the processing core. Build it with -tags lambda.norpc for the
+// provided.al2023 runtime.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/process"
+	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("AWS_LAMBDA_LOG_LEVEL"))}))
+	h, err := newHandler(context.Background(), log)
+	if err != nil {
+		log.Error("cold start failed", "error", err.Error())
+		reportInitError(err)
+		os.Exit(1)
+	}
+	lambda.Start(h.handle)
+}
+
+type handler struct {
+	proc     *process.Processor
+	log      *slog.Logger
+	function string
+}
+
+func newHandler(ctx context.Context, log *slog.Logger) (*handler, error) {
+	cfg, err := config.Load(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	client := s3writer.NewClient(awsCfg, cfg.ForcePathStyle, cfg.UploadConcurrency)
+	proc, err := process.New(cfg, s3writer.New(client, cfg.Bucket), log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("configured", "bucket", cfg.Bucket, "outputMode", cfg.OutputMode, "keyPrefix", cfg.KeyPrefix,
+		"compression", cfg.Compression, "errorPrefix", cfg.ErrorPrefix, "onInvalidRecord", cfg.OnInvalidRecord,
+		"uploadConcurrency", cfg.UploadConcurrency)
+	return &handler{proc: proc, log: log, function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}, nil
+}
+
+func (h *handler) handle(ctx context.Context, e events.KinesisEvent) (events.KinesisEventResponse, error) {
+	start := time.Now()
+	resp, m, err := h.proc.Process(ctx, e.Records)
+	// The metrics line goes to stdout on its own, where CloudWatch Logs picks up Embedded Metric Format.
+	fmt.Println(string(m.EMF(h.function, time.Now())))
+	attrs := []any{"records", m.Records, "userRecords", m.UserRecords, "written", m.RecordsWritten,
+		"quarantined", m.RecordsQuarantined, "skipped", m.RecordsSkipped, "failed", m.RecordsFailed,
+		"objects", m.ObjectsWritten, "bytesIn", m.BytesIn, "bytesWritten", m.BytesWritten,
+		"maxArrivalAgeMs", m.MaxArrivalAge.Milliseconds(), "durationMs", time.Since(start).Milliseconds()}
+	switch {
+	case err != nil:
+		h.log.Error("batch rejected", append(attrs, "error", err.Error())...)
+	case len(resp.BatchItemFailures) > 0:
+		h.log.Warn("batch partly processed; Lambda retries from the reported record",
+			append(attrs, "retryFrom", resp.BatchItemFailures[0].ItemIdentifier)...)
+	default:
+		h.log.Info("batch processed", attrs...)
+	}
+	return resp, err
+}
+
+// logLevel maps Lambda's application log level (set by the function's JSON logging configuration) to slog.
+func logLevel(s string) slog.Level {
+	switch strings.ToUpper(s) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// reportInitError tells the Lambda Runtime API why initialisation failed, so the invoker (and the event source
+// mapping's on-failure record) sees the message — which names the bad variable — instead of a bare exit status.
+func reportInitError(err error) {
+	api := os.Getenv("AWS_LAMBDA_RUNTIME_API")
+	if api == "" {
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"errorMessage": err.Error(), "errorType": "Runtime.ConfigurationError"})
+	req, rerr := http.NewRequest(http.MethodPost, "http://"+api+"/2018-06-01/runtime/init/error", bytes.NewReader(body))
+	if rerr != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Lambda-Runtime-Function-Error-Type", "Runtime.ConfigurationError")
+	client := http.Client{Timeout: 2 * time.Second}
+	if resp, derr := client.Do(req); derr == nil {
+		resp.Body.Close()
+	}
+}

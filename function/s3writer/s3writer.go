@@ -1,0 +1,52 @@
+// Package s3writer stores objects in S3 with aws-sdk-go-v2: the process.Writer the handler and the redrive tool
+// use. It adds nothing to the SDK's own retries; the caller bounds concurrency.
+package s3writer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// API is the part of *s3.Client the Writer needs.
+type API interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// Writer puts objects into one bucket.
+type Writer struct {
+	api    API
+	bucket string
+}
+
+// New returns a Writer for bucket.
+func New(api API, bucket string) *Writer { return &Writer{api: api, bucket: bucket} }
+
+// Put stores body under key. The body is sent from memory: no temporary files, and the SDK can rewind it to
+// retry or to compute its checksum.
+func (w *Writer) Put(ctx context.Context, key string, body []byte, contentType string) error {
+	_, err := w.api.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(w.bucket),
+		Key:           aws.String(key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		ContentType:   aws.String(contentType),
+	})
+	if err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", w.bucket, key, err)
+	}
+	return nil
+}
+
+// NewClient returns an S3 client for the handler's settings: path-style addressing when asked (S3-compatible
+// endpoints on localhost), and an HTTP connection pool as large as the upload concurrency, so concurrent uploads
+// reuse connections instead of opening new ones.
+func NewClient(cfg aws.Config, forcePathStyle bool, concurrency int) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = forcePathStyle
+		o.HTTPClient = httpClient(concurrency)
+	})
+}
