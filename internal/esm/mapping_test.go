@@ -237,6 +237,16 @@ func TestTimeoutCountsAsFunctionError(t *testing.T) {
 	checkOnFailure(t, k, q.records(t)[0], onfailure.RetryAttemptsExhausted, 2, "Unhandled", seqs[0], seqs[0], 1)
 }
 
+// failing answers result to batches holding any of seqs and succeeds otherwise.
+func failing(result InvokeResult, seqs ...string) func(int, invocation) (InvokeResult, error) {
+	return func(_ int, inv invocation) (InvokeResult, error) {
+		if containsAny(inv.seqs, seqs...) {
+			return result, nil
+		}
+		return InvokeResult{}, nil
+	}
+}
+
 func containsAny(batch []string, seqs ...string) bool {
 	for _, s := range seqs {
 		if slices.Contains(batch, s) {
@@ -254,12 +264,7 @@ func TestBisectIsolatesAPoisonRecord(t *testing.T) {
 	cfg.BisectBatchOnFunctionError = true
 	cfg.MaximumRetryAttempts = 1
 	q := &fakeSQS{}
-	h := run(t, cfg, k, q, func(_ int, inv invocation) (InvokeResult, error) {
-		if containsAny(inv.seqs, s[5]) {
-			return fail, nil
-		}
-		return InvokeResult{}, nil
-	})
+	h := run(t, cfg, k, q, failing(fail, s[5]))
 	h.waitCheckpoint(t, shard0, s[7])
 	// Splits do not consume retries: only the single poison record is retried, once, before it is discarded.
 	assertBatches(t, h.inv.batches(), [][]string{s, s[:4], s[4:], s[4:6], s[4:5], s[5:6], s[5:6], s[6:]})
@@ -281,12 +286,7 @@ func TestBisectWithZeroRetriesStillSplits(t *testing.T) {
 	cfg.BisectBatchOnFunctionError = true
 	cfg.MaximumRetryAttempts = 0
 	q := &fakeSQS{}
-	h := run(t, cfg, k, q, func(_ int, inv invocation) (InvokeResult, error) {
-		if containsAny(inv.seqs, s[0]) {
-			return fail, nil
-		}
-		return InvokeResult{}, nil
-	})
+	h := run(t, cfg, k, q, failing(fail, s[0]))
 	h.waitCheckpoint(t, shard0, s[2])
 	assertBatches(t, h.inv.batches(), [][]string{s, s[:2], s[:1], s[1:2], s[2:]})
 	checkOnFailure(t, k, q.records(t)[0], onfailure.RetryAttemptsExhausted, 3, "Unhandled", s[0], s[0], 1)
@@ -304,12 +304,7 @@ func TestPartialFailureCountsAgainstMaximumRetryAttempts(t *testing.T) {
 			cfg.BisectBatchOnFunctionError = bisect
 			cfg.MaximumRetryAttempts = 2
 			q := &fakeSQS{}
-			h := run(t, cfg, k, q, func(_ int, inv invocation) (InvokeResult, error) {
-				if containsAny(inv.seqs, s[4]) {
-					return partial(s[4]), nil // always fails record 4 and everything after it
-				}
-				return InvokeResult{}, nil
-			})
+			h := run(t, cfg, k, q, failing(partial(s[4]), s[4]))
 			h.waitCheckpoint(t, shard0, s[9])
 			after := k.putN(shard0, 1)
 			h.waitCheckpoint(t, shard0, after[0])
@@ -513,12 +508,7 @@ func TestOnFailureSendNeverAcceptedBlocksTheShard(t *testing.T) {
 	cfg.BatchSize = 2
 	s := k.putN(shard0, 4)
 	q := &fakeSQS{failures: 1 << 30}
-	h := run(t, cfg, k, q, func(_ int, inv invocation) (InvokeResult, error) {
-		if containsAny(inv.seqs, s[0]) {
-			return fail, nil
-		}
-		return InvokeResult{}, nil
-	})
+	h := run(t, cfg, k, q, failing(fail, s[0]))
 	waitFor(t, "on-failure send attempts", func() bool { return h.m.Stats().OnFailureErrors >= 5 })
 	h.stop(t)
 	if cp, ok := h.m.Checkpoints()[shard0]; ok {
