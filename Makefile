@@ -65,7 +65,7 @@ tf-check: $(TOFU)
 	TOFU=$(TOFU) scripts/tf-check.sh
 
 ## test: everything CI runs. Integration tests start their own emulators and RIE processes.
-test: lint unit tf-check build build-local tools emulators
+test: lint tools emulators build build-local unit tf-check
 	$(GO) test -count=1 -timeout 25m ./test/...
 
 ## bench: throughput and allocation figures for the handler core.
