@@ -1,0 +1,14 @@
+output "name" {
+  description = "Name of the bucket."
+  value       = aws_s3_bucket.this.id
+}
+
+output "arn" {
+  description = "ARN of the bucket."
+  value       = aws_s3_bucket.this.arn
+}
+
+output "kms_key_arn" {
+  description = "Customer managed key of the default encryption, or null (SSE-S3 or the AWS managed key). Writers need kms:GenerateDataKey and kms:Decrypt on it."
+  value       = local.kms ? var.kms_key_arn : null
+}

@@ -1,0 +1,144 @@
+variable "name" {
+  description = "Bucket name (globally unique, 3-63 lowercase characters). null lets AWS generate one from name_prefix."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.name))
+    error_message = "name must be 3-63 characters of lowercase letters, digits, '.' and '-', starting and ending with a letter or digit."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of the generated bucket name when name is null (at most 37 characters)."
+  type        = string
+  default     = "kinesis2s3-"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{0,36}$", var.name_prefix))
+    error_message = "name_prefix must be 1-37 characters of lowercase letters, digits, '.' and '-', starting with a letter or digit."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow terraform destroy to delete a bucket that still holds objects. Opt in only for throwaway environments."
+  type        = bool
+  default     = false
+}
+
+variable "sse_algorithm" {
+  description = "Default encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS, with the S3 bucket key)."
+  type        = string
+  default     = "AES256"
+
+  validation {
+    condition     = contains(["AES256", "aws:kms"], var.sse_algorithm)
+    error_message = "sse_algorithm must be AES256 or aws:kms."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for SSE-KMS. null with aws:kms uses the AWS managed key aws/s3."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "versioning" {
+  description = "Enable versioning. Off by default: the writer's keys are deterministic, so a retried batch overwrites its own objects and versioning would keep a copy per retry."
+  type        = bool
+  default     = false
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "With versioning, delete noncurrent versions this many days after they are replaced."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number >= 1."
+  }
+}
+
+variable "data_prefix" {
+  description = "Key prefix of the data objects (the handler's KEY_PREFIX); the transition and data expiration rules apply to it."
+  type        = string
+  default     = "kinesis/"
+}
+
+variable "error_prefix" {
+  description = "Key prefix of quarantined records (the handler's ERROR_PREFIX); the error expiration rule applies to it."
+  type        = string
+  default     = "errors/"
+
+  validation {
+    condition     = length(var.error_prefix) > 0
+    error_message = "error_prefix must not be empty: the expiration rule would otherwise cover the whole bucket."
+  }
+}
+
+variable "transition_days" {
+  description = "Move data objects to transition_storage_class this many days after creation. null disables the transition."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.transition_days == null || try(var.transition_days >= 1 && floor(var.transition_days) == var.transition_days, false)
+    error_message = "transition_days must be a whole number >= 1, or null."
+  }
+}
+
+variable "transition_storage_class" {
+  description = "Storage class data objects move to (STANDARD_IA and ONEZONE_IA need transition_days >= 30)."
+  type        = string
+  default     = "STANDARD_IA"
+
+  validation {
+    condition     = contains(["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], var.transition_storage_class)
+    error_message = "transition_storage_class must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE."
+  }
+}
+
+variable "data_expiration_days" {
+  description = "Delete data objects this many days after creation. null keeps them."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.data_expiration_days == null || try(var.data_expiration_days >= 1 && floor(var.data_expiration_days) == var.data_expiration_days, false)
+    error_message = "data_expiration_days must be a whole number >= 1, or null."
+  }
+}
+
+variable "error_expiration_days" {
+  description = "Delete quarantined records under error_prefix this many days after creation. null keeps them."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.error_expiration_days == null || try(var.error_expiration_days >= 1 && floor(var.error_expiration_days) == var.error_expiration_days, false)
+    error_message = "error_expiration_days must be a whole number >= 1, or null."
+  }
+}
+
+variable "abort_incomplete_multipart_upload_days" {
+  description = "Abort multipart uploads still incomplete after this many days (their parts are billed until then)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.abort_incomplete_multipart_upload_days >= 1 && floor(var.abort_incomplete_multipart_upload_days) == var.abort_incomplete_multipart_upload_days
+    error_message = "abort_incomplete_multipart_upload_days must be a whole number >= 1."
+  }
+}
+
+variable "tags" {
+  description = "Tags for the bucket (in addition to the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,290 @@
+variable "name" {
+  description = "Name of the function (1-64 letters, digits, '-' or '_'); also names its log group and prefixes its role."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 characters of letters, digits, '-' or '_'."
+  }
+}
+
+variable "zip_path" {
+  description = "Path of the deployment package built by make build (bootstrap at the zip root)."
+  type        = string
+}
+
+variable "memory_size" {
+  description = "Memory in MB (128-10,240). CPU grows with memory: 1,769 MB is one full vCPU."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number from 128 to 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Function timeout in seconds (1-900). A timed-out batch counts as failed and is retried (bisected)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number from 1 to 900."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency, or null for none. The mapping runs at most shards x parallelization_factor invocations at once."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 0, false)
+    error_message = "reserved_concurrent_executions must be >= 0, or null."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's log group in days (a CloudWatch Logs value; 0 keeps logs forever)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "Customer managed KMS key for the log group, or null (CloudWatch Logs encryption). Its key policy must allow the logs service."
+  type        = string
+  default     = null
+}
+
+variable "log_level" {
+  description = "Application log level of the JSON logs (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "bucket_name" {
+  description = "Bucket the handler writes to (BUCKET_NAME)."
+  type        = string
+}
+
+variable "bucket_arn" {
+  description = "ARN of that bucket; s3:PutObject is granted only under key_prefix and error_prefix in it."
+  type        = string
+}
+
+variable "bucket_kms_key_arn" {
+  description = "Customer managed key of the bucket's SSE-KMS encryption, or null."
+  type        = string
+  default     = null
+}
+
+variable "output_mode" {
+  description = "OUTPUT_MODE: record (one object per record) or batch (one JSON Lines object per shard and hour per invocation)."
+  type        = string
+  default     = "record"
+
+  validation {
+    condition     = contains(["record", "batch"], var.output_mode)
+    error_message = "output_mode must be record or batch."
+  }
+}
+
+variable "key_prefix" {
+  description = "KEY_PREFIX of the data objects (must not start with '/')."
+  type        = string
+  default     = "kinesis/"
+
+  validation {
+    condition     = !startswith(var.key_prefix, "/")
+    error_message = "key_prefix must not start with '/'."
+  }
+}
+
+variable "compression" {
+  description = "COMPRESSION of batch-mode objects: gzip, zstd or none."
+  type        = string
+  default     = "gzip"
+
+  validation {
+    condition     = contains(["gzip", "zstd", "none"], var.compression)
+    error_message = "compression must be gzip, zstd or none."
+  }
+}
+
+variable "error_prefix" {
+  description = "ERROR_PREFIX of quarantined records (non-empty, must not start with '/', must differ from key_prefix)."
+  type        = string
+  default     = "errors/"
+
+  validation {
+    condition     = var.error_prefix != "" && !startswith(var.error_prefix, "/")
+    error_message = "error_prefix must be non-empty and must not start with '/'."
+  }
+}
+
+variable "on_invalid_record" {
+  description = "ON_INVALID_RECORD: quarantine (write under error_prefix), fail (report as a batch item failure) or skip."
+  type        = string
+  default     = "quarantine"
+
+  validation {
+    condition     = contains(["quarantine", "fail", "skip"], var.on_invalid_record)
+    error_message = "on_invalid_record must be quarantine, fail or skip."
+  }
+}
+
+variable "upload_concurrency" {
+  description = "UPLOAD_CONCURRENCY: parallel S3 uploads per invocation (1-512)."
+  type        = number
+  default     = 64
+
+  validation {
+    condition     = var.upload_concurrency >= 1 && var.upload_concurrency <= 512 && floor(var.upload_concurrency) == var.upload_concurrency
+    error_message = "upload_concurrency must be a whole number from 1 to 512."
+  }
+}
+
+variable "stream_arn" {
+  description = "ARN of the Kinesis stream to read; the role may read only this stream."
+  type        = string
+}
+
+variable "stream_kms_key_arn" {
+  description = "Customer managed key encrypting the stream, or null (AWS managed key: no KMS permission needed)."
+  type        = string
+  default     = null
+}
+
+variable "dlq_arn" {
+  description = "ARN of the SQS queue receiving on-failure records; the role may send only to it."
+  type        = string
+}
+
+variable "dlq_kms_key_arn" {
+  description = "Customer managed key encrypting the queue, or null (SSE-SQS)."
+  type        = string
+  default     = null
+}
+
+variable "enabled" {
+  description = "Whether the event source mapping polls the stream (false pauses processing; records wait in the stream)."
+  type        = bool
+  default     = true
+}
+
+variable "starting_position" {
+  description = "Where a new mapping starts reading: TRIM_HORIZON (oldest retained record), LATEST or AT_TIMESTAMP."
+  type        = string
+  default     = "TRIM_HORIZON"
+
+  validation {
+    condition     = contains(["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"], var.starting_position)
+    error_message = "starting_position must be TRIM_HORIZON, LATEST or AT_TIMESTAMP."
+  }
+}
+
+variable "starting_position_timestamp" {
+  description = "RFC 3339 time to start from with AT_TIMESTAMP (null otherwise)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.starting_position_timestamp == null || can(timeadd(var.starting_position_timestamp, "0s"))
+    error_message = "starting_position_timestamp must be an RFC 3339 time such as 2025-01-02T15:04:05Z."
+  }
+}
+
+variable "batch_size" {
+  description = "Most records per invocation (1-10,000)."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10000 && floor(var.batch_size) == var.batch_size
+    error_message = "batch_size must be a whole number from 1 to 10000."
+  }
+}
+
+variable "maximum_batching_window_in_seconds" {
+  description = "How long to gather records before invoking (0-300 seconds)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.maximum_batching_window_in_seconds >= 0 && var.maximum_batching_window_in_seconds <= 300 && floor(var.maximum_batching_window_in_seconds) == var.maximum_batching_window_in_seconds
+    error_message = "maximum_batching_window_in_seconds must be a whole number from 0 to 300."
+  }
+}
+
+variable "parallelization_factor" {
+  description = "Concurrent batches per shard (1-10). Order is kept per partition key, not per shard, above 1."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.parallelization_factor >= 1 && var.parallelization_factor <= 10 && floor(var.parallelization_factor) == var.parallelization_factor
+    error_message = "parallelization_factor must be a whole number from 1 to 10."
+  }
+}
+
+variable "maximum_retry_attempts" {
+  description = "Retries of a failed batch before its records go to the DLQ (0-10,000; -1 is infinite and blocks the shard until the records expire)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.maximum_retry_attempts >= -1 && var.maximum_retry_attempts <= 10000 && floor(var.maximum_retry_attempts) == var.maximum_retry_attempts
+    error_message = "maximum_retry_attempts must be a whole number from -1 to 10000."
+  }
+}
+
+variable "maximum_record_age_in_seconds" {
+  description = "Records older than this go to the DLQ unprocessed (60-604,800 seconds; -1 is infinite)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.maximum_record_age_in_seconds == -1 || (var.maximum_record_age_in_seconds >= 60 && var.maximum_record_age_in_seconds <= 604800 && floor(var.maximum_record_age_in_seconds) == var.maximum_record_age_in_seconds)
+    error_message = "maximum_record_age_in_seconds must be -1 or a whole number from 60 to 604800."
+  }
+}
+
+variable "filter_patterns" {
+  description = "Event filtering patterns (JSON strings, at most 5); records that match none are dropped without invoking the function."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.filter_patterns) <= 5 && alltrue([for p in var.filter_patterns : can(jsondecode(p))])
+    error_message = "filter_patterns must hold at most 5 JSON documents."
+  }
+}
+
+variable "esm_metrics" {
+  description = "Event source mapping metrics to publish: [\"EventCount\"] (polled, filtered, failed, dropped records; CloudWatch charges apply) or []."
+  type        = list(string)
+  default     = ["EventCount"]
+
+  validation {
+    condition     = alltrue([for m in var.esm_metrics : m == "EventCount"])
+    error_message = "esm_metrics may only contain EventCount."
+  }
+}
+
+variable "tags" {
+  description = "Tags for the function, log group, role and mapping (in addition to the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}
