@@ -1,0 +1,153 @@
+# The bucket module on its own: never public, owner-enforced, encrypted, TLS-only, with its lifecycle rules.
+
+mock_provider "aws" {
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::k2s3-test-bucket", id = "k2s3-test-bucket" }
+  }
+}
+
+variables {
+  name = "k2s3-test-bucket"
+}
+
+run "defaults" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_public_access_block.this.bucket == aws_s3_bucket.this.id &&
+      aws_s3_bucket_public_access_block.this.block_public_acls &&
+      aws_s3_bucket_public_access_block.this.block_public_policy &&
+      aws_s3_bucket_public_access_block.this.ignore_public_acls &&
+      aws_s3_bucket_public_access_block.this.restrict_public_buckets
+    )
+    error_message = "All four public access blocks must be on."
+  }
+  assert {
+    condition     = one(aws_s3_bucket_ownership_controls.this.rule).object_ownership == "BucketOwnerEnforced"
+    error_message = "Object ownership must be BucketOwnerEnforced (ACLs disabled)."
+  }
+  assert {
+    condition     = [for r in aws_s3_bucket_server_side_encryption_configuration.this.rule : r.apply_server_side_encryption_by_default[0].sse_algorithm] == ["AES256"]
+    error_message = "Default encryption must be SSE-S3 unless SSE-KMS is asked for."
+  }
+  assert {
+    condition     = aws_s3_bucket.this.force_destroy == false && length(aws_s3_bucket_versioning.this) == 0
+    error_message = "force_destroy must be opt-in; versioning is off by default."
+  }
+  assert {
+    condition = [for s in jsondecode(aws_s3_bucket_policy.this.policy).Statement : s if s.Effect == "Deny" && s.Principal == "*" && s.Action == "s3:*" &&
+      s.Resource == ["arn:aws:s3:::k2s3-test-bucket", "arn:aws:s3:::k2s3-test-bucket/*"] &&
+    try(s.Condition.Bool["aws:SecureTransport"], "") == "false"] != []
+    error_message = "The bucket policy must deny all non-TLS requests to the bucket and its objects. Got ${aws_s3_bucket_policy.this.policy}"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_s3_bucket_policy.this.policy).Statement : s.Effect == "Deny"])
+    error_message = "The bucket policy must only deny: access is granted by IAM."
+  }
+  assert {
+    condition = { for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.id => r.status } == {
+      "abort-incomplete-multipart-uploads" = "Enabled"
+      "transition-data"                    = "Enabled"
+      "expire-errors"                      = "Enabled"
+    }
+    error_message = "Default lifecycle: abort multipart uploads, transition data, expire errors (and nothing else)."
+  }
+  assert {
+    condition = one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "transition-data"]).filter[0].prefix == "kinesis/" && [
+      for t in one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "transition-data"]).transition : [t.days, t.storage_class]
+    ] == [[30, "STANDARD_IA"]]
+    error_message = "Data under kinesis/ must move to STANDARD_IA after 30 days."
+  }
+  assert {
+    condition = (
+      one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "expire-errors"]).filter[0].prefix == "errors/" &&
+      one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "expire-errors"]).expiration[0].days == 90 &&
+      one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "abort-incomplete-multipart-uploads"]).abort_incomplete_multipart_upload[0].days_after_initiation == 7
+    )
+    error_message = "Quarantined records under errors/ must expire after 90 days; incomplete multipart uploads abort after 7."
+  }
+}
+
+run "sse_kms_versioning_and_force_destroy" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    sse_algorithm        = "aws:kms"
+    kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+    versioning           = true
+    force_destroy        = true
+    data_prefix          = "data/"
+    transition_days      = null
+    data_expiration_days = 365
+  }
+
+  assert {
+    condition = [for r in aws_s3_bucket_server_side_encryption_configuration.this.rule : [
+      r.apply_server_side_encryption_by_default[0].sse_algorithm,
+      r.apply_server_side_encryption_by_default[0].kms_master_key_id,
+      r.bucket_key_enabled,
+    ]] == [["aws:kms", "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222", true]]
+    error_message = "SSE-KMS must use the given key with the bucket key enabled."
+  }
+  assert {
+    condition     = output.kms_key_arn == "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+    error_message = "The module must hand the key on to writers that need KMS permissions."
+  }
+  assert {
+    condition     = length(aws_s3_bucket_versioning.this) == 1 && aws_s3_bucket_versioning.this[0].versioning_configuration[0].status == "Enabled"
+    error_message = "versioning = true must enable versioning."
+  }
+  assert {
+    condition = (
+      [for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.id] == ["abort-incomplete-multipart-uploads", "expire-data", "expire-errors", "expire-noncurrent-versions"] &&
+      one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "expire-data"]).filter[0].prefix == "data/" &&
+      one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "expire-data"]).expiration[0].days == 365 &&
+      one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "expire-noncurrent-versions"]).noncurrent_version_expiration[0].noncurrent_days == 30
+    )
+    error_message = "Lifecycle rules must follow the variables (no transition, data expiry on data/, noncurrent expiry)."
+  }
+  assert {
+    condition     = aws_s3_bucket.this.force_destroy == true
+    error_message = "force_destroy = true must be passed through."
+  }
+}
+
+run "rejects_kms_key_without_sse_kms" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+  }
+
+  expect_failures = [aws_s3_bucket_server_side_encryption_configuration.this]
+}
+
+run "rejects_bad_names_and_classes" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    name                     = "Not_A_Bucket"
+    sse_algorithm            = "aws:kms:dsse"
+    transition_storage_class = "COLD"
+    error_prefix             = ""
+  }
+
+  expect_failures = [var.name, var.sse_algorithm, var.transition_storage_class, var.error_prefix]
+}
