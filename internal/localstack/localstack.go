@@ -1,0 +1,292 @@
+// Package localstack runs the local stand-ins for AWS that `make run` and the integration tests use:
+// kinesis-mock for Kinesis, fauxqs for S3 and SQS, and the Lambda Runtime Interface Emulator (RIE) running the
+// function's bootstrap. Each is a child process on free loopback ports, logging to a file, in a session of its
+// own so that Close leaves nothing behind.
+//
+// Start brings up the emulators and StartFunction the function; StartT and StartFunctionT do the same for tests
+// and dump the logs when the test fails. The binaries come from the KINESIS2S3_* environment variables the
+// Makefile exports, or from the repository, installed or built on first use.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// Dummy credentials: the emulators accept any signature. The access key is deliberately not a 12-digit number,
+// which kinesis-mock would take as an account id.
+const (
+	AccessKeyID     = "local"
+	SecretAccessKey = "local"
+	// AccountID is the account kinesis-mock and fauxqs put into ARNs.
+	AccountID = "000000000000"
+)
+
+// Options configures Start. The zero value starts both emulators in us-east-1.
+type Options struct {
+	// Region is the AWS region the emulators and clients use; default us-east-1.
+	Region string
+	// LogDir receives one log file per process. Default: a new temporary directory, removed by Close.
+	LogDir string
+	// WithoutKinesis skips kinesis-mock (KinesisEndpoint stays empty); WithoutFauxqs skips fauxqs
+	// (AWSEndpoint stays empty).
+	WithoutKinesis, WithoutFauxqs bool
+	// KinesisEnv adds kinesis-mock settings such as CREATE_STREAM_DURATION, SHARD_LIMIT or LOG_LEVEL.
+	KinesisEnv map[string]string
+	// StartTimeout bounds each emulator's start-up; default 60s (kinesis-mock takes seconds on a busy machine).
+	StartTimeout time.Duration
+}
+
+// Stack is a running set of emulators.
+type Stack struct {
+	Region          string // e.g. us-east-1
+	KinesisEndpoint string // kinesis-mock, plain HTTP: http://127.0.0.1:<port>
+	AWSEndpoint     string // fauxqs: S3 (path-style addressing) and SQS on one port
+	LogDir          string
+	// StartupTimes is how long each emulator took from exec to answering its readiness check.
+	StartupTimes map[string]time.Duration
+
+	procs     []*process
+	removeDir bool
+	closeOnce sync.Once
+}
+
+// Start installs the emulators if needed, starts them on free loopback ports, and waits until each answers:
+// fauxqs its /health endpoint, kinesis-mock a real ListStreams call. On failure it stops whatever it started
+// and the error includes the failing process's log tail.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = 60 * time.Second
+	}
+	em, err := findEmulators(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Region: opts.Region, StartupTimes: map[string]time.Duration{}}
+	if s.LogDir, s.removeDir, err = logDir(opts.LogDir, "kinesis2s3-localstack-"); err != nil {
+		return nil, err
+	}
+	// Both emulators start concurrently: together they take as long as kinesis-mock alone.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	launch := func(name string, start func() (*process, string, error)) {
+		wg.Go(func() {
+			began := time.Now()
+			p, endpoint, err := start()
+			mu.Lock()
+			defer mu.Unlock()
+			if p != nil {
+				s.procs = append(s.procs, p)
+			}
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			s.StartupTimes[name] = time.Since(began)
+			if name == "kinesis-mock" {
+				s.KinesisEndpoint = endpoint
+			} else {
+				s.AWSEndpoint = endpoint
+			}
+		})
+	}
+	if !opts.WithoutKinesis {
+		launch("kinesis-mock", func() (*process, string, error) { return s.startKinesis(ctx, em, opts) })
+	}
+	if !opts.WithoutFauxqs {
+		launch("fauxqs", func() (*process, string, error) { return s.startFauxqs(ctx, em, opts) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		s.removeDir = false // the error points into the logs
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) startKinesis(ctx context.Context, em emulators, opts Options) (*process, string, error) {
+	var p *process
+	var endpoint string
+	err := startWithPorts(2, func(ports []int) error {
+		env := append(baseEnv(),
+			"KINESIS_MOCK_PLAIN_PORT="+strconv.Itoa(ports[0]),
+			"KINESIS_MOCK_TLS_PORT="+strconv.Itoa(ports[1]),
+			"KINESIS_MOCK_CERT_PATH="+em.kinesisCert,
+			"AWS_REGION="+opts.Region,
+		)
+		for _, k := range slices.Sorted(maps.Keys(opts.KinesisEnv)) {
+			env = append(env, k+"="+opts.KinesisEnv[k])
+		}
+		var err error
+		if p, err = startProcess("kinesis-mock", filepath.Join(s.LogDir, "kinesis-mock.log"), s.LogDir, env, em.node, em.kinesis); err != nil {
+			return err
+		}
+		endpoint = "http://127.0.0.1:" + strconv.Itoa(ports[0])
+		client := kinesis.NewFromConfig(s.config(), func(o *kinesis.Options) {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.RetryMaxAttempts = 1
+		})
+		err = p.waitReady(ctx, opts.StartTimeout, func(ctx context.Context) error {
+			_, err := client.ListStreams(ctx, &kinesis.ListStreamsInput{})
+			return err
+		})
+		if err != nil {
+			p.stop()
+		}
+		return err
+	})
+	return p, endpoint, err
+}
+
+func (s *Stack) startFauxqs(ctx context.Context, em emulators, opts Options) (*process, string, error) {
+	var p *process
+	var endpoint string
+	err := startWithPorts(1, func(ports []int) error {
+		env := append(baseEnv(),
+			"FAUXQS_PORT="+strconv.Itoa(ports[0]),
+			"FAUXQS_DEFAULT_REGION="+opts.Region,
+			"FAUXQS_LOGGER=false", // one line per request otherwise
+		)
+		var err error
+		if p, err = startProcess("fauxqs", filepath.Join(s.LogDir, "fauxqs.log"), s.LogDir, env, em.node, em.fauxqs); err != nil {
+			return err
+		}
+		endpoint = "http://127.0.0.1:" + strconv.Itoa(ports[0])
+		err = p.waitReady(ctx, opts.StartTimeout, func(ctx context.Context) error {
+			return httpOK(ctx, endpoint+"/health")
+		})
+		if err != nil {
+			p.stop()
+		}
+		return err
+	})
+	return p, endpoint, err
+}
+
+// Close stops every process the stack started (their whole sessions) and removes the log directory if Start
+// created it. It is safe to call more than once.
+func (s *Stack) Close() error {
+	s.closeOnce.Do(func() {
+		for _, p := range s.procs {
+			p.stop()
+		}
+		if s.removeDir {
+			os.RemoveAll(s.LogDir)
+		}
+	})
+	return nil
+}
+
+// LogFiles maps each emulator's name to its log file.
+func (s *Stack) LogFiles() map[string]string {
+	m := map[string]string{}
+	for _, p := range s.procs {
+		m[p.name] = p.logPath
+	}
+	return m
+}
+
+// Config returns an aws.Config with the stack's region and static dummy credentials. It is built from scratch
+// rather than by config.LoadDefaultConfig, so nothing from the caller's environment or ~/.aws (a profile, an
+// endpoint override) can send a request to real AWS. Endpoints are set per client: use Kinesis, S3 and SQS,
+// or set BaseEndpoint to KinesisEndpoint or AWSEndpoint yourself.
+func (s *Stack) Config(context.Context) (aws.Config, error) {
+	return s.config(), nil
+}
+
+func (s *Stack) config() aws.Config {
+	return aws.Config{
+		Region:      s.Region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
+	}
+}
+
+// Kinesis returns a client for kinesis-mock.
+func (s *Stack) Kinesis() *kinesis.Client {
+	return kinesis.NewFromConfig(s.config(), func(o *kinesis.Options) { o.BaseEndpoint = aws.String(s.KinesisEndpoint) })
+}
+
+// S3 returns a path-style client for fauxqs.
+func (s *Stack) S3() *s3.Client {
+	return s3.NewFromConfig(s.config(), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(s.AWSEndpoint)
+		o.UsePathStyle = true
+	})
+}
+
+// SQS returns a client for fauxqs.
+func (s *Stack) SQS() *sqs.Client {
+	return sqs.NewFromConfig(s.config(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) })
+}
+
+// Env is what a child process using the AWS SDK needs to talk to the stack: region, dummy credentials and the
+// per-service endpoint variables (AWS_ENDPOINT_URL_<SERVICE>) for the emulators that run. Path-style S3
+// addressing has no standard variable; the function takes S3_FORCE_PATH_STYLE=true.
+func (s *Stack) Env() map[string]string {
+	env := map[string]string{
+		"AWS_REGION":                s.Region,
+		"AWS_DEFAULT_REGION":        s.Region,
+		"AWS_ACCESS_KEY_ID":         AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":     SecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED": "true",
+	}
+	if s.KinesisEndpoint != "" {
+		env["AWS_ENDPOINT_URL_KINESIS"] = s.KinesisEndpoint
+	}
+	if s.AWSEndpoint != "" {
+		env["AWS_ENDPOINT_URL_S3"] = s.AWSEndpoint
+		env["AWS_ENDPOINT_URL_SQS"] = s.AWSEndpoint
+	}
+	return env
+}
+
+// logDir returns dir, creating it, or a new temporary directory that the caller should remove.
+func logDir(dir, pattern string) (string, bool, error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", false, fmt.Errorf("log directory: %w", err)
+		}
+		return dir, false, nil
+	}
+	tmp, err := os.MkdirTemp("", pattern+"*")
+	if err != nil {
+		return "", false, fmt.Errorf("log directory: %w", err)
+	}
+	return tmp, true, nil
+}
+
+func httpOK(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}

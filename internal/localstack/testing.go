@@ -1,0 +1,66 @@
+package localstack
+
+import (
+	"maps"
+	"os"
+	"slices"
+	"testing"
+)
+
+// StartT starts a Stack for a test, in the style of Terratest: it fails the test if the stack cannot start,
+// logs the start-up times, and registers a cleanup that writes the emulators' log tails to the test log when
+// the test failed, then closes the stack. Logs go to a directory of the test's unless opts.LogDir is set.
+func StartT(t testing.TB, opts Options) *Stack {
+	t.Helper()
+	if opts.LogDir == "" {
+		opts.LogDir = t.TempDir()
+	}
+	s, err := Start(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("localstack: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			files := s.LogFiles()
+			for _, name := range slices.Sorted(maps.Keys(files)) {
+				dumpLog(t, files[name])
+			}
+		}
+		s.Close()
+	})
+	t.Logf("localstack: started in %v (kinesis %q, fauxqs %q, logs %s)", s.StartupTimes, s.KinesisEndpoint, s.AWSEndpoint, s.LogDir)
+	return s
+}
+
+// StartFunctionT starts a Function for a test like StartT: it fails the test if the function cannot start and,
+// when the test failed, writes each instance's log tail to the test log before closing it.
+func StartFunctionT(t testing.TB, opts FunctionOptions) *Function {
+	t.Helper()
+	if opts.LogDir == "" {
+		opts.LogDir = t.TempDir()
+	}
+	f, err := StartFunction(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("localstack: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, file := range f.LogFiles() {
+				dumpLog(t, file)
+			}
+		}
+		f.Close()
+	})
+	return f
+}
+
+// dumpLogBytes is how much of each log a failed test shows.
+const dumpLogBytes = 8 << 10
+
+func dumpLog(t testing.TB, path string) {
+	if _, err := os.Stat(path); err != nil {
+		t.Logf("log %s: %v", path, err)
+		return
+	}
+	t.Logf("--- last %d KiB of %s ---\n%s", dumpLogBytes>>10, path, readTail(path, 0, dumpLogBytes))
+}
