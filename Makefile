@@ -76,9 +76,10 @@ bench:
 run: build-local tools emulators
 	$(GO) run ./cmd/pipelinectl local $(if $(DEMO),--demo,)
 
-## deploy / destroy: plan and apply terraform/ with $(TF) (terraform or tofu).
+## deploy / destroy: plan and apply terraform/ with $(TF) (terraform or tofu); see terraform/README.md.
+# The saved plan goes to build/ (git-ignored): it can hold values of the configuration in clear text.
 deploy: build
-	cd terraform && $(TF) init && $(TF) plan -out=tfplan && $(TF) apply tfplan
+	cd terraform && $(TF) init && $(TF) plan -out=$(BUILD)/tfplan && $(TF) apply $(BUILD)/tfplan
 
 destroy:
 	cd terraform && $(TF) init && $(TF) destroy
