@@ -1,0 +1,96 @@
+package localpipeline
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+)
+
+// TestPipeline runs the whole pipeline once: records put with PutRecords come out in the bucket, a poison record
+// in quarantine, and an S3 outage through the fault proxy only delays them.
+func TestPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts emulators and the function")
+	}
+	s := DefaultSettings()
+	s.Name = "lp-test"
+	s.OutputMode = "batch"
+	s.ESM.MaximumBatchingWindow = time.Second
+	s.ESM.PollInterval = 100 * time.Millisecond
+	p, err := Start(t.Context(), Options{Settings: s, S3Faults: true, StackOptions: localstack.Options{LogDir: t.TempDir()}, LogDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			for _, f := range p.Function.LogFiles() {
+				t.Logf("function log %s", f)
+			}
+		}
+		if err := p.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+
+	since := time.Now()
+	var want []ledger.Expect
+	put := func(data string) {
+		t.Helper()
+		out, err := p.Kinesis.PutRecords(t.Context(), &kinesis.PutRecordsInput{StreamName: aws.String(p.StreamName),
+			Records: []types.PutRecordsRequestEntry{{Data: []byte(data), PartitionKey: aws.String(data)}}})
+		if err != nil || aws.ToInt32(out.FailedRecordCount) != 0 {
+			t.Fatalf("PutRecords: %v %+v", err, out)
+		}
+		e := ledger.Expect{ShardID: aws.ToString(out.Records[0].ShardId), SequenceNumber: aws.ToString(out.Records[0].SequenceNumber),
+			SubIndex: -1, Data: []byte(data)}
+		if data == "poison" {
+			e.Quarantine, e.Reason = true, "invalid JSON"
+		}
+		want = append(want, e)
+	}
+	for i := range 10 {
+		put(fmt.Sprintf(`{"n": %d}`, i))
+	}
+	put("poison")
+	p.Faults.FailPuts(1)
+	for i := 10; i < 20; i++ {
+		put(fmt.Sprintf(`{"n": %d}`, i))
+	}
+	time.Sleep(2 * time.Second)
+	p.Faults.FailPuts(0)
+
+	c, err := ledger.NewChecker(p.S3, p.Bucket, ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression,
+		KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Since = since
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var rep ledger.Report
+	for ctx.Err() == nil {
+		if rep, err = c.Check(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Complete() {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if p.Faults.Failed() == 0 {
+		t.Error("the fault proxy failed no upload")
+	}
+	t.Logf("written %d, quarantined %d, uploads failed %d, mapping %+v", rep.Written, rep.Quarantined, p.Faults.Failed(), p.Mapping.Stats())
+}

@@ -1,0 +1,141 @@
+package localpipeline
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/internal/esm"
+)
+
+// Settings are the knobs of a pipeline, named after the Terraform variables they mirror. Start from
+// DefaultSettings: the zero value is not valid.
+type Settings struct {
+	// Name names the stream, the bucket and the function; the on-failure queue is <Name>-on-failure, as in
+	// Terraform (which adds a random suffix to the bucket; locally the name is free).
+	Name string
+	// Shards is the stream's shard count (shard_count). Terraform's default stream is ON_DEMAND, which AWS starts
+	// at 4 shards; locally the default is 2 to spare a laptop's cores.
+	Shards int
+
+	// The function's environment (output_mode, compression, key_prefix, error_prefix, on_invalid_record,
+	// upload_concurrency, log_level).
+	OutputMode, Compression, KeyPrefix, ErrorPrefix, OnInvalidRecord string
+	UploadConcurrency                                                int
+	LogLevel                                                         string
+	// Timeout (timeout) and MemoryMB (memory_size) of the function.
+	Timeout  time.Duration
+	MemoryMB int
+
+	// ESM holds the event source mapping variables (batch_size, maximum_batching_window_in_seconds, ...). Its
+	// StreamARN and FunctionARN are filled in by Start; PollInterval and DiscoveryInterval are local knobs.
+	ESM esm.Config
+}
+
+// DefaultSettings returns the defaults of the Terraform variables (terraform/variables.tf), except Shards (see
+// Settings) and the name, which is kinesis2s3-local so that a local stack is never mistaken for a deployed one.
+func DefaultSettings() Settings {
+	return Settings{
+		Name:              "kinesis2s3-local",
+		Shards:            2,
+		OutputMode:        config.ModeRecord,
+		Compression:       config.CompressionGzip,
+		KeyPrefix:         config.DefaultKeyPrefix,
+		ErrorPrefix:       config.DefaultErrorPrefix,
+		OnInvalidRecord:   config.InvalidQuarantine,
+		UploadConcurrency: config.DefaultUploadConcurrency,
+		LogLevel:          "INFO",
+		Timeout:           60 * time.Second,
+		MemoryMB:          512,
+		ESM:               esm.DefaultConfig("", ""),
+	}
+}
+
+// HandlerEnv is the function's configuration as Terraform sets it, for a local S3 endpoint (path-style).
+func (s Settings) HandlerEnv(bucket string) map[string]string {
+	return map[string]string{
+		"BUCKET_NAME":          bucket,
+		"OUTPUT_MODE":          s.OutputMode,
+		"COMPRESSION":          s.Compression,
+		"KEY_PREFIX":           s.KeyPrefix,
+		"ERROR_PREFIX":         s.ErrorPrefix,
+		"ON_INVALID_RECORD":    s.OnInvalidRecord,
+		"UPLOAD_CONCURRENCY":   strconv.Itoa(s.UploadConcurrency),
+		"S3_FORCE_PATH_STYLE":  "true",
+		"AWS_LAMBDA_LOG_LEVEL": s.LogLevel,
+	}
+}
+
+// Validate checks the settings the way the function and the mapping would, so that a typo fails before anything
+// starts, with the variable's name.
+func (s Settings) Validate() error {
+	if s.Name == "" {
+		return fmt.Errorf("settings: name is empty")
+	}
+	if s.Shards < 1 || s.Shards > 50 {
+		return fmt.Errorf("settings: shard_count %d is outside 1–50", s.Shards)
+	}
+	env := s.HandlerEnv(s.Name)
+	if _, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		return fmt.Errorf("settings: function %w", err)
+	}
+	if s.Timeout < time.Second || s.Timeout%time.Second != 0 {
+		return fmt.Errorf("settings: timeout %v is not a whole number of seconds", s.Timeout)
+	}
+	cfg := s.ESM
+	// Placeholders: the real ARNs exist only once the stream and the function run.
+	cfg.StreamARN = "arn:aws:kinesis:us-east-1:000000000000:stream/" + s.Name
+	cfg.FunctionARN = "arn:aws:lambda:us-east-1:000000000000:function:" + s.Name
+	return cfg.Validate()
+}
+
+// LoadTFVars overrides the settings with the variables a .tfvars file sets: name, shard_count, output_mode,
+// compression, key_prefix, error_prefix, on_invalid_record, upload_concurrency, log_level, timeout and
+// memory_size, plus the event source mapping variables esm.LoadTFVars reads. Other variables are ignored;
+// null keeps the default.
+func (s *Settings) LoadTFVars(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("tfvars: %w", err)
+	}
+	file, diags := hclparse.NewParser().ParseHCL(src, path)
+	if diags.HasErrors() {
+		return fmt.Errorf("tfvars: %w", diags)
+	}
+	attrs, diags := file.Body.JustAttributes()
+	if diags.HasErrors() {
+		return fmt.Errorf("tfvars: %w", diags)
+	}
+	var timeout int
+	targets := map[string]any{
+		"name": &s.Name, "shard_count": &s.Shards, "output_mode": &s.OutputMode, "compression": &s.Compression,
+		"key_prefix": &s.KeyPrefix, "error_prefix": &s.ErrorPrefix, "on_invalid_record": &s.OnInvalidRecord,
+		"upload_concurrency": &s.UploadConcurrency, "log_level": &s.LogLevel, "timeout": &timeout,
+		"memory_size": &s.MemoryMB,
+	}
+	for name, target := range targets {
+		attr, ok := attrs[name]
+		if !ok {
+			continue
+		}
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() {
+			return fmt.Errorf("tfvars: %s: %w", name, diags)
+		}
+		if v.IsNull() {
+			continue
+		}
+		if err := gocty.FromCtyValue(v, target); err != nil {
+			return fmt.Errorf("tfvars: %s (%s): %w", name, attr.Range, err)
+		}
+		if name == "timeout" {
+			s.Timeout = time.Duration(timeout) * time.Second
+		}
+	}
+	return esm.LoadTFVars(path, &s.ESM)
+}
