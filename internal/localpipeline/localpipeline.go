@@ -24,6 +24,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/esm"
+	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
 	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
 )
 
@@ -40,7 +41,7 @@ type Options struct {
 	// Instances is the number of execution environments; default Shards × ParallelizationFactor, the most
 	// batches the mapping runs at once.
 	Instances int
-	// S3Faults puts an S3Faults proxy between the function and S3 (Pipeline.Faults).
+	// S3Faults puts a fault proxy between the function and S3 (Pipeline.Faults), to play S3 outages.
 	S3Faults bool
 	// LogDir receives the function's logs (rie-<n>.log); empty means a temporary directory removed by Close.
 	LogDir string
@@ -55,8 +56,8 @@ type Pipeline struct {
 	Stack    *localstack.Stack
 	Function *localstack.Function
 	Mapping  *esm.Mapping
-	// Faults is the S3 fault proxy, nil unless Options.S3Faults.
-	Faults *S3Faults
+	// Faults is the fault proxy between the function and S3, nil unless Options.S3Faults.
+	Faults *faultproxy.Proxy
 
 	StreamName, StreamARN, Bucket, QueueURL string
 	// Clients for the emulators (S3 directly, not through the fault proxy).
@@ -108,7 +109,7 @@ func Start(ctx context.Context, opts Options) (_ *Pipeline, err error) {
 	env := p.Stack.Env()
 	maps.Copy(env, s.HandlerEnv(p.Bucket))
 	if opts.S3Faults {
-		if p.Faults, err = startS3Faults(p.Stack.AWSEndpoint); err != nil {
+		if p.Faults, err = faultproxy.New(p.Stack.AWSEndpoint); err != nil {
 			return nil, err
 		}
 		env["AWS_ENDPOINT_URL_S3"] = p.Faults.URL
@@ -235,7 +236,7 @@ func (p *Pipeline) Close() error {
 			p.Function.Close()
 		}
 		if p.Faults != nil {
-			p.Faults.close()
+			p.Faults.Close()
 		}
 		if p.ownStack {
 			p.Stack.Close()

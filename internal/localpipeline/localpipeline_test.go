@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
 	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
 	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
 )
@@ -60,13 +61,14 @@ func TestPipeline(t *testing.T) {
 		put(fmt.Sprintf(`{"n": %d}`, i))
 	}
 	put("poison")
-	p.Faults.FailPuts(1)
+	p.Faults.FailObjectPuts(nil)
 	for i := 10; i < 20; i++ {
 		put(fmt.Sprintf(`{"n": %d}`, i))
 	}
 	time.Sleep(2 * time.Second)
-	p.Faults.FailPuts(0)
+	p.Faults.Reset()
 
+	injected := func() int { return p.Faults.Count(func(e faultproxy.Entry) bool { return e.Injected }) }
 	c, err := ledger.NewChecker(p.S3, p.Bucket, ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression,
 		KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix})
 	if err != nil {
@@ -89,8 +91,8 @@ func TestPipeline(t *testing.T) {
 	if err := rep.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if p.Faults.Failed() == 0 {
+	if injected() == 0 {
 		t.Error("the fault proxy failed no upload")
 	}
-	t.Logf("written %d, quarantined %d, uploads failed %d, mapping %+v", rep.Written, rep.Quarantined, p.Faults.Failed(), p.Mapping.Stats())
+	t.Logf("written %d, quarantined %d, uploads failed %d, mapping %+v", rep.Written, rep.Quarantined, injected(), p.Mapping.Stats())
 }
