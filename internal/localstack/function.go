@@ -47,6 +47,7 @@ var reservedEnv = []string{"AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_FUNCTION_M
 
 // Function is a running function: Instances RIE processes, each with its own bootstrap.
 type Function struct {
+	// Name is the function name the bootstrap sees (AWS_LAMBDA_FUNCTION_NAME).
 	Name string
 	// ARN is the function ARN the RIE hands to the bootstrap (always us-east-1, account 012345678912: the RIE
 	// hard-codes both).

@@ -58,7 +58,7 @@ type Stack struct {
 	Region          string // e.g. us-east-1
 	KinesisEndpoint string // kinesis-mock, plain HTTP: http://127.0.0.1:<port>
 	AWSEndpoint     string // fauxqs: S3 (path-style addressing) and SQS on one port
-	LogDir          string
+	LogDir          string // where the emulators log (see LogFiles)
 	// StartupTimes is how long each emulator took from exec to answering its readiness check.
 	StartupTimes map[string]time.Duration
 
@@ -76,6 +76,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 60 * time.Second
+	}
+	for _, k := range []string{"KINESIS_MOCK_PLAIN_PORT", "KINESIS_MOCK_TLS_PORT"} {
+		if _, ok := opts.KinesisEnv[k]; ok {
+			return nil, fmt.Errorf("kinesis-mock: %s is chosen by Start (a free port); remove it from KinesisEnv", k)
+		}
 	}
 	em, err := findEmulators(ctx)
 	if err != nil {
