@@ -72,9 +72,9 @@ test: lint tools emulators build build-local unit tf-check
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./function/...
 
-## run: the whole pipeline locally (DEMO=1 exits after a bounded demo).
+## run: the whole pipeline locally (DEMO=1 exits after a bounded demo; ARGS="--mode batch --compression zstd" etc.).
 run: build-local tools emulators
-	$(GO) run ./cmd/pipelinectl local $(if $(DEMO),--demo,)
+	$(GO) run ./cmd/pipelinectl local $(if $(DEMO),--demo,) $(ARGS)
 
 ## deploy / destroy: plan and apply terraform/ with $(TF) (terraform or tofu); see terraform/README.md.
 # The saved plan goes to build/ (git-ignored): it can hold values of the configuration in clear text.

@@ -1,0 +1,555 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/term"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/esm"
+	"github.com/kinesis2s3/kinesis2s3/internal/generate"
+	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline"
+	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+)
+
+func init() {
+	commands["local"] = command{
+		summary: "run the whole pipeline on this machine (emulators + function + event source mapping); --demo for a bounded demo",
+		run:     runLocal,
+	}
+}
+
+// localFlags are the parsed flags of local.
+type localFlags struct {
+	demo                         bool
+	tfvars                       string
+	mode, compression            string
+	shards, batchSize            int
+	window                       time.Duration
+	records                      int64
+	rate                         float64
+	template                     string
+	invalidFraction, kplFraction float64
+	logs                         string
+}
+
+// defaultTFVars is read when it exists and --tfvars is not given; make run runs from the repository root.
+const defaultTFVars = "terraform/terraform.tfvars"
+
+func localFlagSet(stderr io.Writer, f *localFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&f.demo, "demo", false, "feed the sample, check that every record arrived exactly once, then stop (exit status 0 only if so)")
+	fs.StringVar(&f.tfvars, "tfvars", "", "read settings from this Terraform .tfvars `FILE` (default: "+defaultTFVars+" if it exists)")
+	fs.StringVar(&f.mode, "mode", "", "output mode: record or batch (default: output_mode from tfvars, else record)")
+	fs.StringVar(&f.compression, "compression", "", "batch-mode compression: gzip, zstd or none (default: compression from tfvars, else gzip)")
+	fs.IntVar(&f.shards, "shards", 0, "shards in the stream (default: shard_count from tfvars, else 2)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "event source mapping batch size (default: batch_size from tfvars, else 500)")
+	fs.DurationVar(&f.window, "window", -1, "batching window, whole seconds (default: maximum_batching_window_in_seconds from tfvars, else 5s)")
+	fs.Int64Var(&f.records, "records", 1000, "sample Kinesis records to feed (0: none)")
+	fs.Float64Var(&f.rate, "rate", 250, "sample records per second")
+	fs.StringVar(&f.template, "template", "orders", "built-in record template for the sample (clickstream, iot, orders)")
+	fs.Float64Var(&f.invalidFraction, "invalid-fraction", 0.02, "share of sample records made invalid (not JSON, bad UTF-8, empty, bad KPL MD5): they are quarantined")
+	fs.Float64Var(&f.kplFraction, "kpl-fraction", 0.05, "share of sample records sent as KPL aggregates of 10 user records")
+	fs.StringVar(&f.logs, "logs", "", "keep the emulator, function and mapping logs in `DIR` (default: a temporary directory, removed on a clean exit)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: pipelinectl local [--demo] [flags]
+
+Runs the whole pipeline on this machine, without Docker or an AWS account: kinesis-mock (Kinesis) and fauxqs
+(S3, SQS) on free loopback ports, the real function (build/local/bootstrap) under the AWS Lambda Runtime
+Interface Emulator, and a local event source mapping with Lambda's Kinesis semantics. It feeds sample records,
+shows what was written, prints the endpoints to poke the stack with, and runs until Ctrl-C. With --demo it
+checks that every record fed was written or quarantined exactly once and exits.
+
+Settings default to the Terraform variables' defaults, then terraform/terraform.tfvars (or --tfvars), then flags.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f localFlags
+	fs := localFlagSet(stderr, &f)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	settings, source, err := localSettings(&f, fs)
+	if err != nil {
+		return err
+	}
+	if settings.OnInvalidRecord != "quarantine" && f.invalidFraction > 0 {
+		// Only quarantined records can be accounted for in the bucket.
+		f.invalidFraction = 0
+		source += fmt.Sprintf("; no invalid sample records, since on_invalid_record is %s", settings.OnInvalidRecord)
+	}
+	gen, err := sampleGenerator(&f)
+	if err != nil {
+		return err
+	}
+
+	logDir, keepLogs := f.logs, f.logs != ""
+	if logDir == "" {
+		if logDir, err = os.MkdirTemp("", "kinesis2s3-local-"); err != nil {
+			return err
+		}
+	}
+	failed := true
+	defer func() {
+		switch {
+		case failed:
+			fmt.Fprintf(stderr, "logs kept in %s\n", logDir)
+		case !keepLogs:
+			os.RemoveAll(logDir)
+		}
+	}()
+
+	ui := &console{w: stdout, tty: isTTY(stdout)}
+	ui.printf("kinesis2s3 on this machine: Kinesis → Lambda → S3, no Docker, no AWS account\n\n")
+	ui.printf("settings   %s\n", settingsLine(settings))
+	ui.printf("           (%s)\n", source)
+	ui.printf("logs       %s\n\n", logDir)
+
+	began := time.Now()
+	ui.step("starting kinesis-mock and fauxqs (the first run installs them: npm ci)")
+	stack, err := localstack.Start(ctx, localstack.Options{LogDir: logDir})
+	if err != nil {
+		return fmt.Errorf("emulators: %w", err)
+	}
+	defer stack.Close()
+	ui.done("emulators up: kinesis-mock %s, fauxqs %s", roundDur(stack.StartupTimes["kinesis-mock"]), roundDur(stack.StartupTimes["fauxqs"]))
+
+	ui.step("creating the stream, bucket and on-failure queue; starting the function and the event source mapping")
+	esmLog, err := os.Create(filepath.Join(logDir, "esm.log"))
+	if err != nil {
+		return err
+	}
+	defer esmLog.Close()
+	p, err := localpipeline.Start(ctx, localpipeline.Options{
+		Settings:   settings,
+		Stack:      stack,
+		LogDir:     logDir,
+		ESMOptions: []esm.Option{esm.WithLogger(slog.New(slog.NewJSONHandler(esmLog, &slog.HandlerOptions{Level: slog.LevelDebug})))},
+	})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	ui.done("stream %s (%d shards), bucket %s, queue %s-on-failure", p.StreamName, settings.Shards, p.Bucket, settings.Name)
+	ui.done("function: %d execution environments of the bootstrap under the Lambda RIE; mapping polling from %s",
+		len(p.Function.LogFiles()), settings.ESM.StartingPosition)
+	ui.printf("  ready in %s\n\n", roundDur(time.Since(began)))
+
+	var want []ledger.Expect
+	kinds := map[string]generate.Kind{}
+	since := time.Now()
+	if f.records > 0 {
+		if want, kinds, err = feed(ctx, ui, p, gen, &f); err != nil {
+			return err
+		}
+		rep, err := waitAccounted(ctx, ui, p, since, want)
+		if err != nil {
+			return err
+		}
+		if err := showResult(ctx, ui, p, rep, kinds); err != nil {
+			return err
+		}
+		if err := rep.Err(); err != nil || !rep.Complete() {
+			return fmt.Errorf("not every record was accounted for: %w", err)
+		}
+	}
+	if f.demo {
+		ui.printf("\nDemo over. `make run` keeps the pipeline running and prints the endpoints to poke it with.\n")
+		failed = false
+		return nil
+	}
+
+	showEndpoints(ui, p)
+	ui.printf("\nRunning. New objects are reported below; Ctrl-C stops everything.\n")
+	err = watch(ctx, ui, p)
+	ui.printf("\nstopping ...")
+	p.Close()
+	stack.Close()
+	ui.printf(" stopped, nothing left running.\n")
+	failed = err != nil
+	return err
+}
+
+// localSettings layers the Terraform defaults, the tfvars file and the flags.
+func localSettings(f *localFlags, fs *flag.FlagSet) (localpipeline.Settings, string, error) {
+	s := localpipeline.DefaultSettings()
+	source := "Terraform variable defaults"
+	path := f.tfvars
+	if path == "" {
+		if _, err := os.Stat(defaultTFVars); err == nil {
+			path = defaultTFVars
+		}
+	}
+	if path != "" {
+		if err := s.LoadTFVars(path); err != nil {
+			return s, "", err
+		}
+		source += ", overridden by " + path
+	} else {
+		source += "; no " + defaultTFVars
+	}
+	var set []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "mode":
+			s.OutputMode = f.mode
+		case "compression":
+			s.Compression = f.compression
+		case "shards":
+			s.Shards = f.shards
+		case "batch-size":
+			s.ESM.BatchSize = f.batchSize
+		case "window":
+			s.ESM.MaximumBatchingWindow = f.window
+		default:
+			return
+		}
+		set = append(set, "--"+fl.Name)
+	})
+	if len(set) > 0 {
+		source += ", then " + strings.Join(set, " ")
+	}
+	if err := s.Validate(); err != nil {
+		return s, "", err
+	}
+	return s, source, nil
+}
+
+func settingsLine(s localpipeline.Settings) string {
+	mode := "output_mode=" + s.OutputMode
+	if s.OutputMode == "batch" {
+		mode += " compression=" + s.Compression
+	}
+	return fmt.Sprintf("%s shards=%d batch_size=%d window=%s parallelization=%d retries=%d bisect=%v on_invalid_record=%s",
+		mode, s.Shards, s.ESM.BatchSize, s.ESM.MaximumBatchingWindow, s.ESM.ParallelizationFactor,
+		s.ESM.MaximumRetryAttempts, s.ESM.BisectBatchOnFunctionError, s.OnInvalidRecord)
+}
+
+func sampleGenerator(f *localFlags) (*generate.Generator, error) {
+	b, ok := generate.LookupBuiltin(f.template)
+	if !ok {
+		return nil, fmt.Errorf("no built-in template %q", f.template)
+	}
+	return generate.NewGenerator(generate.Options{
+		TemplateName: b.Name, Template: b.Text, PartitionKey: b.PartitionKey,
+		InvalidFraction: f.invalidFraction, KPLFraction: f.kplFraction,
+	})
+}
+
+// feed puts the sample and returns what the bucket must hold for it, and the kind of each Kinesis record.
+func feed(ctx context.Context, ui *console, p *localpipeline.Pipeline, gen *generate.Generator, f *localFlags) ([]ledger.Expect, map[string]generate.Kind, error) {
+	ui.step(fmt.Sprintf("feeding %d records of the %s template at %g/s (%g%% invalid, %g%% KPL aggregates) with PutRecords",
+		f.records, f.template, f.rate, 100*f.invalidFraction, 100*f.kplFraction))
+	var audit bytes.Buffer
+	cfg := generate.Config{Stream: p.StreamName, Count: f.records, Rate: f.rate, Concurrency: 2, Output: &audit,
+		ProgressEvery: 500 * time.Millisecond, Progress: func(s generate.Stats) { ui.live(s.ProgressLine()) }}
+	stats, err := generate.Run(ctx, p.Kinesis, gen, cfg)
+	ui.live("")
+	if err != nil {
+		return nil, nil, fmt.Errorf("feeding: %w", err)
+	}
+	if stats.Failed > 0 {
+		return nil, nil, fmt.Errorf("feeding: Kinesis did not accept %d records", stats.Failed)
+	}
+	sent, err := generate.ReadAudit(&audit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("feeding: %w", err)
+	}
+	want, kinds, err := expectations(sent)
+	if err != nil {
+		return nil, nil, err
+	}
+	ui.done("sent %d records in %s: %d user records (%d invalid, %d KPL aggregates)",
+		stats.Sent, roundDur(stats.Elapsed), len(want), stats.Invalid, stats.KPL)
+	return want, kinds, nil
+}
+
+// quarantineReasons is what the quarantine reason says for each invalid kind the generator makes.
+var quarantineReasons = map[generate.Kind]string{
+	generate.KindNotJSON: "invalid JSON",
+	generate.KindBadUTF8: "invalid UTF-8",
+	generate.KindEmpty:   "empty record",
+	generate.KindBadKPL:  "MD5",
+}
+
+// expectations turns the generator's audit of accepted records into where each user record must end up.
+func expectations(sent []generate.AuditRecord) ([]ledger.Expect, map[string]generate.Kind, error) {
+	var want []ledger.Expect
+	kinds := map[string]generate.Kind{}
+	for _, a := range sent {
+		data, err := a.Bytes()
+		if err != nil {
+			return nil, nil, err
+		}
+		kinds[a.ShardID+"/"+a.SequenceNumber] = a.Kind
+		e := ledger.Expect{ShardID: a.ShardID, SequenceNumber: a.SequenceNumber, SubIndex: -1, Data: data}
+		switch {
+		case a.Kind == generate.KindJSON:
+			want = append(want, e)
+		case a.Kind == generate.KindKPL:
+			for i, sub := range a.Records {
+				d, err := sub.Bytes()
+				if err != nil {
+					return nil, nil, err
+				}
+				want = append(want, ledger.Expect{ShardID: a.ShardID, SequenceNumber: a.SequenceNumber, SubIndex: i, Data: d})
+			}
+		case quarantineReasons[a.Kind] != "":
+			e.Quarantine, e.Reason = true, quarantineReasons[a.Kind]
+			want = append(want, e)
+		default:
+			return nil, nil, fmt.Errorf("sample record %d: no expected outcome for kind %s", a.Index, a.Kind)
+		}
+	}
+	return want, kinds, nil
+}
+
+// waitAccounted checks the bucket until every record is found, something is wrong, or the pipeline had ample
+// time (its batching window, retries and then some).
+func waitAccounted(ctx context.Context, ui *console, p *localpipeline.Pipeline, since time.Time, want []ledger.Expect) (ledger.Report, error) {
+	s := p.Settings
+	c, err := ledger.NewChecker(p.S3, p.Bucket, ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression,
+		KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix})
+	if err != nil {
+		return ledger.Report{}, err
+	}
+	defer c.Close()
+	c.Since = since
+	ui.step("waiting for the pipeline to write every record")
+	began := time.Now()
+	deadline := began.Add(2*time.Minute + s.ESM.MaximumBatchingWindow)
+	for {
+		rep, err := c.Check(ctx, want)
+		if err != nil {
+			return rep, err
+		}
+		found := rep.Written + rep.Quarantined
+		ui.live(fmt.Sprintf("%d/%d user records accounted for (written %d, quarantined %d)", found, rep.Expected, rep.Written, rep.Quarantined))
+		if rep.Complete() || len(rep.Problems)+len(rep.Duplicates) > 0 || time.Now().After(deadline) {
+			ui.live("")
+			if rep.Complete() {
+				ui.done("all %d user records accounted for %s after the last put", rep.Expected, roundDur(time.Since(began)))
+			}
+			return rep, nil
+		}
+		select {
+		case <-ctx.Done():
+			ui.live("")
+			return rep, fmt.Errorf("interrupted while waiting: %w", ctx.Err())
+		case <-p.Done():
+			return rep, fmt.Errorf("the event source mapping stopped: %w", p.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// showResult prints what the pipeline did with the sample.
+func showResult(ctx context.Context, ui *console, p *localpipeline.Pipeline, rep ledger.Report, kinds map[string]generate.Kind) error {
+	var data, quarantine []ledger.Object
+	var dataBytes, quarantineBytes int64
+	for _, o := range rep.Objects {
+		if o.Quarantine {
+			quarantine = append(quarantine, o)
+			quarantineBytes += o.Size
+		} else {
+			data = append(data, o)
+			dataBytes += o.Size
+		}
+	}
+	ui.printf("\nResult\n")
+	what := "one per user record"
+	if p.Settings.OutputMode == "batch" {
+		what = "JSON Lines, one per shard and hour per invocation"
+	}
+	ui.printf("  data objects   %d (%s), %s in s3://%s/%s\n", len(data), what, size(dataBytes), p.Bucket, p.Settings.KeyPrefix)
+	width := 0
+	for _, o := range data[:min(len(data), 5)] {
+		width = max(width, len(o.Key))
+	}
+	for i, o := range data {
+		if i == 5 {
+			ui.printf("    ... and %d more\n", len(data)-i)
+			break
+		}
+		extra := ""
+		if o.Lines > 0 {
+			extra = fmt.Sprintf("  %d lines", o.Lines)
+		}
+		ui.printf("    %-*s %9s%s\n", width, o.Key, size(o.Size), extra)
+	}
+	if len(data) > 0 {
+		ui.printf("  sample line    %s\n", clipLine(data[0].FirstLine, 160))
+	}
+	byKind := map[generate.Kind]int{}
+	for _, o := range quarantine {
+		for _, r := range o.Records {
+			byKind[kinds[r.ShardID+"/"+r.SequenceNumber]]++
+		}
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, byKind[k]))
+	}
+	ui.printf("  quarantined    %d records (%s), %s in s3://%s/%s\n", rep.Quarantined, strings.Join(parts, ", "), size(quarantineBytes),
+		p.Bucket, p.Settings.ErrorPrefix)
+	if len(quarantine) > 0 {
+		ui.printf("    %s\n      reason: %s\n", quarantine[0].Key, quarantine[0].Reason)
+	}
+	depth, err := p.QueueDepth(ctx)
+	if err != nil {
+		return err
+	}
+	ui.printf("  DLQ depth      %d on-failure records in %s\n", depth, p.QueueURL)
+	st := p.Mapping.Stats()
+	ui.printf("  mapping        %d invocations, %d function errors, %d partial failures, %d bisects, %d records discarded\n",
+		st.Invocations, st.FunctionErrors, st.PartialFailures, st.Bisects, st.RecordsDiscarded)
+	if err := rep.Err(); err != nil || !rep.Complete() {
+		ui.printf("  ✗ NOT every record accounted for:\n    %s\n", strings.ReplaceAll(fmt.Sprint(err), "\n", "\n    "))
+		return nil
+	}
+	ui.printf("  ✓ every record accounted for: %d written + %d quarantined = %d user records, none twice, nothing else in the bucket\n",
+		rep.Written, rep.Quarantined, rep.Expected)
+	return nil
+}
+
+// showEndpoints prints what a user needs to talk to the running stack from another shell.
+func showEndpoints(ui *console, p *localpipeline.Pipeline) {
+	env := p.Stack.Env()
+	ui.printf("\nPoke it from another shell:\n")
+	ui.printf("  export AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", env["AWS_REGION"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+	ui.printf("  export AWS_ENDPOINT_URL_KINESIS=%s AWS_ENDPOINT_URL_S3=%s AWS_ENDPOINT_URL_SQS=%s\n",
+		env["AWS_ENDPOINT_URL_KINESIS"], env["AWS_ENDPOINT_URL_S3"], env["AWS_ENDPOINT_URL_SQS"])
+	ui.printf("  go run ./cmd/pipelinectl generate --stream %s --count 1000 --rate 100\n", p.StreamName)
+	ui.printf("  aws kinesis put-record --stream-name %s --partition-key k --cli-binary-format raw-in-base64-out --data '{\"hello\":\"world\"}'\n", p.StreamName)
+	ui.printf("  aws s3 ls s3://%s/ --recursive | tail\n", p.Bucket)
+	ui.printf("  aws sqs get-queue-attributes --queue-url %s --attribute-names ApproximateNumberOfMessages\n", p.QueueURL)
+}
+
+// watch reports new objects until ctx is done; it returns nil then, or the mapping's error if it stops.
+func watch(ctx context.Context, ui *console, p *localpipeline.Pipeline) error {
+	count := func() (int, error) {
+		n := 0
+		pages := s3.NewListObjectsV2Paginator(p.S3, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket)})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return 0, err
+			}
+			n += len(page.Contents)
+		}
+		return n, nil
+	}
+	last, _ := count()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.Done():
+			return fmt.Errorf("the event source mapping stopped: %w", p.Err())
+		case <-time.After(2 * time.Second):
+		}
+		n, err := count()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			ui.printf("  %s  listing the bucket failed: %v\n", time.Now().Format("15:04:05"), err)
+			continue
+		}
+		if n != last {
+			st := p.Mapping.Stats()
+			ui.printf("  %s  %+d objects (%d in the bucket); mapping: %d records read, %d invocations, %d discarded\n",
+				time.Now().Format("15:04:05"), n-last, n, st.RecordsRead, st.Invocations, st.RecordsDiscarded)
+			last = n
+		}
+	}
+}
+
+// console prints progress: steps, their outcome, and a live line that is rewritten in place on a terminal and
+// printed at most every few seconds elsewhere (so that CI logs stay short).
+type console struct {
+	w        io.Writer
+	tty      bool
+	lastLive time.Time
+}
+
+func (c *console) printf(format string, args ...any) { fmt.Fprintf(c.w, format, args...) }
+
+func (c *console) step(s string) {
+	c.printf("→ %s\n", s)
+	c.lastLive = time.Now() // the first progress line after a step comes when there is progress to show
+}
+
+func (c *console) done(format string, args ...any) { c.printf("  ✓ "+format+"\n", args...) }
+
+// live shows s as the current progress; "" clears it.
+func (c *console) live(s string) {
+	if c.tty {
+		fmt.Fprintf(c.w, "\r\033[K")
+		if s != "" {
+			fmt.Fprintf(c.w, "    %s", s)
+		}
+		return
+	}
+	if s != "" && time.Since(c.lastLive) >= 3*time.Second {
+		c.printf("    %s\n", s)
+		c.lastLive = time.Now()
+	}
+}
+
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func roundDur(d time.Duration) time.Duration {
+	if d > 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(10 * time.Millisecond)
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func clipLine(b []byte, n int) string {
+	s := strings.ToValidUTF8(string(b), "�")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
