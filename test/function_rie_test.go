@@ -183,7 +183,7 @@ func TestFunctionRIE(t *testing.T) {
 
 // harness holds what the subtests share: one fauxqs, a bucket per subtest.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	stack   *localstack.Stack
 	buckets int
 }
@@ -193,7 +193,7 @@ const (
 	streamARN = "arn:aws:kinesis:us-east-1:000000000000:stream/rie-test"
 )
 
-func (h *harness) bucket(t *testing.T) string {
+func (h *harness) bucket(t testing.TB) string {
 	t.Helper()
 	h.buckets++
 	name := fmt.Sprintf("rie-test-%d", h.buckets)
@@ -231,7 +231,7 @@ func (h *harness) proxy(t *testing.T) *faultproxy.Proxy {
 }
 
 // invoke sends the records as one event and returns the function's partial-batch response.
-func (h *harness) invoke(t *testing.T, fn *localstack.Function, recs []kinesisRecord) events.KinesisEventResponse {
+func (h *harness) invoke(t testing.TB, fn *localstack.Function, recs []kinesisRecord) events.KinesisEventResponse {
 	t.Helper()
 	res, err := fn.Invoke(t.Context(), kinesisEvent(recs))
 	if err != nil {
@@ -247,12 +247,12 @@ func (h *harness) invoke(t *testing.T, fn *localstack.Function, recs []kinesisRe
 	return resp
 }
 
-func noFailures(t *testing.T, resp events.KinesisEventResponse) {
+func noFailures(t testing.TB, resp events.KinesisEventResponse) {
 	t.Helper()
 	failuresAre(t, resp)
 }
 
-func failuresAre(t *testing.T, resp events.KinesisEventResponse, seqs ...string) {
+func failuresAre(t testing.TB, resp events.KinesisEventResponse, seqs ...string) {
 	t.Helper()
 	var got []string
 	for _, f := range resp.BatchItemFailures {
