@@ -332,3 +332,19 @@ run "rejects_missing_package" {
 
   expect_failures = [aws_lambda_function.this]
 }
+
+run "rejects_wildcard_resources" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    stream_arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/*"
+    bucket_arn = "*"
+    dlq_arn    = "arn:aws:sqs:eu-west-1:123456789012:*"
+  }
+
+  expect_failures = [var.stream_arn, var.bucket_arn, var.dlq_arn]
+}

@@ -1,6 +1,19 @@
 # The root stack: modules wired to each other, outputs, and the validation of every user-facing variable.
 
-mock_provider "aws" {}
+mock_provider "aws" {
+  mock_resource "aws_kinesis_stream" {
+    defaults = { arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/kinesis2s3" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::kinesis2s3-20250102", id = "kinesis2s3-20250102" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:kinesis2s3-on-failure"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/kinesis2s3-on-failure"
+    }
+  }
+}
 
 variables {
   function_zip_path = "tests/fixtures/empty.zip" # an empty but valid zip: the plan only hashes it

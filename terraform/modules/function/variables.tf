@@ -61,6 +61,11 @@ variable "log_kms_key_arn" {
   description = "Customer managed KMS key for the log group, or null (CloudWatch Logs encryption). Its key policy must allow the logs service."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null."
+  }
 }
 
 variable "log_level" {
@@ -82,12 +87,22 @@ variable "bucket_name" {
 variable "bucket_arn" {
   description = "ARN of that bucket; s3:PutObject is granted only under key_prefix and error_prefix in it."
   type        = string
+
+  validation {
+    condition     = startswith(var.bucket_arn, "arn:") && !strcontains(var.bucket_arn, "*")
+    error_message = "bucket_arn must be the ARN of one bucket, without wildcards: the role's permissions are scoped to it."
+  }
 }
 
 variable "bucket_kms_key_arn" {
   description = "Customer managed key of the bucket's SSE-KMS encryption, or null."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.bucket_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.bucket_kms_key_arn))
+    error_message = "bucket_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null."
+  }
 }
 
 variable "output_mode" {
@@ -159,23 +174,43 @@ variable "upload_concurrency" {
 variable "stream_arn" {
   description = "ARN of the Kinesis stream to read; the role may read only this stream."
   type        = string
+
+  validation {
+    condition     = startswith(var.stream_arn, "arn:") && !strcontains(var.stream_arn, "*")
+    error_message = "stream_arn must be the ARN of one stream, without wildcards: the role's permissions are scoped to it."
+  }
 }
 
 variable "stream_kms_key_arn" {
   description = "Customer managed key encrypting the stream, or null (AWS managed key: no KMS permission needed)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.stream_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.stream_kms_key_arn))
+    error_message = "stream_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null."
+  }
 }
 
 variable "dlq_arn" {
   description = "ARN of the SQS queue receiving on-failure records; the role may send only to it."
   type        = string
+
+  validation {
+    condition     = startswith(var.dlq_arn, "arn:") && !strcontains(var.dlq_arn, "*")
+    error_message = "dlq_arn must be the ARN of one queue, without wildcards: the role's permissions are scoped to it."
+  }
 }
 
 variable "dlq_kms_key_arn" {
   description = "Customer managed key encrypting the queue, or null (SSE-SQS)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.dlq_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.dlq_kms_key_arn))
+    error_message = "dlq_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null."
+  }
 }
 
 variable "enabled" {
