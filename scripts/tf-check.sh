@@ -28,6 +28,31 @@ step() { printf '\n== tf-check: %s\n' "$*"; }
 
 step "fmt -check -recursive terraform"
 "$TOFU" fmt -check -recursive -diff "${color[@]}" "$src"
+# fmt skips the example (not a .tfvars name); check it through stdin.
+"$TOFU" fmt -check - <"$src/terraform.tfvars.example" >/dev/null || {
+  echo "tf-check: terraform/terraform.tfvars.example is not formatted (tofu fmt)" >&2
+  exit 1
+}
+
+# Inputs and outputs tables are written by hand; make sure none is missing (a section of a README runs from its
+# "## Inputs" or "## Outputs" heading to the next "## " heading).
+step "README.md inputs/outputs tables of the root and every module"
+section() { awk -v h="## $2" '$0 == h { on = 1; next } /^## / { on = 0 } on' "$1"; }
+undocumented=0
+for dir in "$src" "$src"/modules/*/; do
+  dir="${dir%/}"
+  readme="$dir/README.md"
+  for kind in variable:Inputs output:Outputs; do
+    table="$(section "$readme" "${kind#*:}" 2>/dev/null || true)"
+    for name in $(sed -nE "s/^${kind%%:*} \"([^\"]+)\".*/\1/p" "$dir"/*.tf); do
+      if ! grep -qF "| \`$name\` |" <<<"$table"; then
+        echo "tf-check: ${readme#"$repo"/}: ${kind#*:} table lacks $name" >&2
+        undocumented=1
+      fi
+    done
+  done
+done
+((undocumented == 0))
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-check.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
