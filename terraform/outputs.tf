@@ -19,7 +19,7 @@ output "bucket_arn" {
 }
 
 output "dlq_url" {
-  description = "URL of the on-failure queue (what pipelinectl redrive reads)."
+  description = "URL of the on-failure queue, which the redrive tool reads."
   value       = module.dlq.url
 }
 
