@@ -305,10 +305,14 @@ func (r *renderer) render(index int64, now time.Time) ([]byte, string, error) {
 	if err := r.data.Execute(&r.buf, nil); err != nil {
 		return nil, "", fmt.Errorf("record %d: %w", index, err)
 	}
-	data := bytes.Clone(r.buf.Bytes())
-	if err := validJSON(data); err != nil {
-		return nil, "", fmt.Errorf("template %q rendered an invalid record %d (%w): %s", r.name, index, err, excerpt(data))
+	if err := validJSON(r.buf.Bytes()); err != nil {
+		return nil, "", fmt.Errorf("template %q rendered an invalid record %d (%w): %s", r.name, index, err, excerpt(r.buf.Bytes()))
 	}
+	// Templates are laid out for reading; records go out on one line, as consumers writing JSON Lines expect.
+	var compact bytes.Buffer
+	compact.Grow(r.buf.Len())
+	_ = json.Compact(&compact, r.buf.Bytes()) // cannot fail: the JSON was just validated
+	data := compact.Bytes()
 
 	var dot any
 	if r.keyDot {

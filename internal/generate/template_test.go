@@ -283,7 +283,18 @@ func TestRenderedBytesAreNotShared(t *testing.T) {
 	g := newGen(t, Options{Template: `{"n": {{index}}}`, PartitionKey: "k", Seed: 1})
 	a, _ := g.Next()
 	b, _ := g.Next()
-	if !bytes.Equal(a.Data, []byte(`{"n": 0}`)) || !bytes.Equal(b.Data, []byte(`{"n": 1}`)) {
+	if !bytes.Equal(a.Data, []byte(`{"n":0}`)) || !bytes.Equal(b.Data, []byte(`{"n":1}`)) {
 		t.Fatalf("records %s, %s: a later render overwrote an earlier record", a.Data, b.Data)
+	}
+}
+
+func TestRecordsAreCompacted(t *testing.T) {
+	g := newGen(t, Options{Template: "{\n  \"a\": [ 1,\n 2 ],\n\t\"s\": \"keep  these\\n spaces\"\n}\n", PartitionKey: "k", Seed: 1})
+	rec, err := g.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"a":[1,2],"s":"keep  these\n spaces"}`; string(rec.Data) != want {
+		t.Fatalf("record %s, want %s", rec.Data, want)
 	}
 }
