@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
 	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
 )
 
@@ -44,7 +45,7 @@ func (m *Mapping) gather(ctx context.Context, sh *shard, l *lane) []*record {
 		sh.mu.Lock()
 		for len(l.buf) > 0 && len(batch) < m.cfg.BatchSize {
 			r := l.buf[0]
-			if len(batch) > 0 && payloadSize(len(batch)+1, sum+len(r.event)) > PayloadLimit {
+			if len(batch) > 0 && kinesisevent.PayloadSize(len(batch)+1, sum+len(r.event)) > PayloadLimit {
 				full = true
 				break
 			}
@@ -187,7 +188,7 @@ func (m *Mapping) verdict(res InvokeResult, batch []*record) (int, error) {
 	if !m.cfg.ReportBatchItemFailures {
 		return len(batch), nil // the response is not read
 	}
-	i, err := parseBatchResponse(res.Payload, batch)
+	i, err := kinesisevent.ParseResponse(res.Payload, seqs(batch))
 	if err != nil {
 		return 0, fmt.Errorf("partial batch response: %w", err)
 	}
@@ -322,4 +323,22 @@ func batchEvent(t EventType, sh *shard, l *lane, recs []*record, retries int) Ev
 		e.FirstSequenceNumber, e.LastSequenceNumber = recs[0].seq, recs[len(recs)-1].seq
 	}
 	return e
+}
+
+// payload assembles the invocation event for a batch from the records' encodings.
+func payload(batch []*record) []byte {
+	events := make([][]byte, len(batch))
+	for i, r := range batch {
+		events[i] = r.event
+	}
+	return kinesisevent.Payload(events)
+}
+
+// seqs lists the batch's sequence numbers, in order.
+func seqs(batch []*record) []string {
+	s := make([]string, len(batch))
+	for i, r := range batch {
+		s[i] = r.seq
+	}
+	return s
 }

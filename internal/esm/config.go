@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
 )
 
 // Starting positions, as CreateEventSourceMapping names them.
@@ -18,7 +20,7 @@ const (
 const NoLimit = -1
 
 // PayloadLimit is the synchronous invocation payload limit (6 MB) that a batch's JSON event must fit in.
-const PayloadLimit = 6 * 1024 * 1024
+const PayloadLimit = kinesisevent.PayloadLimit
 
 // Config is one event source mapping's settings. The names follow CreateEventSourceMapping; durations replace
 // the API's whole-second integers. Start from DefaultConfig: the zero value is not valid.

@@ -79,9 +79,9 @@ func TestNewDerivesEventFieldsFromARNs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.streamName != "orders" || m.src.region != "eu-west-1" ||
-		m.src.invokeIdentityARN != "arn:aws:iam::123456789012:role/kinesis2s3-role" {
-		t.Errorf("stream %q region %q identity %q", m.streamName, m.src.region, m.src.invokeIdentityARN)
+	if m.streamName != "orders" || m.src.Region != "eu-west-1" ||
+		m.src.InvokeIdentityARN != "arn:aws:iam::123456789012:role/kinesis2s3-role" {
+		t.Errorf("stream %q region %q identity %q", m.streamName, m.src.Region, m.src.InvokeIdentityARN)
 	}
 }
 

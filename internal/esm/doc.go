@@ -48,8 +48,8 @@
 //
 // # The event
 //
-// The payload is AWS's Kinesis event, byte for byte as in the developer guide's example (event.go,
-// TestPayloadIsAWSExampleEvent): Records[] with kinesis{kinesisSchemaVersion "1.0", partitionKey,
+// The payload is AWS's Kinesis event, byte for byte as in the developer guide's example
+// (kinesisevent.TestEncodeIsAWSExampleEvent): Records[] with kinesis{kinesisSchemaVersion "1.0", partitionKey,
 // sequenceNumber, data (base64), approximateArrivalTimestamp (Unix seconds with three decimals)},
 // eventSource "aws:kinesis", eventVersion "1.0", eventID "<shardId>:<sequenceNumber>", eventName
 // "aws:kinesis:record", invokeIdentityArn, awsRegion and eventSourceARN, in that key order. aws-lambda-go's
@@ -60,7 +60,7 @@
 //
 //   - Function errors and timeouts: the Invoker returns them as InvokeResult.FunctionError and both are
 //     function errors. An Invoker error means the function was not invoked at all.
-//   - ReportBatchItemFailures (response.go): "Lambda treats a batch as a complete success if you return ... an
+//   - ReportBatchItemFailures (kinesisevent): "Lambda treats a batch as a complete success if you return ... an
 //     empty batchItemFailure list, a null batchItemFailure list, an empty EventResponse, a null EventResponse"
 //     and "as a complete failure if you return ... an empty string itemIdentifier, a null itemIdentifier, an
 //     itemIdentifier with a bad key name". "If the batchItemFailures array contains multiple items, Lambda uses

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
 )
 
 // Kinesis is the part of *kinesis.Client that the mapping reads the stream with.
@@ -76,7 +78,7 @@ func WithRetryBackoff(min, max time.Duration) Option {
 type Mapping struct {
 	cfg        Config
 	streamName string
-	src        eventSource
+	src        kinesisevent.Source
 	kinesis    Kinesis
 	sqs        SQS
 	fn         Invoker
@@ -111,10 +113,10 @@ func New(cfg Config, k Kinesis, q SQS, fn Invoker, opts ...Option) (*Mapping, er
 	m := &Mapping{
 		cfg:        cfg,
 		streamName: cfg.StreamName,
-		src: eventSource{
-			streamARN:         cfg.StreamARN,
-			region:            cfg.Region,
-			invokeIdentityARN: cfg.InvokeIdentityARN,
+		src: kinesisevent.Source{
+			StreamARN:         cfg.StreamARN,
+			Region:            cfg.Region,
+			InvokeIdentityARN: cfg.InvokeIdentityARN,
 		},
 		kinesis:    k,
 		sqs:        q,
@@ -128,11 +130,11 @@ func New(cfg Config, k Kinesis, q SQS, fn Invoker, opts ...Option) (*Mapping, er
 	if m.streamName == "" {
 		m.streamName = stream.resource
 	}
-	if m.src.region == "" {
-		m.src.region = stream.region
+	if m.src.Region == "" {
+		m.src.Region = stream.region
 	}
-	if m.src.invokeIdentityARN == "" {
-		m.src.invokeIdentityARN = "arn:aws:iam::" + function.account + ":role/" + function.resource + "-role"
+	if m.src.InvokeIdentityARN == "" {
+		m.src.InvokeIdentityARN = "arn:aws:iam::" + function.account + ":role/" + function.resource + "-role"
 	}
 	for _, o := range opts {
 		o(m)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
+	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
 	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
 )
 
@@ -110,7 +111,7 @@ func TestBatchIsCutToFitThePayloadLimit(t *testing.T) {
 		}
 	}
 	// The cut was needed: the fifth record (its event less the envelope) and a comma would not have fitted.
-	if fifth := h.inv.calls[1].size - len(payloadPrefix+payloadSuffix); h.inv.calls[0].size+1+fifth <= PayloadLimit {
+	if fifth := h.inv.calls[1].size - kinesisevent.PayloadSize(0, 0); h.inv.calls[0].size+1+fifth <= PayloadLimit {
 		t.Errorf("first batch (%d bytes) was cut with room for a %d-byte record", h.inv.calls[0].size, fifth)
 	}
 }

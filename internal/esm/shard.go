@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
 )
 
 // maxGetRecords is Kinesis's largest GetRecords Limit.
@@ -299,7 +301,10 @@ func (m *Mapping) convert(sh *shard, in []types.Record) ([]*record, error) {
 		if r.arrival.IsZero() {
 			r.arrival = time.Now()
 		}
-		ev, err := m.src.encodeRecord(sh.id, *r)
+		ev, err := m.src.EncodeRecord(kinesisevent.Record{
+			ShardID: sh.id, SequenceNumber: r.seq, PartitionKey: r.partitionKey,
+			Data: r.data, Arrival: r.arrival, EncryptionType: r.encryptionType,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("encode record %s: %w", r.seq, err)
 		}
