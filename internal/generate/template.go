@@ -192,8 +192,42 @@ func quote(v any) string {
 	default:
 		s = fmt.Sprint(v)
 	}
-	out, _ := jsonValue(s) // encoding a string cannot fail
-	return out
+	return quoteString(s)
+}
+
+// quoteString is encoding/json's string encoding without HTML escaping (U+2028/9 are kept as they are). It is
+// written out because templates call it for most fields and an Encoder per call is several times slower.
+func quoteString(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == utf8.RuneError && size == 1: // an invalid byte
+			b.WriteString(`\ufffd`)
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func (h *helpers) weighted(pairs ...any) (any, error) {
@@ -305,13 +339,17 @@ func (r *renderer) render(index int64, now time.Time) ([]byte, string, error) {
 	if err := r.data.Execute(&r.buf, nil); err != nil {
 		return nil, "", fmt.Errorf("record %d: %w", index, err)
 	}
-	if err := validJSON(r.buf.Bytes()); err != nil {
-		return nil, "", fmt.Errorf("template %q rendered an invalid record %d (%w): %s", r.name, index, err, excerpt(r.buf.Bytes()))
-	}
 	// Templates are laid out for reading; records go out on one line, as consumers writing JSON Lines expect.
+	// Compact also checks that the text is exactly one JSON value.
 	var compact bytes.Buffer
 	compact.Grow(r.buf.Len())
-	_ = json.Compact(&compact, r.buf.Bytes()) // cannot fail: the JSON was just validated
+	err := json.Compact(&compact, r.buf.Bytes())
+	if err == nil && !utf8.Valid(r.buf.Bytes()) {
+		err = errors.New("invalid UTF-8")
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("template %q rendered an invalid record %d (%w): %s", r.name, index, err, excerpt(r.buf.Bytes()))
+	}
 	data := compact.Bytes()
 
 	var dot any

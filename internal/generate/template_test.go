@@ -13,7 +13,7 @@ var fixedNow = time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC)
 
 func fixedClock() time.Time { return fixedNow }
 
-func newGen(t *testing.T, o Options) *Generator {
+func newGen(t testing.TB, o Options) *Generator {
 	t.Helper()
 	if o.Now == nil {
 		o.Now = fixedClock
@@ -25,7 +25,7 @@ func newGen(t *testing.T, o Options) *Generator {
 	return g
 }
 
-func builtinOptions(t *testing.T, name string, seed uint64) Options {
+func builtinOptions(t testing.TB, name string, seed uint64) Options {
 	t.Helper()
 	b, ok := LookupBuiltin(name)
 	if !ok {
@@ -296,5 +296,26 @@ func TestRecordsAreCompacted(t *testing.T) {
 	}
 	if want := `{"a":[1,2],"s":"keep  these\n spaces"}`; string(rec.Data) != want {
 		t.Fatalf("record %s, want %s", rec.Data, want)
+	}
+}
+
+// quote's hand-written escaping must agree with encoding/json on every kind of character.
+func TestQuoteMatchesEncodingJSON(t *testing.T) {
+	var all strings.Builder
+	for r := rune(0); r < 0x3000; r++ {
+		all.WriteRune(r)
+	}
+	for _, s := range []string{all.String(), "\xff", "a\xc3(b", "\xed\xa0\x80", "\U0010FFFF", ""} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		// encoding/json escapes U+2028 and U+2029 for JavaScript; both forms are the same JSON string.
+		w := strings.NewReplacer(`\u2028`, "\u2028", `\u2029`, "\u2029").Replace(strings.TrimSuffix(want.String(), "\n"))
+		if got := quote(s); got != w {
+			t.Errorf("quote(%q) = %q, encoding/json gives %q", excerpt([]byte(s)), excerpt([]byte(got)), excerpt([]byte(w)))
+		}
 	}
 }
