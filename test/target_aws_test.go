@@ -1,0 +1,137 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/gruntwork-io/terratest/modules/files"
+	"github.com/gruntwork-io/terratest/modules/logger"
+	"github.com/gruntwork-io/terratest/modules/random"
+	"github.com/gruntwork-io/terratest/modules/terraform"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
+)
+
+// awsTarget deploys terraform/ into a real AWS account with Terratest, once per pipeline a scenario asks for,
+// and destroys it when the scenario ends. Credentials, region and endpoints come from the SDK's standard chain
+// (AWS_PROFILE, AWS_REGION, ...), for Terraform and for the clients alike. It needs build/function.zip
+// (make build). It cannot inject S3 faults.
+type awsTarget struct {
+	cfg aws.Config
+}
+
+// envAWS opts into the AWS target.
+const envAWS = "E2E_AWS"
+
+// newAWSTarget returns the AWS target, or skips t unless E2E_AWS=1.
+func newAWSTarget(t *testing.T) *awsTarget {
+	if os.Getenv(envAWS) != "1" {
+		t.Skipf("AWS target not selected: set %s=1 (with AWS credentials and AWS_REGION, after make build) to deploy terraform/ "+
+			"with Terratest and run the same scenarios in a real account; it creates billable resources and destroys them", envAWS)
+	}
+	cfg, err := config.LoadDefaultConfig(t.Context())
+	if err != nil {
+		t.Fatalf("AWS configuration: %v", err)
+	}
+	if cfg.Region == "" {
+		t.Fatal("AWS target: no region (set AWS_REGION or a profile's region)")
+	}
+	return &awsTarget{cfg: cfg}
+}
+
+func (*awsTarget) Name() string { return "aws" }
+
+// InjectsS3Faults is false: nothing sits between the deployed function and S3.
+func (*awsTarget) InjectsS3Faults() bool { return false }
+
+func (a *awsTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
+	t.Helper()
+	name := "k2s3-e2e-" + strings.ToLower(random.UniqueId())
+	zip, err := filepath.Abs(filepath.Join("..", "build", "function.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(zip); err != nil {
+		t.Fatalf("AWS target needs the function package: run make build (%v)", err)
+	}
+	// A copy per deployment: scenarios apply in parallel, each with its own state.
+	dir, err := files.CopyTerraformFolderToDest(filepath.Join("..", "terraform"), t.TempDir(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]any{
+		"name":                               name,
+		"function_zip_path":                  zip,
+		"bucket_force_destroy":               true, // the test's objects go with the stack
+		"alarms_enabled":                     false,
+		"log_retention_days":                 1,
+		"stream_mode":                        "PROVISIONED",
+		"shard_count":                        max(ps.Shards, 1),
+		"output_mode":                        ps.OutputMode,
+		"compression":                        ps.Compression,
+		"maximum_batching_window_in_seconds": int(ps.BatchingWindow / time.Second),
+		"tags":                               map[string]string{"Purpose": "kinesis2s3 end-to-end test"},
+	}
+	if ps.OnInvalidRecord != "" {
+		vars["on_invalid_record"] = ps.OnInvalidRecord
+	}
+	if ps.BatchSize > 0 {
+		vars["batch_size"] = ps.BatchSize
+	}
+	if ps.MaximumRetryAttempts > 0 {
+		vars["maximum_retry_attempts"] = ps.MaximumRetryAttempts
+	}
+	opts := &terraform.Options{
+		TerraformBinary: terraformBinary(),
+		TerraformDir:    dir,
+		Vars:            vars,
+		NoColor:         true,
+	}
+	t.Cleanup(func() {
+		// Not t.Context(): it is already cancelled when cleanups run, and the stack must go.
+		terraform.Destroy(t, opts)
+	})
+	terraform.InitAndApply(t, opts)
+
+	outputs := terraform.OutputAll(t, opts)
+	out := func(key string) string {
+		v, ok := outputs[key].(string)
+		if !ok || v == "" {
+			t.Fatalf("terraform output %s missing (have %v)", key, outputs)
+		}
+		return v
+	}
+	// The handler's layout: Terraform defaults except what the scenario set (see variables.tf).
+	layout := ledger.Layout{OutputMode: ps.OutputMode, Compression: ps.Compression, KeyPrefix: "kinesis/", ErrorPrefix: "errors/"}
+	if layout.OutputMode == "" {
+		layout.OutputMode = "record"
+	}
+	if layout.Compression == "" {
+		layout.Compression = "gzip"
+	}
+	logger.Default.Logf(t, "AWS pipeline %s deployed in %s: stream %s, bucket %s", name, a.cfg.Region, out("stream_name"), out("bucket_name"))
+	return &Deployment{
+		Name: name, StreamName: out("stream_name"), StreamARN: out("stream_arn"), Bucket: out("bucket_name"), DLQURL: out("dlq_url"),
+		Kinesis:  kinesis.NewFromConfig(a.cfg),
+		S3:       s3.NewFromConfig(a.cfg),
+		SQS:      sqs.NewFromConfig(a.cfg),
+		Layout:   layout,
+		Patience: 10 * time.Minute,
+	}
+}
+
+// terraformBinary is $KINESIS2S3_TOFU (the pinned OpenTofu the Makefile exports) if set, else terraform.
+func terraformBinary() string {
+	if b := os.Getenv("KINESIS2S3_TOFU"); b != "" {
+		return b
+	}
+	return "terraform"
+}

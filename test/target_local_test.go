@@ -1,0 +1,117 @@
+package test
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/logger"
+	"github.com/gruntwork-io/terratest/modules/random"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/esm"
+	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
+	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline"
+	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+)
+
+// localTarget deploys pipelines into one set of emulators shared by the scenarios: each pipeline has its own
+// stream, bucket, queue, function processes and event source mapping (internal/localpipeline).
+type localTarget struct {
+	stack *localstack.Stack
+}
+
+// newLocalTarget starts the emulators for the duration of t (the parent of the scenarios).
+func newLocalTarget(t *testing.T) *localTarget {
+	return &localTarget{stack: localstack.StartT(t, localstack.Options{})}
+}
+
+func (*localTarget) Name() string { return "local" }
+
+// InjectsS3Faults is true: every local deployment has a fault proxy between the function and S3.
+func (*localTarget) InjectsS3Faults() bool { return true }
+
+func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
+	t.Helper()
+	s := localpipeline.DefaultSettings()
+	s.Name = "e2e-" + strings.ToLower(random.UniqueId())
+	if ps.OutputMode != "" {
+		s.OutputMode = ps.OutputMode
+	}
+	if ps.Compression != "" {
+		s.Compression = ps.Compression
+	}
+	if ps.OnInvalidRecord != "" {
+		s.OnInvalidRecord = ps.OnInvalidRecord
+	}
+	if ps.Shards > 0 {
+		s.Shards = ps.Shards
+	}
+	if ps.BatchSize > 0 {
+		s.ESM.BatchSize = ps.BatchSize
+	}
+	s.ESM.MaximumBatchingWindow = ps.BatchingWindow
+	if ps.MaximumRetryAttempts > 0 {
+		s.ESM.MaximumRetryAttempts = ps.MaximumRetryAttempts
+	}
+	// Lambda polls an idle shard once a second; a quarter of that keeps the suite short without changing what
+	// is tested (batching, windows and retries are unchanged).
+	s.ESM.PollInterval = 250 * time.Millisecond
+	s.LogLevel = "WARN" // the function logs a line per batch at INFO
+
+	logDir := t.TempDir()
+	p, err := localpipeline.Start(t.Context(), localpipeline.Options{
+		Settings: s, Stack: l.stack, S3Faults: true, LogDir: logDir,
+		ESMOptions: []esm.Option{esm.WithRetryBackoff(50*time.Millisecond, 2*time.Second)},
+	})
+	if err != nil {
+		t.Fatalf("local pipeline: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("local pipeline %s: %v", s.Name, err)
+		}
+		if t.Failed() {
+			dumpFunctionLogs(t, logDir)
+		}
+	})
+	logger.Default.Logf(t, "local pipeline %s: %s, %d shards, batch size %d, window %s, %d retries", s.Name, s.OutputMode,
+		s.Shards, s.ESM.BatchSize, s.ESM.MaximumBatchingWindow, s.ESM.MaximumRetryAttempts)
+	return &Deployment{
+		Name: s.Name, StreamName: p.StreamName, StreamARN: p.StreamARN, Bucket: p.Bucket, DLQURL: p.QueueURL,
+		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS,
+		Layout:       ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression, KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix},
+		Patience:     90 * time.Second,
+		Faults:       proxyFaults{p.Faults},
+		MappingStats: p.Mapping.Stats,
+	}
+}
+
+// proxyFaults drives the fault proxy between the local function and S3.
+type proxyFaults struct{ p *faultproxy.Proxy }
+
+func (f proxyFaults) FailPuts(share float64) {
+	f.p.Reset()
+	f.p.Fail(func(r faultproxy.Request) bool { return r.IsObjectPut() && rand.Float64() < share }, faultproxy.SlowDown, 0)
+}
+
+func (f proxyFaults) Restore() { f.p.Reset() }
+
+func (f proxyFaults) Injected() int {
+	return f.p.Count(func(e faultproxy.Entry) bool { return e.Injected })
+}
+
+// dumpFunctionLogs writes the end of each function instance's log to the test log.
+func dumpFunctionLogs(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "rie-*.log"))
+	for _, path := range logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		t.Logf("--- end of %s ---\n%s", filepath.Base(path), b[max(0, len(b)-4096):])
+	}
+}
