@@ -259,8 +259,9 @@ func Run(ctx context.Context, client Putter, gen *Generator, cfg Config) (Stats,
 		return s
 	}
 	done := make(chan struct{})
+	var progress sync.WaitGroup
 	if cfg.Progress != nil {
-		go func() {
+		progress.Go(func() {
 			t := time.NewTicker(cfg.ProgressEvery)
 			defer t.Stop()
 			for {
@@ -271,10 +272,11 @@ func Run(ctx context.Context, client Putter, gen *Generator, cfg Config) (Stats,
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(done)
+	progress.Wait() // no progress line may follow the caller's summary
 
 	var err error
 	if r.audit != nil {

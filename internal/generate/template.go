@@ -84,9 +84,9 @@ var Helpers = []string{
 	"now: the record's event time (time.Time; e.g. now.UnixMilli, now.Format \"2006-01-02\")",
 	"timestamp: now as RFC 3339 UTC with milliseconds; unixMillis: now in ms since the epoch",
 	"ago DURATION: a random time in [now-DURATION, now], e.g. ago \"24h\"; rfc3339 T formats a time",
-	"index: the ordinal of the Kinesis record being generated, from 0",
+	"index: the ordinal of the Kinesis record being generated, from 0 (shared by the user records of an aggregate)",
 	"dict K V ... / list V ...: build a map / list, usually for json (nested objects)",
-	"fake NAME: any gofakeit generator by its lookup name, e.g. fake \"beername\"",
+	"fake NAME: any gofakeit generator by its lookup name, e.g. fake \"beername\" (those reading the wall clock, like dates, are not reproducible)",
 }
 
 // helpers holds what the template functions draw from. Not safe for concurrent use.
