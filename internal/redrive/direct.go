@@ -1,0 +1,106 @@
+package redrive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/process"
+	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
+)
+
+// Direct reprocesses records in-process with the handler's own core (function/process), so the objects land
+// under exactly the keys the function would have written: redriving twice overwrites the same objects.
+type Direct struct {
+	proc      *process.Processor
+	onInvalid string
+}
+
+// NewDirect returns a reprocessor that runs the handler's core with cfg (the function's configuration) and
+// writes through w (an s3writer.Writer in production). log receives the core's warnings, such as invalid
+// records; nil discards them.
+func NewDirect(cfg config.Config, w process.Writer, log *slog.Logger) (*Direct, error) {
+	proc, err := process.New(cfg, errorRecorder{w}, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Direct{proc: proc, onInvalid: cfg.OnInvalidRecord}, nil
+}
+
+// Reprocess encodes recs as the Kinesis event Lambda would send and decodes it with aws-lambda-go, as the
+// function's runtime does, so the core sees the same values (arrival times included, which name batch-mode
+// objects); then it processes them. Records before the first one the core reports are durably handled.
+func (d *Direct) Reprocess(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
+	payload, err := kinesisevent.Encode(src, recs)
+	if err != nil {
+		return Result{}, err
+	}
+	var ev events.KinesisEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return Result{}, fmt.Errorf("decode event: %w", err)
+	}
+	errs := &firstError{}
+	resp, m, err := d.proc.Process(context.WithValue(ctx, firstErrorKey{}, errs), ev.Records)
+	if err != nil {
+		return Result{}, fmt.Errorf("process: %w", err)
+	}
+	res := Result{Handled: len(recs), Detailed: true, Written: m.RecordsWritten, Quarantined: m.RecordsQuarantined, Skipped: m.RecordsSkipped}
+	if len(resp.BatchItemFailures) == 0 {
+		return res, nil
+	}
+	seqs := make([]string, len(recs))
+	for i, r := range recs {
+		seqs[i] = r.SequenceNumber
+	}
+	body, err := json.Marshal(resp)
+	if err != nil {
+		return Result{}, fmt.Errorf("encode batch response: %w", err)
+	}
+	first, err := kinesisevent.ParseResponse(body, seqs)
+	if err != nil {
+		return Result{}, fmt.Errorf("batch response: %w", err)
+	}
+	res.Handled = first
+	reason := errs.get()
+	if reason == nil && d.onInvalid == config.InvalidFail {
+		reason = fmt.Errorf("record %s is invalid and ON_INVALID_RECORD=%s", seqs[first], config.InvalidFail)
+	} else if reason == nil {
+		reason = errors.New("the handler's core gave no reason")
+	}
+	return res, fmt.Errorf("%d records from %s not durably handled: %w", len(recs)-first, seqs[first], reason)
+}
+
+// errorRecorder passes writes on and notes the first failure in the Reprocess call it belongs to, found
+// through the context, so that a kept message says why.
+type errorRecorder struct{ w process.Writer }
+
+type firstErrorKey struct{}
+
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+func (e errorRecorder) Put(ctx context.Context, key string, body []byte, contentType string) error {
+	err := e.w.Put(ctx, key, body, contentType)
+	if f, ok := ctx.Value(firstErrorKey{}).(*firstError); ok && err != nil {
+		f.mu.Lock()
+		if f.err == nil {
+			f.err = err
+		}
+		f.mu.Unlock()
+	}
+	return err
+}

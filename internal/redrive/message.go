@@ -1,0 +1,215 @@
+package redrive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
+	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+)
+
+// parseMessage reads an on-failure record from a message body, unwrapping an SNS notification first (for
+// on-failure records routed through a topic without raw message delivery). It checks everything the
+// redrive relies on, so that a bad record is reported instead of half-processed.
+func parseMessage(body string) (onfailure.KinesisBatchInfo, error) {
+	raw := []byte(body)
+	var sns struct{ Type, Message *string }
+	if json.Unmarshal(raw, &sns) == nil && aws.ToString(sns.Type) == "Notification" && sns.Message != nil {
+		raw = []byte(*sns.Message)
+	}
+	rec, err := onfailure.Parse(raw)
+	if errors.Is(err, onfailure.ErrNotKinesis) {
+		return onfailure.KinesisBatchInfo{}, fmt.Errorf("%w (no KinesisBatchInfo): left on the queue", err)
+	}
+	if err != nil {
+		return onfailure.KinesisBatchInfo{}, fmt.Errorf("%w: left on the queue", err)
+	}
+	b := *rec.KinesisBatchInfo
+	switch {
+	case !seqnum.Valid(b.StartSequenceNumber):
+		return b, fmt.Errorf("on-failure record: startSequenceNumber %q is not a sequence number: left on the queue", b.StartSequenceNumber)
+	case !seqnum.Valid(b.EndSequenceNumber):
+		return b, fmt.Errorf("on-failure record: endSequenceNumber %q is not a sequence number: left on the queue", b.EndSequenceNumber)
+	case seqnum.Compare(b.StartSequenceNumber, b.EndSequenceNumber) > 0:
+		return b, errors.New("on-failure record: startSequenceNumber is after endSequenceNumber: left on the queue")
+	}
+	if _, err := regionOf(b.StreamARN); err != nil {
+		return b, fmt.Errorf("on-failure record: %w: left on the queue", err)
+	}
+	return b, nil
+}
+
+// regionOf takes the region from a stream ARN, arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME.
+func regionOf(streamARN string) (string, error) {
+	parts := strings.SplitN(streamARN, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "kinesis" || parts[3] == "" ||
+		!strings.HasPrefix(parts[5], "stream/") || len(parts[5]) == len("stream/") {
+		return "", fmt.Errorf("streamArn %q is not a Kinesis stream ARN", streamARN)
+	}
+	return parts[3], nil
+}
+
+// handle redrives one message and says what became of it. It never deletes a message unless every record
+// of its range was read and durably handled.
+func (r *Redriver) handle(ctx context.Context, msg types.Message, h *holder) Outcome {
+	o := Outcome{MessageID: aws.ToString(msg.MessageId)}
+	b, err := parseMessage(aws.ToString(msg.Body))
+	if err != nil {
+		o.Verdict, o.Reason = VerdictUnreadable, err.Error()
+		if b.ShardID != "" {
+			o.StreamARN, o.ShardID, o.Start, o.End = b.StreamARN, b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber
+		}
+		return o
+	}
+	o.StreamARN, o.ShardID, o.Start, o.End, o.BatchSize = b.StreamARN, b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber, b.BatchSize
+	o.Oldest = b.ApproximateArrivalOfFirstRecord
+	region, _ := regionOf(b.StreamARN)
+	src := kinesisevent.Source{StreamARN: b.StreamARN, Region: region}
+	if info := r.stream(ctx, b.StreamARN); info.err != nil {
+		o.Warnings = append(o.Warnings, "retention unknown: "+info.err.Error())
+	} else {
+		o.Retention = info.retention
+	}
+
+	rr := newRangeReader(r.k, b)
+	var (
+		batch   []kinesisevent.Record
+		readErr error
+		failure error // the reprocessing failure that ends the message
+	)
+	for !rr.done && failure == nil {
+		recs, err := rr.next(ctx)
+		if err != nil {
+			readErr = err
+			break
+		}
+		if len(recs) > 0 && o.Records == 0 && !recs[0].Arrival.IsZero() {
+			o.Oldest = recs[0].Arrival
+		}
+		o.Records += len(recs)
+		for len(recs) > 0 && failure == nil {
+			n := min(len(recs), r.opts.BatchSize-len(batch))
+			batch, recs = append(batch, recs[:n]...), recs[n:]
+			if len(batch) == r.opts.BatchSize {
+				failure = r.reprocess(ctx, src, batch, &o)
+				batch = batch[:0]
+			}
+		}
+	}
+	if len(batch) > 0 && failure == nil && readErr == nil {
+		failure = r.reprocess(ctx, src, batch, &o)
+	}
+	o.Warnings = append(o.Warnings, rr.notes...)
+
+	var gone *goneError
+	switch {
+	case failure != nil:
+		o.Verdict, o.Reason = VerdictFailed, failure.Error()
+	case errors.As(readErr, &gone):
+		o.Verdict, o.Reason = VerdictDataGone, gone.reason+r.salvaged(o)
+	case readErr != nil:
+		o.Verdict, o.Reason = VerdictReadError, readErr.Error()+r.salvaged(o)
+	case rr.missing() != "":
+		o.Verdict, o.Reason = VerdictDataGone, rr.missing()+r.salvaged(o)
+	case r.opts.DryRun:
+		o.Verdict = VerdictWouldRedrive
+	default:
+		o.Verdict = VerdictDeleted
+		if err := h.delete(ctx, msg); err != nil {
+			o.Verdict, o.Reason = VerdictNotDeleted, err.Error()
+		}
+	}
+	if o.BatchSize > 0 && o.Records != o.BatchSize && rr.startFound && rr.endFound {
+		// With ParallelizationFactor > 1 a batch holds only some partition keys, yet its range spans the
+		// shard: the other keys' records, already processed, are in the range and are reprocessed too.
+		o.Warnings = append(o.Warnings, fmt.Sprintf("the range holds %d records but the on-failure record says batchSize %d "+
+			"(ParallelizationFactor > 1?): all %d were taken", o.Records, o.BatchSize, o.Records))
+	}
+	return o
+}
+
+// salvaged tells what happened to the part of an incomplete range that was still in the stream.
+func (r *Redriver) salvaged(o Outcome) string {
+	switch {
+	case o.Records == 0:
+		return ""
+	case r.opts.DryRun:
+		return fmt.Sprintf("; %d records of the range are still in the stream and would be reprocessed", o.Records)
+	}
+	return fmt.Sprintf("; the %d records still in the stream were reprocessed (%d durably)", o.Records, o.Reprocessed)
+}
+
+// reprocess hands one batch to the Reprocessor, retrying from the first record not handled up to Retries
+// times. It returns nil once every record is durably handled. In a dry run it does nothing.
+func (r *Redriver) reprocess(ctx context.Context, src kinesisevent.Source, batch []kinesisevent.Record, o *Outcome) error {
+	if r.opts.DryRun {
+		return nil
+	}
+	done := 0
+	backoff := r.opts.Backoff
+	for attempt := 0; ; attempt++ {
+		res, err := r.rp.Reprocess(ctx, src, batch[done:])
+		handled := min(max(res.Handled, 0), len(batch)-done)
+		done += handled
+		o.Reprocessed += handled
+		o.count(res)
+		if done == len(batch) {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("%d of %d records not handled, without a reason", len(batch)-done, len(batch))
+		}
+		if ctx.Err() != nil || attempt >= r.opts.Retries {
+			o.Failed += len(batch) - done
+			return fmt.Errorf("%d records from %s not durably handled after %d attempts: %w",
+				len(batch)-done, batch[done].SequenceNumber, attempt+1, err)
+		}
+		r.logf("  retry %d/%d for message %s from %s in %s: %v", attempt+1, r.opts.Retries, o.MessageID,
+			batch[done].SequenceNumber, backoff, err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// streamInfo is what DescribeStreamSummary says about a stream.
+type streamInfo struct {
+	retention time.Duration
+	err       error
+}
+
+// stream describes a stream once per run.
+func (r *Redriver) stream(ctx context.Context, arn string) streamInfo {
+	r.streamsMu.Lock()
+	info, ok := r.streams[arn]
+	r.streamsMu.Unlock()
+	if ok {
+		return info
+	}
+	out, err := r.k.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(arn)})
+	switch {
+	case err != nil:
+		info.err = fmt.Errorf("describe stream: %s", errText(err))
+	case out.StreamDescriptionSummary == nil || out.StreamDescriptionSummary.RetentionPeriodHours == nil:
+		info.err = errors.New("describe stream: no retention period in the answer")
+	default:
+		info.retention = time.Duration(*out.StreamDescriptionSummary.RetentionPeriodHours) * time.Hour
+	}
+	if ctx.Err() == nil {
+		r.streamsMu.Lock()
+		r.streams[arn] = info
+		r.streamsMu.Unlock()
+	}
+	return info
+}

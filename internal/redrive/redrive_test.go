@@ -1,0 +1,625 @@
+package redrive
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
+)
+
+type harness struct {
+	q   *fakeQueue
+	k   *fakeStream
+	rp  *fakeReprocessor
+	log bytes.Buffer
+	ops *callLog
+}
+
+func newHarness() *harness {
+	ops := &callLog{}
+	k := newFakeStream()
+	k.log = ops
+	return &harness{q: &fakeQueue{}, k: k, rp: &fakeReprocessor{log: ops}, ops: ops}
+}
+
+func (h *harness) run(t *testing.T, opts Options) Summary {
+	t.Helper()
+	opts.QueueURL = testQueueURL
+	if opts.Backoff == 0 {
+		opts.Backoff = time.Millisecond
+	}
+	opts.Log = &h.log
+	var rp Reprocessor = h.rp
+	if opts.DryRun {
+		rp = nil
+	}
+	r, err := New(h.q, h.k, rp, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v\nlog:\n%s", err, h.log.String())
+	}
+	return sum
+}
+
+func onlyOutcome(t *testing.T, s Summary) Outcome {
+	t.Helper()
+	if len(s.Outcomes) != 1 {
+		t.Fatalf("%d outcomes, want 1: %+v", len(s.Outcomes), s.Outcomes)
+	}
+	return s.Outcomes[0]
+}
+
+func TestParseMessage(t *testing.T) {
+	s := seqs(1, 2)
+	valid := onFailureBody(shard0, s[0], s[1], 2)
+	snsWrapped := fmt.Sprintf(`{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:eu-west-1:1:t","Message":%q}`, valid)
+	for _, tc := range []struct {
+		name, body string
+		wantErr    string // "" for a valid record
+	}{
+		{"valid", valid, ""},
+		{"SNS notification", snsWrapped, ""},
+		{"malformed JSON", `{"requestContext":`, "on-failure record"},
+		{"not JSON", `hello`, "on-failure record"},
+		{"SQS on-failure record", `{"requestContext":{},"SQSBatchInfo":{}}`, "not a Kinesis on-failure record"},
+		{"DynamoDB on-failure record", `{"DDBStreamBatchInfo":{"shardId":"x"}}`, "not a Kinesis on-failure record"},
+		{"SNS notification of something else", `{"Type":"Notification","Message":"{\"hello\":1}"}`, "not a Kinesis on-failure record"},
+		{"no stream", strings.Replace(valid, testStreamARN, "", 1), "streamArn is empty"},
+		{"bad stream ARN", strings.Replace(valid, testStreamARN, "arn:aws:sqs:eu-west-1:1:q", 1), "not a Kinesis stream ARN"},
+		{"bad sequence number", strings.Replace(valid, s[0], "49x", 1), "startSequenceNumber \"49x\" is not a sequence number"},
+		{"reversed range", onFailureBody(shard0, s[1], s[0], 2), "startSequenceNumber is after endSequenceNumber"},
+	} {
+		b, err := parseMessage(tc.body)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.wantErr == "" && (b.ShardID != shard0 || b.StartSequenceNumber != s[0] || b.EndSequenceNumber != s[1] || b.StreamARN != testStreamARN):
+			t.Errorf("%s: parsed %+v", tc.name, b)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.wantErr)
+		case tc.wantErr != "" && !strings.Contains(err.Error(), "left on the queue"):
+			t.Errorf("%s: error %q does not say the message stays", tc.name, err)
+		}
+	}
+}
+
+// The range is read across GetRecords pages, with the shard's records before and after it ignored.
+func TestRedriveReadsExactlyTheRangeAcrossPages(t *testing.T) {
+	h := newHarness()
+	all := seqs(100, 30)
+	h.k.put(shard0, all...)
+	h.k.pageSize = 4
+	want := all[5:18]
+	id := h.q.send(onFailureBody(shard0, want[0], want[len(want)-1], len(want)))
+
+	sum := h.run(t, Options{BatchSize: 5})
+	o := onlyOutcome(t, sum)
+	if o.Verdict != VerdictDeleted || o.Records != len(want) || o.Reprocessed != len(want) {
+		t.Fatalf("outcome %+v\nlog:\n%s", o, h.log.String())
+	}
+	if got := h.rp.handled(); !slices.Equal(got, want) {
+		t.Errorf("reprocessed %v\nwant %v", got, want)
+	}
+	// Batches of BatchSize, cut the same way on every run.
+	if got := len(h.rp.calls); got != 3 || len(h.rp.calls[0]) != 5 || len(h.rp.calls[2]) != 3 {
+		t.Errorf("batches %v, want 5+5+3 records", h.rp.calls)
+	}
+	if ids, _ := h.q.ids(); len(ids) != 0 {
+		t.Errorf("queue still holds %v", ids)
+	}
+	if dels := h.q.operations("delete"); !slices.Equal(dels, []string{"delete " + id}) {
+		t.Errorf("deletes %v", dels)
+	}
+	src := h.rp.srcs[0]
+	if src.StreamARN != testStreamARN || src.Region != "eu-west-1" {
+		t.Errorf("source %+v", src)
+	}
+	// Reading stops at the page holding endSequenceNumber: pages of 4 from index 5 reach index 17 on the 4th.
+	if h.k.getRecords != 4 {
+		t.Errorf("%d GetRecords calls, want 4", h.k.getRecords)
+	}
+	if sum.Deleted != 1 || sum.Kept != 0 || sum.RecordsReprocessed != len(want) || sum.RecordsFailed != 0 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+// Sequence numbers of different lengths order numerically: "10" comes after "9".
+func TestRedriveComparesSequenceNumbersNumerically(t *testing.T) {
+	h := newHarness()
+	h.k.put(shard0, "8", "9", "10", "11", "100")
+	h.q.send(onFailureBody(shard0, "9", "11", 3))
+	o := onlyOutcome(t, h.run(t, Options{}))
+	if o.Verdict != VerdictDeleted {
+		t.Fatalf("outcome %+v", o)
+	}
+	if got := h.rp.handled(); !slices.Equal(got, []string{"9", "10", "11"}) {
+		t.Errorf("reprocessed %v", got)
+	}
+}
+
+func TestRedriveFollowsEmptyPages(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 12)
+	h.k.put(shard0, all...)
+	h.k.pageSize = 3
+	h.k.emptyEvery = true
+	h.q.send(onFailureBody(shard0, all[2], all[10], 9))
+	o := onlyOutcome(t, h.run(t, Options{}))
+	if o.Verdict != VerdictDeleted || !slices.Equal(h.rp.handled(), all[2:11]) {
+		t.Fatalf("outcome %+v, reprocessed %v", o, h.rp.handled())
+	}
+	empties := 0
+	for _, c := range h.ops.calls {
+		if c == "getrecords empty" {
+			empties++
+		}
+	}
+	if empties < 3 {
+		t.Errorf("only %d empty pages were served: the test did not exercise them", empties)
+	}
+}
+
+func TestRedriveReadsClosedShardToItsEnd(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 6)
+	h.k.put(shard0, all...)
+	h.k.shards[shard0].closed = true
+	h.k.pageSize = 2
+	h.q.send(onFailureBody(shard0, all[3], all[5], 3))
+	if o := onlyOutcome(t, h.run(t, Options{})); o.Verdict != VerdictDeleted || !slices.Equal(h.rp.handled(), all[3:]) {
+		t.Fatalf("outcome %+v, reprocessed %v", o, h.rp.handled())
+	}
+}
+
+// A closed shard that ends before endSequenceNumber cannot hold the whole range: the message is kept, and
+// what was there is reprocessed.
+func TestRedriveKeepsRangeCutShortByClosedShard(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 6)
+	h.k.put(shard0, all[:4]...)
+	h.k.shards[shard0].closed = true
+	id := h.q.send(onFailureBody(shard0, all[2], all[5], 4))
+	sum := h.run(t, Options{})
+	o := onlyOutcome(t, sum)
+	if o.Verdict != VerdictDataGone || !strings.Contains(o.Reason, "last records are not in the stream") {
+		t.Fatalf("outcome %+v", o)
+	}
+	if !slices.Equal(h.rp.handled(), all[2:4]) || o.Reprocessed != 2 {
+		t.Errorf("reprocessed %v", h.rp.handled())
+	}
+	assertKeptVisible(t, h, id)
+	if !strings.Contains(strings.Join(o.Warnings, "\n"), "shard is closed") {
+		t.Errorf("warnings %v", o.Warnings)
+	}
+}
+
+// assertKeptVisible checks that the message is still on the queue, visible again, and was never deleted.
+func assertKeptVisible(t *testing.T, h *harness, id string) {
+	t.Helper()
+	ids, visible := h.q.ids()
+	if !slices.Contains(ids, id) {
+		t.Errorf("message %s was deleted; queue holds %v", id, ids)
+	}
+	if visible != len(ids) {
+		t.Errorf("%d of %d messages visible after the run, want all", visible, len(ids))
+	}
+	if dels := h.q.operations("delete"); len(dels) != 0 {
+		t.Errorf("deletes %v", dels)
+	}
+}
+
+// Retention trimmed the range's first records: Kinesis starts the iterator at the trim horizon, so the first
+// record read is after startSequenceNumber. The rest is reprocessed, the message kept.
+func TestRedriveDetectsTrimmedStart(t *testing.T) {
+	for _, kinesisMockStyle := range []bool{false, true} {
+		t.Run(fmt.Sprintf("error=%v", kinesisMockStyle), func(t *testing.T) {
+			h := newHarness()
+			all := seqs(1, 10)
+			h.k.put(shard0, all...)
+			h.k.shards[shard0].trimmed = 4
+			h.k.trimErr = kinesisMockStyle
+			body := onFailureBody(shard0, all[1], all[6], 6)
+			// The fake's arrivals are an hour ago, a millisecond apart; the record says the same.
+			id := h.q.send(body)
+			sum := h.run(t, Options{})
+			o := onlyOutcome(t, sum)
+			if o.Verdict != VerdictDataGone || !strings.Contains(o.Reason, "first records are no longer in the stream") ||
+				!strings.Contains(o.Reason, all[4]) {
+				t.Fatalf("outcome %+v\nlog:\n%s", o, h.log.String())
+			}
+			if !slices.Equal(h.rp.handled(), all[4:7]) {
+				t.Errorf("reprocessed %v, want the untrimmed part %v", h.rp.handled(), all[4:7])
+			}
+			assertKeptVisible(t, h, id)
+			if !strings.Contains(h.log.String(), "KEPT: data gone: message "+id) || !strings.Contains(h.log.String(), all[1]+".."+all[6]) {
+				t.Errorf("log does not name the message and range:\n%s", h.log.String())
+			}
+			if sum.Kept != 1 || sum.KeptBy[VerdictDataGone] != 1 {
+				t.Errorf("summary %+v", sum)
+			}
+		})
+	}
+}
+
+func TestRedriveKeepsWhenStreamOrShardIsGone(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(h *harness)
+		shard string
+	}{
+		{"stream deleted", func(h *harness) { h.k.gone = true }, shard0},
+		{"shard unknown", func(h *harness) {}, "shardId-000000000009"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness()
+			all := seqs(1, 5)
+			h.k.put(shard0, all...)
+			tc.setup(h)
+			id := h.q.send(onFailureBody(tc.shard, all[0], all[4], 5))
+			sum := h.run(t, Options{})
+			o := onlyOutcome(t, sum)
+			if o.Verdict != VerdictDataGone || !strings.Contains(o.Reason, "not found") {
+				t.Fatalf("outcome %+v", o)
+			}
+			if len(h.rp.calls) != 0 {
+				t.Errorf("reprocessed %v", h.rp.calls)
+			}
+			assertKeptVisible(t, h, id)
+		})
+	}
+}
+
+// A range whose records were never in the shard (a hand-made or stale record): nothing to reprocess.
+func TestRedriveKeepsRangeNotInShard(t *testing.T) {
+	h := newHarness()
+	h.k.put(shard0, seqs(1, 5)...)
+	later := seqs(50, 3)
+	id := h.q.send(onFailureBody(shard0, later[0], later[2], 3))
+	o := onlyOutcome(t, h.run(t, Options{}))
+	if o.Verdict != VerdictDataGone || o.Records != 0 || len(h.rp.calls) != 0 {
+		t.Fatalf("outcome %+v, calls %v", o, h.rp.calls)
+	}
+	assertKeptVisible(t, h, id)
+}
+
+func TestRedriveRenewsExpiredIterator(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 10)
+	h.k.put(shard0, all...)
+	h.k.pageSize = 3
+	h.q.send(onFailureBody(shard0, all[0], all[9], 10))
+	r, err := New(h.q, h.k, reprocessorFunc(func(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
+		h.k.mu.Lock()
+		h.k.expireOnce = true // the iterator expires while the batch is being reprocessed
+		h.k.mu.Unlock()
+		return h.rp.Reprocess(ctx, src, recs)
+	}), Options{QueueURL: testQueueURL, BatchSize: 3, Log: &h.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := r.Run(context.Background())
+	if err != nil || onlyOutcome(t, sum).Verdict != VerdictDeleted {
+		t.Fatalf("%v %+v\n%s", err, sum, h.log.String())
+	}
+	if !slices.Equal(h.rp.handled(), all) {
+		t.Errorf("reprocessed %v", h.rp.handled())
+	}
+	if n := strings.Count(strings.Join(h.ops.calls, ","), "iterator AFTER_SEQUENCE_NUMBER"); n == 0 {
+		t.Errorf("no iterator was renewed: %v", h.ops.calls)
+	}
+}
+
+// reprocessorFunc adapts a function to Reprocessor, for tests.
+type reprocessorFunc func(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error)
+
+func (f reprocessorFunc) Reprocess(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
+	return f(ctx, src, recs)
+}
+
+// The message is deleted only after the reprocessor handled every record, never before.
+func TestRedriveDeletesOnlyAfterEveryRecordIsDurable(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 7)
+	h.k.put(shard0, all...)
+	h.q.send(onFailureBody(shard0, all[0], all[6], 7))
+	// The second call fails from its second record on; the retry goes on from there.
+	h.rp.fail = func(call int, recs []kinesisevent.Record) (int, error) {
+		if call == 1 {
+			return 1, errors.New("write failed")
+		}
+		return len(recs), nil
+	}
+	q := &orderedQueue{fakeQueue: h.q, log: h.ops}
+	r, err := New(q, h.k, h.rp, Options{QueueURL: testQueueURL, BatchSize: 3, Retries: 1, Backoff: time.Millisecond, Log: &h.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := r.Run(context.Background())
+	if err != nil || onlyOutcome(t, sum).Verdict != VerdictDeleted {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	want := [][]string{all[0:3], all[3:6], all[4:6], all[6:7]}
+	if !slices.EqualFunc(h.rp.calls, want, slices.Equal) {
+		t.Errorf("calls %v\nwant %v", h.rp.calls, want)
+	}
+	var order []string
+	for _, c := range h.ops.calls {
+		if strings.HasPrefix(c, "reprocess") || strings.HasPrefix(c, "delete") {
+			order = append(order, c)
+		}
+	}
+	if len(order) == 0 || order[len(order)-1] != "delete" || slices.Index(order, "delete") != len(order)-1 {
+		t.Errorf("operations %v: the delete must come last, after every batch was handled", order)
+	}
+	if o := sum.Outcomes[0]; o.Reprocessed != 7 || o.Failed != 0 {
+		t.Errorf("outcome %+v", o)
+	}
+}
+
+// orderedQueue logs deletes into the shared call log.
+type orderedQueue struct {
+	*fakeQueue
+	log *callLog
+}
+
+func (q *orderedQueue) DeleteMessage(ctx context.Context, in *sqsDeleteInput, opts ...sqsOption) (*sqsDeleteOutput, error) {
+	out, err := q.fakeQueue.DeleteMessage(ctx, in, opts...)
+	if err == nil {
+		q.log.add("delete")
+	}
+	return out, err
+}
+
+// A batch that keeps failing is given up on after the retries; the message stays, with exact counts.
+func TestRedriveKeepsMessageOnPartialFailure(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 8)
+	h.k.put(shard0, all...)
+	id := h.q.send(onFailureBody(shard0, all[0], all[7], 8))
+	h.rp.fail = func(call int, recs []kinesisevent.Record) (int, error) {
+		if recs[0].SequenceNumber == all[0] {
+			return 2, errors.New("function reported record " + all[2] + " as failed")
+		}
+		return 0, errors.New("function reported record " + recs[0].SequenceNumber + " as failed")
+	}
+	sum := h.run(t, Options{BatchSize: 5, Retries: 2})
+	o := onlyOutcome(t, sum)
+	if o.Verdict != VerdictFailed || o.Reprocessed != 2 || o.Failed != 3 {
+		t.Fatalf("outcome %+v", o)
+	}
+	if !strings.Contains(o.Reason, "3 records from "+all[2]+" not durably handled after 3 attempts") {
+		t.Errorf("reason %q", o.Reason)
+	}
+	// First attempt, then two retries from the failed record; the second batch is never tried.
+	want := [][]string{all[0:5], all[2:5], all[2:5]}
+	if !slices.EqualFunc(h.rp.calls, want, slices.Equal) {
+		t.Errorf("calls %v\nwant %v", h.rp.calls, want)
+	}
+	assertKeptVisible(t, h, id)
+	if sum.Kept != 1 || sum.Deleted != 0 || sum.RecordsReprocessed != 2 || sum.RecordsFailed != 3 || sum.KeptBy[VerdictFailed] != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	if got := strings.Count(h.log.String(), "retry "); got != 2 {
+		t.Errorf("%d retry lines, want 2:\n%s", got, h.log.String())
+	}
+}
+
+func TestRedriveLeavesOtherMessagesAlone(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 3)
+	h.k.put(shard0, all...)
+	good := h.q.send(onFailureBody(shard0, all[0], all[2], 3))
+	junk := h.q.send(`{"hello":"world"}`)
+	broken := h.q.send(`{"KinesisBatchInfo":`)
+	sum := h.run(t, Options{})
+	if sum.Messages != 3 || sum.Deleted != 1 || sum.Kept != 2 || sum.KeptBy[VerdictUnreadable] != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	ids, visible := h.q.ids()
+	if !slices.Equal(ids, []string{junk, broken}) || visible != 2 {
+		t.Errorf("queue %v (%d visible), want the two unreadable messages, visible", ids, visible)
+	}
+	for _, id := range []string{junk, broken} {
+		if !strings.Contains(h.log.String(), "KEPT: not a Kinesis on-failure record: message "+id) {
+			t.Errorf("log does not report %s:\n%s", id, h.log.String())
+		}
+	}
+	if !strings.Contains(h.log.String(), "deleted: message "+good) {
+		t.Errorf("log:\n%s", h.log.String())
+	}
+}
+
+// A dry run reads everything and changes nothing: no reprocessing, no deletes, every message visible again.
+func TestDryRunChangesNothing(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 20)
+	h.k.put(shard0, all...)
+	h.k.shards[shard0].trimmed = 3
+	ok := h.q.send(onFailureBody(shard0, all[5], all[9], 5))
+	trimmed := h.q.send(onFailureBody(shard0, all[0], all[4], 5))
+	junk := h.q.send(`{}`)
+	sum := h.run(t, Options{DryRun: true})
+	if len(h.rp.calls) != 0 {
+		t.Errorf("reprocessed %v in a dry run", h.rp.calls)
+	}
+	ids, visible := h.q.ids()
+	if !slices.Equal(ids, []string{ok, trimmed, junk}) || visible != 3 {
+		t.Errorf("queue %v (%d visible) after a dry run", ids, visible)
+	}
+	if dels := h.q.operations("delete"); len(dels) != 0 {
+		t.Errorf("deletes %v", dels)
+	}
+	if sum.Messages != 3 || sum.Redriven != 1 || sum.Kept != 2 || sum.RecordsRead != 5+2 || sum.RecordsReprocessed != 0 {
+		t.Errorf("summary %+v", sum)
+	}
+	byID := map[string]Outcome{}
+	for _, o := range sum.Outcomes {
+		byID[o.MessageID] = o
+	}
+	if o := byID[ok]; o.Verdict != VerdictWouldRedrive || o.Records != 5 || o.Retention != 24*time.Hour || o.Oldest.IsZero() {
+		t.Errorf("outcome %+v", o)
+	}
+	if o := byID[trimmed]; o.Verdict != VerdictDataGone || !strings.Contains(o.Reason, "would be reprocessed") {
+		t.Errorf("outcome %+v", o)
+	}
+	if !strings.Contains(h.log.String(), "retention 24h0m0s") {
+		t.Errorf("log shows no retention:\n%s", h.log.String())
+	}
+}
+
+func TestRedriveStopsAtMaxMessages(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 30)
+	h.k.put(shard0, all...)
+	for i := range 10 {
+		h.q.send(onFailureBody(shard0, all[3*i], all[3*i+2], 3))
+	}
+	sum := h.run(t, Options{MaxMessages: 4, Concurrency: 3})
+	if sum.Messages != 4 || sum.Deleted != 4 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if ids, visible := h.q.ids(); len(ids) != 6 || visible != 6 {
+		t.Errorf("queue %v (%d visible)", ids, visible)
+	}
+}
+
+func TestRedriveDrainsManyMessagesConcurrently(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 250)
+	h.k.put(shard0, all...)
+	for i := range 25 {
+		h.q.send(onFailureBody(shard0, all[10*i], all[10*i+9], 10))
+	}
+	sum := h.run(t, Options{Concurrency: 8})
+	if sum.Messages != 25 || sum.Deleted != 25 || sum.RecordsReprocessed != 250 {
+		t.Fatalf("summary %+v", sum)
+	}
+	got := h.rp.handled()
+	slices.SortFunc(got, func(a, b string) int { return strings.Compare(a, b) })
+	if !slices.Equal(got, all) {
+		t.Errorf("reprocessed %d records, want each of the 250 once", len(got))
+	}
+}
+
+func TestRedriveReportsFailedDelete(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 3)
+	h.k.put(shard0, all...)
+	id := h.q.send(onFailureBody(shard0, all[0], all[2], 3))
+	h.q.failDel = true
+	sum := h.run(t, Options{})
+	o := onlyOutcome(t, sum)
+	if o.Verdict != VerdictNotDeleted || !strings.Contains(o.Reason, "AccessDenied") || sum.Kept != 1 || sum.Redriven != 1 {
+		t.Fatalf("outcome %+v summary %+v", o, sum)
+	}
+	if ids, visible := h.q.ids(); !slices.Equal(ids, []string{id}) || visible != 1 {
+		t.Errorf("queue %v (%d visible)", ids, visible)
+	}
+}
+
+func TestRedriveExtendsVisibilityWhileWorking(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 2)
+	h.k.put(shard0, all...)
+	id := h.q.send(onFailureBody(shard0, all[0], all[1], 2))
+	h.rp.fail = func(int, []kinesisevent.Record) (int, error) {
+		time.Sleep(2500 * time.Millisecond) // longer than a third of the 3 s visibility timeout
+		return 2, nil
+	}
+	sum := h.run(t, Options{VisibilityTimeout: 3 * time.Second})
+	if onlyOutcome(t, sum).Verdict != VerdictDeleted {
+		t.Fatalf("summary %+v", sum)
+	}
+	if ext := h.q.operations("visibility " + id + " 3"); len(ext) == 0 {
+		t.Errorf("visibility never extended: %v", h.q.calls)
+	}
+}
+
+func TestRedriveInterruptedKeepsMessages(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 4)
+	h.k.put(shard0, all...)
+	id := h.q.send(onFailureBody(shard0, all[0], all[3], 4))
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := New(h.q, h.k, reprocessorFunc(func(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
+		cancel() // Ctrl-C while the function runs
+		return Result{}, ctx.Err()
+	}), Options{QueueURL: testQueueURL, Retries: 3, Log: &h.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := onlyOutcome(t, sum)
+	if !sum.Interrupted || o.Verdict != VerdictFailed || !strings.HasPrefix(o.Reason, "interrupted") {
+		t.Fatalf("summary %+v", sum)
+	}
+	assertKeptVisible(t, h, id)
+}
+
+func TestRedriveFailsWhenQueueCannotBeRead(t *testing.T) {
+	h := newHarness()
+	h.q.failRecv = errors.New("AccessDenied")
+	r, err := New(h.q, h.k, h.rp, Options{QueueURL: testQueueURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("Run error %v", err)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	q, k, rp := &fakeQueue{}, newFakeStream(), &fakeReprocessor{}
+	for _, tc := range []struct {
+		name string
+		rp   Reprocessor
+		opts Options
+	}{
+		{"no queue", rp, Options{}},
+		{"no reprocessor", nil, Options{QueueURL: testQueueURL}},
+		{"batch too large", rp, Options{QueueURL: testQueueURL, BatchSize: 10001}},
+		{"negative retries", rp, Options{QueueURL: testQueueURL, Retries: -1}},
+		{"visibility too short", rp, Options{QueueURL: testQueueURL, VisibilityTimeout: time.Second}},
+	} {
+		if _, err := New(q, k, tc.rp, tc.opts); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+	if _, err := New(q, k, nil, Options{QueueURL: testQueueURL, DryRun: true}); err != nil {
+		t.Errorf("dry run without a reprocessor: %v", err)
+	}
+}
+
+func TestSummaryWrite(t *testing.T) {
+	var s Summary
+	s.add(Outcome{MessageID: "a", Verdict: VerdictDeleted, Records: 5, Reprocessed: 5, Detailed: true, Written: 4, Quarantined: 1})
+	s.add(Outcome{MessageID: "b", Verdict: VerdictDataGone, Reason: "trimmed", StreamARN: testStreamARN, ShardID: shard0,
+		Start: "1", End: "9", Records: 2, Reprocessed: 2, Detailed: true, Written: 2})
+	s.add(Outcome{MessageID: "c", Verdict: VerdictUnreadable, Reason: "not JSON"})
+	var b bytes.Buffer
+	s.Write(&b)
+	for _, want := range []string{
+		"messages: 3 received, 1 redriven, 1 deleted, 2 kept",
+		"data gone:", "not a Kinesis on-failure record:",
+		"records: 7 found in the stream, 7 reprocessed, 0 failed",
+		"user records: 6 written, 1 quarantined, 0 skipped",
+		"KEPT: data gone: message b (orders shardId-000000000000, range 1..9): trimmed",
+		"KEPT: not a Kinesis on-failure record: message c: not JSON",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}

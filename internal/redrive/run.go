@@ -1,0 +1,272 @@
+package redrive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// receiveWait is the long-polling wait of each receive: long enough that SQS asks all its servers, so that
+// an empty answer means an empty queue (a short poll may miss messages).
+const receiveWait = 1
+
+// releaseTimeout bounds the final ChangeMessageVisibility calls, which run even after an interrupt.
+const releaseTimeout = 30 * time.Second
+
+// Run drains the queue: it receives messages until the queue has no visible message left (or MaxMessages
+// were received, or ctx ends), redrives up to Concurrency of them at once, and returns what it did. Kept
+// messages are made visible again at the end, as are all messages of a dry run. The error is for the run as
+// a whole (the queue could not be read); per-message problems are in the Summary.
+func (r *Redriver) Run(ctx context.Context) (Summary, error) {
+	sum := Summary{DryRun: r.opts.DryRun}
+	r.logQueue(ctx)
+
+	h := newHolder(r)
+	hctx, stopHolder := context.WithCancel(context.WithoutCancel(ctx))
+	holderDone := make(chan struct{})
+	go func() { defer close(holderDone); h.extendLoop(hctx) }()
+
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		runErr  error
+		seen    = map[string]bool{}
+		slots   = make(chan struct{}, r.opts.Concurrency)
+		started int
+	)
+receive:
+	for r.opts.MaxMessages == 0 || started < r.opts.MaxMessages {
+		select { // wait for a free slot, then take as many more as are free, up to 10 per receive
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			break receive
+		}
+		want := 1
+		limit := 10
+		if r.opts.MaxMessages > 0 {
+			limit = min(limit, r.opts.MaxMessages-started)
+		}
+	more:
+		for want < limit {
+			select {
+			case slots <- struct{}{}:
+				want++
+			default:
+				break more
+			}
+		}
+		msgs, err := r.receive(ctx, want)
+		var fresh []types.Message
+		for _, m := range msgs {
+			id := aws.ToString(m.MessageId)
+			if seen[id] {
+				// Back again: its visibility ran out (or someone else released it). Leave it; stop below.
+				r.logf("message %s was received a second time; it is left for a later run", id)
+				h.hold(m) // with its newest receipt handle, to be made visible again at the end
+				continue
+			}
+			seen[id] = true
+			fresh = append(fresh, m)
+		}
+		for range want - len(fresh) {
+			<-slots
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				runErr = fmt.Errorf("receive from %s: %w", r.opts.QueueURL, err)
+			}
+			break
+		}
+		if len(fresh) == 0 {
+			break // the queue has nothing visible left for this run
+		}
+		for _, m := range fresh {
+			started++
+			h.hold(m)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				o := r.handle(ctx, m, h)
+				if ctx.Err() != nil && o.Verdict != VerdictDeleted && o.Verdict != VerdictWouldRedrive {
+					o.Reason = "interrupted: " + o.Reason
+				}
+				r.report(o)
+				mu.Lock()
+				sum.add(o)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	stopHolder()
+	<-holderDone
+	sum.Interrupted = ctx.Err() != nil
+	if err := h.releaseAll(context.WithoutCancel(ctx)); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	return sum, runErr
+}
+
+func (r *Redriver) receive(ctx context.Context, n int) ([]types.Message, error) {
+	out, err := r.q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:            aws.String(r.opts.QueueURL),
+		MaxNumberOfMessages: int32(n),
+		WaitTimeSeconds:     receiveWait,
+		VisibilityTimeout:   int32(r.opts.VisibilityTimeout / time.Second),
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{
+			types.MessageSystemAttributeNameApproximateReceiveCount,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Messages, nil
+}
+
+// logQueue reports the queue's depth before the run, and warns about messages in flight elsewhere, which
+// this run cannot see.
+func (r *Redriver) logQueue(ctx context.Context) {
+	out, err := r.q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(r.opts.QueueURL),
+		AttributeNames: []types.QueueAttributeName{
+			types.QueueAttributeNameApproximateNumberOfMessages,
+			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		},
+	})
+	if err != nil {
+		r.logf("queue %s: depth unknown: %v", r.opts.QueueURL, err)
+		return
+	}
+	visible := out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)]
+	hidden := out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)]
+	r.logf("queue %s: about %s messages visible, %s in flight", r.opts.QueueURL, visible, hidden)
+	if n, _ := strconv.Atoi(hidden); n > 0 {
+		r.logf("WARNING: %d messages are in flight (another consumer or redrive holds them, or a run was just "+
+			"stopped): this run cannot see them until their visibility timeout ends", n)
+	}
+}
+
+// report prints one message's outcome.
+func (r *Redriver) report(o Outcome) {
+	line := fmt.Sprintf("%s: message %s%s", o.Verdict, o.MessageID, o.rangeText())
+	if o.ShardID != "" {
+		line += fmt.Sprintf(": %d records", o.Records)
+		if !r.opts.DryRun {
+			line += fmt.Sprintf(", %d reprocessed", o.Reprocessed)
+		}
+		if age := o.ageText(time.Now()); age != "" {
+			line += "; " + age
+		}
+	}
+	if o.Reason != "" {
+		line += ": " + o.Reason
+	}
+	r.logf("%s", line)
+	for _, w := range o.Warnings {
+		r.logf("  note: %s", w)
+	}
+	if o.Verdict.Kept() || o.Retention <= 0 || o.Oldest.IsZero() {
+		return
+	}
+	if left := o.Retention - time.Since(o.Oldest); left < time.Hour {
+		r.logf("  WARNING: the oldest record leaves the stream in %s", round(left))
+	}
+}
+
+// holder keeps the messages being redriven hidden: it extends their visibility timeout every third of it,
+// and at the end makes the kept ones visible again.
+type holder struct {
+	r    *Redriver
+	mu   sync.Mutex
+	held map[string]string // message ID → receipt handle
+}
+
+func newHolder(r *Redriver) *holder { return &holder{r: r, held: map[string]string{}} }
+
+func (h *holder) hold(m types.Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held[aws.ToString(m.MessageId)] = aws.ToString(m.ReceiptHandle)
+}
+
+// extendLoop extends the visibility of every held message until ctx ends.
+func (h *holder) extendLoop(ctx context.Context) {
+	vis := h.r.opts.VisibilityTimeout
+	t := time.NewTicker(vis / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		held := make(map[string]string, len(h.held))
+		for id, rh := range h.held {
+			held[id] = rh
+		}
+		h.mu.Unlock()
+		for id, rh := range held {
+			if err := h.r.setVisibility(ctx, rh, vis); err != nil && ctx.Err() == nil {
+				h.r.logf("WARNING: could not extend the visibility of message %s: %v", id, err)
+			}
+		}
+	}
+}
+
+// delete deletes a message whose range is durably handled. It stops holding it first, so that no extension
+// races the deletion; if the deletion fails it holds it again.
+func (h *holder) delete(ctx context.Context, m types.Message) error {
+	id := aws.ToString(m.MessageId)
+	h.mu.Lock()
+	receipt, ok := h.held[id] // the newest receipt handle: SQS may ignore an older one
+	if !ok {
+		receipt = aws.ToString(m.ReceiptHandle)
+	}
+	delete(h.held, id)
+	h.mu.Unlock()
+	_, err := h.r.q.DeleteMessage(context.WithoutCancel(ctx), &sqs.DeleteMessageInput{
+		QueueUrl: aws.String(h.r.opts.QueueURL), ReceiptHandle: aws.String(receipt),
+	})
+	if err != nil {
+		h.mu.Lock()
+		h.held[id] = receipt
+		h.mu.Unlock()
+		return fmt.Errorf("every record is durably handled, but deleting the message failed: %w", err)
+	}
+	return nil
+}
+
+// releaseAll makes every message still held visible again.
+func (h *holder) releaseAll(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	defer cancel()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var errs []error
+	for id, rh := range h.held {
+		if err := h.r.setVisibility(ctx, rh, 0); err != nil {
+			errs = append(errs, fmt.Errorf("message %s stays hidden until its visibility timeout (%s) ends: %w",
+				id, h.r.opts.VisibilityTimeout, err))
+		}
+		delete(h.held, id)
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Redriver) setVisibility(ctx context.Context, receipt string, d time.Duration) error {
+	_, err := r.q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl:          aws.String(r.opts.QueueURL),
+		ReceiptHandle:     aws.String(receipt),
+		VisibilityTimeout: int32(d / time.Second),
+	})
+	return err
+}
