@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
+	"github.com/kinesis2s3/kinesis2s3/internal/redrive"
+)
+
+func init() {
+	commands["redrive"] = command{
+		summary: "reprocess the ranges in the on-failure queue (DLQ) from the stream, then delete their messages",
+		run:     runRedrive,
+	}
+}
+
+// Reprocessing modes.
+const (
+	modeInvoke = "invoke"
+	modeDirect = "direct"
+)
+
+// redriveFlags are the parsed flags of redrive.
+type redriveFlags struct {
+	queueURL, queueName string
+	mode                string
+	dryRun              bool
+	maxMessages         int
+	concurrency         int
+	batchSize           int
+	retries             int
+	visibility          time.Duration
+
+	function, invokeIdentity string
+
+	configFrom string
+	// The handler's settings for direct mode, by environment variable name; only flags given are set.
+	handler map[string]*string
+}
+
+// handlerFlags maps direct-mode flags to the function's environment variables they stand for.
+var handlerFlags = []struct{ flag, env, usage string }{
+	{"bucket", "BUCKET_NAME", "bucket `NAME` to write to"},
+	{"output-mode", "OUTPUT_MODE", "record or batch (default record)"},
+	{"compression", "COMPRESSION", "gzip, zstd or none, for batch mode (default gzip)"},
+	{"key-prefix", "KEY_PREFIX", "data key prefix (default kinesis/)"},
+	{"error-prefix", "ERROR_PREFIX", "quarantine key prefix (default errors/)"},
+	{"on-invalid-record", "ON_INVALID_RECORD", "quarantine, fail or skip (default quarantine)"},
+	{"s3-force-path-style", "S3_FORCE_PATH_STYLE", "true for path-style S3 addressing, as S3-compatible local endpoints need (default false)"},
+	{"upload-concurrency", "UPLOAD_CONCURRENCY", "concurrent S3 uploads per batch, 1-512 (default 64)"},
+}
+
+func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("redrive", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.queueURL, "queue-url", "", "the on-failure queue's `URL`")
+	fs.StringVar(&f.queueName, "queue-name", "", "the on-failure queue's `NAME`, instead of -queue-url")
+	fs.StringVar(&f.mode, "mode", "", "how to reprocess: invoke (the deployed function) or direct (write to S3 from here); required unless -dry-run")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "report the messages, ranges, record counts and ages; reprocess and delete nothing")
+	fs.IntVar(&f.maxMessages, "max-messages", 0, "stop after `N` messages (0: until the queue is empty)")
+	fs.IntVar(&f.concurrency, "concurrency", redrive.DefaultConcurrency, "messages redriven at once")
+	fs.IntVar(&f.batchSize, "batch-size", redrive.DefaultBatchSize, "most records per invocation or write batch, 1-10000 (invocations are also cut at 6 MB)")
+	fs.IntVar(&f.retries, "retries", redrive.DefaultRetries, "retries of a failed batch, from the first failed record, before its message is kept")
+	fs.DurationVar(&f.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "how long a message being redriven stays hidden; extended while it is worked on")
+	fs.StringVar(&f.function, "function", "", "invoke mode: the function `NAME` or ARN, optionally with :alias or :version")
+	fs.StringVar(&f.invokeIdentity, "invoke-identity-arn", "", "invoke mode: the events' invokeIdentityArn (default: the function's execution role, if GetFunctionConfiguration answers)")
+	fs.StringVar(&f.configFrom, "config-from-function", "", "direct mode: take the settings below from the deployed function `NAME`'s environment (flags given override)")
+	f.handler = map[string]*string{}
+	for _, h := range handlerFlags {
+		f.handler[h.env] = fs.String(h.flag, "", "direct mode: "+h.usage+"; the function's "+h.env)
+	}
+	fs.Usage = func() { redriveUsage(fs) }
+	return fs
+}
+
+func redriveUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprint(w, `usage: pipelinectl redrive (-queue-url URL | -queue-name NAME) (-dry-run | -mode invoke|direct) [flags]
+
+Drains the on-failure queue of the Kinesis event source mapping. Each message names a shard and a
+sequence-number range, not the data: redrive reads that range back from the stream, reprocesses it, and deletes
+the message only once every record of the range is durably handled (written or quarantined by the function's
+rules). Anything else keeps the message on the queue, visible again, and is reported: ranges already trimmed
+from the stream (what is left of them is still reprocessed), failures after the retries, messages that are not
+Kinesis on-failure records. The exit status is 1 if any message was kept (in a dry run: would be kept).
+
+  -mode invoke  invokes the deployed function (Lambda Invoke, RequestResponse) with the event Lambda would send,
+                honouring its partial batch responses. Needs lambda:InvokeFunction.
+  -mode direct  runs the function's code here, writing straight to S3 under the same keys. Needs s3:PutObject;
+                settings from -config-from-function and/or the flags below.
+
+Redriving twice writes the same objects again: it is safe to rerun. Endpoint, region and credentials come from
+the AWS SDK's default chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_KINESIS,
+AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL_S3, ...).
+
+Examples:
+  pipelinectl redrive -queue-name kinesis2s3-dlq -dry-run
+  pipelinectl redrive -queue-name kinesis2s3-dlq -mode invoke -function kinesis2s3
+  pipelinectl redrive -queue-name kinesis2s3-dlq -mode direct -config-from-function kinesis2s3
+  pipelinectl redrive -queue-url "$DLQ_URL" -mode direct -bucket my-bucket -output-mode batch -max-messages 10
+
+Flags:
+`)
+	fs.PrintDefaults()
+}
+
+func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f redriveFlags
+	fs := redriveFlagSet(stderr, &f)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags go before it; see -h)", fs.Arg(0))
+	}
+	if err := checkRedriveFlags(&f); err != nil {
+		return err
+	}
+
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return errors.New("no AWS region: set AWS_REGION or a profile's region")
+	}
+	sqsClient := sqs.NewFromConfig(awsCfg)
+	queueURL := f.queueURL
+	if queueURL == "" {
+		out, err := sqsClient.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(f.queueName)})
+		if err != nil {
+			return fmt.Errorf("queue %s: %w", f.queueName, err)
+		}
+		queueURL = aws.ToString(out.QueueUrl)
+	}
+
+	var rp redrive.Reprocessor
+	var what string
+	lambdaClient := lambda.NewFromConfig(awsCfg)
+	switch f.mode {
+	case modeInvoke:
+		identity := f.invokeIdentity
+		if identity == "" {
+			identity = functionRole(ctx, lambdaClient, f.function, stderr)
+		}
+		rp = redrive.NewInvoke(lambdaClient, f.function, identity)
+		what = "invoking function " + f.function
+	case modeDirect:
+		env, err := functionEnv(ctx, lambdaClient, f.configFrom)
+		if err != nil {
+			return err
+		}
+		cfg, err := directConfig(env, f.handler)
+		if err != nil {
+			return err
+		}
+		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		w := s3writer.New(s3writer.NewClient(awsCfg, cfg.ForcePathStyle, cfg.UploadConcurrency), cfg.Bucket)
+		if rp, err = redrive.NewDirect(cfg, w, log); err != nil {
+			return err
+		}
+		what = fmt.Sprintf("writing to s3://%s/%s (output mode %s, compression %s, quarantine under %s, invalid records: %s)",
+			cfg.Bucket, cfg.KeyPrefix, cfg.OutputMode, cfg.Compression, cfg.ErrorPrefix, cfg.OnInvalidRecord)
+	}
+	if f.dryRun {
+		rp, what = nil, "dry run: nothing is reprocessed or deleted"
+	}
+
+	r, err := redrive.New(sqsClient, kinesis.NewFromConfig(awsCfg), rp, redrive.Options{
+		QueueURL:          queueURL,
+		DryRun:            f.dryRun,
+		MaxMessages:       f.maxMessages,
+		Concurrency:       f.concurrency,
+		BatchSize:         f.batchSize,
+		Retries:           f.retries,
+		VisibilityTimeout: f.visibility,
+		Log:               stderr,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "redrive: %s\n", what)
+	began := time.Now()
+	sum, runErr := r.Run(ctx)
+	elapsed := time.Since(began)
+	sum.Write(stdout)
+	if secs := elapsed.Seconds(); secs > 0 {
+		fmt.Fprintf(stdout, "  took %s: %.1f messages/s, %.0f records/s\n", elapsed.Round(time.Millisecond),
+			float64(sum.Messages)/secs, float64(sum.RecordsRead)/secs)
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case sum.Interrupted:
+		return errors.New("interrupted; unfinished messages are kept and visible again")
+	case sum.Kept > 0 && f.dryRun:
+		return fmt.Errorf("%d of %d messages would be kept (see above)", sum.Kept, sum.Messages)
+	case sum.Kept > 0:
+		return fmt.Errorf("%d of %d messages kept on the queue (see above)", sum.Kept, sum.Messages)
+	}
+	return nil
+}
+
+// checkRedriveFlags rejects bad flags by name before any AWS call.
+func checkRedriveFlags(f *redriveFlags) error {
+	switch {
+	case f.queueURL == "" && f.queueName == "":
+		return errors.New("-queue-url or -queue-name is required")
+	case f.queueURL != "" && f.queueName != "":
+		return errors.New("-queue-url and -queue-name exclude each other")
+	case f.mode == "" && !f.dryRun:
+		return errors.New("-mode is required: invoke (the deployed function) or direct (write to S3 from here); or -dry-run to look first")
+	case f.mode != "" && f.mode != modeInvoke && f.mode != modeDirect:
+		return fmt.Errorf("-mode %q: want invoke or direct", f.mode)
+	case f.mode == modeInvoke && f.function == "":
+		return errors.New("-mode invoke needs -function NAME")
+	case f.maxMessages < 0:
+		return fmt.Errorf("-max-messages %d: want 0 (no limit) or more", f.maxMessages)
+	case f.concurrency < 1:
+		return fmt.Errorf("-concurrency %d: want at least 1", f.concurrency)
+	case f.batchSize < 1 || f.batchSize > 10000:
+		return fmt.Errorf("-batch-size %d: want 1-10000", f.batchSize)
+	case f.retries < 0:
+		return fmt.Errorf("-retries %d: want 0 or more", f.retries)
+	case f.visibility < 3*time.Second || f.visibility > 12*time.Hour || f.visibility%time.Second != 0:
+		return fmt.Errorf("-visibility-timeout %v: want whole seconds from 3s to 12h", f.visibility)
+	}
+	var direct []string
+	if f.configFrom != "" {
+		direct = append(direct, "-config-from-function")
+	}
+	for _, h := range handlerFlags {
+		if *f.handler[h.env] != "" {
+			direct = append(direct, "-"+h.flag)
+		}
+	}
+	if len(direct) > 0 && f.mode != modeDirect {
+		return fmt.Errorf("%s: only for -mode direct", strings.Join(direct, ", "))
+	}
+	if f.mode != modeInvoke && (f.function != "" || f.invokeIdentity != "") {
+		return errors.New("-function and -invoke-identity-arn: only for -mode invoke")
+	}
+	return nil
+}
+
+// directConfig builds the handler's configuration as the function would from its environment: env (the
+// deployed function's, or empty) with the flags given laid over it, read by config.Load, so the defaults and
+// checks are the handler's own.
+func directConfig(env map[string]string, flags map[string]*string) (config.Config, error) {
+	merged := map[string]string{}
+	for k, v := range env {
+		merged[k] = v
+	}
+	for k, v := range flags {
+		if *v != "" {
+			merged[k] = *v
+		}
+	}
+	cfg, err := config.Load(func(k string) (string, bool) {
+		v, ok := merged[k]
+		return v, ok
+	})
+	if err != nil {
+		return config.Config{}, fmt.Errorf("direct mode settings (flags or -config-from-function): %w", err)
+	}
+	return cfg, nil
+}
+
+// functionEnv reads a deployed function's environment variables; an empty name reads nothing.
+func functionEnv(ctx context.Context, api *lambda.Client, name string) (map[string]string, error) {
+	if name == "" {
+		return nil, nil
+	}
+	out, err := api.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("-config-from-function %s: %w", name, err)
+	}
+	if out.Environment == nil {
+		return nil, fmt.Errorf("-config-from-function %s: the function has no environment variables", name)
+	}
+	if out.Environment.Error != nil {
+		return nil, fmt.Errorf("-config-from-function %s: its environment cannot be read: %s", name,
+			aws.ToString(out.Environment.Error.Message))
+	}
+	return out.Environment.Variables, nil
+}
+
+// functionRole looks up the function's execution role for the events' invokeIdentityArn. The kinesis2s3
+// handler does not read that field, so a failed lookup is a note, not an error.
+func functionRole(ctx context.Context, api *lambda.Client, name string, stderr io.Writer) string {
+	out, err := api.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)})
+	if err != nil {
+		fmt.Fprintf(stderr, "redrive: note: events go without invokeIdentityArn (set -invoke-identity-arn): %v\n", err)
+		return ""
+	}
+	return aws.ToString(out.Role)
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+)
+
+func TestRedriveHelp(t *testing.T) {
+	_, stderr, exit := runCmd(t, "redrive", "-h")
+	if exit != 0 {
+		t.Fatalf("redrive -h exited %d", exit)
+	}
+	for _, want := range []string{"-queue-url URL", "-queue-name NAME", "-mode", "-dry-run", "-max-messages N",
+		"-concurrency", "-function NAME", "-config-from-function NAME", "-bucket NAME", "BUCKET_NAME", "-on-invalid-record",
+		"AWS_ENDPOINT_URL_LAMBDA", "exit status is 1 if any message was kept", "Examples:"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("redrive -h does not mention %q", want)
+		}
+	}
+	_, usage, _ := runCmd(t)
+	if !strings.Contains(usage, "redrive") {
+		t.Errorf("pipelinectl usage does not list redrive:\n%s", usage)
+	}
+}
+
+// Bad flags are refused by name, before any AWS call (no endpoint or region is set up here).
+func TestRedriveFlagErrors(t *testing.T) {
+	q := []string{"-queue-url", "http://127.0.0.1:1/000000000000/dlq"}
+	cases := map[string][]string{
+		"-queue-url or -queue-name is required":    {"-dry-run"},
+		"exclude each other":                       {"-queue-url", "u", "-queue-name", "n", "-dry-run"},
+		"-mode is required":                        q,
+		`-mode "replay": want invoke or direct`:    append(q, "-mode", "replay"),
+		"-mode invoke needs -function NAME":        append(q, "-mode", "invoke"),
+		"-batch-size 0: want 1-10000":              append(q, "-dry-run", "-batch-size", "0"),
+		"-concurrency 0: want at least 1":          append(q, "-dry-run", "-concurrency", "0"),
+		"-retries -1: want 0 or more":              append(q, "-dry-run", "-retries", "-1"),
+		"-max-messages -1":                         append(q, "-dry-run", "-max-messages", "-1"),
+		"-visibility-timeout 1s":                   append(q, "-dry-run", "-visibility-timeout", "1s"),
+		"-bucket: only for -mode direct":           append(q, "-mode", "invoke", "-function", "f", "-bucket", "b"),
+		"-config-from-function: only for -mode":    append(q, "-dry-run", "-config-from-function", "f"),
+		"-function and -invoke-identity-arn: only": append(q, "-mode", "direct", "-function", "f", "-bucket", "b"),
+		`unexpected argument "now"`:                append(q, "-dry-run", "now"),
+		"flag provided but not defined":            append(q, "-force"),
+	}
+	for want, args := range cases {
+		_, stderr, exit := runCmd(t, append([]string{"redrive"}, args...)...)
+		if exit == 0 || !strings.Contains(stderr, want) {
+			t.Errorf("redrive %v: exit %d, stderr %q; want an error containing %q", args, exit, stderr, want)
+		}
+	}
+}
+
+func TestDirectConfig(t *testing.T) {
+	str := func(s string) *string { return &s }
+	empty := func() map[string]*string {
+		m := map[string]*string{}
+		for _, h := range handlerFlags {
+			m[h.env] = str("")
+		}
+		return m
+	}
+
+	// From flags alone: the handler's defaults fill the rest.
+	flags := empty()
+	*flags["BUCKET_NAME"] = "data"
+	cfg, err := directConfig(nil, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Config{Bucket: "data", OutputMode: config.ModeRecord, KeyPrefix: config.DefaultKeyPrefix,
+		Compression: config.CompressionGzip, ErrorPrefix: config.DefaultErrorPrefix, OnInvalidRecord: config.InvalidQuarantine,
+		UploadConcurrency: config.DefaultUploadConcurrency}
+	if cfg != want {
+		t.Errorf("config %+v\nwant %+v", cfg, want)
+	}
+
+	// From the function's environment, with a flag laid over it.
+	env := map[string]string{"BUCKET_NAME": "prod", "OUTPUT_MODE": "batch", "COMPRESSION": "zstd", "KEY_PREFIX": "raw/",
+		"S3_FORCE_PATH_STYLE": "false", "AWS_LAMBDA_LOG_LEVEL": "DEBUG"}
+	flags = empty()
+	*flags["KEY_PREFIX"] = "replayed/"
+	cfg, err = directConfig(env, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Bucket != "prod" || cfg.OutputMode != config.ModeBatch || cfg.Compression != config.CompressionZstd || cfg.KeyPrefix != "replayed/" {
+		t.Errorf("config %+v", cfg)
+	}
+
+	// Bad values are the handler's own errors, naming the setting.
+	flags = empty()
+	*flags["OUTPUT_MODE"] = "batches"
+	if _, err := directConfig(nil, flags); err == nil || !strings.Contains(err.Error(), "BUCKET_NAME is required") ||
+		!strings.Contains(err.Error(), `OUTPUT_MODE="batches" is not valid`) {
+		t.Errorf("error %v", err)
+	}
+}
