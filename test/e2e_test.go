@@ -60,7 +60,7 @@ func testDelivery(t *testing.T, target Target, mode, compression string) {
 	since := time.Now()
 
 	var first []e2eEntry
-	for i := range 150 {
+	for i := range 250 {
 		first = append(first, validEntry(d.Name, i, fmt.Sprintf("pk-%d", i)))
 	}
 	poisonKeys := []string{"poison-a", "poison-b", "poison-c"}
@@ -75,8 +75,8 @@ func testDelivery(t *testing.T, target Target, mode, compression string) {
 	sent = append(sent, putRecords(t, d, after)...)
 
 	rep := waitForBucket(t, d, since, expectsOf(sent))
-	if rep.Written != 150+3+30 || rep.Quarantined != 3 {
-		t.Errorf("written %d, quarantined %d; want 183 and 3", rep.Written, rep.Quarantined)
+	if rep.Written != 250+3+30 || rep.Quarantined != 3 {
+		t.Errorf("written %d, quarantined %d; want 283 and 3", rep.Written, rep.Quarantined)
 	}
 	// The shard kept flowing past each poison record: later records of its shard were written.
 	for _, p := range sent {
@@ -94,7 +94,7 @@ func testDelivery(t *testing.T, target Target, mode, compression string) {
 		}
 	}
 	if mode == "batch" {
-		// Batch size 40 and about 90 records a shard: several objects per shard, each of several records.
+		// Batch size 40 and about 140 records a shard: several objects per shard, each of several records.
 		objects, most := 0, 0
 		for _, o := range rep.Objects {
 			if !o.Quarantine {
