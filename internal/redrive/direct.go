@@ -73,7 +73,7 @@ func (d *Direct) Reprocess(ctx context.Context, src kinesisevent.Source, recs []
 	} else if reason == nil {
 		reason = errors.New("the handler's core gave no reason")
 	}
-	return res, fmt.Errorf("%d records from %s not durably handled: %w", len(recs)-first, seqs[first], reason)
+	return res, reason
 }
 
 // errorRecorder passes writes on and notes the first failure in the Reprocess call it belongs to, found

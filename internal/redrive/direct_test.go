@@ -102,7 +102,7 @@ func TestDirectReportsWriteFailures(t *testing.T) {
 	}
 	res, err := d.Reprocess(context.Background(), testSource, recs)
 	if res.Handled != 2 || err == nil || !strings.Contains(err.Error(), "SlowDown") ||
-		!strings.Contains(err.Error(), "2 records from "+recs[2].SequenceNumber) {
+		!strings.Contains(err.Error(), recs[2].SequenceNumber+".json") {
 		t.Fatalf("Reprocess = %+v, %v", res, err)
 	}
 }

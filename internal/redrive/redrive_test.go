@@ -471,7 +471,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if o := byID[trimmed]; o.Verdict != VerdictDataGone || !strings.Contains(o.Reason, "would be reprocessed") {
 		t.Errorf("outcome %+v", o)
 	}
-	if !strings.Contains(h.log.String(), "retention 24h0m0s") {
+	if !strings.Contains(h.log.String(), "retention 24h: ") {
 		t.Errorf("log shows no retention:\n%s", h.log.String())
 	}
 }

@@ -177,7 +177,7 @@ func (r *Redriver) report(o Outcome) {
 		return
 	}
 	if left := o.Retention - time.Since(o.Oldest); left < time.Hour {
-		r.logf("  WARNING: the oldest record leaves the stream in %s", round(left))
+		r.logf("  WARNING: the oldest record leaves the stream in %s", human(left))
 	}
 }
 

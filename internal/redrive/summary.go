@@ -68,7 +68,8 @@ type Summary struct {
 	RecordsReprocessed int // durably handled
 	RecordsFailed      int // attempted and not durably handled
 	// Detailed says that Written, Quarantined and Skipped are known (direct mode); an invoked function does
-	// not report them.
+	// not report them. They count the user records of every object written, so a record whose object a retry
+	// wrote again (same key, same content) counts twice; without retries they are exact.
 	Detailed                      bool
 	Written, Quarantined, Skipped int // user records
 
@@ -169,20 +170,28 @@ func (o Outcome) ageText(now time.Time) string {
 	}
 	age := now.Sub(o.Oldest)
 	if o.Retention <= 0 {
-		return fmt.Sprintf("oldest record %s old, retention unknown", round(age))
+		return fmt.Sprintf("oldest record %s old, retention unknown", human(age))
 	}
 	left := o.Retention - age
 	if left <= 0 {
-		return fmt.Sprintf("oldest record %s old, past the %s retention", round(age), round(o.Retention))
+		return fmt.Sprintf("oldest record %s old, past the %s retention", human(age), human(o.Retention))
 	}
-	return fmt.Sprintf("oldest record %s old, retention %s: %s left", round(age), round(o.Retention), round(left))
+	return fmt.Sprintf("oldest record %s old, retention %s: %s left", human(age), human(o.Retention), human(left))
 }
 
-func round(d time.Duration) time.Duration {
-	if d > time.Minute {
-		return d.Round(time.Minute)
+// human writes a duration the way an operator reads it: 24h, 3h05m, 7m30s, 4s.
+func human(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	switch {
+	case h > 0 && m == 0:
+		return fmt.Sprintf("%dh", h)
+	case h > 0:
+		return fmt.Sprintf("%dh%02dm", h, m)
+	case m > 0:
+		return fmt.Sprintf("%dm%02ds", m, s)
 	}
-	return d.Round(time.Second)
+	return fmt.Sprintf("%ds", s)
 }
 
 func (o *Outcome) count(res Result) {
