@@ -112,9 +112,9 @@ func TestTerraformPlan(t *testing.T) {
 		assert.Equal(t, 1.0, esm["parallelization_factor"])
 		// The destination is the queue's ARN, which is only known after apply: check the plan says so, and check
 		// below in the configuration that it is wired to the DLQ module.
-		unknown := afterUnknown(t, plan, "module.function.aws_lambda_event_source_mapping.this")
+		unknown := planAfterUnknown(t, plan, "module.function.aws_lambda_event_source_mapping.this")
 		assert.Equal(t, map[string]interface{}{"destination_arn": true},
-			firstOf(t, firstOf(t, unknown["destination_config"])["on_failure"]), "on_failure destination must be set (known after apply)")
+			planBlock(t, planBlock(t, unknown["destination_config"])["on_failure"]), "on_failure destination must be set (known after apply)")
 	})
 
 	t.Run("function", func(t *testing.T) {
@@ -125,7 +125,7 @@ func TestTerraformPlan(t *testing.T) {
 		assert.Equal(t, zipPath, fn["filename"])
 		assert.Equal(t, zipHash, fn["source_code_hash"], "the deployed hash must be the zip's, so a rebuild redeploys")
 		assert.Equal(t, "k2s3-plan", fn["function_name"])
-		vars := firstOf(t, fn["environment"])["variables"].(map[string]interface{})
+		vars := planBlock(t, fn["environment"])["variables"].(map[string]interface{})
 		delete(vars, "BUCKET_NAME") // the generated bucket name is known after apply; checked in the wiring below
 		assert.Equal(t, map[string]interface{}{
 			"OUTPUT_MODE":        "batch",
@@ -135,7 +135,7 @@ func TestTerraformPlan(t *testing.T) {
 			"ON_INVALID_RECORD":  "quarantine",
 			"UPLOAD_CONCURRENCY": "64",
 		}, vars)
-		logging := firstOf(t, fn["logging_config"])
+		logging := planBlock(t, fn["logging_config"])
 		assert.Equal(t, "JSON", logging["log_format"])
 		assert.Equal(t, "/aws/lambda/k2s3-plan", logging["log_group"])
 		logs := planValues(t, plan, "module.function.aws_cloudwatch_log_group.this")
@@ -148,9 +148,9 @@ func TestTerraformPlan(t *testing.T) {
 			assert.Equal(t, true, pab[k], k)
 		}
 		sse := planValues(t, plan, "module.bucket.aws_s3_bucket_server_side_encryption_configuration.this")
-		assert.Equal(t, "AES256", firstOf(t, firstOf(t, sse["rule"])["apply_server_side_encryption_by_default"])["sse_algorithm"])
+		assert.Equal(t, "AES256", planBlock(t, planBlock(t, sse["rule"])["apply_server_side_encryption_by_default"])["sse_algorithm"])
 		own := planValues(t, plan, "module.bucket.aws_s3_bucket_ownership_controls.this")
-		assert.Equal(t, "BucketOwnerEnforced", firstOf(t, own["rule"])["object_ownership"])
+		assert.Equal(t, "BucketOwnerEnforced", planBlock(t, own["rule"])["object_ownership"])
 		assert.Equal(t, false, planValues(t, plan, "module.bucket.aws_s3_bucket.this")["force_destroy"])
 
 		q := planValues(t, plan, "module.dlq.aws_sqs_queue.this")
@@ -162,7 +162,7 @@ func TestTerraformPlan(t *testing.T) {
 		s := planValues(t, plan, "module.stream.aws_kinesis_stream.this")
 		assert.Equal(t, 168.0, s["retention_period"])
 		assert.Equal(t, "KMS", s["encryption_type"])
-		assert.Equal(t, "ON_DEMAND", firstOf(t, s["stream_mode_details"])["stream_mode"])
+		assert.Equal(t, "ON_DEMAND", planBlock(t, s["stream_mode_details"])["stream_mode"])
 	})
 
 	t.Run("alarms notify the given topic", func(t *testing.T) {
@@ -244,8 +244,8 @@ func planValues(t *testing.T, plan *terraform.PlanStruct, addr string) map[strin
 	return r.AttributeValues
 }
 
-// afterUnknown returns which attributes of the resource at addr the plan marks as known only after apply.
-func afterUnknown(t *testing.T, plan *terraform.PlanStruct, addr string) map[string]interface{} {
+// planAfterUnknown returns which attributes of the resource at addr the plan marks as known only after apply.
+func planAfterUnknown(t *testing.T, plan *terraform.PlanStruct, addr string) map[string]interface{} {
 	t.Helper()
 	rc, ok := plan.ResourceChangesMap[addr]
 	require.True(t, ok, "%s is not in the plan", addr)
@@ -254,8 +254,8 @@ func afterUnknown(t *testing.T, plan *terraform.PlanStruct, addr string) map[str
 	return m
 }
 
-// firstOf returns the only element of a nested block list (a block with max_items = 1) as a map.
-func firstOf(t *testing.T, v interface{}) map[string]interface{} {
+// planBlock returns the only element of a nested block list (a block with max_items = 1) as a map.
+func planBlock(t *testing.T, v interface{}) map[string]interface{} {
 	t.Helper()
 	list, ok := v.([]interface{})
 	require.True(t, ok && len(list) == 1, "want a one-element block list, got %#v", v)
