@@ -127,7 +127,7 @@ func testRedriveMode(t *testing.T, stack *localstack.Stack, cli, mode string) {
 
 	// Fix the cause, then look before leaping.
 	p.Faults.Reset()
-	out = runPipelinectl(t, cli, env, "redrive", "-queue-url", p.QueueURL, "-dry-run")
+	out = runPipelinectl(t, cli, env, "redrive", "-queue-name", s.Name+"-on-failure", "-dry-run")
 	if out.exit != 0 || !strings.Contains(out.stdout, fmt.Sprintf("%d received, %d would be redriven, 0 would be kept", messages, messages)) ||
 		!strings.Contains(out.stdout, fmt.Sprintf("records: %d found in the stream", len(sent))) ||
 		!strings.Contains(out.stderr, "retention 24h: ") {
