@@ -58,8 +58,8 @@ func newRangeReader(k Kinesis, b onfailure.KinesisBatchInfo) *rangeReader {
 }
 
 // next returns the next records of the range, in order, possibly none; rr.done reports the end of the
-// reading, and rr.missing what of the range was not found. An error stops the reading: a *goneError when the stream, the shard or the range is gone, anything else
-// for a failed call.
+// reading, and rr.missing what of the range was not found. An error stops the reading: a *goneError when
+// the stream, the shard or the range is gone, anything else for a failed call.
 func (rr *rangeReader) next(ctx context.Context) ([]kinesisevent.Record, error) {
 	if rr.done {
 		return nil, nil
