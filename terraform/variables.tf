@@ -133,7 +133,7 @@ variable "bucket_versioning" {
 }
 
 variable "transition_days" {
-  description = "Days after which data objects move to transition_storage_class (null: never)."
+  description = "Days after which data objects move to transition_storage_class (null: never; at least 30 for STANDARD_IA and ONEZONE_IA)."
   type        = number
   default     = 30
 

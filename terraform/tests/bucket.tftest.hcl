@@ -151,3 +151,37 @@ run "rejects_bad_names_and_classes" {
 
   expect_failures = [var.name, var.sse_algorithm, var.transition_storage_class, var.error_prefix]
 }
+
+run "rejects_early_transition_to_infrequent_access" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    transition_days = 7
+  }
+
+  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+}
+
+run "accepts_early_transition_to_intelligent_tiering" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    transition_days          = 1
+    transition_storage_class = "INTELLIGENT_TIERING"
+  }
+
+  assert {
+    condition = [
+      for t in one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "transition-data"]).transition : [t.days, t.storage_class]
+    ] == [[1, "INTELLIGENT_TIERING"]]
+    error_message = "INTELLIGENT_TIERING has no 30-day minimum."
+  }
+}

@@ -160,6 +160,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       condition     = var.data_expiration_days == null || var.transition_days == null || try(var.data_expiration_days > var.transition_days, false)
       error_message = "data_expiration_days must be greater than transition_days."
     }
+    precondition {
+      condition     = var.transition_days == null || !contains(["STANDARD_IA", "ONEZONE_IA"], var.transition_storage_class) || try(var.transition_days >= 30, false)
+      error_message = "S3 moves objects to STANDARD_IA or ONEZONE_IA no earlier than 30 days after creation: set transition_days >= 30."
+    }
   }
 }
 
