@@ -1,13 +1,12 @@
 package esm
 
 import (
-	"fmt"
-	"os"
 	"time"
 
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/tfvars"
 )
 
 // LoadTFVars reads the event source mapping variables of the Terraform module from a .tfvars file into cfg:
@@ -15,36 +14,19 @@ import (
 // parallelization_factor, maximum_retry_attempts and maximum_record_age_in_seconds. Other variables are
 // ignored; variables the file does not set keep cfg's value. Call cfg.Validate afterwards for the ranges.
 func LoadTFVars(path string, cfg *Config) error {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("tfvars: %w", err)
-	}
-	file, diags := hclparse.NewParser().ParseHCL(src, path)
-	if diags.HasErrors() {
-		return fmt.Errorf("tfvars: %w", diags)
-	}
-	attrs, diags := file.Body.JustAttributes()
-	if diags.HasErrors() {
-		return fmt.Errorf("tfvars: %w", diags)
-	}
-	seconds := func(d *time.Duration) func(cty.Value) error {
+	// Whole seconds, or -1 for NoLimit.
+	seconds := func(d *time.Duration) tfvars.Setter {
+		set := tfvars.Seconds(d)
 		return func(v cty.Value) error {
-			var n int
-			if err := gocty.FromCtyValue(v, &n); err != nil {
-				return err
-			}
-			*d = time.Duration(n) * time.Second
-			if n == NoLimit {
+			err := set(v)
+			if err == nil && *d == NoLimit*time.Second {
 				*d = NoLimit
 			}
-			return nil
+			return err
 		}
 	}
-	integer := func(p *int) func(cty.Value) error {
-		return func(v cty.Value) error { return gocty.FromCtyValue(v, p) }
-	}
-	setters := map[string]func(cty.Value) error{
-		"starting_position": func(v cty.Value) error { return gocty.FromCtyValue(v, &cfg.StartingPosition) },
+	return tfvars.Load(path, map[string]tfvars.Setter{
+		"starting_position": tfvars.Into(&cfg.StartingPosition),
 		"starting_position_timestamp": func(v cty.Value) error {
 			var s string
 			if err := gocty.FromCtyValue(v, &s); err != nil {
@@ -57,27 +39,10 @@ func LoadTFVars(path string, cfg *Config) error {
 			cfg.StartingPositionTimestamp = t
 			return nil
 		},
-		"batch_size":                         integer(&cfg.BatchSize),
+		"batch_size":                         tfvars.Into(&cfg.BatchSize),
 		"maximum_batching_window_in_seconds": seconds(&cfg.MaximumBatchingWindow),
-		"parallelization_factor":             integer(&cfg.ParallelizationFactor),
-		"maximum_retry_attempts":             integer(&cfg.MaximumRetryAttempts),
+		"parallelization_factor":             tfvars.Into(&cfg.ParallelizationFactor),
+		"maximum_retry_attempts":             tfvars.Into(&cfg.MaximumRetryAttempts),
 		"maximum_record_age_in_seconds":      seconds(&cfg.MaximumRecordAge),
-	}
-	for name, set := range setters {
-		attr, ok := attrs[name]
-		if !ok {
-			continue
-		}
-		v, diags := attr.Expr.Value(nil)
-		if diags.HasErrors() {
-			return fmt.Errorf("tfvars: %s: %w", name, diags)
-		}
-		if v.IsNull() {
-			continue // null means the module's default
-		}
-		if err := set(v); err != nil {
-			return fmt.Errorf("tfvars: %s (%s): %w", name, attr.Range, err)
-		}
-	}
-	return nil
+	})
 }

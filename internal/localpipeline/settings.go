@@ -2,15 +2,12 @@ package localpipeline
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
-	"github.com/hashicorp/hcl/v2/hclparse"
-	"github.com/zclconf/go-cty/cty/gocty"
-
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/internal/esm"
+	"github.com/kinesis2s3/kinesis2s3/internal/tfvars"
 )
 
 // Settings are the knobs of a pipeline, named after the Terraform variables they mirror. Start from
@@ -99,43 +96,21 @@ func (s Settings) Validate() error {
 // memory_size, plus the event source mapping variables esm.LoadTFVars reads. Other variables are ignored;
 // null keeps the default.
 func (s *Settings) LoadTFVars(path string) error {
-	src, err := os.ReadFile(path)
+	err := tfvars.Load(path, map[string]tfvars.Setter{
+		"name":               tfvars.Into(&s.Name),
+		"shard_count":        tfvars.Into(&s.Shards),
+		"output_mode":        tfvars.Into(&s.OutputMode),
+		"compression":        tfvars.Into(&s.Compression),
+		"key_prefix":         tfvars.Into(&s.KeyPrefix),
+		"error_prefix":       tfvars.Into(&s.ErrorPrefix),
+		"on_invalid_record":  tfvars.Into(&s.OnInvalidRecord),
+		"upload_concurrency": tfvars.Into(&s.UploadConcurrency),
+		"log_level":          tfvars.Into(&s.LogLevel),
+		"timeout":            tfvars.Seconds(&s.Timeout),
+		"memory_size":        tfvars.Into(&s.MemoryMB),
+	})
 	if err != nil {
-		return fmt.Errorf("tfvars: %w", err)
-	}
-	file, diags := hclparse.NewParser().ParseHCL(src, path)
-	if diags.HasErrors() {
-		return fmt.Errorf("tfvars: %w", diags)
-	}
-	attrs, diags := file.Body.JustAttributes()
-	if diags.HasErrors() {
-		return fmt.Errorf("tfvars: %w", diags)
-	}
-	var timeout int
-	targets := map[string]any{
-		"name": &s.Name, "shard_count": &s.Shards, "output_mode": &s.OutputMode, "compression": &s.Compression,
-		"key_prefix": &s.KeyPrefix, "error_prefix": &s.ErrorPrefix, "on_invalid_record": &s.OnInvalidRecord,
-		"upload_concurrency": &s.UploadConcurrency, "log_level": &s.LogLevel, "timeout": &timeout,
-		"memory_size": &s.MemoryMB,
-	}
-	for name, target := range targets {
-		attr, ok := attrs[name]
-		if !ok {
-			continue
-		}
-		v, diags := attr.Expr.Value(nil)
-		if diags.HasErrors() {
-			return fmt.Errorf("tfvars: %s: %w", name, diags)
-		}
-		if v.IsNull() {
-			continue
-		}
-		if err := gocty.FromCtyValue(v, target); err != nil {
-			return fmt.Errorf("tfvars: %s (%s): %w", name, attr.Range, err)
-		}
-		if name == "timeout" {
-			s.Timeout = time.Duration(timeout) * time.Second
-		}
+		return err
 	}
 	return esm.LoadTFVars(path, &s.ESM)
 }
