@@ -47,6 +47,9 @@ type Options struct {
 	LogDir string
 	// ESMOptions are passed to esm.New (a logger, an event handler, the retry backoff).
 	ESMOptions []esm.Option
+	// Paused leaves the mapping stopped until Resume, like Terraform's esm_enabled = false: records wait in the
+	// stream.
+	Paused bool
 }
 
 // Pipeline is a running local pipeline.
@@ -66,21 +69,25 @@ type Pipeline struct {
 	SQS     *sqs.Client
 
 	ownStack  bool
+	runCtx    context.Context
 	stop      context.CancelFunc
-	runDone   chan struct{}
+	runDone   chan struct{} // closed when the mapping has stopped (or, never started, by Close)
 	runErr    error
+	mu        sync.Mutex // guards started and closed
+	started   bool
+	closed    bool
 	closeOnce sync.Once
 }
 
 // Start creates the stream (and waits until it is ACTIVE), the bucket and the queue, starts the function and
-// the event source mapping, and returns once the mapping runs. On failure it stops whatever it started.
+// the event source mapping (unless Options.Paused), and returns once they run. On failure it stops whatever it
+// started.
 func Start(ctx context.Context, opts Options) (_ *Pipeline, err error) {
 	s := opts.Settings
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	p := &Pipeline{Settings: s, Stack: opts.Stack, StreamName: s.Name, Bucket: s.Name, runDone: make(chan struct{})}
-	close(p.runDone) // until the mapping runs, there is nothing to wait for
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -140,14 +147,26 @@ func Start(ctx context.Context, opts Options) (_ *Pipeline, err error) {
 	if p.Mapping, err = esm.New(cfg, p.Kinesis, p.SQS, invoker{p.Function}, opts.ESMOptions...); err != nil {
 		return nil, err
 	}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	p.stop = stop
-	p.runDone = make(chan struct{})
+	p.runCtx, p.stop = context.WithCancel(context.WithoutCancel(ctx))
+	if !opts.Paused {
+		p.Resume()
+	}
+	return p, nil
+}
+
+// Resume starts the event source mapping of a pipeline started with Options.Paused; it does nothing if the
+// mapping runs already or the pipeline is closed.
+func (p *Pipeline) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started || p.closed {
+		return
+	}
+	p.started = true
 	go func() {
 		defer close(p.runDone)
-		p.runErr = p.Mapping.Run(runCtx)
+		p.runErr = p.Mapping.Run(p.runCtx)
 	}()
-	return p, nil
 }
 
 // createStream creates a provisioned stream and waits until it is ACTIVE. It returns the stream's ARN.
@@ -228,6 +247,12 @@ func (p *Pipeline) QueueDepth(ctx context.Context) (int, error) {
 // stopped the mapping early, if any. Safe to call more than once.
 func (p *Pipeline) Close() error {
 	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		if !p.started {
+			close(p.runDone)
+		}
+		p.mu.Unlock()
 		if p.stop != nil {
 			p.stop()
 		}

@@ -16,7 +16,8 @@ import (
 )
 
 // TestPipeline runs the whole pipeline once: records put with PutRecords come out in the bucket, a poison record
-// in quarantine, and an S3 outage through the fault proxy only delays them.
+// in quarantine, and an S3 outage through the fault proxy only delays them; a paused
+// pipeline reads nothing until resumed.
 func TestPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts emulators and the function")
@@ -26,7 +27,7 @@ func TestPipeline(t *testing.T) {
 	s.OutputMode = "batch"
 	s.ESM.MaximumBatchingWindow = time.Second
 	s.ESM.PollInterval = 100 * time.Millisecond
-	p, err := Start(t.Context(), Options{Settings: s, S3Faults: true, StackOptions: localstack.Options{LogDir: t.TempDir()}, LogDir: t.TempDir()})
+	p, err := Start(t.Context(), Options{Settings: s, S3Faults: true, Paused: true, StackOptions: localstack.Options{LogDir: t.TempDir()}, LogDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +62,12 @@ func TestPipeline(t *testing.T) {
 		put(fmt.Sprintf(`{"n": %d}`, i))
 	}
 	put("poison")
+	// Paused: the records wait in the stream.
+	time.Sleep(1500 * time.Millisecond)
+	if st := p.Mapping.Stats(); st.RecordsRead != 0 {
+		t.Fatalf("paused mapping read %d records", st.RecordsRead)
+	}
+	p.Resume()
 	p.Faults.FailObjectPuts(nil)
 	for i := 10; i < 20; i++ {
 		put(fmt.Sprintf(`{"n": %d}`, i))
