@@ -68,9 +68,10 @@ tf-check: $(TOFU)
 test: lint tools emulators build build-local unit tf-check
 	$(GO) test -count=1 -timeout 25m ./test/...
 
-## bench: throughput and allocation figures for the handler core.
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./function/...
+## bench: throughput and allocation figures for the handler core (one core), then record mode end to end.
+bench: build-local tools emulators
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./function/...
+	$(GO) test -run '^$$' -bench RecordModeThroughput -benchtime 3x ./test/
 
 ## run: the whole pipeline locally (DEMO=1 exits after a bounded demo; ARGS="--mode batch --compression zstd" etc.).
 run: build-local tools emulators
