@@ -67,6 +67,14 @@ func (s *scanner) errf(format string, args ...any) error {
 // space skips white space. When compacting, it copies the pending run of significant bytes before the white
 // space, so compact input is copied in a few large appends rather than token by token.
 func (s *scanner) space() {
+	// Most tokens are not preceded by white space: decide that without a call.
+	if s.pos < len(s.src) && s.src[s.pos] > ' ' {
+		return
+	}
+	s.skipSpace()
+}
+
+func (s *scanner) skipSpace() {
 	start := s.pos
 loop:
 	for s.pos < len(s.src) {

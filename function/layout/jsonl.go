@@ -61,7 +61,7 @@ func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) error {
 	chunk := e.chunk[:0]
 	for i, v := range values {
 		// Values without a white space byte are already compact; the others are compacted on the way.
-		if bytes.IndexAny(v, " \t\r\n") < 0 {
+		if !hasSpace(v) {
 			chunk = append(chunk, v...)
 		} else {
 			var err error
@@ -90,6 +90,16 @@ func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) error {
 		return e.zs.Close()
 	}
 	return nil
+}
+
+// hasSpace reports whether v holds a JSON white space byte (bytes.IndexAny builds its byte set on every call).
+func hasSpace(v []byte) bool {
+	for _, c := range v {
+		if c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			return true
+		}
+	}
+	return false
 }
 
 // Decode reads back a JSON Lines object written by an Encoder: it decompresses per compression and returns the
