@@ -1,6 +1,8 @@
 package test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/gruntwork-io/terratest/modules/files"
@@ -89,6 +92,9 @@ func (a *awsTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 	if ps.MaximumRetryAttempts > 0 {
 		vars["maximum_retry_attempts"] = ps.MaximumRetryAttempts
 	}
+	if ps.Paused {
+		vars["esm_enabled"] = false
+	}
 	opts := &terraform.Options{
 		TerraformBinary: terraformBinary(),
 		TerraformDir:    dir,
@@ -125,6 +131,9 @@ func (a *awsTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 		SQS:      sqs.NewFromConfig(a.cfg),
 		Layout:   layout,
 		Patience: 10 * time.Minute,
+		Resume: func(ctx context.Context) error {
+			return enableMapping(ctx, lambda.NewFromConfig(a.cfg), out("event_source_mapping_uuid"))
+		},
 	}
 }
 
@@ -134,4 +143,25 @@ func terraformBinary() string {
 		return b
 	}
 	return "terraform"
+}
+
+// enableMapping turns the event source mapping on and waits until Lambda reports it Enabled.
+func enableMapping(ctx context.Context, client *lambda.Client, uuid string) error {
+	if _, err := client.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(uuid), Enabled: aws.Bool(true)}); err != nil {
+		return fmt.Errorf("enable event source mapping %s: %w", uuid, err)
+	}
+	for {
+		out, err := client.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
+		if err != nil {
+			return fmt.Errorf("event source mapping %s: %w", uuid, err)
+		}
+		if aws.ToString(out.State) == "Enabled" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("event source mapping %s still %s: %w", uuid, aws.ToString(out.State), ctx.Err())
+		case <-time.After(5 * time.Second):
+		}
+	}
 }

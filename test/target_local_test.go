@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -64,7 +65,7 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 
 	logDir := t.TempDir()
 	p, err := localpipeline.Start(t.Context(), localpipeline.Options{
-		Settings: s, Stack: l.stack, S3Faults: true, LogDir: logDir,
+		Settings: s, Stack: l.stack, S3Faults: true, LogDir: logDir, Paused: ps.Paused,
 		ESMOptions: []esm.Option{esm.WithRetryBackoff(50*time.Millisecond, 2*time.Second)},
 	})
 	if err != nil {
@@ -87,6 +88,7 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 		Patience:     90 * time.Second,
 		Faults:       proxyFaults{p.Faults},
 		MappingStats: p.Mapping.Stats,
+		Resume:       func(context.Context) error { p.Resume(); return nil },
 	}
 }
 

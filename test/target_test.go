@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ type PipelineSettings struct {
 	BatchingWindow time.Duration
 	// MaximumRetryAttempts is maximum_retry_attempts; 0 means the Terraform default (10).
 	MaximumRetryAttempts int
+	// Paused deploys the event source mapping disabled (esm_enabled = false): records wait in the stream until
+	// Deployment.Resume.
+	Paused bool
 }
 
 // Deployment is a running pipeline, as the scenarios see it.
@@ -58,6 +62,8 @@ type Deployment struct {
 	// MappingStats returns the event source mapping's counters where the target can see them (local), else
 	// nil.
 	MappingStats func() esm.Stats
+	// Resume enables the event source mapping of a deployment made with PipelineSettings.Paused.
+	Resume func(context.Context) error
 }
 
 // S3Faults fails the function's object uploads.
