@@ -226,11 +226,7 @@ func measureLatency(t *testing.T, d *Deployment, s PipelineSettings, rate int, d
 	}
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	var stats string
-	if d.MappingStats != nil {
-		st := d.MappingStats()
-		stats = fmt.Sprintf("; mapping: %d invocations, %.0f records per invocation", st.Invocations, float64(st.RecordsSucceeded)/float64(max(st.Invocations, 1)))
-	}
+	stats := mappingSummary(d)
 	t.Logf("LATENCY batch mode (gzip), %d records offered at %d/s for %s, fed at %.0f/s (in %s), %d shards, batch size %d, window %s: "+
 		"p50 %s  p95 %s  p99 %s  max %s  (PutRecords returned → object listed; listing every 100 ms; %d duplicates%s)",
 		total, rate, duration, float64(total)/feedTime.Seconds(), feedTime.Round(time.Millisecond), s.Shards, s.BatchSize, s.BatchingWindow,
@@ -308,15 +304,20 @@ func measureThroughput(t *testing.T, d *Deployment, s PipelineSettings, total in
 	if objects := countObjects(t, d); objects != total {
 		t.Errorf("%d objects in the bucket, want %d", objects, total)
 	}
-	var stats string
-	if d.MappingStats != nil {
-		st := d.MappingStats()
-		stats = fmt.Sprintf("; mapping: %d invocations, %.0f records per invocation", st.Invocations, float64(st.RecordsSucceeded)/float64(max(st.Invocations, 1)))
-	}
+	stats := mappingSummary(d)
 	t.Logf("THROUGHPUT record mode, %d records, %d shards, batch size %d, window %s: %.0f records/s end to end "+
 		"(%s from enabling the mapping on the backlog to the last record written%s; loading the backlog with PutRecords took %s, %.0f records/s)",
 		total, s.Shards, s.BatchSize, s.BatchingWindow, float64(total)/elapsed.Seconds(), elapsed.Round(time.Millisecond), stats,
 		putTime.Round(time.Millisecond), float64(total)/putTime.Seconds())
+}
+
+// mappingSummary is "; mapping: N invocations, M records per invocation" where the target shows the mapping.
+func mappingSummary(d *Deployment) string {
+	if d.MappingStats == nil {
+		return ""
+	}
+	st := d.MappingStats()
+	return fmt.Sprintf("; mapping: %d invocations, %.0f records per invocation", st.Invocations, float64(st.RecordsSucceeded)/float64(max(st.Invocations, 1)))
 }
 
 func countObjects(t *testing.T, d *Deployment) int {
