@@ -26,7 +26,9 @@ const MaxDecompressed = 64 << 20
 type Item struct {
 	// Data is the JSON value as the producer sent it (after de-aggregation and decompression), not re-encoded.
 	// When Err is set, Data is the raw bytes to quarantine: the whole Kinesis record's data, or the KPL sub-record's.
-	Data         []byte
+	Data []byte
+	// Raw is the bytes as received for this user record (before decompression): what a quarantine keeps.
+	Raw          []byte
 	PartitionKey string
 	// SubIndex is the position within a KPL aggregated record, or -1 for a plain record.
 	SubIndex int
@@ -35,23 +37,29 @@ type Item struct {
 }
 
 // Record decodes the data of one Kinesis record whose partition key is partitionKey. It returns at least one item.
-func Record(data []byte, partitionKey string) []Item {
+func Record(data []byte, partitionKey string) []Item { return record(data, partitionKey, true) }
+
+// Unpacked is Record without the JSON grammar check, for a caller that checks the grammar itself in a pass it
+// makes anyway (batch mode validates while it compacts): it reports what it finds with RejectJSON.
+func Unpacked(data []byte, partitionKey string) []Item { return record(data, partitionKey, false) }
+
+func record(data []byte, partitionKey string, checkJSON bool) []Item {
 	if IsAggregated(data) {
 		subs, err := Deaggregate(data)
 		if err != nil {
-			return []Item{{Data: data, PartitionKey: partitionKey, SubIndex: -1, Err: err}}
+			return []Item{{Data: data, Raw: data, PartitionKey: partitionKey, SubIndex: -1, Err: err}}
 		}
 		items := make([]Item, len(subs))
 		for i, s := range subs {
-			items[i] = userRecord(s.Data, s.PartitionKey, i)
+			items[i] = userRecord(s.Data, s.PartitionKey, i, checkJSON)
 		}
 		return items
 	}
-	return []Item{userRecord(data, partitionKey, -1)}
+	return []Item{userRecord(data, partitionKey, -1, checkJSON)}
 }
 
-func userRecord(data []byte, partitionKey string, sub int) Item {
-	it := Item{Data: data, PartitionKey: partitionKey, SubIndex: sub}
+func userRecord(data []byte, partitionKey string, sub int, checkJSON bool) Item {
+	it := Item{Data: data, Raw: data, PartitionKey: partitionKey, SubIndex: sub}
 	value := data
 	if isGzip(data) {
 		d, err := gunzip(data)
@@ -61,30 +69,54 @@ func userRecord(data []byte, partitionKey string, sub int) Item {
 		}
 		value = d
 	}
-	if err := Validate(value); err != nil {
-		if len(value) != len(data) {
-			err = fmt.Errorf("gzip-decompressed data: %w", err)
-		}
-		it.Err = err
-		return it
+	err := checkText(value)
+	if err == nil && checkJSON {
+		err = checkJSONText(value)
 	}
 	it.Data = value
+	if err != nil {
+		it.reject(err)
+	}
 	return it
+}
+
+// RejectJSON marks an item from Unpacked invalid for the JSON syntax error err.
+func (it *Item) RejectJSON(err error) { it.reject(jsonError(err)) }
+
+func (it *Item) reject(err error) {
+	if len(it.Data) != len(it.Raw) || (len(it.Raw) > 0 && &it.Data[0] != &it.Raw[0]) {
+		err = fmt.Errorf("gzip-decompressed data: %w", err)
+	}
+	it.Err = err
+	it.Data = it.Raw
 }
 
 // Validate checks that b is exactly one JSON value in valid UTF-8 (surrounding white space allowed).
 func Validate(b []byte) error {
+	if err := checkText(b); err != nil {
+		return err
+	}
+	return checkJSONText(b)
+}
+
+func checkText(b []byte) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errors.New("empty record: no JSON value")
 	}
 	if !utf8.Valid(b) {
 		return fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8Offset(b))
 	}
+	return nil
+}
+
+func checkJSONText(b []byte) error {
 	if err := jsontext.Validate(b); err != nil {
-		return fmt.Errorf("invalid JSON: %w", err)
+		return jsonError(err)
 	}
 	return nil
 }
+
+func jsonError(err error) error { return fmt.Errorf("invalid JSON: %w", err) }
 
 func invalidUTF8Offset(b []byte) int {
 	for i := 0; i < len(b); {

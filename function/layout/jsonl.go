@@ -12,7 +12,7 @@ import (
 )
 
 // Encoder writes JSON Lines — one compacted JSON value per line, each line newline-terminated — through a
-// compressor. Lines are gathered in a small reusable chunk and handed to the compressor in large writes, so a batch
+// compressor. Values are validated and compacted in one pass (jsontext.AppendCompact). Lines are gathered in a small reusable chunk and handed to the compressor in large writes, so a batch
 // exists once uncompressed (the input) and once compressed (the output), never whole in between. An Encoder is
 // reusable but not safe for concurrent use.
 type Encoder struct {
@@ -46,9 +46,16 @@ func NewEncoder(compression string) (*Encoder, error) {
 	return e, nil
 }
 
-// Encode appends the JSON Lines encoding of values, compressed, to dst. Each value must be valid JSON; an invalid
-// one fails the whole encoding (the caller validated them, so that is a bug, not bad input).
-func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) error {
+// Rejected is a value that Encode left out because it is not valid JSON.
+type Rejected struct {
+	Index int   // position in the values passed to Encode
+	Err   error // the syntax error
+}
+
+// Encode appends the JSON Lines encoding of values, compressed, to dst. It checks each value's JSON grammar in the
+// same pass that compacts it (the caller need not have checked it): a value that is not exactly one JSON value is
+// left out and reported in rejected. The error is for the compressor or the output only.
+func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejected, err error) {
 	var w io.Writer = dst
 	switch {
 	case e.gz != nil:
@@ -60,46 +67,32 @@ func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) error {
 	}
 	chunk := e.chunk[:0]
 	for i, v := range values {
-		// Values without a white space byte are already compact; the others are compacted on the way.
-		if !hasSpace(v) {
-			chunk = append(chunk, v...)
-		} else {
-			var err error
-			if chunk, err = jsontext.AppendCompact(chunk, v); err != nil {
-				return fmt.Errorf("value %d: %w", i, err)
-			}
+		var cerr error
+		if chunk, cerr = jsontext.AppendCompact(chunk, v); cerr != nil {
+			rejected = append(rejected, Rejected{Index: i, Err: cerr})
+			continue // AppendCompact appended nothing
 		}
 		chunk = append(chunk, '\n')
 		if len(chunk) >= chunkSize {
 			if _, err := w.Write(chunk); err != nil {
-				return err
+				return rejected, err
 			}
 			chunk = chunk[:0]
 		}
 	}
 	if _, err := w.Write(chunk); err != nil {
-		return err
+		return rejected, err
 	}
 	if cap(chunk) <= 4*chunkSize { // keep the chunk unless one huge record grew it
 		e.chunk = chunk[:0]
 	}
 	switch {
 	case e.gz != nil:
-		return e.gz.Close()
+		return rejected, e.gz.Close()
 	case e.zs != nil:
-		return e.zs.Close()
+		return rejected, e.zs.Close()
 	}
-	return nil
-}
-
-// hasSpace reports whether v holds a JSON white space byte (bytes.IndexAny builds its byte set on every call).
-func hasSpace(v []byte) bool {
-	for _, c := range v {
-		if c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			return true
-		}
-	}
-	return false
+	return rejected, nil
 }
 
 // Decode reads back a JSON Lines object written by an Encoder: it decompresses per compression and returns the

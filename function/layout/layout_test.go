@@ -52,8 +52,8 @@ func TestEncodeRoundTrip(t *testing.T) {
 		// Twice with the same encoder: reuse must not leak state between objects.
 		for round := 0; round < 2; round++ {
 			var buf bytes.Buffer
-			if err := e.Encode(&buf, values); err != nil {
-				t.Fatalf("%s: %v", c, err)
+			if rejected, err := e.Encode(&buf, values); err != nil || len(rejected) > 0 {
+				t.Fatalf("%s: %v %v", c, rejected, err)
 			}
 			if c == "none" && !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
 				t.Fatalf("none: output not newline-terminated")
@@ -74,11 +74,21 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
-func TestEncodeRejectsInvalidJSON(t *testing.T) {
-	e, _ := NewEncoder("none")
-	var buf bytes.Buffer
-	if err := e.Encode(&buf, [][]byte{[]byte(`{"a": }`)}); err == nil {
-		t.Fatal("no error for invalid JSON")
+func TestEncodeLeavesOutInvalidJSON(t *testing.T) {
+	for _, c := range []string{"gzip", "zstd", "none"} {
+		e, _ := NewEncoder(c)
+		var buf bytes.Buffer
+		rejected, err := e.Encode(&buf, [][]byte{[]byte(`{"a": 1}`), []byte(`{"a": }`), []byte(`[1 2]`), []byte(` 2 `)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rejected) != 2 || rejected[0].Index != 1 || rejected[1].Index != 2 || rejected[0].Err == nil {
+			t.Fatalf("%s: rejected %+v", c, rejected)
+		}
+		lines, err := Decode(buf.Bytes(), c)
+		if err != nil || len(lines) != 2 || string(lines[0]) != `{"a":1}` || string(lines[1]) != "2" {
+			t.Fatalf("%s: lines %q err %v", c, lines, err)
+		}
 	}
 }
 
@@ -95,11 +105,15 @@ func TestCompressionShrinks(t *testing.T) {
 	}
 	var plain bytes.Buffer
 	none, _ := NewEncoder("none")
-	none.Encode(&plain, values)
+	if _, err := none.Encode(&plain, values); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []string{"gzip", "zstd"} {
 		e, _ := NewEncoder(c)
 		var buf bytes.Buffer
-		e.Encode(&buf, values)
+		if _, err := e.Encode(&buf, values); err != nil {
+			t.Fatal(err)
+		}
 		if buf.Len()*4 > plain.Len() {
 			t.Errorf("%s: %d bytes from %d: not compressing", c, buf.Len(), plain.Len())
 		}

@@ -108,7 +108,7 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 	var jobs []job
 	var groups [][2]int // first and last unit index of each batch-mode object, for lowering the checkpoint
 	if p.cfg.OutputMode == config.ModeBatch {
-		jobs, groups, err = p.batchJobs(units[:cut])
+		jobs, groups, err = p.batchJobs(units[:cut], &m)
 		if err != nil {
 			return resp, m, err
 		}
@@ -169,27 +169,37 @@ func (p *Processor) decode(records []events.KinesisEventRecord, m *Metrics) ([]u
 			m.MaxArrivalAge = age
 		}
 		if i < cut {
-			u.items = decode.Record(r.Kinesis.Data, r.Kinesis.PartitionKey)
+			// Batch mode checks the JSON grammar while it compacts (one pass instead of two); the fail policy
+			// needs every verdict before anything is written, so it checks here.
+			if p.cfg.OutputMode == config.ModeBatch && p.cfg.OnInvalidRecord != config.InvalidFail {
+				u.items = decode.Unpacked(r.Kinesis.Data, r.Kinesis.PartitionKey)
+			} else {
+				u.items = decode.Record(r.Kinesis.Data, r.Kinesis.PartitionKey)
+			}
 			m.UserRecords += len(u.items)
 			for _, it := range u.items {
-				if it.Err == nil {
-					continue
-				}
-				p.log.Warn("invalid record", "policy", p.cfg.OnInvalidRecord, "shardId", u.shard,
-					"sequenceNumber", r.Kinesis.SequenceNumber, "subIndex", it.SubIndex, "reason", it.Err.Error())
-				switch p.cfg.OnInvalidRecord {
-				case config.InvalidSkip:
-					m.RecordsSkipped++
-				case config.InvalidFail:
-					if cut == len(records) {
-						cut = i
-					}
+				if it.Err != nil && p.invalid(&u, it, m) && cut == len(records) {
+					cut = i
 				}
 			}
 		}
 		units[i] = u
 	}
 	return units, cut, nil
+}
+
+// invalid logs an invalid user record and applies the skip policy's count. It reports whether the fail policy
+// rejects the record (Lambda must retry it, and so everything after it).
+func (p *Processor) invalid(u *unit, it decode.Item, m *Metrics) bool {
+	p.log.Warn("invalid record", "policy", p.cfg.OnInvalidRecord, "shardId", u.shard,
+		"sequenceNumber", u.rec.Kinesis.SequenceNumber, "subIndex", it.SubIndex, "reason", it.Err.Error())
+	switch p.cfg.OnInvalidRecord {
+	case config.InvalidSkip:
+		m.RecordsSkipped++
+	case config.InvalidFail:
+		return true
+	}
+	return false
 }
 
 func (p *Processor) recordJobs(units []unit) []job {
@@ -212,13 +222,13 @@ func (p *Processor) recordJobs(units []unit) []job {
 }
 
 // batchJobs groups the valid user records by shard and UTC arrival hour, in sequence order, and encodes each group
-// into one object named after its first record.
-func (p *Processor) batchJobs(units []unit) ([]job, [][2]int, error) {
+// into one object named after its first record. Values the encoder finds not to be JSON are marked invalid here.
+func (p *Processor) batchJobs(units []unit, m *Metrics) ([]job, [][2]int, error) {
+	type ref struct{ unit, item int }
 	type group struct {
-		key    string
 		values [][]byte
+		refs   []ref
 		size   int
-		units  []int
 	}
 	type shardHour struct {
 		shard string
@@ -227,22 +237,20 @@ func (p *Processor) batchJobs(units []unit) ([]job, [][2]int, error) {
 	var order []*group
 	byKey := map[shardHour]*group{}
 	for i, u := range units {
-		for _, it := range u.items {
+		for k, it := range u.items {
 			if it.Err != nil {
 				continue
 			}
 			sh := shardHour{u.shard, u.arrival.Unix() / 3600}
 			g := byKey[sh]
 			if g == nil {
-				g = &group{key: layout.BatchKey(p.cfg.KeyPrefix, u.arrival, u.shard, u.rec.Kinesis.SequenceNumber, p.cfg.Compression)}
+				g = &group{}
 				byKey[sh] = g
 				order = append(order, g)
 			}
 			g.values = append(g.values, it.Data)
+			g.refs = append(g.refs, ref{i, k})
 			g.size += len(it.Data) + 1
-			if n := len(g.units); n == 0 || g.units[n-1] != i {
-				g.units = append(g.units, i)
-			}
 		}
 	}
 	enc, err := p.encoder()
@@ -261,12 +269,34 @@ func (p *Processor) batchJobs(units []unit) ([]job, [][2]int, error) {
 		} else {
 			buf.Grow(g.size/4 + 4096)
 		}
-		if err := enc.Encode(&buf, g.values); err != nil {
-			return nil, nil, fmt.Errorf("encode %s: %w", g.key, err)
+		rejected, err := enc.Encode(&buf, g.values)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode batch object: %w", err)
 		}
-		jobs = append(jobs, job{key: g.key, body: buf.Bytes(), contentType: layout.ContentType(p.cfg.Compression),
-			units: g.units, records: len(g.values)})
-		spans = append(spans, [2]int{g.units[0], g.units[len(g.units)-1]})
+		for _, r := range rejected {
+			u := &units[g.refs[r.Index].unit]
+			it := &u.items[g.refs[r.Index].item]
+			it.RejectJSON(r.Err)
+			p.invalid(u, *it, m) // the fail policy checked JSON before; it never gets here
+		}
+		var members []int // the records with a line in this object, in order
+		for _, r := range g.refs {
+			if units[r.unit].items[r.item].Err == nil && (len(members) == 0 || members[len(members)-1] != r.unit) {
+				members = append(members, r.unit)
+			}
+		}
+		if len(members) == 0 {
+			continue // every value was invalid: no object
+		}
+		first := units[members[0]]
+		jobs = append(jobs, job{
+			key:         layout.BatchKey(p.cfg.KeyPrefix, first.arrival, first.shard, first.rec.Kinesis.SequenceNumber, p.cfg.Compression),
+			body:        buf.Bytes(),
+			contentType: layout.ContentType(p.cfg.Compression),
+			units:       members,
+			records:     len(g.values) - len(rejected),
+		})
+		spans = append(spans, [2]int{members[0], members[len(members)-1]})
 	}
 	return jobs, spans, nil
 }
@@ -307,7 +337,7 @@ func (p *Processor) quarantineJobs(units []unit) []job {
 				SequenceNumber:              u.rec.Kinesis.SequenceNumber,
 				PartitionKey:                it.PartitionKey,
 				ApproximateArrivalTimestamp: u.arrival.UTC(),
-				Data:                        base64.StdEncoding.EncodeToString(it.Data),
+				Data:                        base64.StdEncoding.EncodeToString(it.Raw),
 			}
 			if it.SubIndex >= 0 {
 				q.SubIndex = &it.SubIndex

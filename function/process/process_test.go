@@ -506,3 +506,58 @@ func TestEMF(t *testing.T) {
 		t.Fatalf("values %v", doc)
 	}
 }
+
+func TestBatchModeFindsInvalidJSONWhileEncoding(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"not": json}`))
+	zw.Close()
+	rs := batch(5)
+	rs[0].Kinesis.Data = []byte(`{"a": 1,}`) // first of its object: the key must name the first record written
+	rs[2].Kinesis.Data = gz.Bytes()
+	w := newMem()
+	resp, m, err := newProc(t, cfg("batch"), w).Process(context.Background(), rs)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("resp %+v err %v", resp, err)
+	}
+	key := "kinesis/year=2026/month=11/day=25/hour=10/shardId-000000000000-" + seqOf(1) + ".jsonl.gz"
+	lines, err := layout.Decode(w.objects[key], "gzip")
+	if err != nil || len(lines) != 3 || string(lines[0]) != `{"n":1,"name":"Zoë"}` {
+		t.Fatalf("objects %v, lines %q, err %v", w.keys("kinesis/"), lines, err)
+	}
+	q := map[string]quarantineRecord{}
+	for _, r := range quarantined(t, w) {
+		q[r.SequenceNumber] = r
+	}
+	if !strings.HasPrefix(q[seqOf(0)].Reason, "invalid JSON") {
+		t.Errorf("reason %q", q[seqOf(0)].Reason)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(q[seqOf(2)].Data)
+	if !strings.HasPrefix(q[seqOf(2)].Reason, "gzip-decompressed data: invalid JSON") || !bytes.Equal(raw, gz.Bytes()) {
+		t.Errorf("gzip record: reason %q, raw %q", q[seqOf(2)].Reason, raw)
+	}
+	if m.RecordsWritten != 3 || m.RecordsQuarantined != 2 || m.ObjectsWritten != 3 {
+		t.Fatalf("metrics %+v", m)
+	}
+}
+
+func TestBatchModeAllInvalidWritesNoDataObject(t *testing.T) {
+	for _, policy := range []string{"quarantine", "skip"} {
+		c := cfg("batch")
+		c.OnInvalidRecord = policy
+		rs := batch(2)
+		rs[0].Kinesis.Data = []byte(`nope`)
+		rs[1].Kinesis.Data = []byte(`[1 2]`)
+		w := newMem()
+		resp, m, err := newProc(t, c, w).Process(context.Background(), rs)
+		if err != nil || len(resp.BatchItemFailures) != 0 || len(w.keys("kinesis/")) != 0 {
+			t.Fatalf("%s: resp %+v err %v objects %v", policy, resp, err, w.keys(""))
+		}
+		if policy == "skip" && (m.RecordsSkipped != 2 || len(w.objects) != 0) {
+			t.Fatalf("skip: metrics %+v objects %v", m, w.keys(""))
+		}
+		if policy == "quarantine" && m.RecordsQuarantined != 2 {
+			t.Fatalf("quarantine: metrics %+v", m)
+		}
+	}
+}
