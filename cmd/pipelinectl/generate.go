@@ -119,14 +119,8 @@ func listTemplates(w io.Writer) {
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f generateFlags
 	fs := generateFlagSet(stderr, &f)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags go before it; see -h)", fs.Arg(0))
 	}
 	if f.listTemplates {
 		listTemplates(stdout)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -87,14 +86,8 @@ Flags:
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f localFlags
 	fs := localFlagSet(stderr, &f)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
 	settings, source, err := localSettings(&f, fs)
 	if err != nil {
