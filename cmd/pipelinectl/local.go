@@ -284,42 +284,16 @@ func feed(ctx context.Context, ui *console, p *localpipeline.Pipeline, gen *gene
 	return want, kinds, nil
 }
 
-// quarantineReasons is what the quarantine reason says for each invalid kind the generator makes.
-var quarantineReasons = map[generate.Kind]string{
-	generate.KindNotJSON: "invalid JSON",
-	generate.KindBadUTF8: "invalid UTF-8",
-	generate.KindEmpty:   "empty record",
-	generate.KindBadKPL:  "MD5",
-}
-
-// expectations turns the generator's audit of accepted records into where each user record must end up.
+// expectations turns the generator's audit of accepted records into where each user record must end up, and the
+// kind of each Kinesis record (by shard/sequence number) for the summary.
 func expectations(sent []generate.AuditRecord) ([]ledger.Expect, map[string]generate.Kind, error) {
-	var want []ledger.Expect
+	want, err := ledger.FromAudit(sent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sample: %w", err)
+	}
 	kinds := map[string]generate.Kind{}
 	for _, a := range sent {
-		data, err := a.Bytes()
-		if err != nil {
-			return nil, nil, err
-		}
 		kinds[a.ShardID+"/"+a.SequenceNumber] = a.Kind
-		e := ledger.Expect{ShardID: a.ShardID, SequenceNumber: a.SequenceNumber, SubIndex: -1, Data: data}
-		switch {
-		case a.Kind == generate.KindJSON:
-			want = append(want, e)
-		case a.Kind == generate.KindKPL:
-			for i, sub := range a.Records {
-				d, err := sub.Bytes()
-				if err != nil {
-					return nil, nil, err
-				}
-				want = append(want, ledger.Expect{ShardID: a.ShardID, SequenceNumber: a.SequenceNumber, SubIndex: i, Data: d})
-			}
-		case quarantineReasons[a.Kind] != "":
-			e.Quarantine, e.Reason = true, quarantineReasons[a.Kind]
-			want = append(want, e)
-		default:
-			return nil, nil, fmt.Errorf("sample record %d: no expected outcome for kind %s", a.Index, a.Kind)
-		}
 	}
 	return want, kinds, nil
 }
