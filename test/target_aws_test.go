@@ -129,6 +129,7 @@ func (a *awsTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 		Kinesis:  kinesis.NewFromConfig(a.cfg),
 		S3:       s3.NewFromConfig(a.cfg),
 		SQS:      sqs.NewFromConfig(a.cfg),
+		Env:      processAWSEnv(),
 		Layout:   layout,
 		Patience: 10 * time.Minute,
 		Resume: func(ctx context.Context) error {
@@ -164,4 +165,25 @@ func enableMapping(ctx context.Context, client *lambda.Client, uuid string) erro
 		case <-time.After(5 * time.Second):
 		}
 	}
+}
+
+// processAWSEnv is this process's AWS configuration for a pipelinectl process: every AWS_* variable, HOME (SSO
+// caches live under it), and the shared config and credentials files where the SDK looks by default — so that
+// the CLI reaches the account the same way the test's own clients do.
+func processAWSEnv() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "AWS_") || k == "HOME") {
+			env[k] = v
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if env["AWS_CONFIG_FILE"] == "" {
+			env["AWS_CONFIG_FILE"] = filepath.Join(home, ".aws", "config")
+		}
+		if env["AWS_SHARED_CREDENTIALS_FILE"] == "" {
+			env["AWS_SHARED_CREDENTIALS_FILE"] = filepath.Join(home, ".aws", "credentials")
+		}
+	}
+	return env
 }

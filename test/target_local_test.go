@@ -83,7 +83,7 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 		s.Shards, s.ESM.BatchSize, s.ESM.MaximumBatchingWindow, s.ESM.MaximumRetryAttempts)
 	return &Deployment{
 		Name: s.Name, StreamName: p.StreamName, StreamARN: p.StreamARN, Bucket: p.Bucket, DLQURL: p.QueueURL,
-		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS,
+		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS, Env: l.stack.Env(),
 		Layout:       ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression, KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix},
 		Patience:     90 * time.Second,
 		Faults:       proxyFaults{p.Faults},

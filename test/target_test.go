@@ -51,6 +51,9 @@ type Deployment struct {
 	Kinesis                               *kinesis.Client
 	S3                                    *s3.Client
 	SQS                                   *sqs.Client
+	// Env is the environment a pipelinectl process needs to reach the deployment through the SDK's default chain
+	// (region, credentials, AWS_ENDPOINT_URL_*); runPipelinectl passes it and nothing else of this process's.
+	Env map[string]string
 	// Layout is where the function writes (output mode, compression, key and error prefixes).
 	Layout ledger.Layout
 	// Patience is how long a scenario waits for records to come through: seconds locally, minutes on AWS
