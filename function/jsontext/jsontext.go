@@ -92,11 +92,11 @@ loop:
 }
 
 func (s *scanner) value() error {
-	s.space()
-	if s.pos >= len(s.src) {
-		return s.errf("unexpected end of JSON input")
+	c, err := s.next()
+	if err != nil {
+		return err
 	}
-	switch c := s.src[s.pos]; {
+	switch {
 	case c == '{':
 		return s.object()
 	case c == '[':
@@ -129,47 +129,34 @@ func (s *scanner) object() error {
 		return err
 	}
 	s.pos++
-	s.space()
-	if s.pos < len(s.src) && s.src[s.pos] == '}' {
+	if s.space(); s.pos < len(s.src) && s.src[s.pos] == '}' {
 		s.pos++
 		s.depth--
 		return nil
 	}
 	for {
-		s.space()
-		if s.pos >= len(s.src) {
-			return s.errf("unexpected end of JSON input")
+		c, err := s.next()
+		if err != nil {
+			return err
 		}
-		if s.src[s.pos] != '"' {
-			return s.errf("invalid character %q looking for beginning of object key string", s.src[s.pos])
+		if c != '"' {
+			return s.errf("invalid character %q looking for beginning of object key string", c)
 		}
 		if err := s.string(); err != nil {
 			return err
 		}
-		s.space()
-		if s.pos >= len(s.src) {
-			return s.errf("unexpected end of JSON input")
+		if c, err = s.next(); err != nil {
+			return err
 		}
-		if s.src[s.pos] != ':' {
-			return s.errf("invalid character %q after object key", s.src[s.pos])
+		if c != ':' {
+			return s.errf("invalid character %q after object key", c)
 		}
 		s.pos++
 		if err := s.value(); err != nil {
 			return err
 		}
-		s.space()
-		if s.pos >= len(s.src) {
-			return s.errf("unexpected end of JSON input")
-		}
-		switch s.src[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			s.depth--
-			return nil
-		default:
-			return s.errf("invalid character %q after object key:value pair", s.src[s.pos])
+		if done, err := s.separator('}', "after object key:value pair"); done || err != nil {
+			return err
 		}
 	}
 }
@@ -179,8 +166,7 @@ func (s *scanner) array() error {
 		return err
 	}
 	s.pos++
-	s.space()
-	if s.pos < len(s.src) && s.src[s.pos] == ']' {
+	if s.space(); s.pos < len(s.src) && s.src[s.pos] == ']' {
 		s.pos++
 		s.depth--
 		return nil
@@ -189,21 +175,37 @@ func (s *scanner) array() error {
 		if err := s.value(); err != nil {
 			return err
 		}
-		s.space()
-		if s.pos >= len(s.src) {
-			return s.errf("unexpected end of JSON input")
-		}
-		switch s.src[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			s.depth--
-			return nil
-		default:
-			return s.errf("invalid character %q after array element", s.src[s.pos])
+		if done, err := s.separator(']', "after array element"); done || err != nil {
+			return err
 		}
 	}
+}
+
+// next skips white space and returns the byte it stops at, or an error at the end of the input.
+func (s *scanner) next() (byte, error) {
+	s.space()
+	if s.pos >= len(s.src) {
+		return 0, s.errf("unexpected end of JSON input")
+	}
+	return s.src[s.pos], nil
+}
+
+// separator reads what follows a member or element: a comma (more to come) or the closing byte (done).
+func (s *scanner) separator(closing byte, where string) (done bool, err error) {
+	c, err := s.next()
+	if err != nil {
+		return false, err
+	}
+	switch c {
+	case ',':
+		s.pos++
+		return false, nil
+	case closing:
+		s.pos++
+		s.depth--
+		return true, nil
+	}
+	return false, s.errf("invalid character %q %s", c, where)
 }
 
 func (s *scanner) string() error {
