@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -47,6 +49,9 @@ func (w *Writer) Put(ctx context.Context, key string, body []byte, contentType s
 func NewClient(cfg aws.Config, forcePathStyle bool, concurrency int) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = forcePathStyle
-		o.HTTPClient = httpClient(concurrency)
+		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = max(t.MaxIdleConns, concurrency)
+			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, concurrency)
+		})
 	})
 }
