@@ -48,7 +48,7 @@ $(EMULATORS)/node_modules/.installed: $(EMULATORS)/package-lock.json
 	cd $(EMULATORS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-fmt:
+fmt: $(TOFU)
 	gofmt -w $(GOFILES)
 	$(TOFU) fmt -recursive terraform
 
