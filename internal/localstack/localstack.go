@@ -217,14 +217,9 @@ func (s *Stack) LogFiles() map[string]string {
 	return m
 }
 
-// Config returns an aws.Config with the stack's region and static dummy credentials. It is built from scratch
-// rather than by config.LoadDefaultConfig, so nothing from the caller's environment or ~/.aws (a profile, an
-// endpoint override) can send a request to real AWS. Endpoints are set per client: use Kinesis, S3 and SQS,
-// or set BaseEndpoint to KinesisEndpoint or AWSEndpoint yourself.
-func (s *Stack) Config(context.Context) (aws.Config, error) {
-	return s.config(), nil
-}
-
+// config is an aws.Config with the stack's region and static dummy credentials. It is built from scratch rather
+// than by config.LoadDefaultConfig, so nothing from the caller's environment or ~/.aws (a profile, an endpoint
+// override) can send a request to real AWS. Endpoints are set per client.
 func (s *Stack) config() aws.Config {
 	return aws.Config{
 		Region:      s.Region,

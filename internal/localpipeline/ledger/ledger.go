@@ -68,10 +68,9 @@ func (e Expect) id() string {
 
 // Object is an object found under the data or error prefix.
 type Object struct {
-	Key          string
-	Size         int64
-	LastModified time.Time
-	Quarantine   bool
+	Key        string
+	Size       int64
+	Quarantine bool
 	// Lines is the number of JSON Lines in a batch object; FirstLine the first of them, decompressed. A
 	// record-mode object has FirstLine set to its body. A quarantine object has Reason.
 	Lines     int
@@ -230,7 +229,7 @@ func (c *Checker) list(ctx context.Context, prefix string) ([]Object, error) {
 			return nil, fmt.Errorf("ledger: list s3://%s/%s: %w", c.bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			objs = append(objs, Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), LastModified: aws.ToTime(o.LastModified),
+			objs = append(objs, Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size),
 				etag: aws.ToString(o.ETag)})
 		}
 	}
