@@ -163,6 +163,7 @@ type fakeStream struct {
 	gone        bool // the stream was deleted
 	expireOnce  bool // the next GetRecords fails with ExpiredIteratorException
 	trimErr     bool // AT_SEQUENCE_NUMBER on a trimmed number fails as kinesis-mock does, instead of starting at the horizon
+	failGetAt   int  // the GetRecords call of this number (from 1) fails with a throttling error
 	getRecords  int
 	emptyServed map[string]bool
 	log         *callLog
@@ -259,6 +260,9 @@ func (k *fakeStream) GetRecords(_ context.Context, in *kinesis.GetRecordsInput, 
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.getRecords++
+	if k.getRecords == k.failGetAt {
+		return nil, &ktypes.ProvisionedThroughputExceededException{Message: aws.String("Rate exceeded for shard")}
+	}
 	it := aws.ToString(in.ShardIterator)
 	shard, p, ok := strings.Cut(it, "/")
 	pos, err := strconv.Atoi(p)

@@ -105,7 +105,9 @@ func (r *Redriver) handle(ctx context.Context, msg types.Message, h *holder) Out
 			}
 		}
 	}
-	if len(batch) > 0 && failure == nil && readErr == nil {
+	// After a read error the batch read so far is reprocessed too, so that salvaged() tells the truth; the
+	// message is kept either way, and the redrive that later takes it writes the same objects again.
+	if len(batch) > 0 && failure == nil {
 		failure = r.reprocess(ctx, src, batch, &o)
 	}
 	o.Warnings = append(o.Warnings, rr.notes...)

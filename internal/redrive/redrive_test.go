@@ -202,6 +202,37 @@ func TestRedriveKeepsRangeCutShortByClosedShard(t *testing.T) {
 	}
 }
 
+// A read that fails part-way keeps the message, and every record read before the failure is reprocessed,
+// the last incomplete batch included, as the verdict's reason says.
+func TestRedriveReadErrorReprocessesWhatWasRead(t *testing.T) {
+	h := newHarness()
+	all := seqs(100, 30)
+	h.k.put(shard0, all...)
+	h.k.pageSize = 4
+	h.k.failGetAt = 3 // two pages of 4 are read, then GetRecords fails
+	want := all[5:18]
+	id := h.q.send(onFailureBody(shard0, want[0], want[len(want)-1], len(want)))
+
+	sum := h.run(t, Options{BatchSize: 5})
+	o := onlyOutcome(t, sum)
+	if o.Verdict != VerdictReadError || !strings.Contains(o.Reason, "Rate exceeded") {
+		t.Fatalf("outcome %+v\nlog:\n%s", o, h.log.String())
+	}
+	if got := h.rp.handled(); !slices.Equal(got, want[:8]) {
+		t.Errorf("reprocessed %v\nwant %v", got, want[:8])
+	}
+	if len(h.rp.calls) != 2 || len(h.rp.calls[1]) != 3 {
+		t.Errorf("batches %v, want 5+3 records", h.rp.calls)
+	}
+	if o.Records != 8 || o.Reprocessed != 8 || !strings.Contains(o.Reason, "the 8 records still in the stream were reprocessed (8 durably)") {
+		t.Errorf("outcome %+v", o)
+	}
+	assertKeptVisible(t, h, id)
+	if sum.Kept != 1 || sum.KeptBy[VerdictReadError] != 1 || sum.RecordsReprocessed != 8 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
 // assertKeptVisible checks that the message is still on the queue, visible again, and was never deleted.
 func assertKeptVisible(t *testing.T, h *harness, id string) {
 	t.Helper()
