@@ -427,12 +427,13 @@ func (r *run) put(ctx context.Context, pending []Record) {
 			r.giveUp(retry)
 			return
 		}
-		r.n.throttledRetries.Add(int64(throttled))
-		r.n.errorRetries.Add(int64(len(retry) - throttled))
 		if sleep(ctx, r.cfg.Backoff(attempt)) != nil {
 			r.giveUp(retry)
 			return
 		}
+		// Counted only now: records given up during the backoff are failed, not retried.
+		r.n.throttledRetries.Add(int64(throttled))
+		r.n.errorRetries.Add(int64(len(retry) - throttled))
 		pending = recordsOf(retry)
 	}
 }

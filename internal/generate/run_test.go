@@ -459,24 +459,42 @@ func TestCancelFinishesCallsInFlightAndAccountsForAll(t *testing.T) {
 	checkAudit(t, f, &out, 1500)
 }
 
+// A cancel while a call is in flight or during the backoff after it fails the rejected record; it is not
+// counted as retried, since it never is.
 func TestCancelDuringBackoffCountsRejectedAsFailed(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	f := &fakeKinesis{}
-	f.respond = func(call int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
-		cancel()
-		codes := make([]string, len(in.Records))
-		codes[0] = "ProvisionedThroughputExceededException"
-		return f.answer(codes...), nil
+	for _, duringBackoff := range []bool{false, true} {
+		t.Run(fmt.Sprintf("duringBackoff=%v", duringBackoff), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f := &fakeKinesis{}
+			f.respond = func(call int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+				if !duringBackoff {
+					cancel()
+				}
+				codes := make([]string, len(in.Records))
+				codes[0] = "ProvisionedThroughputExceededException"
+				return f.answer(codes...), nil
+			}
+			cfg := testConfig(10)
+			backoffs := 0
+			cfg.Backoff = func(int) time.Duration {
+				backoffs++
+				cancel()
+				return time.Hour // the run ends only if the cancel cuts the sleep short
+			}
+			s, err := Run(ctx, f, indexGen(t), cfg)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v", err)
+			}
+			if s.Calls != 1 || s.Sent != 9 || s.Failed != 1 || s.ThrottledRetries != 0 || s.ErrorRetries != 0 {
+				t.Fatalf("stats %+v", s)
+			}
+			if want := map[bool]int{false: 0, true: 1}[duringBackoff]; backoffs != want {
+				t.Errorf("%d backoffs, want %d", backoffs, want)
+			}
+			checkAccounting(t, s)
+		})
 	}
-	s, err := Run(ctx, f, indexGen(t), testConfig(10))
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error %v", err)
-	}
-	if s.Calls != 1 || s.Sent != 9 || s.Failed != 1 {
-		t.Fatalf("stats %+v", s)
-	}
-	checkAccounting(t, s)
 }
 
 func TestTemplateErrorStopsTheRun(t *testing.T) {
