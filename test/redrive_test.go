@@ -22,7 +22,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -444,16 +443,11 @@ func objectTags(t *testing.T, d *Deployment) map[string]string {
 
 func waitActive(t *testing.T, k *kinesis.Client, stream string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		out, err := k.DescribeStreamSummary(t.Context(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
-		if err == nil && out.StreamDescriptionSummary.StreamStatus == "ACTIVE" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stream %s not active: %v", stream, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	// The waiter's default delays (10s to 2 min) are for AWS; the emulator takes about half a second.
+	if err := kinesis.NewStreamExistsWaiter(k, func(o *kinesis.StreamExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}).Wait(t.Context(), &kinesis.DescribeStreamInput{StreamName: aws.String(stream)}, time.Minute); err != nil {
+		t.Fatalf("stream %s not active: %v", stream, err)
 	}
 }
 
@@ -480,16 +474,9 @@ func onFailureJSON(t *testing.T, streamARN, shard, start, end string, n int) str
 // waitGone waits until a deleted stream is no longer found (it is DELETING for a while).
 func waitGone(t *testing.T, k *kinesis.Client, stream string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		_, err := k.DescribeStreamSummary(t.Context(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
-		var nf *kinesistypes.ResourceNotFoundException
-		if errors.As(err, &nf) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stream %s still there: %v", stream, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := kinesis.NewStreamNotExistsWaiter(k, func(o *kinesis.StreamNotExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}).Wait(t.Context(), &kinesis.DescribeStreamInput{StreamName: aws.String(stream)}, time.Minute); err != nil {
+		t.Fatalf("stream %s still there: %v", stream, err)
 	}
 }

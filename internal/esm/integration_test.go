@@ -33,18 +33,17 @@ func startStack(t *testing.T, opts localstack.Options) *localstack.Stack {
 	return localstack.StartT(t, opts)
 }
 
-func waitStreamActive(ctx context.Context, t *testing.T, kc *kinesis.Client, name string) *types.StreamDescriptionSummary {
+// waitStreamActive waits until the stream is ACTIVE, polling often: the emulator's durations are 100ms here and
+// the waiter's defaults (10s to 2 min) are for AWS.
+func waitStreamActive(ctx context.Context, t *testing.T, kc *kinesis.Client, name string) *types.StreamDescription {
 	t.Helper()
-	for {
-		out, err := kc.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
-		if err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
-			return out.StreamDescriptionSummary
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("stream %s not active: %v", name, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	out, err := kinesis.NewStreamExistsWaiter(kc, func(o *kinesis.StreamExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, time.Second
+	}).WaitForOutput(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, time.Minute)
+	if err != nil {
+		t.Fatalf("stream %s not active: %v", name, err)
 	}
+	return out.StreamDescription
 }
 
 // TestAgainstKinesisMockAndFauxqs runs the mapping on a real (emulated) stream and queue: delivery across

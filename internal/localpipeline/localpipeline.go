@@ -179,19 +179,14 @@ func createStream(ctx context.Context, k *kinesis.Client, name string, shards in
 	if err != nil {
 		return "", fmt.Errorf("create stream %s: %w", name, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	for {
-		out, err := k.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
-		if err == nil && out.StreamDescriptionSummary.StreamStatus == kinesistypes.StreamStatusActive {
-			return aws.ToString(out.StreamDescriptionSummary.StreamARN), nil
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("stream %s not ACTIVE: %w (last: %v)", name, ctx.Err(), err)
-		case <-time.After(100 * time.Millisecond):
-		}
+	// The waiter's default delays (10s to 2 min) suit AWS; the emulator creates a stream in about half a second.
+	out, err := kinesis.NewStreamExistsWaiter(k, func(o *kinesis.StreamExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}).WaitForOutput(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, time.Minute)
+	if err != nil {
+		return "", fmt.Errorf("stream %s not ACTIVE: %w", name, err)
 	}
+	return aws.ToString(out.StreamDescription.StreamARN), nil
 }
 
 // invoker lets the mapping invoke the RIE-backed function.
