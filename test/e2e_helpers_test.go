@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/gruntwork-io/terratest/modules/retry"
@@ -221,4 +222,21 @@ func dlqEmpty(t *testing.T, d *Deployment) {
 	for _, m := range msgs {
 		t.Errorf("unexpected on-failure record: %s", aws.ToString(m.Body))
 	}
+}
+
+// listObjects maps every key under prefix ("" for the whole bucket) to its ETag.
+func listObjects(t *testing.T, client *s3.Client, bucket, prefix string) map[string]string {
+	t.Helper()
+	objects := map[string]string{}
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatalf("list s3://%s/%s: %v", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			objects[aws.ToString(o.Key)] = aws.ToString(o.ETag)
+		}
+	}
+	return objects
 }

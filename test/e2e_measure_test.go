@@ -321,14 +321,5 @@ func mappingSummary(d *Deployment) string {
 }
 
 func countObjects(t *testing.T, d *Deployment) int {
-	n := 0
-	page := s3.NewListObjectsV2Paginator(d.S3, &s3.ListObjectsV2Input{Bucket: aws.String(d.Bucket), Prefix: aws.String(d.Layout.KeyPrefix)})
-	for page.HasMorePages() {
-		out, err := page.NextPage(t.Context())
-		if err != nil {
-			t.Fatalf("list: %v", err)
-		}
-		n += len(out.Contents)
-	}
-	return n
+	return len(listObjects(t, d.S3, d.Bucket, d.Layout.KeyPrefix))
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -265,19 +266,7 @@ func failuresAre(t testing.TB, resp events.KinesisEventResponse, seqs ...string)
 
 func (h *harness) keys(t *testing.T, bucket, prefix string) []string {
 	t.Helper()
-	var keys []string
-	p := s3.NewListObjectsV2Paginator(h.stack.S3(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(t.Context())
-		if err != nil {
-			t.Fatalf("list s3://%s/%s: %v", bucket, prefix, err)
-		}
-		for _, o := range page.Contents {
-			keys = append(keys, *o.Key)
-		}
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(listObjects(t, h.stack.S3(), bucket, prefix)))
 }
 
 func (h *harness) object(t *testing.T, bucket, key string) []byte {

@@ -427,18 +427,7 @@ func assertBucketEmpty(t *testing.T, d *Deployment) {
 // objectTags maps every key in the bucket to its ETag.
 func objectTags(t *testing.T, d *Deployment) map[string]string {
 	t.Helper()
-	tags := map[string]string{}
-	p := s3.NewListObjectsV2Paginator(d.S3, &s3.ListObjectsV2Input{Bucket: aws.String(d.Bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range page.Contents {
-			tags[aws.ToString(o.Key)] = aws.ToString(o.ETag)
-		}
-	}
-	return tags
+	return listObjects(t, d.S3, d.Bucket, "")
 }
 
 func waitActive(t *testing.T, k *kinesis.Client, stream string) {
