@@ -215,15 +215,16 @@ func (h *holder) extendLoop(ctx context.Context) {
 		}
 		h.mu.Unlock()
 		for id, rh := range held {
-			if err := h.r.setVisibility(ctx, rh, vis); err != nil && ctx.Err() == nil {
+			if err := h.r.setVisibility(ctx, rh, vis); err != nil && ctx.Err() == nil && h.holds(id) {
 				h.r.logf("WARNING: could not extend the visibility of message %s: %v", id, err)
 			}
 		}
 	}
 }
 
-// delete deletes a message whose range is durably handled. It stops holding it first, so that no extension
-// races the deletion; if the deletion fails it holds it again.
+// delete deletes a message whose range is durably handled. It stops holding it first, so that later rounds of
+// extendLoop leave it alone; one already under way works from a copy and may still extend it, and fail on the
+// deleted message: holds then tells it not to warn. If the deletion fails the message is held again.
 func (h *holder) delete(ctx context.Context, m types.Message) error {
 	id := aws.ToString(m.MessageId)
 	h.mu.Lock()
@@ -243,6 +244,14 @@ func (h *holder) delete(ctx context.Context, m types.Message) error {
 		return fmt.Errorf("every record is durably handled, but deleting the message failed: %w", err)
 	}
 	return nil
+}
+
+// holds reports whether the message is still held.
+func (h *holder) holds(id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.held[id]
+	return ok
 }
 
 // releaseAll makes every message still held visible again.
