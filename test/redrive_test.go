@@ -87,7 +87,7 @@ func testRedriveMode(t *testing.T, stack *localstack.Stack, cli, mode string) {
 	d := &Deployment{
 		Name: s.Name, StreamName: p.StreamName, StreamARN: p.StreamARN, Bucket: p.Bucket, DLQURL: p.QueueURL,
 		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS, Patience: 90 * time.Second,
-		Layout: ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression, KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix},
+		Layout: s.Layout(),
 	}
 	lambdaURL := serveLambdaAPI(t, p.Function, s.HandlerEnv(p.Bucket))
 

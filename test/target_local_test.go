@@ -15,7 +15,6 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/internal/esm"
 	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
 	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
 	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
 )
 
@@ -84,7 +83,7 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 	return &Deployment{
 		Name: s.Name, StreamName: p.StreamName, StreamARN: p.StreamARN, Bucket: p.Bucket, DLQURL: p.QueueURL,
 		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS, Env: l.stack.Env(),
-		Layout:       ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression, KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix},
+		Layout:       s.Layout(),
 		Patience:     90 * time.Second,
 		Faults:       proxyFaults{p.Faults},
 		MappingStats: p.Mapping.Stats,

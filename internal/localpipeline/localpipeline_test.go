@@ -76,8 +76,7 @@ func TestPipeline(t *testing.T) {
 	p.Faults.Reset()
 
 	injected := func() int { return p.Faults.Count(func(e faultproxy.Entry) bool { return e.Injected }) }
-	c, err := ledger.NewChecker(p.S3, p.Bucket, ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression,
-		KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix})
+	c, err := ledger.NewChecker(p.S3, p.Bucket, s.Layout())
 	if err != nil {
 		t.Fatal(err)
 	}

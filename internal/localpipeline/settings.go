@@ -7,6 +7,7 @@ import (
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/internal/esm"
+	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
 	"github.com/kinesis2s3/kinesis2s3/internal/tfvars"
 )
 
@@ -66,6 +67,11 @@ func (s Settings) HandlerEnv(bucket string) map[string]string {
 		"S3_FORCE_PATH_STYLE":  "true",
 		"AWS_LAMBDA_LOG_LEVEL": s.LogLevel,
 	}
+}
+
+// Layout is where the function writes under these settings, for checking the bucket with the ledger.
+func (s Settings) Layout() ledger.Layout {
+	return ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression, KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix}
 }
 
 // Validate checks the settings the way the function and the mapping would, so that a typo fails before anything
