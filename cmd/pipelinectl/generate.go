@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"golang.org/x/term"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/generate"
 )
@@ -62,7 +60,7 @@ func generateFlagSet(stderr io.Writer, f *generateFlags) *flag.FlagSet {
 	fs.DurationVar(&f.linger, "linger", 100*time.Millisecond, "longest a record waits for its batch to fill")
 	fs.IntVar(&f.maxAttempts, "max-attempts", 8, "attempts per record before it counts as failed (failed entries are resent with backoff)")
 	fs.Float64Var(&f.invalidFraction, "invalid-fraction", 0, "fraction of records made deliberately invalid, 0-1")
-	fs.StringVar(&f.invalidKinds, "invalid-kinds", kinds(generate.DefaultInvalidKinds), "comma-separated invalid kinds to draw from: "+kinds(generate.InvalidKinds))
+	fs.StringVar(&f.invalidKinds, "invalid-kinds", generate.KindList(generate.DefaultInvalidKinds), "comma-separated invalid kinds to draw from: "+generate.KindList(generate.InvalidKinds))
 	fs.Float64Var(&f.kplFraction, "kpl-fraction", 0, "fraction of records sent as KPL aggregates, 0-1")
 	fs.IntVar(&f.kplRecords, "kpl-records", generate.DefaultKPLRecords, "user records per KPL aggregate")
 	fs.StringVar(&f.output, "output", "", "also write each accepted record to `FILE` as JSON Lines (sequence number, shard, key, data, kind)")
@@ -70,14 +68,6 @@ func generateFlagSet(stderr io.Writer, f *generateFlags) *flag.FlagSet {
 	fs.BoolVar(&f.listTemplates, "list-templates", false, "list the built-in templates and template helpers, then exit")
 	fs.Usage = func() { generateUsage(fs) }
 	return fs
-}
-
-func kinds(ks []generate.Kind) string {
-	s := make([]string, len(ks))
-	for i, k := range ks {
-		s[i] = string(k)
-	}
-	return strings.Join(s, ",")
 }
 
 func generateUsage(fs *flag.FlagSet) {
@@ -142,12 +132,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := loadAWSConfig(ctx)
 	if err != nil {
-		return fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		return errors.New("no AWS region: set AWS_REGION or a profile's region")
+		return err
 	}
 	cfg := generate.Config{
 		Stream: f.stream, Count: f.count, Duration: f.duration, Rate: f.rate, Concurrency: f.concurrency,
@@ -279,11 +266,6 @@ func rateText(r float64) string {
 		return "unlimited"
 	}
 	return fmt.Sprintf("%g/s", r)
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // checkSendFlags rejects bad sending flags by name before any AWS set-up.

@@ -119,7 +119,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}()
 
-	ui := &console{w: stdout, tty: isTTY(stdout)}
+	ui := &console{w: stdout, tty: isTerminal(stdout)}
 	ui.printf("kinesis2s3 on this machine: Kinesis → Lambda → S3, no Docker, no AWS account\n\n")
 	ui.printf("settings   %s\n", settingsLine(settings))
 	ui.printf("           (%s)\n", source)
@@ -491,7 +491,8 @@ func (c *console) live(s string) {
 	}
 }
 
-func isTTY(w io.Writer) bool {
+// isTerminal reports whether w is a terminal, which gets live progress lines.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

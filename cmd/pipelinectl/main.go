@@ -18,6 +18,9 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 )
 
 // command is one subcommand. Each lives in its own file and registers itself in init.
@@ -81,4 +84,16 @@ func usage(w io.Writer) {
 	for _, name := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
+}
+
+// loadAWSConfig loads the AWS SDK's default configuration, which must name a region: every client needs one.
+func loadAWSConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region: set AWS_REGION or a profile's region")
+	}
+	return cfg, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -73,7 +72,7 @@ func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "report the messages, ranges, record counts and ages; reprocess and delete nothing")
 	fs.IntVar(&f.maxMessages, "max-messages", 0, "stop after `N` messages (0: until the queue is empty)")
 	fs.IntVar(&f.concurrency, "concurrency", redrive.DefaultConcurrency, "messages redriven at once")
-	fs.IntVar(&f.batchSize, "batch-size", redrive.DefaultBatchSize, "most records per invocation or write batch, 1-10000 (invocations are also cut at 6 MB)")
+	fs.IntVar(&f.batchSize, "batch-size", redrive.DefaultBatchSize, fmt.Sprintf("most records per invocation or write batch, 1-%d (invocations are also cut at 6 MB)", redrive.MaxBatchSize))
 	fs.IntVar(&f.retries, "retries", redrive.DefaultRetries, "retries of a failed batch, from the first failed record, before its message is kept")
 	fs.DurationVar(&f.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "how long a message being redriven stays hidden; extended while it is worked on")
 	fs.StringVar(&f.function, "function", "", "invoke mode: the function `NAME` or ARN, optionally with :alias or :version")
@@ -128,12 +127,9 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := loadAWSConfig(ctx)
 	if err != nil {
-		return fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		return errors.New("no AWS region: set AWS_REGION or a profile's region")
+		return err
 	}
 	sqsClient := sqs.NewFromConfig(awsCfg)
 	queueURL := f.queueURL
@@ -229,8 +225,8 @@ func checkRedriveFlags(f *redriveFlags) error {
 		return fmt.Errorf("-max-messages %d: want 0 (no limit) or more", f.maxMessages)
 	case f.concurrency < 1:
 		return fmt.Errorf("-concurrency %d: want at least 1", f.concurrency)
-	case f.batchSize < 1 || f.batchSize > 10000:
-		return fmt.Errorf("-batch-size %d: want 1-10000", f.batchSize)
+	case f.batchSize < 1 || f.batchSize > redrive.MaxBatchSize:
+		return fmt.Errorf("-batch-size %d: want 1-%d", f.batchSize, redrive.MaxBatchSize)
 	case f.retries < 0:
 		return fmt.Errorf("-retries %d: want 0 or more", f.retries)
 	case f.visibility < 3*time.Second || f.visibility > 12*time.Hour || f.visibility%time.Second != 0:
@@ -282,7 +278,7 @@ func functionEnv(ctx context.Context, api *lambda.Client, name string) (map[stri
 	if name == "" {
 		return nil, nil
 	}
-	out, err := api.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)})
+	out, err := functionConfiguration(ctx, api, name)
 	if err != nil {
 		return nil, fmt.Errorf("-config-from-function %s: %w", name, err)
 	}
@@ -296,10 +292,15 @@ func functionEnv(ctx context.Context, api *lambda.Client, name string) (map[stri
 	return out.Environment.Variables, nil
 }
 
+// functionConfiguration reads a deployed function's configuration: its environment and its role.
+func functionConfiguration(ctx context.Context, api *lambda.Client, name string) (*lambda.GetFunctionConfigurationOutput, error) {
+	return api.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)})
+}
+
 // functionRole looks up the function's execution role for the events' invokeIdentityArn. The kinesis2s3
 // handler does not read that field, so a failed lookup is a note, not an error.
 func functionRole(ctx context.Context, api *lambda.Client, name string, stderr io.Writer) string {
-	out, err := api.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)})
+	out, err := functionConfiguration(ctx, api, name)
 	if err != nil {
 		fmt.Fprintf(stderr, "redrive: note: events go without invokeIdentityArn (set -invoke-identity-arn): %v\n", err)
 		return ""

@@ -59,7 +59,7 @@ func ParseKinds(s string) ([]Kind, error) {
 	for _, name := range strings.Split(s, ",") {
 		k := Kind(strings.TrimSpace(name))
 		if !k.Invalid() {
-			return nil, fmt.Errorf("unknown invalid-record kind %q (want some of %s)", k, kindList(InvalidKinds))
+			return nil, fmt.Errorf("unknown invalid-record kind %q (want some of %s)", k, KindList(InvalidKinds))
 		}
 		if !slices.Contains(kinds, k) {
 			kinds = append(kinds, k)
@@ -68,7 +68,8 @@ func ParseKinds(s string) ([]Kind, error) {
 	return kinds, nil
 }
 
-func kindList(kinds []Kind) string {
+// KindList joins kinds with commas, as ParseKinds reads them.
+func KindList(kinds []Kind) string {
 	s := make([]string, len(kinds))
 	for i, k := range kinds {
 		s[i] = string(k)
@@ -143,7 +144,7 @@ func NewGenerator(o Options) (*Generator, error) {
 	}
 	for _, k := range o.InvalidKinds {
 		if !k.Invalid() {
-			return nil, fmt.Errorf("%q is not an invalid-record kind (want some of %s)", k, kindList(InvalidKinds))
+			return nil, fmt.Errorf("%q is not an invalid-record kind (want some of %s)", k, KindList(InvalidKinds))
 		}
 	}
 	if len(o.InvalidKinds) == 0 && o.InvalidFraction > 0 {

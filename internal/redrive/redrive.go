@@ -80,6 +80,9 @@ type Options struct {
 	Log io.Writer
 }
 
+// MaxBatchSize is the largest Options.BatchSize, that of a Kinesis event source mapping.
+const MaxBatchSize = 10000
+
 // Defaults.
 const (
 	DefaultConcurrency       = 4
@@ -116,8 +119,8 @@ func New(q SQS, k Kinesis, rp Reprocessor, opts Options) (*Redriver, error) {
 		return nil, fmt.Errorf("redrive: MaxMessages %d is negative", opts.MaxMessages)
 	case opts.Concurrency < 0:
 		return nil, fmt.Errorf("redrive: Concurrency %d is negative", opts.Concurrency)
-	case opts.BatchSize < 0 || opts.BatchSize > 10000:
-		return nil, fmt.Errorf("redrive: BatchSize %d is outside 1–10000", opts.BatchSize)
+	case opts.BatchSize < 0 || opts.BatchSize > MaxBatchSize:
+		return nil, fmt.Errorf("redrive: BatchSize %d is outside 1–%d", opts.BatchSize, MaxBatchSize)
 	case opts.Retries < 0:
 		return nil, fmt.Errorf("redrive: Retries %d is negative", opts.Retries)
 	case opts.Backoff < 0:
