@@ -141,36 +141,13 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		queueURL = aws.ToString(out.QueueUrl)
 	}
 
+	// A dry run reprocesses nothing, so it needs neither Lambda nor the direct mode's settings.
 	var rp redrive.Reprocessor
-	var what string
-	lambdaClient := lambda.NewFromConfig(awsCfg)
-	switch f.mode {
-	case modeInvoke:
-		identity := f.invokeIdentity
-		if identity == "" {
-			identity = functionRole(ctx, lambdaClient, f.function, stderr)
-		}
-		rp = redrive.NewInvoke(lambdaClient, f.function, identity)
-		what = "invoking function " + f.function
-	case modeDirect:
-		env, err := functionEnv(ctx, lambdaClient, f.configFrom)
-		if err != nil {
+	what := "dry run: nothing is reprocessed or deleted"
+	if !f.dryRun {
+		if rp, what, err = newReprocessor(ctx, awsCfg, &f, stderr); err != nil {
 			return err
 		}
-		cfg, err := directConfig(env, f.handler)
-		if err != nil {
-			return err
-		}
-		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		w := s3writer.New(s3writer.NewClient(awsCfg, cfg.ForcePathStyle, cfg.UploadConcurrency), cfg.Bucket)
-		if rp, err = redrive.NewDirect(cfg, w, log); err != nil {
-			return err
-		}
-		what = fmt.Sprintf("writing to s3://%s/%s (output mode %s, compression %s, quarantine under %s, invalid records: %s)",
-			cfg.Bucket, cfg.KeyPrefix, cfg.OutputMode, cfg.Compression, cfg.ErrorPrefix, cfg.OnInvalidRecord)
-	}
-	if f.dryRun {
-		rp, what = nil, "dry run: nothing is reprocessed or deleted"
 	}
 
 	r, err := redrive.New(sqsClient, kinesis.NewFromConfig(awsCfg), rp, redrive.Options{
@@ -206,6 +183,34 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%d of %d messages kept on the queue (see above)", sum.Kept, sum.Messages)
 	}
 	return nil
+}
+
+// newReprocessor sets up the reprocessing of -mode and says what it does.
+func newReprocessor(ctx context.Context, awsCfg aws.Config, f *redriveFlags, stderr io.Writer) (redrive.Reprocessor, string, error) {
+	lambdaClient := lambda.NewFromConfig(awsCfg)
+	if f.mode == modeInvoke {
+		identity := f.invokeIdentity
+		if identity == "" {
+			identity = functionRole(ctx, lambdaClient, f.function, stderr)
+		}
+		return redrive.NewInvoke(lambdaClient, f.function, identity), "invoking function " + f.function, nil
+	}
+	env, err := functionEnv(ctx, lambdaClient, f.configFrom)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, err := directConfig(env, f.handler)
+	if err != nil {
+		return nil, "", err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	w := s3writer.New(s3writer.NewClient(awsCfg, cfg.ForcePathStyle, cfg.UploadConcurrency), cfg.Bucket)
+	rp, err := redrive.NewDirect(cfg, w, log)
+	if err != nil {
+		return nil, "", err
+	}
+	return rp, fmt.Sprintf("writing to s3://%s/%s (output mode %s, compression %s, quarantine under %s, invalid records: %s)",
+		cfg.Bucket, cfg.KeyPrefix, cfg.OutputMode, cfg.Compression, cfg.ErrorPrefix, cfg.OnInvalidRecord), nil
 }
 
 // checkRedriveFlags rejects bad flags by name before any AWS call.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -96,5 +97,21 @@ func TestDirectConfig(t *testing.T) {
 	if _, err := directConfig(nil, flags); err == nil || !strings.Contains(err.Error(), "BUCKET_NAME is required") ||
 		!strings.Contains(err.Error(), `OUTPUT_MODE="batches" is not valid`) {
 		t.Errorf("error %v", err)
+	}
+}
+
+// A dry run reprocesses nothing, so it sets up no reprocessing: -mode direct without -bucket gets past the
+// set-up to reading the queue (here an endpoint that refuses connections).
+func TestRedriveDryRunSkipsReprocessingSetup(t *testing.T) {
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	_, stderr, exit := runCmd(t, "redrive", "-queue-url", "http://127.0.0.1:1/000000000000/dlq", "-dry-run", "-mode", "direct")
+	if exit == 0 || strings.Contains(stderr, "BUCKET_NAME") || !strings.Contains(stderr, "dry run: nothing is reprocessed") {
+		t.Errorf("exit %d, stderr:\n%s\nwant the dry run to start and fail on the unreachable queue", exit, stderr)
 	}
 }
