@@ -138,6 +138,15 @@ func Payload(records [][]byte) []byte {
 
 // Encode returns the event for recs, which Lambda would send in one invocation.
 func Encode(src Source, recs []Record) ([]byte, error) {
+	encoded, err := src.EncodeRecords(recs)
+	if err != nil {
+		return nil, err
+	}
+	return Payload(encoded), nil
+}
+
+// EncodeRecords encodes each record as EncodeRecord does, for callers that cut recs into several events.
+func (src Source) EncodeRecords(recs []Record) ([][]byte, error) {
 	encoded := make([][]byte, len(recs))
 	for i, r := range recs {
 		ev, err := src.EncodeRecord(r)
@@ -146,5 +155,5 @@ func Encode(src Source, recs []Record) ([]byte, error) {
 		}
 		encoded[i] = ev
 	}
-	return Payload(encoded), nil
+	return encoded, nil
 }

@@ -37,13 +37,9 @@ func NewInvoke(api Lambda, function, invokeIdentityARN string) *Invoke {
 // other; it stops at the first failure.
 func (v *Invoke) Reprocess(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
 	src.InvokeIdentityARN = v.identity
-	encoded := make([][]byte, len(recs))
-	for i, r := range recs {
-		ev, err := src.EncodeRecord(r)
-		if err != nil {
-			return Result{}, fmt.Errorf("encode record %s: %w", r.SequenceNumber, err)
-		}
-		encoded[i] = ev
+	encoded, err := src.EncodeRecords(recs)
+	if err != nil {
+		return Result{}, err
 	}
 	done := 0
 	for done < len(recs) {
