@@ -81,7 +81,7 @@ func testRedriveMode(t *testing.T, stack *localstack.Stack, cli, mode string) {
 	t.Cleanup(func() {
 		p.Close()
 		if t.Failed() {
-			dumpFunctionLogs(t, logDir)
+			localstack.DumpLogs(t, p.Function.LogFiles()...)
 		}
 	})
 	d := &Deployment{

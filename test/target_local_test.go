@@ -3,8 +3,6 @@ package test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +73,7 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 			t.Errorf("local pipeline %s: %v", s.Name, err)
 		}
 		if t.Failed() {
-			dumpFunctionLogs(t, logDir)
+			localstack.DumpLogs(t, p.Function.LogFiles()...)
 		}
 	})
 	logger.Default.Logf(t, "local pipeline %s: %s, %d shards, batch size %d, window %s, %d retries", s.Name, s.OutputMode,
@@ -103,16 +101,4 @@ func (f proxyFaults) Restore() { f.p.Reset() }
 
 func (f proxyFaults) Injected() int {
 	return f.p.Count(func(e faultproxy.Entry) bool { return e.Injected })
-}
-
-// dumpFunctionLogs writes the end of each function instance's log to the test log.
-func dumpFunctionLogs(t *testing.T, dir string) {
-	logs, _ := filepath.Glob(filepath.Join(dir, "rie-*.log"))
-	for _, path := range logs {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		t.Logf("--- end of %s ---\n%s", filepath.Base(path), b[max(0, len(b)-4096):])
-	}
 }

@@ -23,7 +23,7 @@ func StartT(t testing.TB, opts Options) *Stack {
 		if t.Failed() {
 			files := s.LogFiles()
 			for _, name := range slices.Sorted(maps.Keys(files)) {
-				dumpLog(t, files[name])
+				DumpLogs(t, files[name])
 			}
 		}
 		s.Close()
@@ -45,9 +45,7 @@ func StartFunctionT(t testing.TB, opts FunctionOptions) *Function {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, file := range f.LogFiles() {
-				dumpLog(t, file)
-			}
+			DumpLogs(t, f.LogFiles()...)
 		}
 		f.Close()
 	})
@@ -57,10 +55,15 @@ func StartFunctionT(t testing.TB, opts FunctionOptions) *Function {
 // dumpLogBytes is how much of each log a failed test shows.
 const dumpLogBytes = 8 << 10
 
-func dumpLog(t testing.TB, path string) {
-	if _, err := os.Stat(path); err != nil {
-		t.Logf("log %s: %v", path, err)
-		return
+// DumpLogs writes the end of each log file (dumpLogBytes) to the test log, for a failed test: the emulators'
+// (Stack.LogFiles) or a function's (Function.LogFiles).
+func DumpLogs(t testing.TB, paths ...string) {
+	t.Helper()
+	for _, path := range paths {
+		if _, err := os.Stat(path); err != nil {
+			t.Logf("log %s: %v", path, err)
+			continue
+		}
+		t.Logf("--- last %d KiB of %s ---\n%s", dumpLogBytes>>10, path, readTail(path, 0, dumpLogBytes))
 	}
-	t.Logf("--- last %d KiB of %s ---\n%s", dumpLogBytes>>10, path, readTail(path, 0, dumpLogBytes))
 }
