@@ -301,9 +301,7 @@ func expectations(sent []generate.AuditRecord) ([]ledger.Expect, map[string]gene
 // waitAccounted checks the bucket until every record is found, something is wrong, or the pipeline had ample
 // time (its batching window, retries and then some).
 func waitAccounted(ctx context.Context, ui *console, p *localpipeline.Pipeline, since time.Time, want []ledger.Expect) (ledger.Report, error) {
-	s := p.Settings
-	c, err := ledger.NewChecker(p.S3, p.Bucket, ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression,
-		KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix})
+	c, err := ledger.NewChecker(p.S3, p.Bucket, p.Settings.Layout())
 	if err != nil {
 		return ledger.Report{}, err
 	}
