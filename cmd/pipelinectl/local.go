@@ -309,7 +309,7 @@ func waitAccounted(ctx context.Context, ui *console, p *localpipeline.Pipeline, 
 	c.Since = since
 	ui.step("waiting for the pipeline to write every record")
 	began := time.Now()
-	deadline := began.Add(2*time.Minute + s.ESM.MaximumBatchingWindow)
+	deadline := began.Add(2*time.Minute + p.Settings.ESM.MaximumBatchingWindow)
 	for {
 		rep, err := c.Check(ctx, want)
 		if err != nil {
