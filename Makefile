@@ -58,7 +58,7 @@ lint:
 
 ## unit: pure-logic tests (no services).
 unit:
-	$(GO) test -count=1 ./function/... ./internal/... ./cmd/... ./scripts/...
+	$(GO) test -count=1 ./function/... ./internal/... ./local/... ./cmd/... ./scripts/...
 
 ## tf-check: tofu fmt/validate for root and modules, tofu test (mock provider, plan mode).
 tf-check: $(TOFU)

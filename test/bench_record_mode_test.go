@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 // BenchmarkRecordModeThroughput measures record mode end to end: the built bootstrap under the Lambda RIE writes
@@ -17,7 +17,7 @@ import (
 //
 //	go test -run '^$' -bench RecordModeThroughput -benchtime 3x ./test/
 func BenchmarkRecordModeThroughput(b *testing.B) {
-	stack := localstack.StartT(b, localstack.Options{WithoutKinesis: true})
+	stack := emulators.StartT(b, emulators.Options{WithoutKinesis: true})
 	h := &harness{t: b, stack: stack}
 	proxy, err := faultproxy.New(stack.AWSEndpoint)
 	if err != nil {
@@ -38,7 +38,7 @@ func BenchmarkRecordModeThroughput(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				proxy.SetLatency(latency)
 				bucket := h.bucket(b)
-				fn := localstack.StartFunctionT(b, localstack.FunctionOptions{
+				fn := emulators.StartFunctionT(b, emulators.FunctionOptions{
 					Env:     h.env(bucket, proxy.URL, map[string]string{"UPLOAD_CONCURRENCY": fmt.Sprint(concurrency)}),
 					Timeout: 60 * time.Second,
 				})

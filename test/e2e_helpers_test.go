@@ -15,9 +15,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/gruntwork-io/terratest/modules/retry"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/kpl"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
-	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kpl"
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 // e2eEntry is a Kinesis record a scenario puts, and what must become of it.

@@ -9,8 +9,8 @@ import (
 	"github.com/gruntwork-io/terratest/modules/logger"
 
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
-	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 // TestE2E runs every end-to-end scenario against each target: the local stack always (unless -short), a real

@@ -19,15 +19,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 // TestFunctionRIE runs the built bootstrap under the Lambda Runtime Interface Emulator with S3 on fauxqs (directly
 // or through the fault proxy), sends it Kinesis events in the exact shape Lambda sends them, and checks the objects
 // it writes and the partial-batch responses it returns. Kinesis itself is not needed: the events are built here.
 func TestFunctionRIE(t *testing.T) {
-	stack := localstack.StartT(t, localstack.Options{WithoutKinesis: true})
+	stack := emulators.StartT(t, emulators.Options{WithoutKinesis: true})
 	h := &harness{t: t, stack: stack}
 
 	t.Run("RecordMode", func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestFunctionRIE(t *testing.T) {
 				if env["BUCKET_NAME"] == "" {
 					delete(env, "BUCKET_NAME")
 				}
-				fn := localstack.StartFunctionT(t, localstack.FunctionOptions{Env: env, Timeout: 10 * time.Second})
+				fn := emulators.StartFunctionT(t, emulators.FunctionOptions{Env: env, Timeout: 10 * time.Second})
 				res, err := fn.Invoke(t.Context(), kinesisEvent(records(`{"n":0}`)))
 				if err != nil {
 					t.Fatal(err)
@@ -185,7 +185,7 @@ func TestFunctionRIE(t *testing.T) {
 // harness holds what the subtests share: one fauxqs, a bucket per subtest.
 type harness struct {
 	t       testing.TB
-	stack   *localstack.Stack
+	stack   *emulators.Stack
 	buckets int
 }
 
@@ -216,9 +216,9 @@ func (h *harness) env(bucket, s3Endpoint string, extra map[string]string) map[st
 	return env
 }
 
-func (h *harness) function(t *testing.T, bucket, s3Endpoint string, extra map[string]string) *localstack.Function {
+func (h *harness) function(t *testing.T, bucket, s3Endpoint string, extra map[string]string) *emulators.Function {
 	t.Helper()
-	return localstack.StartFunctionT(t, localstack.FunctionOptions{Env: h.env(bucket, s3Endpoint, extra), Timeout: 30 * time.Second})
+	return emulators.StartFunctionT(t, emulators.FunctionOptions{Env: h.env(bucket, s3Endpoint, extra), Timeout: 30 * time.Second})
 }
 
 func (h *harness) proxy(t *testing.T) *faultproxy.Proxy {
@@ -232,7 +232,7 @@ func (h *harness) proxy(t *testing.T) *faultproxy.Proxy {
 }
 
 // invoke sends the records as one event and returns the function's partial-batch response.
-func (h *harness) invoke(t testing.TB, fn *localstack.Function, recs []kinesisRecord) events.KinesisEventResponse {
+func (h *harness) invoke(t testing.TB, fn *emulators.Function, recs []kinesisRecord) events.KinesisEventResponse {
 	t.Helper()
 	res, err := fn.Invoke(t.Context(), kinesisEvent(recs))
 	if err != nil {

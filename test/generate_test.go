@@ -13,7 +13,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/logger"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/generate"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
 )
 
 // TestGenerateIntoPipeline feeds a pipeline with pipelinectl generate, run as an operator runs it (a process,

@@ -28,11 +28,11 @@ import (
 	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/random"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/esm"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
-	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/local/esm"
+	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 // TestRedrive plays the 3 a.m. incident on the local stack with the real function, event source mapping and
@@ -51,14 +51,14 @@ func TestRedrive(t *testing.T) {
 		t.Skip("end-to-end: starts the emulators and the function")
 	}
 	cli := buildPipelinectl(t)
-	stack := localstack.StartT(t, localstack.Options{})
+	stack := emulators.StartT(t, emulators.Options{})
 	t.Run("direct", func(t *testing.T) { testRedriveMode(t, stack, cli, "direct") })
 	t.Run("invoke", func(t *testing.T) { testRedriveMode(t, stack, cli, "invoke") })
 	t.Run("data-gone", func(t *testing.T) { testRedriveDataGone(t, stack, cli) })
 }
 
-func testRedriveMode(t *testing.T, stack *localstack.Stack, cli, mode string) {
-	s := localpipeline.DefaultSettings()
+func testRedriveMode(t *testing.T, stack *emulators.Stack, cli, mode string) {
+	s := pipeline.DefaultSettings()
 	s.Name = "redrive-" + mode + "-" + strings.ToLower(random.UniqueId())
 	s.Shards = 2
 	s.LogLevel = "WARN"
@@ -71,7 +71,7 @@ func testRedriveMode(t *testing.T, stack *localstack.Stack, cli, mode string) {
 	s.ESM.BisectBatchOnFunctionError = true
 	s.ESM.PollInterval = 250 * time.Millisecond
 	logDir := t.TempDir()
-	p, err := localpipeline.Start(t.Context(), localpipeline.Options{
+	p, err := pipeline.Start(t.Context(), pipeline.Options{
 		Settings: s, Stack: stack, S3Faults: true, LogDir: logDir,
 		ESMOptions: []esm.Option{esm.WithRetryBackoff(50*time.Millisecond, 500*time.Millisecond)},
 	})
@@ -81,7 +81,7 @@ func testRedriveMode(t *testing.T, stack *localstack.Stack, cli, mode string) {
 	t.Cleanup(func() {
 		p.Close()
 		if t.Failed() {
-			localstack.DumpLogs(t, p.Function.LogFiles()...)
+			emulators.DumpLogs(t, p.Function.LogFiles()...)
 		}
 	})
 	d := &Deployment{
@@ -169,7 +169,7 @@ func testRedriveMode(t *testing.T, stack *localstack.Stack, cli, mode string) {
 // that does not exist, a range past the end of a shard — next to one that is fine and a message that is not an
 // on-failure record. Only the good one may be deleted; the others stay on the queue, are named with their
 // ranges, and make the exit status 1.
-func testRedriveDataGone(t *testing.T, stack *localstack.Stack, cli string) {
+func testRedriveDataGone(t *testing.T, stack *emulators.Stack, cli string) {
 	ctx := t.Context()
 	name := "redrive-gone-" + strings.ToLower(random.UniqueId())
 	k, q, s3c := stack.Kinesis(), stack.SQS(), stack.S3()
@@ -206,7 +206,7 @@ func testRedriveDataGone(t *testing.T, stack *localstack.Stack, cli string) {
 		t.Fatal(err)
 	}
 	waitGone(t, k, deleted)
-	arn := "arn:aws:kinesis:" + stack.Region + ":" + localstack.AccountID + ":stream/"
+	arn := "arn:aws:kinesis:" + stack.Region + ":" + emulators.AccountID + ":stream/"
 	shard := liveRecs[0].shardID
 	past := liveRecs[4].seq[:len(liveRecs[4].seq)-6] + "999999" // after every record of the shard
 	send := func(body string) string {
@@ -307,7 +307,7 @@ func runPipelinectl(t *testing.T, bin string, env map[string]string, args ...str
 // harness, as the Lambda service routes it: one RIE takes one invocation at a time, so a concurrent redrive
 // cannot be pointed at a single RIE. A failed invocation is reported with X-Amz-Function-Error, which Lambda
 // sends and the RIE does not. GetFunctionConfiguration answers with the function's environment and a role.
-func serveLambdaAPI(t *testing.T, fn *localstack.Function, handlerEnv map[string]string) string {
+func serveLambdaAPI(t *testing.T, fn *emulators.Function, handlerEnv map[string]string) string {
 	prefix := "/2015-03-31/functions/" + fn.Name + "/"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -333,7 +333,7 @@ func serveLambdaAPI(t *testing.T, fn *localstack.Function, handlerEnv map[string
 		case r.Method == http.MethodGet && r.URL.Path == prefix+"configuration":
 			json.NewEncoder(w).Encode(map[string]any{
 				"FunctionName": fn.Name, "FunctionArn": fn.ARN,
-				"Role":        "arn:aws:iam::" + localstack.AccountID + ":role/" + fn.Name + "-role",
+				"Role":        "arn:aws:iam::" + emulators.AccountID + ":role/" + fn.Name + "-role",
 				"Environment": map[string]any{"Variables": handlerEnv},
 			})
 		default:
@@ -348,7 +348,7 @@ func serveLambdaAPI(t *testing.T, fn *localstack.Function, handlerEnv map[string
 
 // waitForDiscards waits until the mapping has given up on all n records and sent their on-failure records,
 // and returns how many it sent.
-func waitForDiscards(t *testing.T, p *localpipeline.Pipeline, n int) int {
+func waitForDiscards(t *testing.T, p *pipeline.Pipeline, n int) int {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -446,7 +446,7 @@ func onFailureJSON(t *testing.T, streamARN, shard, start, end string, n int) str
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	b, err := json.Marshal(onfailure.Record{
 		RequestContext: onfailure.RequestContext{RequestID: random.UniqueId(), Condition: onfailure.RetryAttemptsExhausted,
-			FunctionARN: "arn:aws:lambda:us-east-1:" + localstack.AccountID + ":function:gone", ApproximateInvokeCount: 2},
+			FunctionARN: "arn:aws:lambda:us-east-1:" + emulators.AccountID + ":function:gone", ApproximateInvokeCount: 2},
 		ResponseContext: onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: "Unhandled"},
 		Version:         "1.0",
 		Timestamp:       now,

@@ -20,7 +20,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
 )
 
 // awsTarget deploys terraform/ into a real AWS account with Terratest, once per pipeline a scenario asks for,

@@ -10,21 +10,21 @@ import (
 	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/random"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/esm"
-	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline"
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+	"github.com/kinesis2s3/kinesis2s3/local/esm"
+	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
+	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 // localTarget deploys pipelines into one set of emulators shared by the scenarios: each pipeline has its own
-// stream, bucket, queue, function processes and event source mapping (internal/localpipeline).
+// stream, bucket, queue, function processes and event source mapping (local/pipeline).
 type localTarget struct {
-	stack *localstack.Stack
+	stack *emulators.Stack
 }
 
 // newLocalTarget starts the emulators for the duration of t (the parent of the scenarios).
 func newLocalTarget(t *testing.T) *localTarget {
-	return &localTarget{stack: localstack.StartT(t, localstack.Options{})}
+	return &localTarget{stack: emulators.StartT(t, emulators.Options{})}
 }
 
 func (*localTarget) Name() string { return "local" }
@@ -34,7 +34,7 @@ func (*localTarget) InjectsS3Faults() bool { return true }
 
 func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 	t.Helper()
-	s := localpipeline.DefaultSettings()
+	s := pipeline.DefaultSettings()
 	s.Name = "e2e-" + strings.ToLower(random.UniqueId())
 	if ps.OutputMode != "" {
 		s.OutputMode = ps.OutputMode
@@ -61,7 +61,7 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 	s.LogLevel = "WARN" // the function logs a line per batch at INFO
 
 	logDir := t.TempDir()
-	p, err := localpipeline.Start(t.Context(), localpipeline.Options{
+	p, err := pipeline.Start(t.Context(), pipeline.Options{
 		Settings: s, Stack: l.stack, S3Faults: true, LogDir: logDir, Paused: ps.Paused,
 		ESMOptions: []esm.Option{esm.WithRetryBackoff(50*time.Millisecond, 2*time.Second)},
 	})
@@ -73,7 +73,7 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 			t.Errorf("local pipeline %s: %v", s.Name, err)
 		}
 		if t.Failed() {
-			localstack.DumpLogs(t, p.Function.LogFiles()...)
+			emulators.DumpLogs(t, p.Function.LogFiles()...)
 		}
 	})
 	logger.Default.Logf(t, "local pipeline %s: %s, %d shards, batch size %d, window %s, %d retries", s.Name, s.OutputMode,

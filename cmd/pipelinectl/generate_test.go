@@ -17,7 +17,7 @@ import (
 
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
 	"github.com/kinesis2s3/kinesis2s3/internal/generate"
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 func runCmd(t *testing.T, args ...string) (stdout, stderr string, exit int) {
@@ -105,7 +105,7 @@ func TestGenerateAgainstKinesisMock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts kinesis-mock")
 	}
-	stack := localstack.StartT(t, localstack.Options{WithoutFauxqs: true, KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
+	stack := emulators.StartT(t, emulators.Options{WithoutFauxqs: true, KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
 	for k, v := range stack.Env() {
 		t.Setenv(k, v)
 	}
@@ -241,7 +241,7 @@ func readStream(t *testing.T, k *kinesis.Client, stream string) map[string]strea
 //
 //	go test -run '^$' -bench KinesisMock -benchtime 5000x ./cmd/pipelinectl/
 func BenchmarkGenerateKinesisMock(b *testing.B) {
-	stack := localstack.StartT(b, localstack.Options{WithoutFauxqs: true, KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
+	stack := emulators.StartT(b, emulators.Options{WithoutFauxqs: true, KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
 	k := stack.Kinesis()
 	for _, shards := range []int32{1, 4} {
 		b.Run("shards="+strconv.Itoa(int(shards)), func(b *testing.B) {

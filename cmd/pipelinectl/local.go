@@ -18,11 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/term"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/esm"
+	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/internal/generate"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 func init() {
@@ -127,7 +127,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	began := time.Now()
 	ui.step("starting kinesis-mock and fauxqs (the first run installs them: npm ci)")
-	stack, err := localstack.Start(ctx, localstack.Options{LogDir: logDir})
+	stack, err := emulators.Start(ctx, emulators.Options{LogDir: logDir})
 	if err != nil {
 		return fmt.Errorf("emulators: %w", err)
 	}
@@ -140,7 +140,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer esmLog.Close()
-	p, err := localpipeline.Start(ctx, localpipeline.Options{
+	p, err := pipeline.Start(ctx, pipeline.Options{
 		Settings:   settings,
 		Stack:      stack,
 		LogDir:     logDir,
@@ -191,8 +191,8 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // localSettings layers the Terraform defaults, the tfvars file and the flags.
-func localSettings(f *localFlags, fs *flag.FlagSet) (localpipeline.Settings, string, error) {
-	s := localpipeline.DefaultSettings()
+func localSettings(f *localFlags, fs *flag.FlagSet) (pipeline.Settings, string, error) {
+	s := pipeline.DefaultSettings()
 	source := "Terraform variable defaults"
 	path := f.tfvars
 	if path == "" {
@@ -235,7 +235,7 @@ func localSettings(f *localFlags, fs *flag.FlagSet) (localpipeline.Settings, str
 	return s, source, nil
 }
 
-func settingsLine(s localpipeline.Settings) string {
+func settingsLine(s pipeline.Settings) string {
 	mode := "output_mode=" + s.OutputMode
 	if s.OutputMode == "batch" {
 		mode += " compression=" + s.Compression
@@ -257,7 +257,7 @@ func sampleGenerator(f *localFlags) (*generate.Generator, error) {
 }
 
 // feed puts the sample and returns what the bucket must hold for it, and the kind of each Kinesis record.
-func feed(ctx context.Context, ui *console, p *localpipeline.Pipeline, gen *generate.Generator, f *localFlags) ([]ledger.Expect, map[string]generate.Kind, error) {
+func feed(ctx context.Context, ui *console, p *pipeline.Pipeline, gen *generate.Generator, f *localFlags) ([]ledger.Expect, map[string]generate.Kind, error) {
 	ui.step(fmt.Sprintf("feeding %d records of the %s template at %g/s (%g%% invalid, %g%% KPL aggregates) with PutRecords",
 		f.records, f.template, f.rate, 100*f.invalidFraction, 100*f.kplFraction))
 	var audit bytes.Buffer
@@ -300,7 +300,7 @@ func expectations(sent []generate.AuditRecord) ([]ledger.Expect, map[string]gene
 
 // waitAccounted checks the bucket until every record is found, something is wrong, or the pipeline had ample
 // time (its batching window, retries and then some).
-func waitAccounted(ctx context.Context, ui *console, p *localpipeline.Pipeline, since time.Time, want []ledger.Expect) (ledger.Report, error) {
+func waitAccounted(ctx context.Context, ui *console, p *pipeline.Pipeline, since time.Time, want []ledger.Expect) (ledger.Report, error) {
 	c, err := ledger.NewChecker(p.S3, p.Bucket, p.Settings.Layout())
 	if err != nil {
 		return ledger.Report{}, err
@@ -336,7 +336,7 @@ func waitAccounted(ctx context.Context, ui *console, p *localpipeline.Pipeline, 
 }
 
 // showResult prints what the pipeline did with the sample.
-func showResult(ctx context.Context, ui *console, p *localpipeline.Pipeline, rep ledger.Report, kinds map[string]generate.Kind) error {
+func showResult(ctx context.Context, ui *console, p *pipeline.Pipeline, rep ledger.Report, kinds map[string]generate.Kind) error {
 	var data, quarantine []ledger.Object
 	var dataBytes, quarantineBytes int64
 	for _, o := range rep.Objects {
@@ -405,7 +405,7 @@ func showResult(ctx context.Context, ui *console, p *localpipeline.Pipeline, rep
 }
 
 // showEndpoints prints what a user needs to talk to the running stack from another shell.
-func showEndpoints(ui *console, p *localpipeline.Pipeline) {
+func showEndpoints(ui *console, p *pipeline.Pipeline) {
 	env := p.Stack.Env()
 	ui.printf("\nPoke it from another shell:\n")
 	ui.printf("  export AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", env["AWS_REGION"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
@@ -418,7 +418,7 @@ func showEndpoints(ui *console, p *localpipeline.Pipeline) {
 }
 
 // watch reports new objects until ctx is done; it returns nil then, or the mapping's error if it stops.
-func watch(ctx context.Context, ui *console, p *localpipeline.Pipeline) error {
+func watch(ctx context.Context, ui *console, p *pipeline.Pipeline) error {
 	count := func() (int, error) {
 		n := 0
 		pages := s3.NewListObjectsV2Paginator(p.S3, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket)})

@@ -13,7 +13,7 @@ import (
 
 	"github.com/brianvoe/gofakeit/v7"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/kpl"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kpl"
 )
 
 // MaxRecordSize is the Kinesis limit on one record: data plus partition key, in bytes.

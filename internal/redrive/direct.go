@@ -12,7 +12,7 @@ import (
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/process"
-	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 )
 
 // Direct reprocesses records in-process with the handler's own core (function/process), so the objects land

@@ -18,8 +18,8 @@ import (
 	qtypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
-	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
-	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 const (

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 )
 
 // Lambda is the part of *lambda.Client the Invoke reprocessor uses.

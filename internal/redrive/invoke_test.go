@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 )
 
 // fakeLambda answers each invocation with respond(call, event).

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
-	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
-	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 // parseMessage reads an on-failure record from a message body, unwrapping an SNS notification first (for

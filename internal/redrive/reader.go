@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
-	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
-	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 // Reading limits.

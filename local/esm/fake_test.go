@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 const (

@@ -1,4 +1,4 @@
-// Package localstack runs the local stand-ins for AWS that `make run` and the integration tests use:
+// Package emulators runs the local stand-ins for AWS that `make run` and the integration tests use:
 // kinesis-mock for Kinesis, fauxqs for S3 and SQS, and the Lambda Runtime Interface Emulator (RIE) running the
 // function's bootstrap. Each is a child process on free loopback ports, logging to a file, in a session of its
 // own so that Close leaves nothing behind.
@@ -6,7 +6,7 @@
 // Start brings up the emulators and StartFunction the function; StartT and StartFunctionT do the same for tests
 // and dump the logs when the test fails. The binaries come from the KINESIS2S3_* environment variables the
 // Makefile exports, or from the repository, installed or built on first use.
-package localstack
+package emulators
 
 import (
 	"context"
@@ -87,7 +87,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{Region: opts.Region, StartupTimes: map[string]time.Duration{}}
-	if s.LogDir, s.removeDir, err = logDir(opts.LogDir, "kinesis2s3-localstack-"); err != nil {
+	if s.LogDir, s.removeDir, err = logDir(opts.LogDir, "kinesis2s3-emulators-"); err != nil {
 		return nil, err
 	}
 	// Both emulators start concurrently: together they take as long as kinesis-mock alone.

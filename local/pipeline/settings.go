@@ -1,4 +1,4 @@
-package localpipeline
+package pipeline
 
 import (
 	"fmt"
@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
-	"github.com/kinesis2s3/kinesis2s3/internal/esm"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
+	"github.com/kinesis2s3/kinesis2s3/local/esm"
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
 	"github.com/kinesis2s3/kinesis2s3/internal/tfvars"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 )
 
 // Kinesis is the part of *kinesis.Client that the mapping reads the stream with.

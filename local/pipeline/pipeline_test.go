@@ -1,4 +1,4 @@
-package localpipeline
+package pipeline
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
-	"github.com/kinesis2s3/kinesis2s3/internal/localpipeline/ledger"
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 // TestPipeline runs the whole pipeline once: records put with PutRecords come out in the bucket, a poison record
@@ -27,7 +27,7 @@ func TestPipeline(t *testing.T) {
 	s.OutputMode = "batch"
 	s.ESM.MaximumBatchingWindow = time.Second
 	s.ESM.PollInterval = 100 * time.Millisecond
-	p, err := Start(t.Context(), Options{Settings: s, S3Faults: true, Paused: true, StackOptions: localstack.Options{LogDir: t.TempDir()}, LogDir: t.TempDir()})
+	p, err := Start(t.Context(), Options{Settings: s, S3Faults: true, Paused: true, StackOptions: emulators.Options{LogDir: t.TempDir()}, LogDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package localstack
+package emulators
 
 import (
 	"maps"
@@ -17,7 +17,7 @@ func StartT(t testing.TB, opts Options) *Stack {
 	}
 	s, err := Start(t.Context(), opts)
 	if err != nil {
-		t.Fatalf("localstack: %v", err)
+		t.Fatalf("emulators: %v", err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -28,7 +28,7 @@ func StartT(t testing.TB, opts Options) *Stack {
 		}
 		s.Close()
 	})
-	t.Logf("localstack: started in %v (kinesis %q, fauxqs %q, logs %s)", s.StartupTimes, s.KinesisEndpoint, s.AWSEndpoint, s.LogDir)
+	t.Logf("emulators: started in %v (kinesis %q, fauxqs %q, logs %s)", s.StartupTimes, s.KinesisEndpoint, s.AWSEndpoint, s.LogDir)
 	return s
 }
 
@@ -41,7 +41,7 @@ func StartFunctionT(t testing.TB, opts FunctionOptions) *Function {
 	}
 	f, err := StartFunction(t.Context(), opts)
 	if err != nil {
-		t.Fatalf("localstack: %v", err)
+		t.Fatalf("emulators: %v", err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -2,7 +2,7 @@
 // the JSON event Lambda sends a function (byte for byte as in AWS's example event) and reads the function's
 // partial batch response (ReportBatchItemFailures).
 //
-// The local event source mapping (internal/esm) and the redrive tool (internal/redrive) both invoke the
+// The local event source mapping (local/esm) and the redrive tool (internal/redrive) both invoke the
 // function, so they share this one encoding.
 package kinesisevent
 

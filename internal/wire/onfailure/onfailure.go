@@ -2,7 +2,7 @@
 // on-failure destination (SQS or SNS) when it gives up on a batch. The record holds metadata only — the shard and
 // the sequence-number range — never the data, which must be read back from the stream to redrive it.
 //
-// The local event source mapping (internal/esm) produces these records and the redrive tool (internal/redrive)
+// The local event source mapping (local/esm) produces these records and the redrive tool (internal/redrive)
 // consumes them, so both agree on one type.
 package onfailure
 

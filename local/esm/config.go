@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 )
 
 // Starting positions, as CreateEventSourceMapping names them.

@@ -16,13 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
-	"github.com/kinesis2s3/kinesis2s3/internal/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 // startStack starts the emulators for a test. kinesis-mock takes 500ms by default to create or reshard a
 // stream; 100ms keeps the resharding test short.
-func startStack(t *testing.T, opts localstack.Options) *localstack.Stack {
+func startStack(t *testing.T, opts emulators.Options) *emulators.Stack {
 	t.Helper()
 	opts.KinesisEnv = map[string]string{
 		"LOG_LEVEL":                   "WARN",
@@ -30,7 +30,7 @@ func startStack(t *testing.T, opts localstack.Options) *localstack.Stack {
 		"SPLIT_SHARD_DURATION":        "100ms",
 		"UPDATE_SHARD_COUNT_DURATION": "100ms",
 	}
-	return localstack.StartT(t, opts)
+	return emulators.StartT(t, opts)
 }
 
 // waitStreamActive waits until the stream is ACTIVE, polling often: the emulator's durations are 100ms here and
@@ -53,7 +53,7 @@ func TestAgainstKinesisMockAndFauxqs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts emulators")
 	}
-	stack := startStack(t, localstack.Options{})
+	stack := startStack(t, emulators.Options{})
 	kc, qc := stack.Kinesis(), stack.SQS()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -254,7 +254,7 @@ func TestKinesisMockClosedShard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts emulators")
 	}
-	kc := startStack(t, localstack.Options{WithoutFauxqs: true}).Kinesis()
+	kc := startStack(t, emulators.Options{WithoutFauxqs: true}).Kinesis()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	const stream = "esm-closed"

@@ -1,4 +1,4 @@
-package localpipeline
+package pipeline
 
 import (
 	"os"

@@ -1,12 +1,12 @@
-// Package localpipeline assembles a complete kinesis2s3 pipeline on this machine, configured like the Terraform
+// Package pipeline assembles a complete kinesis2s3 pipeline on this machine, configured like the Terraform
 // stack: a Kinesis stream, the output bucket and the on-failure queue in the emulators, the real function
 // (build/local/bootstrap) under the Lambda RIE with one execution environment per concurrent batch, and the local
-// event source mapping (internal/esm) between the stream and the function. `pipelinectl local` (make run), the
+// event source mapping (local/esm) between the stream and the function. `pipelinectl local` (make run), the
 // end-to-end suite and the redrive tests build on it.
 //
 // Several pipelines can share one set of emulators (Options.Stack) as long as their names differ; each has its
 // own function processes and mapping.
-package localpipeline
+package pipeline
 
 import (
 	"context"
@@ -23,9 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/esm"
-	"github.com/kinesis2s3/kinesis2s3/internal/faultproxy"
-	"github.com/kinesis2s3/kinesis2s3/internal/localstack"
+	"github.com/kinesis2s3/kinesis2s3/local/esm"
+	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 // Options configures Start. Only Settings is required.
@@ -33,9 +33,9 @@ type Options struct {
 	Settings Settings
 	// Stack is a running set of emulators to create the resources in; Close leaves it running. Nil makes Start
 	// start one with StackOptions, and Close stop it.
-	Stack        *localstack.Stack
-	StackOptions localstack.Options
-	// Bootstrap is the function binary; empty means localstack's default ($KINESIS2S3_BOOTSTRAP or a fresh
+	Stack        *emulators.Stack
+	StackOptions emulators.Options
+	// Bootstrap is the function binary; empty means the emulators package's default ($KINESIS2S3_BOOTSTRAP or a fresh
 	// build of ./function/cmd/bootstrap).
 	Bootstrap string
 	// Instances is the number of execution environments; default Shards × ParallelizationFactor, the most
@@ -56,8 +56,8 @@ type Options struct {
 type Pipeline struct {
 	// Settings are those in effect; Settings.ESM carries the stream, function and queue of this pipeline.
 	Settings Settings
-	Stack    *localstack.Stack
-	Function *localstack.Function
+	Stack    *emulators.Stack
+	Function *emulators.Function
 	Mapping  *esm.Mapping
 	// Faults is the fault proxy between the function and S3, nil unless Options.S3Faults.
 	Faults *faultproxy.Proxy
@@ -94,7 +94,7 @@ func Start(ctx context.Context, opts Options) (_ *Pipeline, err error) {
 		}
 	}()
 	if p.Stack == nil {
-		if p.Stack, err = localstack.Start(ctx, opts.StackOptions); err != nil {
+		if p.Stack, err = emulators.Start(ctx, opts.StackOptions); err != nil {
 			return nil, err
 		}
 		p.ownStack = true
@@ -125,7 +125,7 @@ func Start(ctx context.Context, opts Options) (_ *Pipeline, err error) {
 	if instances <= 0 {
 		instances = s.Shards * s.ESM.ParallelizationFactor
 	}
-	p.Function, err = localstack.StartFunction(ctx, localstack.FunctionOptions{
+	p.Function, err = emulators.StartFunction(ctx, emulators.FunctionOptions{
 		Bootstrap: opts.Bootstrap,
 		Env:       env,
 		Instances: instances,
@@ -141,7 +141,7 @@ func Start(ctx context.Context, opts Options) (_ *Pipeline, err error) {
 	cfg := s.ESM
 	cfg.StreamARN = p.StreamARN
 	cfg.StreamName = p.StreamName
-	cfg.FunctionARN = "arn:aws:lambda:" + p.Stack.Region + ":" + localstack.AccountID + ":function:" + s.Name
+	cfg.FunctionARN = "arn:aws:lambda:" + p.Stack.Region + ":" + emulators.AccountID + ":function:" + s.Name
 	cfg.OnFailureQueueURL = p.QueueURL
 	p.Settings.ESM = cfg
 	if p.Mapping, err = esm.New(cfg, p.Kinesis, p.SQS, invoker{p.Function}, opts.ESMOptions...); err != nil {
@@ -190,7 +190,7 @@ func createStream(ctx context.Context, k *kinesis.Client, name string, shards in
 }
 
 // invoker lets the mapping invoke the RIE-backed function.
-type invoker struct{ f *localstack.Function }
+type invoker struct{ f *emulators.Function }
 
 func (i invoker) Invoke(ctx context.Context, payload []byte) (esm.InvokeResult, error) {
 	res, err := i.f.Invoke(ctx, payload)
