@@ -76,8 +76,8 @@ bench: build-local tools emulators
 ## run: the whole pipeline locally (DEMO=1 exits after a bounded demo; ARGS="--mode batch --compression zstd" etc.).
 # Built rather than go run: go run exits 1 when Ctrl-C stops the program, which make would report as an error.
 run: build-local tools emulators
-	$(GO) build -o $(BUILD)/pipelinectl ./cmd/pipelinectl
-	$(BUILD)/pipelinectl local $(if $(DEMO),--demo,) $(ARGS)
+	$(GO) build -o $(BUILD)/kinesis2s3-local ./local/cmd/kinesis2s3-local
+	$(BUILD)/kinesis2s3-local $(if $(DEMO),--demo,) $(ARGS)
 
 ## deploy / destroy: plan and apply terraform/ with $(TF) (terraform or tofu); see terraform/README.md.
 # The saved plan goes to build/ (git-ignored): it can hold values of the configuration in clear text.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
+	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
 )
 
 // BenchmarkRecordModeThroughput measures record mode end to end: the built bootstrap under the Lambda RIE writes

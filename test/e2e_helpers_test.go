@@ -15,8 +15,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/gruntwork-io/terratest/modules/retry"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/wire/kpl"
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kpl"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 

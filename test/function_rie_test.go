@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
+	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
 )
 
 // TestFunctionRIE runs the built bootstrap under the Lambda Runtime Interface Emulator with S3 on fauxqs (directly

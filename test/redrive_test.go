@@ -28,11 +28,11 @@ import (
 	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/random"
 
+	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
-	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
-	"github.com/kinesis2s3/kinesis2s3/local/emulators"
-	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 // TestRedrive plays the 3 a.m. incident on the local stack with the real function, event source mapping and

@@ -10,10 +10,10 @@ import (
 	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/random"
 
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
 	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
-	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 // localTarget deploys pipelines into one set of emulators shared by the scenarios: each pipeline has its own

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/local/esm"
 )
 
 // Target is where the end-to-end scenarios run. A scenario asks it for a pipeline with some settings and then

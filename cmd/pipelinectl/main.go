@@ -1,9 +1,9 @@
 // Command pipelinectl is the operator CLI of kinesis2s3: it generates test data into a stream, redrives the
-// batches that the event source mapping gave up on, and runs the whole pipeline locally.
+// batches that the event source mapping gave up on. It links no part of the local stand-in for AWS: the local
+// pipeline behind `make run` is its own program, local/cmd/kinesis2s3-local.
 //
 //	pipelinectl generate --stream NAME [flags]
 //	pipelinectl redrive  --queue-url URL [flags]
-//	pipelinectl local    [--demo]
 //
 // AWS endpoints, region and credentials come from the SDK's standard chain (AWS_REGION, AWS_ENDPOINT_URL, ...).
 package main
@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"golang.org/x/term"
 )
 
 // command is one subcommand. Each lives in its own file and registers itself in init.
@@ -96,4 +97,10 @@ func loadAWSConfig(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, errors.New("no AWS region: set AWS_REGION or a profile's region")
 	}
 	return cfg, nil
+}
+
+// isTerminal reports whether w is a terminal, which gets live progress lines.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

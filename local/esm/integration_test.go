@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 // startStack starts the emulators for a test. kinesis-mock takes 500ms by default to create or reshard a

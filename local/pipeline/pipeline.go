@@ -1,7 +1,7 @@
 // Package pipeline assembles a complete kinesis2s3 pipeline on this machine, configured like the Terraform
 // stack: a Kinesis stream, the output bucket and the on-failure queue in the emulators, the real function
 // (build/local/bootstrap) under the Lambda RIE with one execution environment per concurrent batch, and the local
-// event source mapping (local/esm) between the stream and the function. `pipelinectl local` (make run), the
+// event source mapping (local/esm) between the stream and the function. kinesis2s3-local (make run), the
 // end-to-end suite and the redrive tests build on it.
 //
 // Several pipelines can share one set of emulators (Options.Stack) as long as their names differ; each has its
@@ -23,9 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
-	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
 // Options configures Start. Only Settings is required.

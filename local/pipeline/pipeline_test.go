@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
+	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
 )
 
 // TestPipeline runs the whole pipeline once: records put with PutRecords come out in the bucket, a poison record

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
-	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
 	"github.com/kinesis2s3/kinesis2s3/internal/tfvars"
+	"github.com/kinesis2s3/kinesis2s3/local/esm"
 )
 
 // Settings are the knobs of a pipeline, named after the Terraform variables they mirror. Start from

@@ -1,34 +1,41 @@
+// Command kinesis2s3-local runs the whole pipeline on this machine, without Docker or an AWS account: the
+// emulators, the real function under the Lambda RIE and the local event source mapping (see local/). It is what
+// `make run` starts; it is never deployed.
+//
+//	kinesis2s3-local [--demo] [flags]
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/term"
 
-	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/internal/generate"
-	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
+	"github.com/kinesis2s3/kinesis2s3/local/esm"
+	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
 )
 
-func init() {
-	commands["local"] = command{
-		summary: "run the whole pipeline on this machine (emulators + function + event source mapping); --demo for a bounded demo",
-		run:     runLocal,
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "kinesis2s3-local: %v\n", err)
+		os.Exit(1)
 	}
 }
 
@@ -66,7 +73,7 @@ func localFlagSet(stderr io.Writer, f *localFlags) *flag.FlagSet {
 	fs.Float64Var(&f.kplFraction, "kpl-fraction", 0.05, "share of sample records sent as KPL aggregates of 10 user records")
 	fs.StringVar(&f.logs, "logs", "", "keep the emulator, function and mapping logs in `DIR` (default: a temporary directory, removed on a clean exit)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: pipelinectl local [--demo] [flags]
+		fmt.Fprint(fs.Output(), `usage: kinesis2s3-local [--demo] [flags]   (make run; DEMO=1 make run)
 
 Runs the whole pipeline on this machine, without Docker or an AWS account: kinesis-mock (Kinesis) and fauxqs
 (S3, SQS) on free loopback ports, the real function (build/local/bootstrap) under the AWS Lambda Runtime
@@ -83,11 +90,19 @@ Flags:
 	return fs
 }
 
-func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run parses the flags, starts the pipeline, feeds the sample and shows the outcome; without --demo it then keeps
+// the pipeline running until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f localFlags
 	fs := localFlagSet(stderr, &f)
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags go before it; see -h)", fs.Arg(0))
 	}
 	settings, source, err := localSettings(&f, fs)
 	if err != nil {
@@ -102,37 +117,38 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-
 	logDir, keepLogs := f.logs, f.logs != ""
 	if logDir == "" {
 		if logDir, err = os.MkdirTemp("", "kinesis2s3-local-"); err != nil {
 			return err
 		}
 	}
-	failed := true
-	defer func() {
-		switch {
-		case failed:
-			fmt.Fprintf(stderr, "logs kept in %s\n", logDir)
-		case !keepLogs:
-			os.RemoveAll(logDir)
-		}
-	}()
-
 	ui := &console{w: stdout, tty: isTerminal(stdout)}
 	ui.printf("kinesis2s3 on this machine: Kinesis → Lambda → S3, no Docker, no AWS account\n\n")
 	ui.printf("settings   %s\n", settingsLine(settings))
 	ui.printf("           (%s)\n", source)
 	ui.printf("logs       %s\n\n", logDir)
+	err = session(ctx, ui, settings, gen, &f, logDir)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "logs kept in %s\n", logDir)
+	case !keepLogs:
+		os.RemoveAll(logDir)
+	}
+	return err
+}
 
+// session starts the emulators and the pipeline, feeds and checks the sample, and then either ends (--demo) or
+// watches the bucket until ctx is done. Everything it started is stopped when it returns.
+func session(ctx context.Context, ui *console, settings pipeline.Settings, gen *generate.Generator, f *localFlags, logDir string) error {
 	began := time.Now()
-	ui.step("starting kinesis-mock and fauxqs (the first run installs them: npm ci)")
+	ui.step("starting the emulators (the first run installs them: npm ci)")
 	stack, err := emulators.Start(ctx, emulators.Options{LogDir: logDir})
 	if err != nil {
 		return fmt.Errorf("emulators: %w", err)
 	}
 	defer stack.Close()
-	ui.done("emulators up: kinesis-mock %s, fauxqs %s", roundDur(stack.StartupTimes["kinesis-mock"]), roundDur(stack.StartupTimes["fauxqs"]))
+	ui.done("emulators up: kinesis %s, fauxqs %s", roundDur(stack.StartupTimes["kinesis-mock"]), roundDur(stack.StartupTimes["fauxqs"]))
 
 	ui.step("creating the stream, bucket and on-failure queue; starting the function and the event source mapping")
 	esmLog, err := os.Create(filepath.Join(logDir, "esm.log"))
@@ -155,39 +171,66 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		len(p.Function.LogFiles()), settings.ESM.StartingPosition)
 	ui.printf("  ready in %s\n\n", roundDur(time.Since(began)))
 
-	var want []ledger.Expect
-	kinds := map[string]generate.Kind{}
-	since := time.Now()
 	if f.records > 0 {
-		if want, kinds, err = feed(ctx, ui, p, gen, &f); err != nil {
+		if err := feedAndCheck(ctx, ui, p, gen, f); err != nil {
 			return err
-		}
-		rep, err := waitAccounted(ctx, ui, p, since, want)
-		if err != nil {
-			return err
-		}
-		if err := showResult(ctx, ui, p, rep, kinds); err != nil {
-			return err
-		}
-		if err := rep.Err(); err != nil || !rep.Complete() {
-			return fmt.Errorf("not every record was accounted for: %w", err)
 		}
 	}
 	if f.demo {
 		ui.printf("\nDemo over. `make run` keeps the pipeline running and prints the endpoints to poke it with.\n")
-		failed = false
 		return nil
 	}
-
 	showEndpoints(ui, p)
 	ui.printf("\nRunning. New objects are reported below; Ctrl-C stops everything.\n")
-	err = watch(ctx, ui, p)
+	err = p.Watch(ctx, 2*time.Second, func(n, delta int, st esm.Stats, err error) {
+		if err != nil {
+			ui.printf("  %s  listing the bucket failed: %v\n", time.Now().Format("15:04:05"), err)
+			return
+		}
+		ui.printf("  %s  %+d objects (%d in the bucket); mapping: %d records read, %d invocations, %d discarded\n",
+			time.Now().Format("15:04:05"), delta, n, st.RecordsRead, st.Invocations, st.RecordsDiscarded)
+	})
 	ui.printf("\nstopping ...")
 	p.Close()
 	stack.Close()
 	ui.printf(" stopped, nothing left running.\n")
-	failed = err != nil
 	return err
+}
+
+// feedAndCheck puts the sample, waits until every record is accounted for, and shows the result.
+func feedAndCheck(ctx context.Context, ui *console, p *pipeline.Pipeline, gen *generate.Generator, f *localFlags) error {
+	ui.step(fmt.Sprintf("feeding %d records of the %s template at %g/s (%g%% invalid, %g%% KPL aggregates) with PutRecords",
+		f.records, f.template, f.rate, 100*f.invalidFraction, 100*f.kplFraction))
+	since := time.Now()
+	sample, err := p.Feed(ctx, gen, generate.Config{Count: f.records, Rate: f.rate, Concurrency: 2,
+		ProgressEvery: 500 * time.Millisecond, Progress: func(s generate.Stats) { ui.live(s.ProgressLine()) }})
+	ui.live("")
+	if err != nil {
+		return err
+	}
+	ui.done("sent %d records in %s: %d user records (%d invalid, %d KPL aggregates)",
+		sample.Stats.Sent, roundDur(sample.Stats.Elapsed), len(sample.Want), sample.Stats.Invalid, sample.Stats.KPL)
+
+	ui.step("waiting for the pipeline to write every record")
+	waited := time.Now()
+	rep, err := p.WaitAccounted(ctx, since, sample.Want, func(rep ledger.Report) {
+		ui.live(fmt.Sprintf("%d/%d user records accounted for (written %d, quarantined %d)",
+			rep.Written+rep.Quarantined, rep.Expected, rep.Written, rep.Quarantined))
+	})
+	ui.live("")
+	if err != nil {
+		return err
+	}
+	if rep.Complete() {
+		ui.done("all %d user records accounted for %s after the last put", rep.Expected, roundDur(time.Since(waited)))
+	}
+	if err := showResult(ctx, ui, p, rep, sample.Kinds); err != nil {
+		return err
+	}
+	if err := rep.Err(); err != nil || !rep.Complete() {
+		return fmt.Errorf("not every record was accounted for: %w", err)
+	}
+	return nil
 }
 
 // localSettings layers the Terraform defaults, the tfvars file and the flags.
@@ -254,85 +297,6 @@ func sampleGenerator(f *localFlags) (*generate.Generator, error) {
 		TemplateName: b.Name, Template: b.Text, PartitionKey: b.PartitionKey,
 		InvalidFraction: f.invalidFraction, KPLFraction: f.kplFraction,
 	})
-}
-
-// feed puts the sample and returns what the bucket must hold for it, and the kind of each Kinesis record.
-func feed(ctx context.Context, ui *console, p *pipeline.Pipeline, gen *generate.Generator, f *localFlags) ([]ledger.Expect, map[string]generate.Kind, error) {
-	ui.step(fmt.Sprintf("feeding %d records of the %s template at %g/s (%g%% invalid, %g%% KPL aggregates) with PutRecords",
-		f.records, f.template, f.rate, 100*f.invalidFraction, 100*f.kplFraction))
-	var audit bytes.Buffer
-	cfg := generate.Config{Stream: p.StreamName, Count: f.records, Rate: f.rate, Concurrency: 2, Output: &audit,
-		ProgressEvery: 500 * time.Millisecond, Progress: func(s generate.Stats) { ui.live(s.ProgressLine()) }}
-	stats, err := generate.Run(ctx, p.Kinesis, gen, cfg)
-	ui.live("")
-	if err != nil {
-		return nil, nil, fmt.Errorf("feeding: %w", err)
-	}
-	if stats.Failed > 0 {
-		return nil, nil, fmt.Errorf("feeding: Kinesis did not accept %d records", stats.Failed)
-	}
-	sent, err := generate.ReadAudit(&audit)
-	if err != nil {
-		return nil, nil, fmt.Errorf("feeding: %w", err)
-	}
-	want, kinds, err := expectations(sent)
-	if err != nil {
-		return nil, nil, err
-	}
-	ui.done("sent %d records in %s: %d user records (%d invalid, %d KPL aggregates)",
-		stats.Sent, roundDur(stats.Elapsed), len(want), stats.Invalid, stats.KPL)
-	return want, kinds, nil
-}
-
-// expectations turns the generator's audit of accepted records into where each user record must end up, and the
-// kind of each Kinesis record (by shard/sequence number) for the summary.
-func expectations(sent []generate.AuditRecord) ([]ledger.Expect, map[string]generate.Kind, error) {
-	want, err := ledger.FromAudit(sent)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sample: %w", err)
-	}
-	kinds := map[string]generate.Kind{}
-	for _, a := range sent {
-		kinds[a.ShardID+"/"+a.SequenceNumber] = a.Kind
-	}
-	return want, kinds, nil
-}
-
-// waitAccounted checks the bucket until every record is found, something is wrong, or the pipeline had ample
-// time (its batching window, retries and then some).
-func waitAccounted(ctx context.Context, ui *console, p *pipeline.Pipeline, since time.Time, want []ledger.Expect) (ledger.Report, error) {
-	c, err := ledger.NewChecker(p.S3, p.Bucket, p.Settings.Layout())
-	if err != nil {
-		return ledger.Report{}, err
-	}
-	defer c.Close()
-	c.Since = since
-	ui.step("waiting for the pipeline to write every record")
-	began := time.Now()
-	deadline := began.Add(2*time.Minute + p.Settings.ESM.MaximumBatchingWindow)
-	for {
-		rep, err := c.Check(ctx, want)
-		if err != nil {
-			return rep, err
-		}
-		found := rep.Written + rep.Quarantined
-		ui.live(fmt.Sprintf("%d/%d user records accounted for (written %d, quarantined %d)", found, rep.Expected, rep.Written, rep.Quarantined))
-		if rep.Complete() || len(rep.Problems)+len(rep.Duplicates) > 0 || time.Now().After(deadline) {
-			ui.live("")
-			if rep.Complete() {
-				ui.done("all %d user records accounted for %s after the last put", rep.Expected, roundDur(time.Since(began)))
-			}
-			return rep, nil
-		}
-		select {
-		case <-ctx.Done():
-			ui.live("")
-			return rep, fmt.Errorf("interrupted while waiting: %w", ctx.Err())
-		case <-p.Done():
-			return rep, fmt.Errorf("the event source mapping stopped: %w", p.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
 
 // showResult prints what the pipeline did with the sample.
@@ -415,46 +379,6 @@ func showEndpoints(ui *console, p *pipeline.Pipeline) {
 	ui.printf("  aws kinesis put-record --stream-name %s --partition-key k --cli-binary-format raw-in-base64-out --data '{\"hello\":\"world\"}'\n", p.StreamName)
 	ui.printf("  aws s3 ls s3://%s/ --recursive | tail\n", p.Bucket)
 	ui.printf("  aws sqs get-queue-attributes --queue-url %s --attribute-names ApproximateNumberOfMessages\n", p.QueueURL)
-}
-
-// watch reports new objects until ctx is done; it returns nil then, or the mapping's error if it stops.
-func watch(ctx context.Context, ui *console, p *pipeline.Pipeline) error {
-	count := func() (int, error) {
-		n := 0
-		pages := s3.NewListObjectsV2Paginator(p.S3, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket)})
-		for pages.HasMorePages() {
-			page, err := pages.NextPage(ctx)
-			if err != nil {
-				return 0, err
-			}
-			n += len(page.Contents)
-		}
-		return n, nil
-	}
-	last, _ := count()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-p.Done():
-			return fmt.Errorf("the event source mapping stopped: %w", p.Err())
-		case <-time.After(2 * time.Second):
-		}
-		n, err := count()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			ui.printf("  %s  listing the bucket failed: %v\n", time.Now().Format("15:04:05"), err)
-			continue
-		}
-		if n != last {
-			st := p.Mapping.Stats()
-			ui.printf("  %s  %+d objects (%d in the bucket); mapping: %d records read, %d invocations, %d discarded\n",
-				time.Now().Format("15:04:05"), n-last, n, st.RecordsRead, st.Invocations, st.RecordsDiscarded)
-			last = n
-		}
-	}
 }
 
 // console prints progress: steps, their outcome, and a live line that is rewritten in place on a terminal and
