@@ -18,7 +18,7 @@ export KINESIS2S3_RIE       := $(RIE)
 export KINESIS2S3_BOOTSTRAP := $(BUILD)/local/bootstrap
 export KINESIS2S3_EMULATORS := $(EMULATORS)
 
-.PHONY: all build build-local tools emulators fmt lint unit tf-check test bench run deploy destroy clean
+.PHONY: all build build-local tools emulators fmt lint unit integration tf-check test bench run deploy destroy clean
 
 all: build
 
@@ -56,17 +56,20 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## unit: pure-logic tests (no services).
+## unit: the pure tests: -short means no processes and no network, everywhere. Well under a minute.
 unit:
-	$(GO) test -count=1 ./function/... ./internal/... ./local/... ./cmd/... ./scripts/...
+	$(GO) test -short -count=1 ./...
+
+## integration: every test, those that start the emulators, the function under the Lambda RIE or OpenTofu included.
+integration: tools emulators build build-local
+	$(GO) test -count=1 -timeout 25m ./...
 
 ## tf-check: tofu fmt/validate for root and modules, tofu test (mock provider, plan mode).
 tf-check: $(TOFU)
 	TOFU=$(TOFU) scripts/tf-check.sh
 
 ## test: everything CI runs. Integration tests start their own emulators and RIE processes.
-test: lint tools emulators build build-local unit tf-check
-	$(GO) test -count=1 -timeout 25m ./test/...
+test: lint unit tf-check integration
 
 ## bench: throughput and allocation figures for the handler core (one core), then record mode end to end.
 bench: build-local tools emulators

@@ -103,6 +103,9 @@ func TestDirectConfig(t *testing.T) {
 // A dry run reprocesses nothing, so it sets up no reprocessing: -mode direct without -bucket gets past the
 // set-up to reading the queue (here an endpoint that refuses connections).
 func TestRedriveDryRunSkipsReprocessingSetup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: connects to a loopback port")
+	}
 	t.Setenv("AWS_REGION", "eu-west-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")

@@ -18,6 +18,7 @@ import (
 // TestStack starts both emulators and uses each service the pipeline needs through the stack's clients, then
 // checks that Close leaves no process behind.
 func TestStack(t *testing.T) {
+	SkipIfShort(t)
 	s, err := Start(t.Context(), Options{KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +132,7 @@ func TestStack(t *testing.T) {
 
 // TestStartReportsLogTail: when an emulator cannot start, the error says which and shows its log.
 func TestStartReportsLogTail(t *testing.T) {
+	SkipIfShort(t)
 	// kinesis-mock refuses a certificate file that does not exist.
 	_, err := Start(t.Context(), Options{
 		WithoutFauxqs: true,

@@ -17,6 +17,7 @@ import (
 // RIE reports for each outcome.
 func testFn(t *testing.T) string {
 	t.Helper()
+	SkipIfShort(t)
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	if err := run(t.Context(), ".", append(os.Environ(), "CGO_ENABLED=0"), "go", "build", "-tags", "lambda.norpc", "-o", bin, "./testdata/testfn"); err != nil {
 		t.Fatal(err)
@@ -177,6 +178,7 @@ func TestInvokeContextEndsFirst(t *testing.T) {
 
 // TestFunctionCloseLeavesNothing: Close stops the RIE and the bootstrap it started in a process group of its own.
 func TestFunctionCloseLeavesNothing(t *testing.T) {
+	SkipIfShort(t)
 	f, err := StartFunction(t.Context(), FunctionOptions{Bootstrap: testFn(t), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -215,6 +217,7 @@ func TestFunctionCloseLeavesNothing(t *testing.T) {
 }
 
 func TestStartFunctionRejectsBadOptions(t *testing.T) {
+	SkipIfShort(t)
 	for name, opts := range map[string]FunctionOptions{
 		"fractional timeout": {Timeout: 1500 * time.Millisecond},
 		"timeout in env":     {Env: map[string]string{"AWS_LAMBDA_FUNCTION_TIMEOUT": "3"}},

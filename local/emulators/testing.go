@@ -10,8 +10,10 @@ import (
 // StartT starts a Stack for a test, in the style of Terratest: it fails the test if the stack cannot start,
 // logs the start-up times, and registers a cleanup that writes the emulators' log tails to the test log when
 // the test failed, then closes the stack. Logs go to a directory of the test's unless opts.LogDir is set.
+// In -short mode it skips the test: -short means no processes and no network.
 func StartT(t testing.TB, opts Options) *Stack {
 	t.Helper()
+	SkipIfShort(t)
 	if opts.LogDir == "" {
 		opts.LogDir = t.TempDir()
 	}
@@ -33,9 +35,11 @@ func StartT(t testing.TB, opts Options) *Stack {
 }
 
 // StartFunctionT starts a Function for a test like StartT: it fails the test if the function cannot start and,
-// when the test failed, writes each instance's log tail to the test log before closing it.
+// when the test failed, writes each instance's log tail to the test log before closing it. It skips the test in
+// -short mode.
 func StartFunctionT(t testing.TB, opts FunctionOptions) *Function {
 	t.Helper()
+	SkipIfShort(t)
 	if opts.LogDir == "" {
 		opts.LogDir = t.TempDir()
 	}
@@ -50,6 +54,15 @@ func StartFunctionT(t testing.TB, opts FunctionOptions) *Function {
 		f.Close()
 	})
 	return f
+}
+
+// SkipIfShort skips a test that starts processes or opens sockets when go test runs with -short, the project's
+// tier of pure tests (make unit).
+func SkipIfShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test starts processes or uses the network")
+	}
 }
 
 // dumpLogBytes is how much of each log a failed test shows.

@@ -47,6 +47,9 @@ func (o *objectStore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // setup returns a proxy in front of a fake object store and a real S3 client that talks to the proxy, with the
 // SDK's standard three attempts and a negligible backoff.
 func setup(t *testing.T) (*Proxy, *objectStore, *s3.Client) {
+	if testing.Short() {
+		t.Skip("-short: listens on loopback")
+	}
 	store := &objectStore{objects: map[string][]byte{}}
 	backend := httptest.NewServer(store)
 	t.Cleanup(backend.Close)
