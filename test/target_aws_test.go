@@ -20,7 +20,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
-	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
 )
 
 // awsTarget deploys terraform/ into a real AWS account with Terratest, once per pipeline a scenario asks for,
@@ -115,13 +115,14 @@ func (a *awsTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 		}
 		return v
 	}
-	// The handler's layout: Terraform defaults except what the scenario set (see variables.tf).
-	layout := ledger.Layout{OutputMode: ps.OutputMode, Compression: ps.Compression, KeyPrefix: "kinesis/", ErrorPrefix: "errors/"}
-	if layout.OutputMode == "" {
-		layout.OutputMode = "record"
+	// The handler's layout: the function module's defaults (the same source the local target reads) except what
+	// the scenario set.
+	layout := pipeline.DefaultSettings().Layout()
+	if ps.OutputMode != "" {
+		layout.OutputMode = ps.OutputMode
 	}
-	if layout.Compression == "" {
-		layout.Compression = "gzip"
+	if ps.Compression != "" {
+		layout.Compression = ps.Compression
 	}
 	logger.Default.Logf(t, "AWS pipeline %s deployed in %s: stream %s, bucket %s", name, a.cfg.Region, out("stream_name"), out("bucket_name"))
 	return &Deployment{

@@ -1,5 +1,6 @@
-// Package tfvars reads Terraform variable files (.tfvars), so that local tools can be configured with the same
-// file as the Terraform module they stand in for.
+// Package tfvars reads Terraform variable files (.tfvars) and the defaults of a module's variables, so that local
+// tools are configured with the same file, and default to the same values, as the Terraform module they stand in
+// for.
 package tfvars
 
 import (
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/gocty"
@@ -34,24 +36,64 @@ func Load(path string, set map[string]Setter) error {
 	if diags.HasErrors() {
 		return fmt.Errorf("tfvars: %w", diags)
 	}
-	// In name order, so that a file with several bad values always reports the same one.
-	for _, name := range slices.Sorted(maps.Keys(set)) {
-		attr, ok := attrs[name]
-		if !ok {
-			continue
-		}
+	values := make(map[string]Value, len(attrs))
+	for name, attr := range attrs {
 		v, diags := attr.Expr.Value(nil)
 		if diags.HasErrors() {
 			return fmt.Errorf("tfvars: %s: %w", name, diags)
 		}
-		if v.IsNull() {
+		values[name] = Value{Value: v, Where: attr.Range.String()}
+	}
+	return Apply(values, set)
+}
+
+// Value is a variable's value and where it was written.
+type Value struct {
+	cty.Value
+	Where string // file:line
+}
+
+// Apply calls set[name] with each value that has a setter and is not null. Setters run in name order, so that
+// several bad values always report the same one first.
+func Apply(values map[string]Value, set map[string]Setter) error {
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		v, ok := values[name]
+		if !ok || v.IsNull() {
 			continue
 		}
-		if err := set[name](v); err != nil {
-			return fmt.Errorf("tfvars: %s (%s): %w", name, attr.Range, err)
+		if err := set[name](v.Value); err != nil {
+			return fmt.Errorf("tfvars: %s (%s): %w", name, v.Where, err)
 		}
 	}
 	return nil
+}
+
+// Defaults reads the default of every variable declared in a Terraform file (a module's variables.tf) that
+// has one. A default must be a literal: it is evaluated without variables or functions.
+func Defaults(src []byte, filename string) (map[string]Value, error) {
+	file, diags := hclparse.NewParser().ParseHCL(src, filename)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("tfvars: %w", diags)
+	}
+	schema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable", LabelNames: []string{"name"}}}}
+	content, _, diags := file.Body.PartialContent(schema)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("tfvars: %w", diags)
+	}
+	out := map[string]Value{}
+	for _, b := range content.Blocks {
+		attrs, _ := b.Body.JustAttributes() // nested blocks (validation) are not attributes; only default matters
+		def, ok := attrs["default"]
+		if !ok {
+			continue
+		}
+		v, diags := def.Expr.Value(nil)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("tfvars: variable %s: default: %w", b.Labels[0], diags)
+		}
+		out[b.Labels[0]] = Value{Value: v, Where: def.Range.String()}
+	}
+	return out, nil
 }
 
 // Into returns a Setter that converts the value to the type p points to (*string, *int, *bool, ...).

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kinesis2s3/kinesis2s3/internal/tfvars"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/terraform"
 )
 
 // Starting positions, as CreateEventSourceMapping names them.
@@ -66,24 +68,24 @@ type Config struct {
 	DiscoveryInterval time.Duration
 }
 
-// DefaultConfig returns the settings the Terraform module also defaults to, with the given stream and function.
-// AWS's own defaults for retries and record age are NoLimit, which lets one bad record block a shard for the
-// whole retention period; the project's defaults are finite.
+// DefaultConfig returns the settings a deployment of the Terraform function module gets by default, with the given
+// stream and function: the module's variable defaults (read from terraform/modules/function/variables.tf, where
+// they are written once), ReportBatchItemFailures and BisectBatchOnFunctionError, which the module always turns
+// on, and AWS's polling intervals. AWS's own defaults for retries and record age are NoLimit, which lets one bad
+// record block a shard for the whole retention period; the module's are finite.
 func DefaultConfig(streamARN, functionARN string) Config {
-	return Config{
+	c := Config{
 		StreamARN:                  streamARN,
 		FunctionARN:                functionARN,
-		StartingPosition:           TrimHorizon,
-		BatchSize:                  500,
-		MaximumBatchingWindow:      5 * time.Second,
-		ParallelizationFactor:      1,
 		BisectBatchOnFunctionError: true,
-		MaximumRetryAttempts:       10,
-		MaximumRecordAge:           time.Hour,
 		ReportBatchItemFailures:    true,
 		PollInterval:               time.Second,
 		DiscoveryInterval:          10 * time.Second,
 	}
+	if err := tfvars.Apply(terraform.MustModuleDefaults("function"), TFVarSetters(&c)); err != nil {
+		panic(fmt.Sprintf("esm: the function module's defaults: %v", err)) // embedded: a defect the tests catch
+	}
+	return c
 }
 
 // Validate checks every setting against the range CreateEventSourceMapping accepts. Each error names the field.

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
 	"github.com/kinesis2s3/kinesis2s3/internal/tfvars"
 	"github.com/kinesis2s3/kinesis2s3/local/esm"
+	"github.com/kinesis2s3/kinesis2s3/terraform"
 )
 
 // Settings are the knobs of a pipeline, named after the Terraform variables they mirror. Start from
@@ -35,23 +37,15 @@ type Settings struct {
 	ESM esm.Config
 }
 
-// DefaultSettings returns the defaults of the Terraform variables (terraform/variables.tf), except Shards (see
-// Settings) and the name, which is kinesis2s3-local so that a local stack is never mistaken for a deployed one.
+// DefaultSettings returns what a deployment of the Terraform modules defaults to (the function module's variable
+// defaults, read from terraform/modules/function/variables.tf), except Shards (see Settings) and the name, which is
+// kinesis2s3-local so that a local stack is never mistaken for a deployed one.
 func DefaultSettings() Settings {
-	return Settings{
-		Name:              "kinesis2s3-local",
-		Shards:            2,
-		OutputMode:        config.ModeRecord,
-		Compression:       config.CompressionGzip,
-		KeyPrefix:         config.DefaultKeyPrefix,
-		ErrorPrefix:       config.DefaultErrorPrefix,
-		OnInvalidRecord:   config.InvalidQuarantine,
-		UploadConcurrency: config.DefaultUploadConcurrency,
-		LogLevel:          "INFO",
-		Timeout:           60 * time.Second,
-		MemoryMB:          512,
-		ESM:               esm.DefaultConfig("", ""),
+	s := Settings{Name: "kinesis2s3-local", Shards: 2, ESM: esm.DefaultConfig("", "")}
+	if err := tfvars.Apply(terraform.MustModuleDefaults("function"), s.handlerSetters()); err != nil {
+		panic(fmt.Sprintf("pipeline: the function module's defaults: %v", err)) // embedded: a defect the tests catch
 	}
+	return s
 }
 
 // HandlerEnv is the function's configuration as Terraform sets it, for a local S3 endpoint (path-style).
@@ -97,14 +91,20 @@ func (s Settings) Validate() error {
 	return cfg.Validate()
 }
 
-// LoadTFVars overrides the settings with the variables a .tfvars file sets: name, shard_count, output_mode,
-// compression, key_prefix, error_prefix, on_invalid_record, upload_concurrency, log_level, timeout and
-// memory_size, plus the event source mapping variables esm.LoadTFVars reads. Other variables are ignored;
-// null keeps the default.
+// LoadTFVars overrides the settings with the variables a .tfvars file sets: name, shard_count and the function
+// module's variables (handlerSetters, esm.TFVarSetters). Other variables are ignored; null keeps the default.
 func (s *Settings) LoadTFVars(path string) error {
-	err := tfvars.Load(path, map[string]tfvars.Setter{
-		"name":               tfvars.Into(&s.Name),
-		"shard_count":        tfvars.Into(&s.Shards),
+	set := s.handlerSetters()
+	set["name"] = tfvars.Into(&s.Name)
+	set["shard_count"] = tfvars.Into(&s.Shards)
+	return tfvars.Load(path, set)
+}
+
+// handlerSetters stores the function module's variables: output_mode, compression, key_prefix, error_prefix,
+// on_invalid_record, upload_concurrency, log_level, timeout, memory_size and the mapping's (esm.TFVarSetters).
+func (s *Settings) handlerSetters() map[string]tfvars.Setter {
+	set := esm.TFVarSetters(&s.ESM)
+	maps.Copy(set, map[string]tfvars.Setter{
 		"output_mode":        tfvars.Into(&s.OutputMode),
 		"compression":        tfvars.Into(&s.Compression),
 		"key_prefix":         tfvars.Into(&s.KeyPrefix),
@@ -115,8 +115,5 @@ func (s *Settings) LoadTFVars(path string) error {
 		"timeout":            tfvars.Seconds(&s.Timeout),
 		"memory_size":        tfvars.Into(&s.MemoryMB),
 	})
-	if err != nil {
-		return err
-	}
-	return esm.LoadTFVars(path, &s.ESM)
+	return set
 }

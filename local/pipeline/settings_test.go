@@ -3,71 +3,38 @@ package pipeline
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
-	"github.com/zclconf/go-cty/cty"
+	"github.com/kinesis2s3/kinesis2s3/terraform"
 )
 
-// The local defaults are the Terraform variables' defaults: read them from terraform/variables.tf, so that a
-// change there that is not made here fails.
-func TestDefaultsMatchTerraformVariables(t *testing.T) {
-	path := filepath.Join("..", "..", "terraform", "variables.tf")
-	file, diags := hclparse.NewParser().ParseHCLFile(path)
-	if diags.HasErrors() {
-		t.Skipf("terraform/variables.tf: %v", diags)
+// Every variable of the function module with a default is either mirrored locally (and then defaults to the
+// module's value, read from the same file) or named here as having no local meaning. A variable added to the module
+// fails this test until someone decides which.
+func TestMirrorsTheFunctionModule(t *testing.T) {
+	notLocal := []string{
+		"reserved_concurrent_executions", "log_retention_days", "log_kms_key_arn", "bucket_kms_key_arn",
+		"stream_kms_key_arn", "dlq_kms_key_arn", "enabled", "filter_patterns", "esm_metrics", "tags",
 	}
-	content, _, diags := file.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable", LabelNames: []string{"name"}}}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	defaults := map[string]cty.Value{}
-	for _, b := range content.Blocks {
-		attrs, _ := b.Body.JustAttributes()
-		if a, ok := attrs["default"]; ok {
-			v, diags := a.Expr.Value(nil)
-			if diags.HasErrors() {
-				t.Fatalf("%s: %v", b.Labels[0], diags)
+	var s Settings
+	set := s.handlerSetters()
+	for name, v := range terraform.MustModuleDefaults("function") {
+		_, mirrored := set[name]
+		switch {
+		case slices.Contains(notLocal, name):
+			if mirrored {
+				t.Errorf("%s is mirrored locally and listed as having no local meaning", name)
 			}
-			defaults[b.Labels[0]] = v
+		case !mirrored:
+			t.Errorf("function module variable %s (default %#v) is neither mirrored by the local pipeline nor listed as not local", name, v.Value)
 		}
 	}
-	s := DefaultSettings()
-	str := func(v string) cty.Value { return cty.StringVal(v) }
-	num := func(n int) cty.Value { return cty.NumberIntVal(int64(n)) }
-	want := map[string]cty.Value{
-		"output_mode":                        str(s.OutputMode),
-		"compression":                        str(s.Compression),
-		"key_prefix":                         str(s.KeyPrefix),
-		"error_prefix":                       str(s.ErrorPrefix),
-		"on_invalid_record":                  str(s.OnInvalidRecord),
-		"upload_concurrency":                 num(s.UploadConcurrency),
-		"log_level":                          str(s.LogLevel),
-		"timeout":                            num(int(s.Timeout / time.Second)),
-		"memory_size":                        num(s.MemoryMB),
-		"starting_position":                  str(s.ESM.StartingPosition),
-		"batch_size":                         num(s.ESM.BatchSize),
-		"maximum_batching_window_in_seconds": num(int(s.ESM.MaximumBatchingWindow / time.Second)),
-		"parallelization_factor":             num(s.ESM.ParallelizationFactor),
-		"maximum_retry_attempts":             num(s.ESM.MaximumRetryAttempts),
-		"maximum_record_age_in_seconds":      num(int(s.ESM.MaximumRecordAge / time.Second)),
-	}
-	for name, w := range want {
-		got, ok := defaults[name]
-		if !ok {
-			t.Errorf("variable %s has no default in %s", name, path)
-			continue
-		}
-		if !got.RawEquals(w) && !(got.Type() == cty.Number && w.Type() == cty.Number && got.Equals(w).True()) {
-			t.Errorf("variable %s defaults to %#v in Terraform, %#v locally", name, got, w)
-		}
-	}
-	// The two Terraform defaults that are deliberately not followed.
-	if !defaults["shard_count"].IsNull() || defaults["name"].AsString() == s.Name {
-		t.Errorf("shard_count %#v / name %#v: update DefaultSettings' documentation", defaults["shard_count"], defaults["name"])
+	d := DefaultSettings()
+	if d.OutputMode == "" || d.KeyPrefix == "" || d.ESM.BatchSize == 0 || d.Timeout == 0 || d.MemoryMB == 0 {
+		t.Errorf("DefaultSettings() = %+v: a module default did not arrive", d)
 	}
 }
 
