@@ -52,9 +52,14 @@ fmt: $(TOFU)
 	gofmt -w $(GOFILES)
 	$(TOFU) fmt -recursive terraform
 
+## lint: go vet and gofmt, here and for macOS (arm64, x86-64), where every binary must also build.
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	for arch in arm64 amd64; do \
+		GOOS=darwin GOARCH=$$arch $(GO) vet ./... && \
+		GOOS=darwin GOARCH=$$arch $(GO) build -o /dev/null ./function/cmd/bootstrap ./cmd/pipelinectl ./local/cmd/kinesis2s3-local ./scripts/mkzip || exit 1; \
+	done
 
 ## unit: the pure tests: -short means no processes and no network, everywhere. Well under a minute.
 unit:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,8 +119,9 @@ func TestStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, sid := range sessions {
-		if g := sessionGroups(sid); len(g) > 0 {
-			t.Errorf("%s: process groups %v still running after Close", name, g)
+		// Nothing of the group is left: kill(-pgid, 0) fails with ESRCH once its last member is gone.
+		if err := syscall.Kill(-sid, 0); err == nil {
+			t.Errorf("%s: process group %d still has members after Close", name, sid)
 		}
 	}
 	if _, err := os.Stat(logDir); !os.IsNotExist(err) {

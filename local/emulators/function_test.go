@@ -6,9 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -233,12 +233,14 @@ func TestStartFunctionRejectsBadOptions(t *testing.T) {
 	}
 }
 
-// alive reports whether pid is a live process (not gone, not a zombie awaiting its reaper).
+// alive reports whether pid is a live process. A zombie counts as alive until its parent reaps it, so this waits
+// a moment for that.
 func alive(pid int) bool {
-	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return false
+	for range 50 {
+		if syscall.Kill(pid, 0) != nil {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	state, _, _, ok := parseStat(stat)
-	return ok && state != "Z"
+	return true
 }

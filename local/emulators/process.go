@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,9 +17,8 @@ import (
 
 // process is one child started in its own session, with stdout and stderr appended to a log file.
 //
-// A session rather than a process group, because the Lambda RIE starts the bootstrap in a process group of its
-// own: killing the RIE's group would leave the bootstrap running. Every descendant stays in the session unless
-// it calls setsid itself, so stop finds them all.
+// A session of its own makes the child the leader of a new process group, detached from the caller's terminal (a
+// Ctrl-C reaches the caller, which then stops its children in order).
 type process struct {
 	name    string
 	logPath string
@@ -67,72 +65,26 @@ func (p *process) exited() bool {
 	}
 }
 
-// kill sends SIGKILL to every process group in the child's session until none is left, then reaps the child.
-// The emulators keep everything in memory, so there is nothing to shut down gracefully.
+// stopGrace is how long a child may take to stop after SIGTERM: the RIE kills its bootstrap then.
+const stopGrace = 3 * time.Second
+
+// kill stops the child and what it started. The child leads a session and so a process group of its own; the RIE
+// runs the bootstrap in yet another group and kills it on SIGTERM. So: SIGTERM to the child's group, a grace
+// period, then SIGKILL to whatever is left of the group. Process groups work alike on Linux and macOS; nothing
+// scans /proc. (A bootstrap whose RIE died without killing it loses its Runtime API and exits by itself.)
 func (p *process) kill() {
-	sid := p.cmd.Process.Pid
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		groups := sessionGroups(sid)
-		if !p.exited() {
-			groups[sid] = true // the leader's group, in case /proc could not be read
-		}
-		if len(groups) == 0 {
-			break
-		}
-		for g := range groups {
-			_ = syscall.Kill(-g, syscall.SIGKILL)
-		}
-		time.Sleep(20 * time.Millisecond)
+	group := -p.cmd.Process.Pid
+	_ = syscall.Kill(group, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(stopGrace):
 	}
+	_ = syscall.Kill(group, syscall.SIGKILL)
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
 	}
 	p.log.Close()
-}
-
-// sessionGroups returns the process groups of the live (non-zombie) processes in session sid, read from
-// /proc/<pid>/stat.
-func sessionGroups(sid int) map[int]bool {
-	groups := map[int]bool{}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return groups
-	}
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // gone meanwhile
-		}
-		state, pgrp, session, ok := parseStat(stat)
-		if ok && session == sid && state != "Z" {
-			groups[pgrp] = true
-		}
-	}
-	return groups
-}
-
-// parseStat extracts state, process group and session from a /proc/<pid>/stat line. The command name in
-// parentheses may itself contain spaces and parentheses, so fields are counted from the last ')'.
-func parseStat(stat []byte) (state string, pgrp, session int, ok bool) {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return "", 0, 0, false
-	}
-	f := strings.Fields(string(stat[i+1:])) // state ppid pgrp session ...
-	if len(f) < 4 {
-		return "", 0, 0, false
-	}
-	pgrp, err1 := strconv.Atoi(f[2])
-	session, err2 := strconv.Atoi(f[3])
-	if err1 != nil || err2 != nil {
-		return "", 0, 0, false
-	}
-	return f[0], pgrp, session, true
 }
 
 // waitReady polls ready until it succeeds, the child exits, or timeout passes. Errors carry the log tail.
