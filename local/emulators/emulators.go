@@ -10,6 +10,7 @@ package emulators
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"maps"
@@ -64,6 +65,7 @@ type Stack struct {
 
 	procs     []*process
 	removeDir bool
+	loopback  string // file URL of loopback.mjs, preloaded into the Node emulators
 	closeOnce sync.Once
 }
 
@@ -88,6 +90,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s := &Stack{Region: opts.Region, StartupTimes: map[string]time.Duration{}}
 	if s.LogDir, s.removeDir, err = logDir(opts.LogDir, "kinesis2s3-emulators-"); err != nil {
+		return nil, err
+	}
+	if s.loopback, err = writeLoopbackModule(s.LogDir); err != nil {
 		return nil, err
 	}
 	// Both emulators start concurrently: together they take as long as kinesis-mock alone.
@@ -144,7 +149,8 @@ func (s *Stack) startKinesis(ctx context.Context, em emulators, opts Options) (*
 			env = append(env, k+"="+opts.KinesisEnv[k])
 		}
 		var err error
-		if p, err = startProcess("kinesis-mock", filepath.Join(s.LogDir, "kinesis-mock.log"), s.LogDir, env, em.node, em.kinesis); err != nil {
+		if p, err = startProcess("kinesis-mock", filepath.Join(s.LogDir, "kinesis-mock.log"), s.LogDir, env, em.node,
+			"--import", s.loopback, em.kinesis); err != nil {
 			return err
 		}
 		endpoint = "http://127.0.0.1:" + strconv.Itoa(ports[0])
@@ -174,11 +180,11 @@ func (s *Stack) startFauxqs(ctx context.Context, em emulators, opts Options) (*p
 			"FAUXQS_LOGGER=false", // one line per request otherwise
 		)
 		// Not dist/server.js, which forces the request log on whatever FAUXQS_LOGGER says. The module path is an
-		// argument so that the command line names fauxqs (pgrep -f fauxqs). fauxqs listens on all interfaces (it
-		// has no setting for that); everything here talks to it on 127.0.0.1.
+		// argument so that the command line names fauxqs (pgrep -f fauxqs).
 		script := `const { startFauxqs } = await import(process.argv[1]); await startFauxqs();`
 		var err error
-		if p, err = startProcess("fauxqs", filepath.Join(s.LogDir, "fauxqs.log"), s.LogDir, env, em.node, "--input-type=module", "-e", script,
+		if p, err = startProcess("fauxqs", filepath.Join(s.LogDir, "fauxqs.log"), s.LogDir, env, em.node,
+			"--import", s.loopback, "--input-type=module", "-e", script,
 			(&url.URL{Scheme: "file", Path: em.fauxqs}).String()); err != nil {
 			return err
 		}
@@ -266,10 +272,38 @@ func (s *Stack) Env() map[string]string {
 	return env
 }
 
+// loopbackModule pins every server of a Node process to 127.0.0.1: the emulators bind all interfaces otherwise.
+//
+//go:embed loopback.mjs
+var loopbackModule []byte
+
+// writeLoopbackModule writes loopback.mjs into dir (atomically: stacks may share a log directory) and returns its
+// file URL, for node --import.
+func writeLoopbackModule(dir string) (string, error) {
+	path := filepath.Join(dir, "loopback.mjs")
+	tmp, err := os.CreateTemp(dir, ".loopback-*.mjs")
+	if err != nil {
+		return "", fmt.Errorf("loopback module: %w", err)
+	}
+	_, werr := tmp.Write(loopbackModule)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("loopback module: %w", werr)
+	}
+	return (&url.URL{Scheme: "file", Path: path}).String(), nil
+}
+
 // logDir returns dir, creating it, or a new temporary directory that the caller should remove.
 func logDir(dir, pattern string) (string, bool, error) {
 	if dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		// Owner only: emulator logs can hold request bodies, that is record data.
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return "", false, fmt.Errorf("log directory: %w", err)
 		}
 		return dir, false, nil
@@ -295,4 +329,13 @@ func httpOK(ctx context.Context, url string) error {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return nil
+}
+
+// PIDs returns the process ID of each emulator the stack started; each leads a process group of its own.
+func (s *Stack) PIDs() []int {
+	var pids []int
+	for _, p := range s.procs {
+		pids = append(pids, p.cmd.Process.Pid)
+	}
+	return pids
 }

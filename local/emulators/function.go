@@ -314,3 +314,16 @@ func (f *Function) Close() error {
 	})
 	return nil
 }
+
+// PIDs returns the process ID of each running RIE; the bootstrap of an instance that has been invoked is its child.
+func (f *Function) PIDs() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var pids []int
+	for _, in := range f.instances {
+		if in.proc != nil && !in.proc.exited() {
+			pids = append(pids, in.proc.cmd.Process.Pid)
+		}
+	}
+	return pids
+}

@@ -31,7 +31,7 @@ type process struct {
 
 // startProcess starts argv with exactly env (nothing is inherited) in dir, logging to logPath.
 func startProcess(name, logPath, dir string, env []string, argv ...string) (*process, error) {
-	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("%s: log file: %w", name, err)
 	}

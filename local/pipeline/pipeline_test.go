@@ -3,6 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -101,4 +104,32 @@ func TestPipeline(t *testing.T) {
 		t.Error("the fault proxy failed no upload")
 	}
 	t.Logf("written %d, quarantined %d, uploads failed %d, mapping %+v", rep.Written, rep.Quarantined, injected(), p.Mapping.Stats())
+
+	t.Run("listens on loopback only", func(t *testing.T) { listensOnLoopbackOnly(t, p) })
+}
+
+// listensOnLoopbackOnly lists the listening sockets of every process the pipeline started — the emulators, the
+// RIEs and their bootstraps (invoked by now), and this process, which runs the fault proxy — and fails on any
+// address another machine could reach.
+func listensOnLoopbackOnly(t *testing.T, p *Pipeline) {
+	pids := append(append(p.Stack.PIDs(), p.Function.PIDs()...), os.Getpid())
+	ls, err := emulators.Listeners(pids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := map[string]bool{}
+	for _, l := range ls {
+		t.Log(l)
+		ports[strconv.Itoa(int(l.Addr.Port()))] = true
+		if !l.Loopback() {
+			t.Errorf("%s: reachable from other machines", l)
+		}
+	}
+	// Listing nothing would prove nothing: the endpoints the pipeline uses must be among the sockets found.
+	for _, endpoint := range []string{p.Stack.KinesisEndpoint, p.Stack.AWSEndpoint, p.Faults.URL} {
+		u, err := url.Parse(endpoint)
+		if err != nil || !ports[u.Port()] {
+			t.Errorf("endpoint %s is not among the listening sockets found", endpoint)
+		}
+	}
 }
