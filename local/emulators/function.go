@@ -79,8 +79,8 @@ type instance struct {
 	log  string
 }
 
-// StartFunction starts opts.Instances RIE processes for the bootstrap and waits until each accepts connections.
-func StartFunction(ctx context.Context, opts FunctionOptions) (*Function, error) {
+// withDefaults fills in the defaults and rejects what the RIE cannot run.
+func (opts *FunctionOptions) withDefaults() error {
 	if opts.Instances <= 0 {
 		opts.Instances = 1
 	}
@@ -88,13 +88,13 @@ func StartFunction(ctx context.Context, opts FunctionOptions) (*Function, error)
 		opts.Timeout = 60 * time.Second
 	}
 	if opts.Timeout < time.Second || opts.Timeout%time.Second != 0 {
-		return nil, fmt.Errorf("function timeout %v: must be a whole number of seconds (the RIE reads AWS_LAMBDA_FUNCTION_TIMEOUT as an integer)", opts.Timeout)
+		return fmt.Errorf("function timeout %v: must be a whole number of seconds (the RIE reads AWS_LAMBDA_FUNCTION_TIMEOUT as an integer)", opts.Timeout)
 	}
 	if opts.MemoryMB == 0 {
 		opts.MemoryMB = 1024
 	}
 	if opts.MemoryMB < 0 {
-		return nil, fmt.Errorf("function memory %d MB: must be positive", opts.MemoryMB)
+		return fmt.Errorf("function memory %d MB: must be positive", opts.MemoryMB)
 	}
 	if opts.Name == "" {
 		opts.Name = "kinesis2s3-local"
@@ -104,11 +104,19 @@ func StartFunction(ctx context.Context, opts FunctionOptions) (*Function, error)
 	}
 	for _, k := range reservedEnv {
 		if _, ok := opts.Env[k]; ok {
-			return nil, fmt.Errorf("function env: %s is set by StartFunction (use the FunctionOptions field)", k)
+			return fmt.Errorf("function env: %s is set by StartFunction (use the FunctionOptions field)", k)
 		}
 	}
 	if _, ok := opts.Env["AWS_LAMBDA_MAX_CONCURRENCY"]; ok {
-		return nil, errors.New("function env: AWS_LAMBDA_MAX_CONCURRENCY would switch the RIE to its multi-concurrency mode, which this harness does not drive; use Instances")
+		return errors.New("function env: AWS_LAMBDA_MAX_CONCURRENCY would switch the RIE to its multi-concurrency mode, which this harness does not drive; use Instances")
+	}
+	return nil
+}
+
+// StartFunction starts opts.Instances RIE processes for the bootstrap and waits until each accepts connections.
+func StartFunction(ctx context.Context, opts FunctionOptions) (*Function, error) {
+	if err := opts.withDefaults(); err != nil {
+		return nil, err
 	}
 	rie, err := findRIE(ctx)
 	if err != nil {

@@ -153,12 +153,9 @@ func (m *Mapping) process(ctx context.Context, sh *shard, l *lane, batch []*reco
 			m.emit(e)
 			if m.cfg.BisectBatchOnFunctionError && len(b.recs) > 1 {
 				// Splitting does not consume a retry; the first half goes first.
-				half := (len(b.recs) + 1) / 2
-				first := &pendingBatch{recs: b.recs[:half], retries: b.retries, invokes: b.invokes, last: b.last}
-				second := &pendingBatch{recs: b.recs[half:], retries: b.retries, invokes: b.invokes, last: b.last}
 				m.stats.bisects.Add(1)
 				m.emit(batchEvent(Bisected, sh, l, b.recs, b.retries))
-				queue = append([]*pendingBatch{first, second}, queue[1:]...)
+				queue = append(b.halves(), queue[1:]...)
 				continue
 			}
 		}
@@ -177,6 +174,15 @@ func (m *Mapping) process(ctx context.Context, sh *shard, l *lane, batch []*reco
 		backoff = min(2*backoff, m.backoffMax)
 	}
 	return true
+}
+
+// halves splits a batch in two, the first half rounded up; both inherit the retries and invocations so far.
+func (b *pendingBatch) halves() []*pendingBatch {
+	half := (len(b.recs) + 1) / 2
+	return []*pendingBatch{
+		{recs: b.recs[:half], retries: b.retries, invokes: b.invokes, last: b.last},
+		{recs: b.recs[half:], retries: b.retries, invokes: b.invokes, last: b.last},
+	}
 }
 
 // verdict judges an invocation: it returns len(batch) for success, the index of the first failed record for
