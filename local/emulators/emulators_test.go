@@ -2,8 +2,11 @@ package emulators
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -147,5 +150,30 @@ func TestStartReportsLogTail(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "kinesis-mock exited during start-up") || !strings.Contains(msg, "/nonexistent/server.json") {
 		t.Errorf("error lacks the process name or its log tail: %v", err)
+	}
+}
+
+// A child that fails to bind and keeps running (as kinesis-mock does) is reported as "address in use" at once, so
+// that the caller retries on other ports; a retry's log, appended to the same file, is judged on its own lines.
+func TestWaitReadyDetectsAddressInUse(t *testing.T) {
+	SkipIfShort(t)
+	log := filepath.Join(t.TempDir(), "child.log")
+	notReady := func(context.Context) error { return errors.New("not listening") }
+	start := func(script string) *process {
+		p, err := startProcess("child", log, t.TempDir(), baseEnv(), "sh", "-c", script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.stop)
+		return p
+	}
+	began := time.Now()
+	err := start(`echo "Error: listen EADDRINUSE: address already in use 127.0.0.1:1"; sleep 30`).waitReady(t.Context(), 20*time.Second, notReady)
+	if !errors.Is(err, errAddrInUse) || time.Since(began) > 10*time.Second {
+		t.Errorf("after %v: %v, want errAddrInUse at once", time.Since(began), err)
+	}
+	err = start(`echo "listening"; sleep 30`).waitReady(t.Context(), time.Second, notReady)
+	if err == nil || errors.Is(err, errAddrInUse) {
+		t.Errorf("second child: %v, want a plain timeout (the first child's EADDRINUSE is not its own)", err)
 	}
 }

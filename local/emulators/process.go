@@ -20,13 +20,14 @@ import (
 // A session of its own makes the child the leader of a new process group, detached from the caller's terminal (a
 // Ctrl-C reaches the caller, which then stops its children in order).
 type process struct {
-	name    string
-	logPath string
-	cmd     *exec.Cmd
-	log     *os.File
-	done    chan struct{} // closed once the child has been reaped
-	waitErr error         // the child's exit status, valid after done is closed
-	stop    func()
+	name     string
+	logPath  string
+	logStart int64 // where this process's output starts in the log (a retry appends to the same file)
+	cmd      *exec.Cmd
+	log      *os.File
+	done     chan struct{} // closed once the child has been reaped
+	waitErr  error         // the child's exit status, valid after done is closed
+	stop     func()
 }
 
 // startProcess starts argv with exactly env (nothing is inherited) in dir, logging to logPath.
@@ -35,6 +36,7 @@ func startProcess(name, logPath, dir string, env []string, argv ...string) (*pro
 	if err != nil {
 		return nil, fmt.Errorf("%s: log file: %w", name, err)
 	}
+	start := logSize(logPath)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Dir = dir
@@ -46,7 +48,7 @@ func startProcess(name, logPath, dir string, env []string, argv ...string) (*pro
 		log.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, argv[0], err)
 	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, log: log, done: make(chan struct{})}
+	p := &process{name: name, logPath: logPath, logStart: start, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)
@@ -107,6 +109,11 @@ func (p *process) waitReady(ctx context.Context, timeout time.Duration, ready fu
 		if last == nil {
 			return nil
 		}
+		// kinesis-mock logs a failed bind and keeps running without listening: without this it would only time
+		// out, and the caller could not retry with other ports.
+		if tail := p.tail(4096); addrInUse(tail) {
+			return fmt.Errorf("%w: %s could not bind its port; log %s:\n%s", errAddrInUse, p.name, p.logPath, tail)
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready after %v (last check: %v); log %s:\n%s", p.name, timeout, last, p.logPath, p.tail(4096))
@@ -116,9 +123,9 @@ func (p *process) waitReady(ctx context.Context, timeout time.Duration, ready fu
 	}
 }
 
-// tail returns at most the last n bytes of the log, starting at a line boundary where possible.
+// tail returns at most the last n bytes of what this process logged, starting at a line boundary where possible.
 func (p *process) tail(n int64) string {
-	return string(readTail(p.logPath, 0, n))
+	return string(readTail(p.logPath, p.logStart, n))
 }
 
 // readTail reads the log from offset to its end, keeping at most the last n bytes.
