@@ -15,7 +15,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/kinesis2s3/kinesis2s3/function/jsontext"
+	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 )
 
 // MaxDecompressed bounds the size of gzip-decompressed data, so a small hostile record cannot exhaust the
@@ -110,7 +110,7 @@ func checkText(b []byte) error {
 }
 
 func checkJSONText(b []byte) error {
-	if err := jsontext.Validate(b); err != nil {
+	if err := jsoncompact.Validate(b); err != nil {
 		return jsonError(err)
 	}
 	return nil

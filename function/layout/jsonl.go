@@ -8,13 +8,13 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/kinesis2s3/kinesis2s3/function/jsontext"
+	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 )
 
 // Encoder writes JSON Lines — one compacted JSON value per line, each line newline-terminated — through a
-// compressor. Values are validated and compacted in one pass (jsontext.AppendCompact). Lines are gathered in a small reusable chunk and handed to the compressor in large writes, so a batch
-// exists once uncompressed (the input) and once compressed (the output), never whole in between. An Encoder is
-// reusable but not safe for concurrent use.
+// compressor. Values are validated and compacted in one pass (jsoncompact.AppendCompact). Lines are gathered in a
+// small reusable chunk and handed to the compressor in large writes, so a batch exists once uncompressed (the input)
+// and once compressed (the output), never whole in between. An Encoder is reusable but not safe for concurrent use.
 type Encoder struct {
 	compression string
 	gz          *gzip.Writer
@@ -68,7 +68,7 @@ func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejecte
 	chunk := e.chunk[:0]
 	for i, v := range values {
 		var cerr error
-		if chunk, cerr = jsontext.AppendCompact(chunk, v); cerr != nil {
+		if chunk, cerr = jsoncompact.AppendCompact(chunk, v); cerr != nil {
 			rejected = append(rejected, Rejected{Index: i, Err: cerr})
 			continue // AppendCompact appended nothing
 		}

@@ -1,8 +1,8 @@
-// Package jsontext validates and compacts JSON text (RFC 8259) in one tight pass. encoding/json's scanner calls a
+// Package jsoncompact validates and compacts JSON text (RFC 8259) in one tight pass. encoding/json's scanner calls a
 // state function per byte, which caps it near 150 MB/s; batch mode validates and compacts every byte of every
 // record, so the handler needs a faster path. The grammar is the same as encoding/json's: a differential fuzz test
 // holds the two to the same answers. UTF-8 is not checked here (utf8.Valid does that faster).
-package jsontext
+package jsoncompact
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package jsontext
+package jsoncompact
 
 import (
 	"bytes"
@@ -80,7 +80,7 @@ func FuzzMatchesEncodingJSON(f *testing.F) {
 func BenchmarkValidate(b *testing.B) {
 	doc := []byte(strings.Repeat(`{"event_id": "abc123", "n": 12345.678, "ok": true, "tags": ["a", "b"], "s": "some text here"},`, 10000))
 	doc = append(append([]byte{'['}, doc[:len(doc)-1]...), ']')
-	b.Run("jsontext", func(b *testing.B) {
+	b.Run("jsoncompact", func(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
 		for i := 0; i < b.N; i++ {
 			Validate(doc)
