@@ -19,6 +19,7 @@ require (
 	github.com/klauspost/compress v1.18.2
 	github.com/stretchr/testify v1.10.0
 	github.com/zclconf/go-cty v1.15.0
+	golang.org/x/sync v0.18.0
 	golang.org/x/term v0.37.0
 	google.golang.org/protobuf v1.36.12
 )
@@ -58,7 +59,6 @@ require (
 	golang.org/x/crypto v0.45.0 // indirect
 	golang.org/x/mod v0.29.0 // indirect
 	golang.org/x/net v0.47.0 // indirect
-	golang.org/x/sync v0.18.0 // indirect
 	golang.org/x/sys v0.38.0 // indirect
 	golang.org/x/text v0.31.0 // indirect
 	golang.org/x/tools v0.38.0 // indirect

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/decode"
@@ -356,46 +357,30 @@ func (p *Processor) quarantineJobs(units []unit) []job {
 	return jobs
 }
 
-// run writes the jobs with bounded concurrency, in order. After the first failure it starts no new writes: Lambda
-// retries from the failed record, so later writes would be repeated anyway.
+// run writes the jobs with bounded concurrency, in order. After the first failure, or once ctx is done, it starts
+// no new writes: Lambda retries from the failed record, so later writes would be repeated anyway. Writes already
+// under way finish with ctx, not with the group's context, so a failure elsewhere does not cut them short.
 func (p *Processor) run(ctx context.Context, jobs []job) {
-	if len(jobs) == 0 {
-		return
-	}
-	sem := make(chan struct{}, max(1, p.cfg.UploadConcurrency))
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	failed := false
+	g, stop := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, p.cfg.UploadConcurrency))
 	for j := range jobs {
-		mu.Lock()
-		stop := failed
-		mu.Unlock()
-		if stop || ctx.Err() != nil {
+		if stop.Err() != nil {
 			break
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(jb *job) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			err := p.w.Put(ctx, jb.key, jb.body, jb.contentType)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failed = true
+		jb := &jobs[j]
+		g.Go(func() error {
+			if stop.Err() != nil { // stopped while this write waited for a slot
+				return nil
+			}
+			if err := p.w.Put(ctx, jb.key, jb.body, jb.contentType); err != nil {
 				p.log.Error("write failed", "key", jb.key, "error", err.Error())
-				return
+				return err
 			}
 			jb.ok = true
-		}(&jobs[j])
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // the outcome is in each job's ok
 }
 
 // durable reports whether every object the record's user records went to was written.
