@@ -1,6 +1,8 @@
-// Package config reads the handler's configuration from its environment variables, which are the function's public
-// interface (Terraform sets them). Every problem is reported at cold start with the variable's name, so a typo such as
-// OUTPUT_MODE=batches fails the deployment's first invocation loudly instead of writing somewhere unexpected.
+// Package config is the handler's configuration contract: the environment variables it reads (Variables), their
+// allowed values and defaults, and Load, which turns them into a validated Config. The variables are the function's
+// public interface: the Terraform function module sets them, and a test holds its environment map to this list.
+// Every problem is reported at cold start with the variable's name, so a typo such as OUTPUT_MODE=batches fails the
+// deployment's first invocation loudly instead of writing somewhere unexpected.
 package config
 
 import (
@@ -42,76 +44,102 @@ type Config struct {
 	UploadConcurrency int    // UPLOAD_CONCURRENCY
 }
 
-// Defaults, as documented in the README and mirrored by the Terraform variables.
-const (
-	DefaultKeyPrefix         = "kinesis/"
-	DefaultErrorPrefix       = "errors/"
-	DefaultUploadConcurrency = 64
-	MaxUploadConcurrency     = 512
-)
-
 // Load builds a Config from environment variables, read through lookup (os.LookupEnv in production). All problems
 // are returned together, each naming its variable.
 func Load(lookup func(string) (string, bool)) (Config, error) {
-	get := func(name, def string) string {
-		if v, ok := lookup(name); ok {
-			return strings.TrimSpace(v)
-		}
-		return def
-	}
-	var errs []error
-	oneOf := func(name, def string, allowed ...string) string {
-		v := get(name, def)
-		for _, a := range allowed {
-			if v == a {
-				return v
-			}
-		}
-		errs = append(errs, fmt.Errorf("%s=%q is not valid: use one of %s", name, v, strings.Join(allowed, ", ")))
-		return v
-	}
-
+	r := reader{lookup: lookup}
 	c := Config{
-		Bucket:          get("BUCKET_NAME", ""),
-		OutputMode:      oneOf("OUTPUT_MODE", ModeRecord, ModeRecord, ModeBatch),
-		KeyPrefix:       get("KEY_PREFIX", DefaultKeyPrefix),
-		Compression:     oneOf("COMPRESSION", CompressionGzip, CompressionGzip, CompressionZstd, CompressionNone),
-		ErrorPrefix:     get("ERROR_PREFIX", DefaultErrorPrefix),
-		OnInvalidRecord: oneOf("ON_INVALID_RECORD", InvalidQuarantine, InvalidQuarantine, InvalidFail, InvalidSkip),
+		Bucket:            r.text(EnvBucketName),
+		OutputMode:        r.oneOf(EnvOutputMode),
+		KeyPrefix:         r.text(EnvKeyPrefix),
+		Compression:       r.oneOf(EnvCompression),
+		ErrorPrefix:       r.text(EnvErrorPrefix),
+		OnInvalidRecord:   r.oneOf(EnvOnInvalidRecord),
+		ForcePathStyle:    r.boolean(EnvS3ForcePathStyle),
+		UploadConcurrency: r.number(EnvUploadConcurrency),
 	}
-	if c.Bucket == "" {
-		errs = append(errs, errors.New("BUCKET_NAME is required: the name of the bucket to write to"))
-	}
-	if strings.HasPrefix(c.KeyPrefix, "/") {
-		errs = append(errs, fmt.Errorf("KEY_PREFIX=%q must not start with '/'", c.KeyPrefix))
-	}
-	switch {
-	case c.ErrorPrefix == "":
-		errs = append(errs, errors.New("ERROR_PREFIX must not be empty: quarantined records need their own prefix"))
-	case strings.HasPrefix(c.ErrorPrefix, "/"):
-		errs = append(errs, fmt.Errorf("ERROR_PREFIX=%q must not start with '/'", c.ErrorPrefix))
-	case c.ErrorPrefix == c.KeyPrefix:
-		errs = append(errs, fmt.Errorf("ERROR_PREFIX=%q must differ from KEY_PREFIX: quarantined records would mix with data", c.ErrorPrefix))
-	}
-
-	if v := get("S3_FORCE_PATH_STYLE", "false"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("S3_FORCE_PATH_STYLE=%q is not valid: use true or false", v))
-		}
-		c.ForcePathStyle = b
-	}
-
-	c.UploadConcurrency = DefaultUploadConcurrency
-	if v := get("UPLOAD_CONCURRENCY", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxUploadConcurrency {
-			errs = append(errs, fmt.Errorf("UPLOAD_CONCURRENCY=%q is not valid: use a whole number from 1 to %d", v, MaxUploadConcurrency))
-		}
-		c.UploadConcurrency = n
-	}
+	errs := append(r.errs, c.prefixErrors()...)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// prefixErrors checks the rules that involve more than one variable or more than the value's form.
+func (c Config) prefixErrors() []error {
+	var errs []error
+	if strings.HasPrefix(c.KeyPrefix, "/") {
+		errs = append(errs, fmt.Errorf("%s=%q must not start with '/'", EnvKeyPrefix, c.KeyPrefix))
+	}
+	switch {
+	case c.ErrorPrefix == "":
+		errs = append(errs, fmt.Errorf("%s must not be empty: quarantined records need their own prefix", EnvErrorPrefix))
+	case strings.HasPrefix(c.ErrorPrefix, "/"):
+		errs = append(errs, fmt.Errorf("%s=%q must not start with '/'", EnvErrorPrefix, c.ErrorPrefix))
+	case c.ErrorPrefix == c.KeyPrefix:
+		errs = append(errs, fmt.Errorf("%s=%q must differ from %s: quarantined records would mix with data", EnvErrorPrefix, c.ErrorPrefix, EnvKeyPrefix))
+	}
+	return errs
+}
+
+// reader reads variables as the contract defines them, gathering the errors.
+type reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+// get returns the variable's value (trimmed), or its default when unset, and its definition.
+func (r *reader) get(name string) (string, Variable) {
+	v := Lookup(name)
+	if s, ok := r.lookup(name); ok {
+		return strings.TrimSpace(s), v
+	}
+	return v.Default, v
+}
+
+func (r *reader) text(name string) string {
+	s, v := r.get(name)
+	if s == "" && v.Required {
+		r.errs = append(r.errs, fmt.Errorf("%s is required: %s", name, v.Doc))
+	}
+	return s
+}
+
+func (r *reader) oneOf(name string) string {
+	s, v := r.get(name)
+	for _, a := range v.Allowed {
+		if s == a {
+			return s
+		}
+	}
+	r.errs = append(r.errs, fmt.Errorf("%s=%q is not valid: use one of %s", name, s, strings.Join(v.Allowed, ", ")))
+	return s
+}
+
+func (r *reader) boolean(name string) bool {
+	s, v := r.get(name)
+	if s == "" {
+		s = v.Default
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q is not valid: use true or false", name, s))
+	}
+	return b
+}
+
+// number reads a whole number in the variable's range. Empty means the default; without one, 0.
+func (r *reader) number(name string) int {
+	s, v := r.get(name)
+	if s == "" {
+		s = v.Default
+	}
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < v.Min || n > v.Max {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q is not valid: use a whole number from %d to %d", name, s, v.Min, v.Max))
+	}
+	return n
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -69,4 +71,28 @@ func TestErrorsNameTheVariable(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestEmptyNumberOrBooleanMeansDefault(t *testing.T) {
+	c, err := Load(env(map[string]string{"BUCKET_NAME": "b", "UPLOAD_CONCURRENCY": " ", "S3_FORCE_PATH_STYLE": ""}))
+	if err != nil || c.UploadConcurrency != DefaultUploadConcurrency || c.ForcePathStyle {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	for in, want := range map[string]slog.Level{"": slog.LevelInfo, "TRACE": slog.LevelDebug, "debug": slog.LevelDebug,
+		"WARN": slog.LevelWarn, "FATAL": slog.LevelError, "ERROR": slog.LevelError, "nonsense": slog.LevelInfo} {
+		if got := LogLevel(env(map[string]string{EnvLogLevel: in})); got != want {
+			t.Errorf("%q: %v, want %v", in, got, want)
+		}
+	}
+}
+
+func ExampleLoad() {
+	env := map[string]string{EnvBucketName: "my-bucket", EnvOutputMode: "batches"}
+	_, err := Load(func(name string) (string, bool) { v, ok := env[name]; return v, ok })
+	fmt.Println(err)
+	// Output:
+	// invalid configuration: OUTPUT_MODE="batches" is not valid: use one of record, batch
 }

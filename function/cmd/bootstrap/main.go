@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,7 +23,7 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("AWS_LAMBDA_LOG_LEVEL"))}))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: config.LogLevel(os.LookupEnv)}))
 	h, err := newHandler(context.Background(), log)
 	if err != nil {
 		log.Error("cold start failed", "error", err.Error())
@@ -57,7 +56,7 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler, error) {
 	log.Info("configured", "bucket", cfg.Bucket, "outputMode", cfg.OutputMode, "keyPrefix", cfg.KeyPrefix,
 		"compression", cfg.Compression, "errorPrefix", cfg.ErrorPrefix, "onInvalidRecord", cfg.OnInvalidRecord,
 		"uploadConcurrency", cfg.UploadConcurrency)
-	return &handler{proc: proc, log: log, function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}, nil
+	return &handler{proc: proc, log: log, function: os.Getenv(config.EnvFunctionName)}, nil
 }
 
 func (h *handler) handle(ctx context.Context, e events.KinesisEvent) (events.KinesisEventResponse, error) {
@@ -81,23 +80,10 @@ func (h *handler) handle(ctx context.Context, e events.KinesisEvent) (events.Kin
 	return resp, err
 }
 
-// logLevel maps Lambda's application log level (set by the function's JSON logging configuration) to slog.
-func logLevel(s string) slog.Level {
-	switch strings.ToUpper(s) {
-	case "TRACE", "DEBUG":
-		return slog.LevelDebug
-	case "WARN":
-		return slog.LevelWarn
-	case "ERROR", "FATAL":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
-}
-
 // reportInitError tells the Lambda Runtime API why initialisation failed, so the invoker (and the event source
 // mapping's on-failure record) sees the message — which names the bad variable — instead of a bare exit status.
 func reportInitError(err error) {
-	api := os.Getenv("AWS_LAMBDA_RUNTIME_API")
+	api := os.Getenv(config.EnvRuntimeAPI)
 	if api == "" {
 		return
 	}

@@ -1,0 +1,102 @@
+package config
+
+import (
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// The names of the environment variables the handler reads.
+const (
+	EnvBucketName        = "BUCKET_NAME"
+	EnvOutputMode        = "OUTPUT_MODE"
+	EnvKeyPrefix         = "KEY_PREFIX"
+	EnvCompression       = "COMPRESSION"
+	EnvErrorPrefix       = "ERROR_PREFIX"
+	EnvOnInvalidRecord   = "ON_INVALID_RECORD"
+	EnvS3ForcePathStyle  = "S3_FORCE_PATH_STYLE"
+	EnvUploadConcurrency = "UPLOAD_CONCURRENCY"
+	EnvLogLevel          = "AWS_LAMBDA_LOG_LEVEL"
+	EnvFunctionName      = "AWS_LAMBDA_FUNCTION_NAME"
+	EnvRuntimeAPI        = "AWS_LAMBDA_RUNTIME_API"
+)
+
+// Defaults and bounds that other packages (the local pipeline, the redrive tool) refer to.
+const (
+	DefaultKeyPrefix         = "kinesis/"
+	DefaultErrorPrefix       = "errors/"
+	DefaultUploadConcurrency = 64
+	MaxUploadConcurrency     = 512
+)
+
+// Who sets a variable.
+const (
+	SetByModule = "module" // the Terraform function module's environment map
+	SetByLambda = "lambda" // the Lambda runtime, from the function's settings
+	SetByUser   = "user"   // nobody by default: for S3-compatible endpoints or tuning
+)
+
+// Variable is one environment variable of the contract.
+type Variable struct {
+	Name     string
+	SetBy    string   // SetByModule, SetByLambda or SetByUser
+	Default  string   // the value when unset ("" when Required, or when unset has its own meaning)
+	Required bool     // unset or empty is an error
+	Allowed  []string // the accepted values, when they are a fixed set
+	Min, Max int      // the accepted range of a whole number (Max 0: not a number)
+	Values   string   // what a free-form value holds ("key prefix")
+	Doc      string   // what it does, in one line
+}
+
+// Variables is the whole contract, in the order the README lists it.
+var Variables = []Variable{
+	{Name: EnvBucketName, SetBy: SetByModule, Required: true, Values: "bucket name",
+		Doc: "the bucket to write to"},
+	{Name: EnvOutputMode, SetBy: SetByModule, Default: ModeRecord, Allowed: []string{ModeRecord, ModeBatch},
+		Doc: "one object per record, or one JSON Lines object per shard and hour per invocation"},
+	{Name: EnvKeyPrefix, SetBy: SetByModule, Default: DefaultKeyPrefix, Values: "key prefix",
+		Doc: "prefix of data objects; must not start with `/`"},
+	{Name: EnvCompression, SetBy: SetByModule, Default: CompressionGzip,
+		Allowed: []string{CompressionGzip, CompressionZstd, CompressionNone}, Doc: "batch mode only"},
+	{Name: EnvErrorPrefix, SetBy: SetByModule, Default: DefaultErrorPrefix, Values: "key prefix",
+		Doc: "prefix of quarantined records; must not be empty, start with `/` or equal `KEY_PREFIX`"},
+	{Name: EnvOnInvalidRecord, SetBy: SetByModule, Default: InvalidQuarantine,
+		Allowed: []string{InvalidQuarantine, InvalidFail, InvalidSkip},
+		Doc:     "quarantine with the reason; or report as a batch item failure (retries, then the DLQ); or count and log only"},
+	{Name: EnvS3ForcePathStyle, SetBy: SetByUser, Default: "false", Allowed: []string{"true", "false"},
+		Doc: "path-style addressing for S3-compatible endpoints"},
+	{Name: EnvUploadConcurrency, SetBy: SetByModule, Default: strconv.Itoa(DefaultUploadConcurrency),
+		Min: 1, Max: MaxUploadConcurrency, Doc: "concurrent S3 uploads per invocation"},
+	{Name: EnvLogLevel, SetBy: SetByLambda, Default: "INFO",
+		Allowed: []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"},
+		Doc:     "from the function's JSON logging configuration; TRACE logs as DEBUG, FATAL as ERROR"},
+	{Name: EnvFunctionName, SetBy: SetByLambda, Values: "function name",
+		Doc: "the `FunctionName` dimension of the metrics"},
+	{Name: EnvRuntimeAPI, SetBy: SetByLambda, Values: "host:port",
+		Doc: "the Lambda Runtime API, where a cold-start error is reported"},
+}
+
+// Lookup returns the contract's definition of the variable name. It panics for a name outside the contract: that
+// is a programming error, not a configuration one.
+func Lookup(name string) Variable {
+	for _, v := range Variables {
+		if v.Name == name {
+			return v
+		}
+	}
+	panic("config: " + name + " is not in the contract")
+}
+
+// LogLevel maps Lambda's application log level (AWS_LAMBDA_LOG_LEVEL) to slog; unset or unknown is INFO.
+func LogLevel(lookup func(string) (string, bool)) slog.Level {
+	s, _ := lookup(EnvLogLevel)
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
