@@ -80,3 +80,33 @@ func Parse(body []byte) (Record, error) {
 	}
 	return r, nil
 }
+
+// timeLayout is how AWS writes the times of an on-failure record: UTC, always with three digits of milliseconds
+// ("2019-11-14T00:38:06.021Z"). time.Time's own JSON drops a fraction of zero.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// awsTime is a time that marshals in timeLayout.
+type awsTime time.Time
+
+func (t awsTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format(timeLayout) + `"`), nil
+}
+
+// MarshalJSON writes the record with its times as AWS writes them.
+func (r Record) MarshalJSON() ([]byte, error) {
+	type plain Record // the same fields, without this method
+	return json.Marshal(struct {
+		plain
+		Timestamp awsTime `json:"timestamp"`
+	}{plain(r), awsTime(r.Timestamp)})
+}
+
+// MarshalJSON writes the batch info with its times as AWS writes them.
+func (b KinesisBatchInfo) MarshalJSON() ([]byte, error) {
+	type plain KinesisBatchInfo // the same fields, without this method
+	return json.Marshal(struct {
+		plain
+		ApproximateArrivalOfFirstRecord awsTime `json:"approximateArrivalOfFirstRecord"`
+		ApproximateArrivalOfLastRecord  awsTime `json:"approximateArrivalOfLastRecord"`
+	}{plain(b), awsTime(b.ApproximateArrivalOfFirstRecord), awsTime(b.ApproximateArrivalOfLastRecord)})
+}
