@@ -51,16 +51,33 @@ type redriveFlags struct {
 	handler map[string]*string
 }
 
-// handlerFlags maps direct-mode flags to the function's environment variables they stand for.
-var handlerFlags = []struct{ flag, env, usage string }{
-	{"bucket", "BUCKET_NAME", "bucket `NAME` to write to"},
-	{"output-mode", "OUTPUT_MODE", "record or batch (default record)"},
-	{"compression", "COMPRESSION", "gzip, zstd or none, for batch mode (default gzip)"},
-	{"key-prefix", "KEY_PREFIX", "data key prefix (default kinesis/)"},
-	{"error-prefix", "ERROR_PREFIX", "quarantine key prefix (default errors/)"},
-	{"on-invalid-record", "ON_INVALID_RECORD", "quarantine, fail or skip (default quarantine)"},
-	{"s3-force-path-style", "S3_FORCE_PATH_STYLE", "true for path-style S3 addressing, as S3-compatible local endpoints need (default false)"},
-	{"upload-concurrency", "UPLOAD_CONCURRENCY", "concurrent S3 uploads per batch, 1-512 (default 64)"},
+// handlerFlags maps direct-mode flags to the function's environment variables they stand for; what each accepts
+// and defaults to comes from the function's configuration contract (function/config).
+var handlerFlags = []struct{ flag, env string }{
+	{"bucket", config.EnvBucketName},
+	{"output-mode", config.EnvOutputMode},
+	{"compression", config.EnvCompression},
+	{"key-prefix", config.EnvKeyPrefix},
+	{"error-prefix", config.EnvErrorPrefix},
+	{"on-invalid-record", config.EnvOnInvalidRecord},
+	{"s3-force-path-style", config.EnvS3ForcePathStyle},
+	{"upload-concurrency", config.EnvUploadConcurrency},
+}
+
+// handlerUsage describes a direct-mode flag from the contract's definition of its variable.
+func handlerUsage(env string) string {
+	v := config.Lookup(env)
+	u := "direct mode: " + v.Doc
+	switch {
+	case len(v.Allowed) > 0:
+		u += " (" + strings.Join(v.Allowed, ", ") + ")"
+	case v.Max > 0:
+		u += fmt.Sprintf(" (%d-%d)", v.Min, v.Max)
+	}
+	if v.Default != "" {
+		u += "; default " + v.Default
+	}
+	return u + "; the function's " + env
 }
 
 func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
@@ -80,7 +97,7 @@ func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
 	fs.StringVar(&f.configFrom, "config-from-function", "", "direct mode: take the settings below from the deployed function `NAME`'s environment (flags given override)")
 	f.handler = map[string]*string{}
 	for _, h := range handlerFlags {
-		f.handler[h.env] = fs.String(h.flag, "", "direct mode: "+h.usage+"; the function's "+h.env)
+		f.handler[h.env] = fs.String(h.flag, "", handlerUsage(h.env))
 	}
 	fs.Usage = func() { redriveUsage(fs) }
 	return fs

@@ -51,15 +51,15 @@ func DefaultSettings() Settings {
 // HandlerEnv is the function's configuration as Terraform sets it, for a local S3 endpoint (path-style).
 func (s Settings) HandlerEnv(bucket string) map[string]string {
 	return map[string]string{
-		"BUCKET_NAME":          bucket,
-		"OUTPUT_MODE":          s.OutputMode,
-		"COMPRESSION":          s.Compression,
-		"KEY_PREFIX":           s.KeyPrefix,
-		"ERROR_PREFIX":         s.ErrorPrefix,
-		"ON_INVALID_RECORD":    s.OnInvalidRecord,
-		"UPLOAD_CONCURRENCY":   strconv.Itoa(s.UploadConcurrency),
-		"S3_FORCE_PATH_STYLE":  "true",
-		"AWS_LAMBDA_LOG_LEVEL": s.LogLevel,
+		config.EnvBucketName:        bucket,
+		config.EnvOutputMode:        s.OutputMode,
+		config.EnvCompression:       s.Compression,
+		config.EnvKeyPrefix:         s.KeyPrefix,
+		config.EnvErrorPrefix:       s.ErrorPrefix,
+		config.EnvOnInvalidRecord:   s.OnInvalidRecord,
+		config.EnvUploadConcurrency: strconv.Itoa(s.UploadConcurrency),
+		config.EnvS3ForcePathStyle:  "true",
+		config.EnvLogLevel:          s.LogLevel,
 	}
 }
 
