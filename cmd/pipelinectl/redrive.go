@@ -68,6 +68,10 @@ var handlerFlags = []struct{ flag, env string }{
 func handlerUsage(env string) string {
 	v := config.Lookup(env)
 	u := "direct mode: " + v.Doc
+	if words := strings.Fields(v.Values); len(words) > 0 {
+		// The flag package shows a back-quoted word as the argument's name: -bucket NAME, -key-prefix PREFIX.
+		u += " (`" + strings.ToUpper(words[len(words)-1]) + "`)"
+	}
 	switch {
 	case len(v.Allowed) > 0:
 		u += " (" + strings.Join(v.Allowed, ", ") + ")"
