@@ -11,21 +11,22 @@ import (
 	"time"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
+	"github.com/kinesis2s3/kinesis2s3/local/awsfake"
 )
 
 type harness struct {
-	q   *fakeQueue
-	k   *fakeStream
+	q   *awsfake.Queue
+	k   stream
 	rp  *fakeReprocessor
 	log bytes.Buffer
-	ops *callLog
+	ops *awsfake.Log // the stream's calls and the reprocessor's, in order
 }
 
 func newHarness() *harness {
-	ops := &callLog{}
-	k := newFakeStream()
-	k.log = ops
-	return &harness{q: &fakeQueue{}, k: k, rp: &fakeReprocessor{log: ops}, ops: ops}
+	ops := &awsfake.Log{}
+	k := newStream()
+	k.Log = ops
+	return &harness{q: awsfake.NewQueue(testQueueURL), k: k, rp: &fakeReprocessor{log: ops}, ops: ops}
 }
 
 func (h *harness) run(t *testing.T, opts Options) Summary {
@@ -97,9 +98,9 @@ func TestRedriveReadsExactlyTheRangeAcrossPages(t *testing.T) {
 	h := newHarness()
 	all := seqs(100, 30)
 	h.k.put(shard0, all...)
-	h.k.pageSize = 4
+	h.k.MaxPageRecords = 4
 	want := all[5:18]
-	id := h.q.send(onFailureBody(shard0, want[0], want[len(want)-1], len(want)))
+	id := h.q.Send(onFailureBody(shard0, want[0], want[len(want)-1], len(want)))
 
 	sum := h.run(t, Options{BatchSize: 5})
 	o := onlyOutcome(t, sum)
@@ -113,10 +114,10 @@ func TestRedriveReadsExactlyTheRangeAcrossPages(t *testing.T) {
 	if got := len(h.rp.calls); got != 3 || len(h.rp.calls[0]) != 5 || len(h.rp.calls[2]) != 3 {
 		t.Errorf("batches %v, want 5+5+3 records", h.rp.calls)
 	}
-	if ids, _ := h.q.ids(); len(ids) != 0 {
+	if ids, _ := queued(h.q); len(ids) != 0 {
 		t.Errorf("queue still holds %v", ids)
 	}
-	if dels := h.q.operations("delete"); !slices.Equal(dels, []string{"delete " + id}) {
+	if dels := h.q.Log.Prefixed("delete"); !slices.Equal(dels, []string{"delete " + id}) {
 		t.Errorf("deletes %v", dels)
 	}
 	src := h.rp.srcs[0]
@@ -124,8 +125,8 @@ func TestRedriveReadsExactlyTheRangeAcrossPages(t *testing.T) {
 		t.Errorf("source %+v", src)
 	}
 	// Reading stops at the page holding endSequenceNumber: pages of 4 from index 5 reach index 17 on the 4th.
-	if h.k.getRecords != 4 {
-		t.Errorf("%d GetRecords calls, want 4", h.k.getRecords)
+	if h.k.GetRecordsCalls() != 4 {
+		t.Errorf("%d GetRecords calls, want 4", h.k.GetRecordsCalls())
 	}
 	if sum.Deleted != 1 || sum.Kept != 0 || sum.RecordsReprocessed != len(want) || sum.RecordsFailed != 0 {
 		t.Errorf("summary %+v", sum)
@@ -136,7 +137,7 @@ func TestRedriveReadsExactlyTheRangeAcrossPages(t *testing.T) {
 func TestRedriveComparesSequenceNumbersNumerically(t *testing.T) {
 	h := newHarness()
 	h.k.put(shard0, "8", "9", "10", "11", "100")
-	h.q.send(onFailureBody(shard0, "9", "11", 3))
+	h.q.Send(onFailureBody(shard0, "9", "11", 3))
 	o := onlyOutcome(t, h.run(t, Options{}))
 	if o.Verdict != VerdictDeleted {
 		t.Fatalf("outcome %+v", o)
@@ -150,15 +151,15 @@ func TestRedriveFollowsEmptyPages(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 12)
 	h.k.put(shard0, all...)
-	h.k.pageSize = 3
-	h.k.emptyEvery = true
-	h.q.send(onFailureBody(shard0, all[2], all[10], 9))
+	h.k.MaxPageRecords = 3
+	h.k.EmptyPages = true
+	h.q.Send(onFailureBody(shard0, all[2], all[10], 9))
 	o := onlyOutcome(t, h.run(t, Options{}))
 	if o.Verdict != VerdictDeleted || !slices.Equal(h.rp.handled(), all[2:11]) {
 		t.Fatalf("outcome %+v, reprocessed %v", o, h.rp.handled())
 	}
 	empties := 0
-	for _, c := range h.ops.calls {
+	for _, c := range h.ops.Calls() {
 		if c == "getrecords empty" {
 			empties++
 		}
@@ -172,9 +173,9 @@ func TestRedriveReadsClosedShardToItsEnd(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 6)
 	h.k.put(shard0, all...)
-	h.k.shards[shard0].closed = true
-	h.k.pageSize = 2
-	h.q.send(onFailureBody(shard0, all[3], all[5], 3))
+	h.k.Split(shard0) // closes shard0
+	h.k.MaxPageRecords = 2
+	h.q.Send(onFailureBody(shard0, all[3], all[5], 3))
 	if o := onlyOutcome(t, h.run(t, Options{})); o.Verdict != VerdictDeleted || !slices.Equal(h.rp.handled(), all[3:]) {
 		t.Fatalf("outcome %+v, reprocessed %v", o, h.rp.handled())
 	}
@@ -186,8 +187,8 @@ func TestRedriveKeepsRangeCutShortByClosedShard(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 6)
 	h.k.put(shard0, all[:4]...)
-	h.k.shards[shard0].closed = true
-	id := h.q.send(onFailureBody(shard0, all[2], all[5], 4))
+	h.k.Split(shard0) // closes shard0
+	id := h.q.Send(onFailureBody(shard0, all[2], all[5], 4))
 	sum := h.run(t, Options{})
 	o := onlyOutcome(t, sum)
 	if o.Verdict != VerdictDataGone || !strings.Contains(o.Reason, "last records are not in the stream") {
@@ -208,10 +209,10 @@ func TestRedriveReadErrorReprocessesWhatWasRead(t *testing.T) {
 	h := newHarness()
 	all := seqs(100, 30)
 	h.k.put(shard0, all...)
-	h.k.pageSize = 4
-	h.k.failGetAt = 3 // two pages of 4 are read, then GetRecords fails
+	h.k.MaxPageRecords = 4
+	h.k.FailNext("GetRecords", nil, nil, throttled) // two pages of 4 are read, then GetRecords fails
 	want := all[5:18]
-	id := h.q.send(onFailureBody(shard0, want[0], want[len(want)-1], len(want)))
+	id := h.q.Send(onFailureBody(shard0, want[0], want[len(want)-1], len(want)))
 
 	sum := h.run(t, Options{BatchSize: 5})
 	o := onlyOutcome(t, sum)
@@ -236,14 +237,14 @@ func TestRedriveReadErrorReprocessesWhatWasRead(t *testing.T) {
 // assertKeptVisible checks that the message is still on the queue, visible again, and was never deleted.
 func assertKeptVisible(t *testing.T, h *harness, id string) {
 	t.Helper()
-	ids, visible := h.q.ids()
+	ids, visible := queued(h.q)
 	if !slices.Contains(ids, id) {
 		t.Errorf("message %s was deleted; queue holds %v", id, ids)
 	}
 	if visible != len(ids) {
 		t.Errorf("%d of %d messages visible after the run, want all", visible, len(ids))
 	}
-	if dels := h.q.operations("delete"); len(dels) != 0 {
+	if dels := h.q.Log.Prefixed("delete"); len(dels) != 0 {
 		t.Errorf("deletes %v", dels)
 	}
 }
@@ -256,11 +257,11 @@ func TestRedriveDetectsTrimmedStart(t *testing.T) {
 			h := newHarness()
 			all := seqs(1, 10)
 			h.k.put(shard0, all...)
-			h.k.shards[shard0].trimmed = 4
-			h.k.trimErr = kinesisMockStyle
+			h.k.Trim(shard0, 4)
+			h.k.TrimmedSequenceNumberError = kinesisMockStyle
 			body := onFailureBody(shard0, all[1], all[6], 6)
 			// The fake's arrivals are an hour ago, a millisecond apart; the record says the same.
-			id := h.q.send(body)
+			id := h.q.Send(body)
 			sum := h.run(t, Options{})
 			o := onlyOutcome(t, sum)
 			if o.Verdict != VerdictDataGone || !strings.Contains(o.Reason, "first records are no longer in the stream") ||
@@ -287,7 +288,7 @@ func TestRedriveKeepsWhenStreamOrShardIsGone(t *testing.T) {
 		setup func(h *harness)
 		shard string
 	}{
-		{"stream deleted", func(h *harness) { h.k.gone = true }, shard0},
+		{"stream deleted", func(h *harness) { h.k.Delete() }, shard0},
 		{"shard unknown", func(h *harness) {}, "shardId-000000000009"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,7 +296,7 @@ func TestRedriveKeepsWhenStreamOrShardIsGone(t *testing.T) {
 			all := seqs(1, 5)
 			h.k.put(shard0, all...)
 			tc.setup(h)
-			id := h.q.send(onFailureBody(tc.shard, all[0], all[4], 5))
+			id := h.q.Send(onFailureBody(tc.shard, all[0], all[4], 5))
 			sum := h.run(t, Options{})
 			o := onlyOutcome(t, sum)
 			if o.Verdict != VerdictDataGone || !strings.Contains(o.Reason, "not found") {
@@ -314,7 +315,7 @@ func TestRedriveKeepsRangeNotInShard(t *testing.T) {
 	h := newHarness()
 	h.k.put(shard0, seqs(1, 5)...)
 	later := seqs(50, 3)
-	id := h.q.send(onFailureBody(shard0, later[0], later[2], 3))
+	id := h.q.Send(onFailureBody(shard0, later[0], later[2], 3))
 	o := onlyOutcome(t, h.run(t, Options{}))
 	if o.Verdict != VerdictDataGone || o.Records != 0 || len(h.rp.calls) != 0 {
 		t.Fatalf("outcome %+v, calls %v", o, h.rp.calls)
@@ -326,12 +327,10 @@ func TestRedriveRenewsExpiredIterator(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 10)
 	h.k.put(shard0, all...)
-	h.k.pageSize = 3
-	h.q.send(onFailureBody(shard0, all[0], all[9], 10))
+	h.k.MaxPageRecords = 3
+	h.q.Send(onFailureBody(shard0, all[0], all[9], 10))
 	r, err := New(h.q, h.k, reprocessorFunc(func(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
-		h.k.mu.Lock()
-		h.k.expireOnce = true // the iterator expires while the batch is being reprocessed
-		h.k.mu.Unlock()
+		h.k.ExpireIterators() // the iterator expires while the batch is being reprocessed
 		return h.rp.Reprocess(ctx, src, recs)
 	}), Options{QueueURL: testQueueURL, BatchSize: 3, Log: &h.log})
 	if err != nil {
@@ -344,8 +343,8 @@ func TestRedriveRenewsExpiredIterator(t *testing.T) {
 	if !slices.Equal(h.rp.handled(), all) {
 		t.Errorf("reprocessed %v", h.rp.handled())
 	}
-	if n := strings.Count(strings.Join(h.ops.calls, ","), "iterator AFTER_SEQUENCE_NUMBER"); n == 0 {
-		t.Errorf("no iterator was renewed: %v", h.ops.calls)
+	if n := strings.Count(strings.Join(h.ops.Calls(), ","), "iterator AFTER_SEQUENCE_NUMBER"); n == 0 {
+		t.Errorf("no iterator was renewed: %v", h.ops.Calls())
 	}
 }
 
@@ -361,7 +360,7 @@ func TestRedriveDeletesOnlyAfterEveryRecordIsDurable(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 7)
 	h.k.put(shard0, all...)
-	h.q.send(onFailureBody(shard0, all[0], all[6], 7))
+	h.q.Send(onFailureBody(shard0, all[0], all[6], 7))
 	// The second call fails from its second record on; the retry goes on from there.
 	h.rp.fail = func(call int, recs []kinesisevent.Record) (int, error) {
 		if call == 1 {
@@ -369,7 +368,7 @@ func TestRedriveDeletesOnlyAfterEveryRecordIsDurable(t *testing.T) {
 		}
 		return len(recs), nil
 	}
-	q := &orderedQueue{fakeQueue: h.q, log: h.ops}
+	q := &orderedQueue{Queue: h.q, log: h.ops}
 	r, err := New(q, h.k, h.rp, Options{QueueURL: testQueueURL, BatchSize: 3, Retries: 1, Backoff: time.Millisecond, Log: &h.log})
 	if err != nil {
 		t.Fatal(err)
@@ -383,7 +382,7 @@ func TestRedriveDeletesOnlyAfterEveryRecordIsDurable(t *testing.T) {
 		t.Errorf("calls %v\nwant %v", h.rp.calls, want)
 	}
 	var order []string
-	for _, c := range h.ops.calls {
+	for _, c := range h.ops.Calls() {
 		if strings.HasPrefix(c, "reprocess") || strings.HasPrefix(c, "delete") {
 			order = append(order, c)
 		}
@@ -398,14 +397,14 @@ func TestRedriveDeletesOnlyAfterEveryRecordIsDurable(t *testing.T) {
 
 // orderedQueue logs deletes into the shared call log.
 type orderedQueue struct {
-	*fakeQueue
-	log *callLog
+	*awsfake.Queue
+	log *awsfake.Log
 }
 
 func (q *orderedQueue) DeleteMessage(ctx context.Context, in *sqsDeleteInput, opts ...sqsOption) (*sqsDeleteOutput, error) {
-	out, err := q.fakeQueue.DeleteMessage(ctx, in, opts...)
+	out, err := q.Queue.DeleteMessage(ctx, in, opts...)
 	if err == nil {
-		q.log.add("delete")
+		q.log.Add("delete")
 	}
 	return out, err
 }
@@ -415,7 +414,7 @@ func TestRedriveKeepsMessageOnPartialFailure(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 8)
 	h.k.put(shard0, all...)
-	id := h.q.send(onFailureBody(shard0, all[0], all[7], 8))
+	id := h.q.Send(onFailureBody(shard0, all[0], all[7], 8))
 	h.rp.fail = func(call int, recs []kinesisevent.Record) (int, error) {
 		if recs[0].SequenceNumber == all[0] {
 			return 2, errors.New("function reported record " + all[2] + " as failed")
@@ -448,14 +447,14 @@ func TestRedriveLeavesOtherMessagesAlone(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 3)
 	h.k.put(shard0, all...)
-	good := h.q.send(onFailureBody(shard0, all[0], all[2], 3))
-	junk := h.q.send(`{"hello":"world"}`)
-	broken := h.q.send(`{"KinesisBatchInfo":`)
+	good := h.q.Send(onFailureBody(shard0, all[0], all[2], 3))
+	junk := h.q.Send(`{"hello":"world"}`)
+	broken := h.q.Send(`{"KinesisBatchInfo":`)
 	sum := h.run(t, Options{})
 	if sum.Messages != 3 || sum.Deleted != 1 || sum.Kept != 2 || sum.KeptBy[VerdictUnreadable] != 2 {
 		t.Fatalf("summary %+v", sum)
 	}
-	ids, visible := h.q.ids()
+	ids, visible := queued(h.q)
 	if !slices.Equal(ids, []string{junk, broken}) || visible != 2 {
 		t.Errorf("queue %v (%d visible), want the two unreadable messages, visible", ids, visible)
 	}
@@ -474,19 +473,19 @@ func TestDryRunChangesNothing(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 20)
 	h.k.put(shard0, all...)
-	h.k.shards[shard0].trimmed = 3
-	ok := h.q.send(onFailureBody(shard0, all[5], all[9], 5))
-	trimmed := h.q.send(onFailureBody(shard0, all[0], all[4], 5))
-	junk := h.q.send(`{}`)
+	h.k.Trim(shard0, 3)
+	ok := h.q.Send(onFailureBody(shard0, all[5], all[9], 5))
+	trimmed := h.q.Send(onFailureBody(shard0, all[0], all[4], 5))
+	junk := h.q.Send(`{}`)
 	sum := h.run(t, Options{DryRun: true})
 	if len(h.rp.calls) != 0 {
 		t.Errorf("reprocessed %v in a dry run", h.rp.calls)
 	}
-	ids, visible := h.q.ids()
+	ids, visible := queued(h.q)
 	if !slices.Equal(ids, []string{ok, trimmed, junk}) || visible != 3 {
 		t.Errorf("queue %v (%d visible) after a dry run", ids, visible)
 	}
-	if dels := h.q.operations("delete"); len(dels) != 0 {
+	if dels := h.q.Log.Prefixed("delete"); len(dels) != 0 {
 		t.Errorf("deletes %v", dels)
 	}
 	if sum.Messages != 3 || sum.Redriven != 1 || sum.Kept != 2 || sum.RecordsRead != 5+2 || sum.RecordsReprocessed != 0 {
@@ -512,13 +511,13 @@ func TestRedriveStopsAtMaxMessages(t *testing.T) {
 	all := seqs(1, 30)
 	h.k.put(shard0, all...)
 	for i := range 10 {
-		h.q.send(onFailureBody(shard0, all[3*i], all[3*i+2], 3))
+		h.q.Send(onFailureBody(shard0, all[3*i], all[3*i+2], 3))
 	}
 	sum := h.run(t, Options{MaxMessages: 4, Concurrency: 3})
 	if sum.Messages != 4 || sum.Deleted != 4 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if ids, visible := h.q.ids(); len(ids) != 6 || visible != 6 {
+	if ids, visible := queued(h.q); len(ids) != 6 || visible != 6 {
 		t.Errorf("queue %v (%d visible)", ids, visible)
 	}
 }
@@ -528,7 +527,7 @@ func TestRedriveDrainsManyMessagesConcurrently(t *testing.T) {
 	all := seqs(1, 250)
 	h.k.put(shard0, all...)
 	for i := range 25 {
-		h.q.send(onFailureBody(shard0, all[10*i], all[10*i+9], 10))
+		h.q.Send(onFailureBody(shard0, all[10*i], all[10*i+9], 10))
 	}
 	sum := h.run(t, Options{Concurrency: 8})
 	if sum.Messages != 25 || sum.Deleted != 25 || sum.RecordsReprocessed != 250 {
@@ -545,14 +544,14 @@ func TestRedriveReportsFailedDelete(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 3)
 	h.k.put(shard0, all...)
-	id := h.q.send(onFailureBody(shard0, all[0], all[2], 3))
-	h.q.failDel = true
+	id := h.q.Send(onFailureBody(shard0, all[0], all[2], 3))
+	h.q.FailAlways("DeleteMessage", errors.New("AccessDenied"))
 	sum := h.run(t, Options{})
 	o := onlyOutcome(t, sum)
 	if o.Verdict != VerdictNotDeleted || !strings.Contains(o.Reason, "AccessDenied") || sum.Kept != 1 || sum.Redriven != 1 {
 		t.Fatalf("outcome %+v summary %+v", o, sum)
 	}
-	if ids, visible := h.q.ids(); !slices.Equal(ids, []string{id}) || visible != 1 {
+	if ids, visible := queued(h.q); !slices.Equal(ids, []string{id}) || visible != 1 {
 		t.Errorf("queue %v (%d visible)", ids, visible)
 	}
 }
@@ -561,7 +560,7 @@ func TestRedriveExtendsVisibilityWhileWorking(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 2)
 	h.k.put(shard0, all...)
-	id := h.q.send(onFailureBody(shard0, all[0], all[1], 2))
+	id := h.q.Send(onFailureBody(shard0, all[0], all[1], 2))
 	h.rp.fail = func(int, []kinesisevent.Record) (int, error) {
 		time.Sleep(2500 * time.Millisecond) // longer than a third of the 3 s visibility timeout
 		return 2, nil
@@ -570,8 +569,8 @@ func TestRedriveExtendsVisibilityWhileWorking(t *testing.T) {
 	if onlyOutcome(t, sum).Verdict != VerdictDeleted {
 		t.Fatalf("summary %+v", sum)
 	}
-	if ext := h.q.operations("visibility " + id + " 3"); len(ext) == 0 {
-		t.Errorf("visibility never extended: %v", h.q.calls)
+	if ext := h.q.Log.Prefixed("visibility " + id + " 3"); len(ext) == 0 {
+		t.Errorf("visibility never extended: %v", h.q.Log.Calls())
 	}
 }
 
@@ -579,7 +578,7 @@ func TestRedriveInterruptedKeepsMessages(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 4)
 	h.k.put(shard0, all...)
-	id := h.q.send(onFailureBody(shard0, all[0], all[3], 4))
+	id := h.q.Send(onFailureBody(shard0, all[0], all[3], 4))
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := New(h.q, h.k, reprocessorFunc(func(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
 		cancel() // Ctrl-C while the function runs
@@ -601,7 +600,7 @@ func TestRedriveInterruptedKeepsMessages(t *testing.T) {
 
 func TestRedriveFailsWhenQueueCannotBeRead(t *testing.T) {
 	h := newHarness()
-	h.q.failRecv = errors.New("AccessDenied")
+	h.q.FailAlways("ReceiveMessage", errors.New("AccessDenied"))
 	r, err := New(h.q, h.k, h.rp, Options{QueueURL: testQueueURL})
 	if err != nil {
 		t.Fatal(err)
@@ -612,7 +611,7 @@ func TestRedriveFailsWhenQueueCannotBeRead(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
-	q, k, rp := &fakeQueue{}, newFakeStream(), &fakeReprocessor{}
+	q, k, rp := awsfake.NewQueue(testQueueURL), newStream(), &fakeReprocessor{}
 	for _, tc := range []struct {
 		name string
 		rp   Reprocessor

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kinesis2s3/kinesis2s3/local/awsfake"
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
@@ -75,7 +77,7 @@ func TestValidateReportsEveryBadField(t *testing.T) {
 }
 
 func TestNewDerivesEventFieldsFromARNs(t *testing.T) {
-	m, err := New(DefaultConfig(testStreamARN, testFunctionARN+":live"), newFakeKinesis(1), nil, &scriptInvoker{t: t})
+	m, err := New(DefaultConfig(testStreamARN, testFunctionARN+":live"), newStream(1), nil, &scriptInvoker{t: t})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,17 +90,17 @@ func TestNewDerivesEventFieldsFromARNs(t *testing.T) {
 func TestNewRejectsMissingDependencies(t *testing.T) {
 	cfg := DefaultConfig(testStreamARN, testFunctionARN)
 	cfg.OnFailureQueueURL = testQueueURL
-	if _, err := New(cfg, newFakeKinesis(1), nil, &scriptInvoker{t: t}); err == nil {
+	if _, err := New(cfg, newStream(1), nil, &scriptInvoker{t: t}); err == nil {
 		t.Error("New accepted an on-failure queue without an SQS client")
 	}
-	if _, err := New(cfg, nil, &fakeSQS{}, &scriptInvoker{t: t}); err == nil {
+	if _, err := New(cfg, nil, awsfake.NewQueue(testQueueURL), &scriptInvoker{t: t}); err == nil {
 		t.Error("New accepted a nil Kinesis client")
 	}
-	if _, err := New(cfg, newFakeKinesis(1), &fakeSQS{}, nil); err == nil {
+	if _, err := New(cfg, newStream(1), awsfake.NewQueue(testQueueURL), nil); err == nil {
 		t.Error("New accepted a nil Invoker")
 	}
 	cfg.BatchSize = 0
-	if _, err := New(cfg, newFakeKinesis(1), &fakeSQS{}, &scriptInvoker{t: t}); err == nil {
+	if _, err := New(cfg, newStream(1), awsfake.NewQueue(testQueueURL), &scriptInvoker{t: t}); err == nil {
 		t.Error("New accepted an invalid config")
 	}
 }

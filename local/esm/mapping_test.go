@@ -18,6 +18,7 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
+	"github.com/kinesis2s3/kinesis2s3/local/awsfake"
 )
 
 const shard0 = "shardId-000000000000"
@@ -51,7 +52,7 @@ func sizes(batches [][]string) []int {
 }
 
 func TestDeliversShardInOrderInBatchesOfBatchSize(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	seqs := k.putN(shard0, 250)
 	h := run(t, testConfig(), k, nil, nil)
 	h.waitCheckpoint(t, shard0, seqs[249])
@@ -70,19 +71,19 @@ func TestDeliversShardInOrderInBatchesOfBatchSize(t *testing.T) {
 }
 
 func TestStartingPositionLatestSkipsEarlierRecords(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	k.putN(shard0, 3)
 	cfg := testConfig()
 	cfg.StartingPosition = Latest
 	h := run(t, cfg, k, nil, nil)
-	waitFor(t, "the first GetRecords", func() bool { k.mu.Lock(); defer k.mu.Unlock(); return k.getCalls > 0 })
+	waitFor(t, "the first GetRecords", func() bool { return k.GetRecordsCalls() > 0 })
 	later := []string{k.put(shard0, "a", "x", time.Now()), k.put(shard0, "b", "y", time.Now())}
 	h.waitCheckpoint(t, shard0, later[1])
 	assertBatches(t, h.inv.batches(), [][]string{later})
 }
 
 func TestStartingPositionAtTimestamp(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	t0 := time.Now().Add(-3 * time.Hour)
 	var seqs []string
 	for i := range 4 {
@@ -96,7 +97,7 @@ func TestStartingPositionAtTimestamp(t *testing.T) {
 }
 
 func TestBatchIsCutToFitThePayloadLimit(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	mib := strings.Repeat("x", 1<<20) // 1 MiB of data is about 1.4 MB of base64 in the event
 	var seqs []string
 	for i := range 5 {
@@ -117,7 +118,7 @@ func TestBatchIsCutToFitThePayloadLimit(t *testing.T) {
 }
 
 func TestBatchingWindowGathersRecords(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	cfg := testConfig()
 	cfg.MaximumBatchingWindow = time.Second
 	cfg.BatchSize = 10
@@ -130,7 +131,7 @@ func TestBatchingWindowGathersRecords(t *testing.T) {
 }
 
 func TestFullBatchDoesNotWaitForTheWindow(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	cfg := testConfig()
 	cfg.MaximumBatchingWindow = 300 * time.Second
 	cfg.BatchSize = 5
@@ -150,7 +151,7 @@ func onFailureConfig() Config {
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // checkOnFailure asserts the AWS fields of an on-failure record for the records seqs[first..last] of shard0.
-func checkOnFailure(t *testing.T, k *fakeKinesis, r onfailure.Record, condition string, invokes int, functionError, start, end string, size int) {
+func checkOnFailure(t *testing.T, k stream, r onfailure.Record, condition string, invokes int, functionError, start, end string, size int) {
 	t.Helper()
 	rc, b := r.RequestContext, r.KinesisBatchInfo
 	if rc.Condition != condition || rc.ApproximateInvokeCount != invokes || rc.FunctionARN != testFunctionARN ||
@@ -172,10 +173,8 @@ func checkOnFailure(t *testing.T, k *fakeKinesis, r onfailure.Record, condition 
 		b.StreamARN != testStreamARN {
 		t.Errorf("KinesisBatchInfo = %+v, want %s–%s (%d records)", b, start, end, size)
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	arrival := map[string]time.Time{}
-	for _, rec := range k.shard(shard0).recs {
+	for _, rec := range k.Records(shard0) {
 		arrival[*rec.SequenceNumber] = *rec.ApproximateArrivalTimestamp
 	}
 	if !b.ApproximateArrivalOfFirstRecord.Equal(arrival[start]) || !b.ApproximateArrivalOfLastRecord.Equal(arrival[end]) {
@@ -185,11 +184,11 @@ func checkOnFailure(t *testing.T, k *fakeKinesis, r onfailure.Record, condition 
 }
 
 func TestFunctionErrorRetriesThenSendsOnFailureRecord(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	seqs := k.putN(shard0, 3)
 	cfg := onFailureConfig()
 	cfg.MaximumRetryAttempts = 2
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	h := run(t, cfg, k, q, func(n int, _ invocation) (InvokeResult, error) {
 		if n < 3 {
 			return fail, nil
@@ -202,7 +201,7 @@ func TestFunctionErrorRetriesThenSendsOnFailureRecord(t *testing.T) {
 	h.stop(t)
 
 	assertBatches(t, h.inv.batches(), [][]string{seqs, seqs, seqs, more})
-	recs := q.records(t)
+	recs := onFailureRecords(t, q)
 	if len(recs) != 1 {
 		t.Fatalf("%d on-failure records, want 1", len(recs))
 	}
@@ -213,29 +212,29 @@ func TestFunctionErrorRetriesThenSendsOnFailureRecord(t *testing.T) {
 }
 
 func TestZeroRetriesInvokesOnce(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	seqs := k.putN(shard0, 2)
 	cfg := onFailureConfig()
 	cfg.MaximumRetryAttempts = 0
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	h := run(t, cfg, k, q, func(int, invocation) (InvokeResult, error) { return fail, nil })
 	h.waitCheckpoint(t, shard0, seqs[1])
 	assertBatches(t, h.inv.batches(), [][]string{seqs})
-	checkOnFailure(t, k, q.records(t)[0], onfailure.RetryAttemptsExhausted, 1, "Unhandled", seqs[0], seqs[1], 2)
+	checkOnFailure(t, k, onFailureRecords(t, q)[0], onfailure.RetryAttemptsExhausted, 1, "Unhandled", seqs[0], seqs[1], 2)
 }
 
 // A timeout reaches the mapping as a function error (the invoker says which) and is retried like one.
 func TestTimeoutCountsAsFunctionError(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	seqs := k.putN(shard0, 1)
 	cfg := onFailureConfig()
 	cfg.MaximumRetryAttempts = 1
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	timeout := InvokeResult{FunctionError: "Unhandled", Payload: []byte(`{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 3.00 seconds"}`)}
 	h := run(t, cfg, k, q, func(int, invocation) (InvokeResult, error) { return timeout, nil })
 	h.waitCheckpoint(t, shard0, seqs[0])
 	assertBatches(t, h.inv.batches(), [][]string{seqs, seqs})
-	checkOnFailure(t, k, q.records(t)[0], onfailure.RetryAttemptsExhausted, 2, "Unhandled", seqs[0], seqs[0], 1)
+	checkOnFailure(t, k, onFailureRecords(t, q)[0], onfailure.RetryAttemptsExhausted, 2, "Unhandled", seqs[0], seqs[0], 1)
 }
 
 // failing answers result to batches holding any of seqs and succeeds otherwise.
@@ -258,18 +257,18 @@ func containsAny(batch []string, seqs ...string) bool {
 }
 
 func TestBisectIsolatesAPoisonRecord(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 8)
 	cfg := onFailureConfig()
 	cfg.BatchSize = 8
 	cfg.BisectBatchOnFunctionError = true
 	cfg.MaximumRetryAttempts = 1
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	h := run(t, cfg, k, q, failing(fail, s[5]))
 	h.waitCheckpoint(t, shard0, s[7])
 	// Splits do not consume retries: only the single poison record is retried, once, before it is discarded.
 	assertBatches(t, h.inv.batches(), [][]string{s, s[:4], s[4:], s[4:6], s[4:5], s[5:6], s[5:6], s[6:]})
-	recs := q.records(t)
+	recs := onFailureRecords(t, q)
 	if len(recs) != 1 {
 		t.Fatalf("%d on-failure records, want 1", len(recs))
 	}
@@ -281,16 +280,16 @@ func TestBisectIsolatesAPoisonRecord(t *testing.T) {
 }
 
 func TestBisectWithZeroRetriesStillSplits(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 3)
 	cfg := onFailureConfig()
 	cfg.BisectBatchOnFunctionError = true
 	cfg.MaximumRetryAttempts = 0
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	h := run(t, cfg, k, q, failing(fail, s[0]))
 	h.waitCheckpoint(t, shard0, s[2])
 	assertBatches(t, h.inv.batches(), [][]string{s, s[:2], s[:1], s[1:2], s[2:]})
-	checkOnFailure(t, k, q.records(t)[0], onfailure.RetryAttemptsExhausted, 3, "Unhandled", s[0], s[0], 1)
+	checkOnFailure(t, k, onFailureRecords(t, q)[0], onfailure.RetryAttemptsExhausted, 3, "Unhandled", s[0], s[0], 1)
 }
 
 // The bug several emulators shipped: a record the function keeps reporting in batchItemFailures was retried
@@ -298,13 +297,13 @@ func TestBisectWithZeroRetriesStillSplits(t *testing.T) {
 func TestPartialFailureCountsAgainstMaximumRetryAttempts(t *testing.T) {
 	for _, bisect := range []bool{false, true} {
 		t.Run(fmt.Sprintf("bisect=%v", bisect), func(t *testing.T) {
-			k := newFakeKinesis(1)
+			k := newStream(1)
 			s := k.putN(shard0, 10)
 			cfg := onFailureConfig()
 			cfg.ReportBatchItemFailures = true
 			cfg.BisectBatchOnFunctionError = bisect
 			cfg.MaximumRetryAttempts = 2
-			q := &fakeSQS{}
+			q := awsfake.NewQueue(testQueueURL)
 			h := run(t, cfg, k, q, failing(partial(s[4]), s[4]))
 			h.waitCheckpoint(t, shard0, s[9])
 			after := k.putN(shard0, 1)
@@ -314,7 +313,7 @@ func TestPartialFailureCountsAgainstMaximumRetryAttempts(t *testing.T) {
 			// Records 0–3 are checkpointed after the first call; 4–9 are retried as they are (a partial
 			// response is no function error, so no halving), twice, then discarded.
 			assertBatches(t, h.inv.batches(), [][]string{s, s[4:], s[4:], after})
-			recs := q.records(t)
+			recs := onFailureRecords(t, q)
 			if len(recs) != 1 {
 				t.Fatalf("%d on-failure records, want 1", len(recs))
 			}
@@ -335,7 +334,7 @@ func TestPartialFailureCountsAgainstMaximumRetryAttempts(t *testing.T) {
 }
 
 func TestPartialFailureRetriesFromLowestReportedRecord(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 10)
 	cfg := testConfig()
 	cfg.ReportBatchItemFailures = true
@@ -350,7 +349,7 @@ func TestPartialFailureRetriesFromLowestReportedRecord(t *testing.T) {
 }
 
 func TestPartialFailureThenFunctionErrorBisectsTheRemainder(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 10)
 	cfg := testConfig()
 	cfg.ReportBatchItemFailures = true
@@ -378,7 +377,7 @@ func TestResponsesThatFailTheWholeBatch(t *testing.T) {
 		"unknown identifier": `{"batchItemFailures":[{"itemIdentifier":"123"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			k := newFakeKinesis(1)
+			k := newStream(1)
 			s := k.putN(shard0, 3)
 			cfg := testConfig()
 			cfg.ReportBatchItemFailures = true
@@ -398,7 +397,7 @@ func TestResponsesThatFailTheWholeBatch(t *testing.T) {
 }
 
 func TestBatchItemFailuresIgnoredWhenNotEnabled(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 3)
 	h := run(t, testConfig(), k, nil, func(int, invocation) (InvokeResult, error) { return partial(s[1]), nil })
 	h.waitCheckpoint(t, shard0, s[2])
@@ -406,11 +405,11 @@ func TestBatchItemFailuresIgnoredWhenNotEnabled(t *testing.T) {
 }
 
 func TestInvokeErrorsDoNotConsumeRetries(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 2)
 	cfg := onFailureConfig()
 	cfg.MaximumRetryAttempts = 0
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	h := run(t, cfg, k, q, func(n int, _ invocation) (InvokeResult, error) {
 		if n < 5 {
 			return InvokeResult{}, errors.New("TooManyRequestsException: rate exceeded")
@@ -419,18 +418,18 @@ func TestInvokeErrorsDoNotConsumeRetries(t *testing.T) {
 	})
 	h.waitCheckpoint(t, shard0, s[1])
 	assertBatches(t, h.inv.batches(), [][]string{s, s, s, s, s, s})
-	if st := h.m.Stats(); st.InvokeErrors != 5 || st.Invocations != 1 || q.count() != 0 {
-		t.Errorf("stats = %+v, %d on-failure records", st, q.count())
+	if st := h.m.Stats(); st.InvokeErrors != 5 || st.Invocations != 1 || len(q.Messages()) != 0 {
+		t.Errorf("stats = %+v, %d on-failure records", st, len(q.Messages()))
 	}
 }
 
 func TestInvokeErrorsRetryUntilRecordAge(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	arrival := time.Now().Add(-59800 * time.Millisecond) // both expire together
 	old := []string{k.put(shard0, "a", "1", arrival), k.put(shard0, "b", "2", arrival)}
 	cfg := onFailureConfig()
 	cfg.MaximumRecordAge = time.Minute
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	h := run(t, cfg, k, q, func(_ int, inv invocation) (InvokeResult, error) {
 		if containsAny(inv.seqs, old...) {
 			return InvokeResult{}, errors.New("connection refused")
@@ -440,7 +439,7 @@ func TestInvokeErrorsRetryUntilRecordAge(t *testing.T) {
 	h.waitCheckpoint(t, shard0, old[1])
 	fresh := k.putN(shard0, 1)
 	h.waitCheckpoint(t, shard0, fresh[0])
-	recs := q.records(t)
+	recs := onFailureRecords(t, q)
 	if len(recs) != 1 {
 		t.Fatalf("%d on-failure records, want 1", len(recs))
 	}
@@ -451,27 +450,27 @@ func TestInvokeErrorsRetryUntilRecordAge(t *testing.T) {
 }
 
 func TestRecordsOlderThanMaximumAgeAreNeverSent(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	old := []string{k.put(shard0, "a", "1", time.Now().Add(-2*time.Hour)), k.put(shard0, "b", "2", time.Now().Add(-90*time.Minute))}
 	fresh := k.putN(shard0, 2)
 	cfg := onFailureConfig()
 	cfg.MaximumRecordAge = time.Hour
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	h := run(t, cfg, k, q, nil)
 	h.waitCheckpoint(t, shard0, fresh[1])
 	assertBatches(t, h.inv.batches(), [][]string{fresh})
-	checkOnFailure(t, k, q.records(t)[0], onfailure.RecordAgeExceeded, 0, "", old[0], old[1], 2)
+	checkOnFailure(t, k, onFailureRecords(t, q)[0], onfailure.RecordAgeExceeded, 0, "", old[0], old[1], 2)
 }
 
 func TestFunctionErrorRetriesStopAtRecordAge(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := []string{k.put(shard0, "a", "1", time.Now().Add(-59900*time.Millisecond))}
 	cfg := onFailureConfig()
 	cfg.MaximumRecordAge = time.Minute
-	q := &fakeSQS{}
+	q := awsfake.NewQueue(testQueueURL)
 	h := run(t, cfg, k, q, func(int, invocation) (InvokeResult, error) { return fail, nil })
 	h.waitCheckpoint(t, shard0, s[0])
-	r := q.records(t)[0]
+	r := onFailureRecords(t, q)[0]
 	if r.RequestContext.Condition != onfailure.RecordAgeExceeded || r.RequestContext.ApproximateInvokeCount < 1 ||
 		r.RequestContext.ApproximateInvokeCount != h.inv.count() || r.ResponseContext.FunctionError != "Unhandled" {
 		t.Errorf("on-failure record %+v after %d invocations", r, h.inv.count())
@@ -479,36 +478,38 @@ func TestFunctionErrorRetriesStopAtRecordAge(t *testing.T) {
 }
 
 func TestOnFailureSendIsRetriedBeforeCheckpointing(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 2)
 	cfg := onFailureConfig()
 	cfg.MaximumRetryAttempts = 0
 	var h *harness
 	var early atomic.Bool
-	q := &fakeSQS{failures: 3}
-	q.onSend = func() {
+	q := awsfake.NewQueue(testQueueURL)
+	q.FailNext("SendMessage", unavailable, unavailable, unavailable)
+	watched := watchedSQS{Queue: q, before: func() {
 		if h.m.Checkpoints()[shard0].SequenceNumber != "" {
 			early.Store(true)
 		}
-	}
-	h = newHarness(t, cfg, k, q, func(int, invocation) (InvokeResult, error) { return fail, nil }, nil)
+	}}
+	h = newHarness(t, cfg, k, watched, func(int, invocation) (InvokeResult, error) { return fail, nil }, nil)
 	h.start(t)
 	h.waitCheckpoint(t, shard0, s[1])
 	if early.Load() {
 		t.Error("checkpoint moved before the on-failure record was sent")
 	}
-	if st := h.m.Stats(); st.OnFailureErrors != 3 || st.OnFailureSent != 1 || q.count() != 1 {
+	if st := h.m.Stats(); st.OnFailureErrors != 3 || st.OnFailureSent != 1 || len(q.Messages()) != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }
 
 func TestOnFailureSendNeverAcceptedBlocksTheShard(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	cfg := onFailureConfig()
 	cfg.MaximumRetryAttempts = 0
 	cfg.BatchSize = 2
 	s := k.putN(shard0, 4)
-	q := &fakeSQS{failures: 1 << 30}
+	q := awsfake.NewQueue(testQueueURL)
+	q.FailAlways("SendMessage", unavailable)
 	h := run(t, cfg, k, q, failing(fail, s[0]))
 	waitFor(t, "on-failure send attempts", func() bool { return h.m.Stats().OnFailureErrors >= 5 })
 	h.stop(t)
@@ -519,7 +520,7 @@ func TestOnFailureSendNeverAcceptedBlocksTheShard(t *testing.T) {
 }
 
 func TestWithoutOnFailureQueueRecordsAreDiscardedVisibly(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 2)
 	cfg := testConfig()
 	cfg.MaximumRetryAttempts = 0
@@ -552,7 +553,7 @@ func keysByLane(lanes, perLane int) [][]string {
 
 func TestParallelizationKeepsEachPartitionKeyInOrder(t *testing.T) {
 	const factor = 3
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	var keys []string
 	for _, ks := range keysByLane(factor, 2) {
 		keys = append(keys, ks...)
@@ -616,7 +617,7 @@ func TestParallelizationKeepsEachPartitionKeyInOrder(t *testing.T) {
 }
 
 func TestParallelLaneFailureBlocksOnlyItsLaneAndTheCheckpoint(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	keys := keysByLane(2, 1)
 	a, b := keys[0][0], keys[1][0]
 	var as, bs []string
@@ -649,9 +650,9 @@ func TestParallelLaneFailureBlocksOnlyItsLaneAndTheCheckpoint(t *testing.T) {
 }
 
 func TestChildShardsWaitForTheirParents(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	parent := k.putN(shard0, 4)
-	c1, c2 := k.split(shard0)
+	c1, c2 := k.Split(shard0)
 	child := []string{k.put(c1, "x", "c1", time.Now()), k.put(c2, "y", "c2", time.Now())}
 
 	cfg := testConfig()
@@ -679,7 +680,7 @@ func TestChildShardsWaitForTheirParents(t *testing.T) {
 }
 
 func TestReshardingWhileRunning(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	var h *harness
 	var early atomic.Bool
 	var mu sync.Mutex
@@ -700,7 +701,7 @@ func TestReshardingWhileRunning(t *testing.T) {
 	first := k.putN(shard0, 3)
 	h.waitCheckpoint(t, shard0, first[2])
 
-	c1, c2 := k.split(shard0)
+	c1, c2 := k.Split(shard0)
 	mu.Lock()
 	parentsOf[c1], parentsOf[c2] = []string{shard0}, []string{shard0}
 	mu.Unlock()
@@ -708,7 +709,7 @@ func TestReshardingWhileRunning(t *testing.T) {
 	h.waitCheckpoint(t, c1, s1[1])
 	h.waitCheckpoint(t, c2, s2[1])
 
-	merged := k.merge(c1, c2)
+	merged := k.Merge(c1, c2)
 	mu.Lock()
 	parentsOf[merged] = []string{c1, c2}
 	mu.Unlock()
@@ -737,15 +738,15 @@ func TestReshardingWhileRunning(t *testing.T) {
 }
 
 func TestLatestIgnoresShardsClosedBeforeTheStart(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	k.putN(shard0, 3)
-	c1, c2 := k.split(shard0)
+	c1, c2 := k.Split(shard0)
 	k.putN(c1, 1)
 	cfg := testConfig()
 	cfg.StartingPosition = Latest
 	h := run(t, cfg, k, nil, nil)
 	waitFor(t, "both children polled", func() bool { return len(h.rec.of(ShardStarted)) == 2 })
-	waitFor(t, "a GetRecords on each child", func() bool { k.mu.Lock(); defer k.mu.Unlock(); return k.getCalls >= 2 })
+	waitFor(t, "a GetRecords on each child", func() bool { return k.GetRecordsCalls() >= 2 })
 	later := []string{k.put(c1, "a", "x", time.Now()), k.put(c2, "b", "y", time.Now())}
 	h.waitCheckpoint(t, c1, later[0])
 	h.waitCheckpoint(t, c2, later[1])
@@ -755,7 +756,7 @@ func TestLatestIgnoresShardsClosedBeforeTheStart(t *testing.T) {
 }
 
 func TestStopAbandonsInFlightBatchWithoutCheckpoint(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	k.putN(shard0, 3)
 	started := make(chan struct{})
 	fn := InvokerFunc(func(ctx context.Context, _ []byte) (InvokeResult, error) {
@@ -776,7 +777,7 @@ func TestStopAbandonsInFlightBatchWithoutCheckpoint(t *testing.T) {
 }
 
 func TestStopLetsAFinishedInvocationCheckpoint(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 4)
 	cfg := testConfig()
 	cfg.BatchSize = 2
@@ -803,18 +804,16 @@ func TestStopLetsAFinishedInvocationCheckpoint(t *testing.T) {
 }
 
 func TestReadErrorsAreRetriedWithoutLossOrDuplicates(t *testing.T) {
-	k := newFakeKinesis(1)
+	k := newStream(1)
 	s := k.putN(shard0, 5)
 	h := run(t, testConfig(), k, nil, nil)
 	h.waitCheckpoint(t, shard0, s[4])
-	k.mu.Lock()
-	k.recErrs = []error{
+	k.FailNext("GetRecords",
 		&types.ExpiredIteratorException{Message: aws.String("Iterator expired")},
 		&types.ProvisionedThroughputExceededException{Message: aws.String("Rate exceeded")},
 		errors.New("connection reset"),
-	}
-	k.mu.Unlock()
-	waitFor(t, "the injected errors", func() bool { k.mu.Lock(); defer k.mu.Unlock(); return len(k.recErrs) == 0 })
+	)
+	waitFor(t, "the injected errors", func() bool { return k.PendingFaults("GetRecords") == 0 })
 	more := k.putN(shard0, 5)
 	h.waitCheckpoint(t, shard0, more[4])
 	if got, want := flatten(h.inv.batches()), append(s, more...); !slices.Equal(got, want) {
@@ -826,8 +825,8 @@ func TestReadErrorsAreRetriedWithoutLossOrDuplicates(t *testing.T) {
 }
 
 func TestListShardsIsPaged(t *testing.T) {
-	k := newFakeKinesis(3)
-	k.listPage = 1
+	k := newStream(3)
+	k.ShardsPerPage = 1
 	var last []string
 	for _, id := range []string{"shardId-000000000000", "shardId-000000000001", "shardId-000000000002"} {
 		last = append(last, k.putN(id, 2)[1])
@@ -841,7 +840,7 @@ func TestListShardsIsPaged(t *testing.T) {
 func TestRunFailsWhenTheStreamDoesNotExist(t *testing.T) {
 	cfg := testConfig()
 	cfg.StreamName = "missing"
-	m, err := New(cfg, newFakeKinesis(1), nil, &scriptInvoker{t: t})
+	m, err := New(cfg, newStream(1), nil, &scriptInvoker{t: t})
 	if err != nil {
 		t.Fatal(err)
 	}
