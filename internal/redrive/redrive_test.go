@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 	"github.com/kinesis2s3/kinesis2s3/local/awsfake"
@@ -537,6 +541,80 @@ func TestRedriveDrainsManyMessagesConcurrently(t *testing.T) {
 	slices.SortFunc(got, func(a, b string) int { return strings.Compare(a, b) })
 	if !slices.Equal(got, all) {
 		t.Errorf("reprocessed %d records, want each of the 250 once", len(got))
+	}
+}
+
+// countingQueue counts the messages received and not yet deleted, and remembers the most there were.
+type countingQueue struct {
+	*awsfake.Queue
+	mu                sync.Mutex
+	inHand, maxInHand int
+	asked             []int32 // MaxNumberOfMessages of each receive
+}
+
+func (q *countingQueue) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	out, err := q.Queue.ReceiveMessage(ctx, in, opts...)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.asked = append(q.asked, in.MaxNumberOfMessages)
+	if err == nil {
+		q.inHand += len(out.Messages)
+		q.maxInHand = max(q.maxInHand, q.inHand)
+	}
+	return out, err
+}
+
+func (q *countingQueue) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	out, err := q.Queue.DeleteMessage(ctx, in, opts...)
+	if err == nil {
+		q.mu.Lock()
+		q.inHand--
+		q.mu.Unlock()
+	}
+	return out, err
+}
+
+// At most Concurrency messages are redriven at once, and a receive asks only for as many messages as there
+// are free places, so that none waits hidden on the queue's clock for one.
+func TestRedriveReceivesOnlyForFreePlaces(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 24)
+	h.k.put(shard0, all...)
+	for i := range 12 {
+		h.q.Send(onFailureBody(shard0, all[2*i], all[2*i+1], 2))
+	}
+	var running, most atomic.Int32
+	full := make(chan struct{}) // closed once three redrives run at once
+	var once sync.Once
+	rp := reprocessorFunc(func(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if n == 3 {
+			once.Do(func() { close(full) })
+		}
+		select { // hold the first ones until the others run beside them
+		case <-full:
+		case <-time.After(5 * time.Second):
+			once.Do(func() { close(full) })
+		}
+		return h.rp.Reprocess(ctx, src, recs)
+	})
+	q := &countingQueue{Queue: h.q}
+	r, err := New(q, h.k, rp, Options{QueueURL: testQueueURL, Concurrency: 3, Log: &h.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := r.Run(context.Background())
+	if err != nil || sum.Deleted != 12 {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	if most.Load() != 3 {
+		t.Errorf("at most %d redrives at once, want 3", most.Load())
+	}
+	if q.maxInHand > 3 || q.asked[0] != 3 {
+		t.Errorf("up to %d messages in hand at once, receives asked for %v: want at most 3", q.maxInHand, q.asked)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // receiveWait is the long-polling wait of each receive: long enough that SQS asks all its servers, so that
@@ -19,6 +20,9 @@ const receiveWait = 1
 
 // releaseTimeout bounds the final ChangeMessageVisibility calls, which run even after an interrupt.
 const releaseTimeout = 30 * time.Second
+
+// maxReceive is the most messages one ReceiveMessage call returns.
+const maxReceive = 10
 
 // Run drains the queue: it receives messages until the queue has no visible message left (or MaxMessages
 // were received, or ctx ends), redrives up to Concurrency of them at once, and returns what it did. Kept
@@ -33,79 +37,12 @@ func (r *Redriver) Run(ctx context.Context) (Summary, error) {
 	holderDone := make(chan struct{})
 	go func() { defer close(holderDone); h.extendLoop(hctx) }()
 
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		runErr  error
-		seen    = map[string]bool{}
-		slots   = make(chan struct{}, r.opts.Concurrency)
-		started int
-	)
-receive:
-	for r.opts.MaxMessages == 0 || started < r.opts.MaxMessages {
-		select { // wait for a free slot, then take as many more as are free, up to 10 per receive
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			break receive
-		}
-		want := 1
-		limit := 10
-		if r.opts.MaxMessages > 0 {
-			limit = min(limit, r.opts.MaxMessages-started)
-		}
-	more:
-		for want < limit {
-			select {
-			case slots <- struct{}{}:
-				want++
-			default:
-				break more
-			}
-		}
-		msgs, err := r.receive(ctx, want)
-		var fresh []types.Message
-		for _, m := range msgs {
-			id := aws.ToString(m.MessageId)
-			if seen[id] {
-				// Back again: its visibility ran out (or someone else released it). Leave it; stop below.
-				r.logf("message %s was received a second time; it is left for a later run", id)
-				h.hold(m) // with its newest receipt handle, to be made visible again at the end
-				continue
-			}
-			seen[id] = true
-			fresh = append(fresh, m)
-		}
-		for range want - len(fresh) {
-			<-slots
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				runErr = fmt.Errorf("receive from %s: %w", r.opts.QueueURL, err)
-			}
-			break
-		}
-		if len(fresh) == 0 {
-			break // the queue has nothing visible left for this run
-		}
-		for _, m := range fresh {
-			started++
-			h.hold(m)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-slots }()
-				o := r.handle(ctx, m, h)
-				if ctx.Err() != nil && o.Verdict != VerdictDeleted && o.Verdict != VerdictWouldRedrive {
-					o.Reason = "interrupted: " + o.Reason
-				}
-				r.report(o)
-				mu.Lock()
-				sum.add(o)
-				mu.Unlock()
-			}()
-		}
-	}
-	wg.Wait()
+	var mu sync.Mutex
+	runErr := r.drain(ctx, h, func(o Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		sum.add(o)
+	})
 	stopHolder()
 	<-holderDone
 	sum.Interrupted = ctx.Err() != nil
@@ -113,6 +50,101 @@ receive:
 		runErr = errors.Join(runErr, err)
 	}
 	return sum, runErr
+}
+
+// drain receives and redrives messages until the queue has nothing visible left for this run, MaxMessages
+// were received or ctx ends, and returns once every redrive has ended, with the error of a failed receive.
+// Redrives run in a group of Concurrency places, taken before each receive: a receive asks for as many
+// messages as there are free places (up to 10), so that no received message waits, hidden, for one.
+func (r *Redriver) drain(ctx context.Context, h *holder, done func(Outcome)) error {
+	var g errgroup.Group
+	g.SetLimit(r.opts.Concurrency)
+	defer g.Wait() // its goroutines return no error: each outcome goes to done
+	redrive := func(m types.Message) { done(r.redrive(ctx, m, h)) }
+	seen := map[string]bool{}
+	for started := 0; r.opts.MaxMessages == 0 || started < r.opts.MaxMessages; {
+		limit := maxReceive
+		if r.opts.MaxMessages > 0 {
+			limit = min(limit, r.opts.MaxMessages-started)
+		}
+		places := takePlaces(&g, limit, redrive)
+		var msgs []types.Message
+		err := ctx.Err()
+		if err == nil {
+			msgs, err = r.receive(ctx, len(places))
+		}
+		fresh := r.fresh(msgs, seen, h)
+		for i, p := range places { // hand each fresh message a place; the other places end
+			if i < len(fresh) {
+				started++
+				h.hold(fresh[i])
+				p <- fresh[i]
+			}
+			close(p)
+		}
+		switch {
+		case err != nil && ctx.Err() == nil:
+			return fmt.Errorf("receive from %s: %w", r.opts.QueueURL, err)
+		case err != nil || len(fresh) == 0:
+			return nil // interrupted, or the queue has nothing visible left for this run
+		}
+	}
+	return nil
+}
+
+// place is a place in the redrive group, taken before a receive: its goroutine redrives the message it is
+// handed, or ends when the channel is closed without one.
+type place chan types.Message
+
+// takePlaces waits for a free place in g, then takes as many more as are free, up to n in all.
+func takePlaces(g *errgroup.Group, n int, redrive func(types.Message)) []place {
+	run := func(p place) func() error {
+		return func() error {
+			if m, ok := <-p; ok {
+				redrive(m)
+			}
+			return nil
+		}
+	}
+	first := make(place, 1)
+	g.Go(run(first))
+	places := []place{first}
+	for len(places) < n {
+		p := make(place, 1)
+		if !g.TryGo(run(p)) {
+			break
+		}
+		places = append(places, p)
+	}
+	return places
+}
+
+// fresh returns the messages not received before in this run. A message back again (its visibility ran out,
+// or someone else released it) is left for a later run: it is held with its newest receipt handle, to be
+// made visible again at the end.
+func (r *Redriver) fresh(msgs []types.Message, seen map[string]bool, h *holder) []types.Message {
+	var fresh []types.Message
+	for _, m := range msgs {
+		id := aws.ToString(m.MessageId)
+		if seen[id] {
+			r.logf("message %s was received a second time; it is left for a later run", id)
+			h.hold(m)
+			continue
+		}
+		seen[id] = true
+		fresh = append(fresh, m)
+	}
+	return fresh
+}
+
+// redrive handles one message and reports its outcome.
+func (r *Redriver) redrive(ctx context.Context, m types.Message, h *holder) Outcome {
+	o := r.handle(ctx, m, h)
+	if ctx.Err() != nil && o.Verdict != VerdictDeleted && o.Verdict != VerdictWouldRedrive {
+		o.Reason = "interrupted: " + o.Reason
+	}
+	r.report(o)
+	return o
 }
 
 func (r *Redriver) receive(ctx context.Context, n int) ([]types.Message, error) {
