@@ -1,6 +1,6 @@
 module github.com/kinesis2s3/kinesis2s3
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
@@ -21,6 +21,7 @@ require (
 	github.com/zclconf/go-cty v1.15.0
 	golang.org/x/sync v0.18.0
 	golang.org/x/term v0.37.0
+	golang.org/x/time v0.16.0
 	google.golang.org/protobuf v1.36.12
 )
 

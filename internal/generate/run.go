@@ -309,14 +309,13 @@ func (r *run) produce(runCtx context.Context, out chan<- Record) {
 		ctx, cancel = context.WithTimeout(runCtx, r.cfg.Duration)
 		defer cancel()
 	}
-	var bucket *Bucket
+	var pace *pacer
 	if r.cfg.Rate > 0 {
-		// A burst of 10ms worth of records absorbs timer oversleep without visible bursts.
-		bucket = NewBucket(r.cfg.Rate, r.cfg.Rate/100, r.cfg.Now)
+		pace = newPacer(r.cfg.Rate, r.cfg.Now)
 	}
 	for i := int64(0); r.cfg.Count == 0 || i < r.cfg.Count; i++ {
-		if bucket != nil {
-			if bucket.Wait(ctx) != nil {
+		if pace != nil {
+			if pace.wait(ctx) != nil {
 				return
 			}
 		} else if ctx.Err() != nil {
