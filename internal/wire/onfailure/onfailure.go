@@ -1,12 +1,16 @@
 // Package onfailure models the invocation record that a Lambda event source mapping for Kinesis sends to its
-// on-failure destination (SQS or SNS) when it gives up on a batch. The record holds metadata only — the shard and
-// the sequence-number range — never the data, which must be read back from the stream to redrive it.
+// on-failure destination when it gives up on a batch. Sent to SQS or SNS, the record holds metadata only — the
+// shard and the sequence-number range — and the data must be read back from the stream to redrive it. Written to
+// an S3 bucket, the same record also carries the whole invocation event in its payload member, so that the data
+// outlives the stream's retention (AWS: "For Amazon S3 destinations, Lambda also sends the entire invocation
+// record along with the metadata").
 //
 // The local event source mapping (local/esm) produces these records and the redrive tool (internal/redrive)
 // consumes them, so both agree on one type.
 package onfailure
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +30,10 @@ type Record struct {
 	Version          string            `json:"version"`
 	Timestamp        time.Time         `json:"timestamp"`
 	KinesisBatchInfo *KinesisBatchInfo `json:"KinesisBatchInfo"`
+	// Payload is the invocation event, in records written to an S3 destination only; empty otherwise. AWS
+	// documents it as "the original invocation record as an escaped JSON string"; Event also reads it as the
+	// event object itself, as LocalStack writes it.
+	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
 // RequestContext says which function gave up, and why.
@@ -109,4 +117,46 @@ func (b KinesisBatchInfo) MarshalJSON() ([]byte, error) {
 		ApproximateArrivalOfFirstRecord awsTime `json:"approximateArrivalOfFirstRecord"`
 		ApproximateArrivalOfLastRecord  awsTime `json:"approximateArrivalOfLastRecord"`
 	}{plain(b), awsTime(b.ApproximateArrivalOfFirstRecord), awsTime(b.ApproximateArrivalOfLastRecord)})
+}
+
+// ErrNoPayload is returned by Record.Event for a record without a payload: one sent to SQS or SNS.
+var ErrNoPayload = errors.New("the on-failure record has no payload (only records written to S3 carry the event)")
+
+// StringPayload is a Payload holding event as AWS writes it: a JSON string whose text is the event's JSON.
+func StringPayload(event []byte) json.RawMessage {
+	b, _ := json.Marshal(string(event)) // a string always marshals
+	return b
+}
+
+// Event returns the invocation event the record's payload holds, whether the payload is a string holding the
+// event's JSON (AWS's documented form) or the event object itself (LocalStack's form).
+func (r Record) Event() ([]byte, error) {
+	p := bytes.TrimSpace(r.Payload)
+	switch {
+	case len(p) == 0 || bytes.Equal(p, []byte("null")):
+		return nil, ErrNoPayload
+	case p[0] == '{':
+		return p, nil
+	case p[0] == '"':
+		var s string
+		if err := json.Unmarshal(p, &s); err != nil {
+			return nil, fmt.Errorf("on-failure record: payload: %w", err)
+		}
+		return []byte(s), nil
+	}
+	return nil, fmt.Errorf("on-failure record: payload is neither the event object nor a string holding its JSON (it starts with %q)", p[:1])
+}
+
+// KeyRoot starts the key of every on-failure object Lambda writes to an S3 destination. AWS documents no setting
+// for another prefix: the destination is the bucket's ARN.
+const KeyRoot = "aws/lambda/"
+
+// KeyPrefix is the common prefix of the on-failure objects of one event source mapping.
+func KeyPrefix(mappingUUID string) string { return KeyRoot + mappingUUID + "/" }
+
+// ObjectKey is the key of an on-failure object, in AWS's naming convention
+// aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>, at the time at (in UTC).
+func ObjectKey(mappingUUID, shardID string, at time.Time, randomUUID string) string {
+	at = at.UTC()
+	return KeyPrefix(mappingUUID) + shardID + "/" + at.Format("2006/01/02/2006-01-02T15.04.05") + "-" + randomUUID
 }
