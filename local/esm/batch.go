@@ -1,6 +1,7 @@
 package esm
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
@@ -236,23 +238,22 @@ func (m *Mapping) checkpoint(sh *shard, l *lane, recs []*record) {
 	}
 }
 
-// discard gives up on the first n records of b: it sends their on-failure record (retrying until the queue
-// takes it) and only then checkpoints past them. It returns false when ctx ended before the record was sent.
+// discard gives up on the first n records of b: it delivers their on-failure record (retrying until the
+// destination takes it) and only then checkpoints past them. It returns false when ctx ended before the record
+// was delivered.
 func (m *Mapping) discard(ctx context.Context, sh *shard, l *lane, b *pendingBatch, n int, condition string) bool {
 	recs := b.recs[:n]
-	if m.cfg.OnFailureQueueURL != "" {
-		body, err := json.Marshal(m.onFailureRecord(sh, b, recs, condition))
+	if m.cfg.OnFailureQueueURL != "" || m.bucket != "" {
+		// Encoded once: a retried delivery sends the same body, to the same S3 key.
+		body, key, err := m.encodeOnFailure(sh, b, recs, condition)
 		if err != nil { // only plain values: not expected
 			m.emit(Event{Type: OnFailureError, ShardID: sh.id, Err: err})
 			return false
 		}
 		backoff := m.backoffMin
+		var where string
 		for {
-			_, err := m.sqs.SendMessage(ctx, &sqs.SendMessageInput{
-				QueueUrl:    aws.String(m.cfg.OnFailureQueueURL),
-				MessageBody: aws.String(string(body)),
-			})
-			if err == nil {
+			if where, err = m.deliver(ctx, body, key); err == nil {
 				break
 			}
 			if ctx.Err() != nil {
@@ -260,7 +261,7 @@ func (m *Mapping) discard(ctx context.Context, sh *shard, l *lane, b *pendingBat
 			}
 			m.stats.onFailureErrors.Add(1)
 			e := batchEvent(OnFailureError, sh, l, recs, b.retries)
-			e.Err = fmt.Errorf("send on-failure record: %w", err)
+			e.Err = err
 			m.emit(e)
 			if !sleep(ctx, backoff) {
 				return false
@@ -269,7 +270,7 @@ func (m *Mapping) discard(ctx context.Context, sh *shard, l *lane, b *pendingBat
 		}
 		m.stats.onFailureSent.Add(1)
 		e := batchEvent(OnFailureSent, sh, l, recs, b.retries)
-		e.Condition = condition
+		e.Condition, e.Destination = condition, where
 		m.emit(e)
 	}
 	m.stats.recordsDiscarded.Add(int64(len(recs)))
@@ -280,11 +281,50 @@ func (m *Mapping) discard(ctx context.Context, sh *shard, l *lane, b *pendingBat
 	return true
 }
 
+// encodeOnFailure returns the body of the on-failure record for discarded records and, for an S3 destination,
+// the object's key. Written to S3 the record also carries, as payload, the event the records were (or would
+// have been) invoked with, as a string holding its JSON: AWS's documented form.
+func (m *Mapping) encodeOnFailure(sh *shard, b *pendingBatch, recs []*record, condition string) (body []byte, key string, err error) {
+	rec := m.onFailureRecord(sh, b, recs, condition)
+	if m.bucket != "" {
+		rec.Payload = onfailure.StringPayload(payload(recs))
+		key = onfailure.ObjectKey(m.cfg.UUID, sh.id, rec.Timestamp, newUUID())
+	}
+	body, err = json.Marshal(rec)
+	return body, key, err
+}
+
+// deliver sends one on-failure record to the destination: to the queue, or as the object key to the bucket.
+// It returns where the record went once the destination has accepted it (SQS has stored the message, S3 the
+// whole object).
+func (m *Mapping) deliver(ctx context.Context, body []byte, key string) (string, error) {
+	if m.bucket == "" {
+		_, err := m.sqs.SendMessage(ctx, &sqs.SendMessageInput{
+			QueueUrl:    aws.String(m.cfg.OnFailureQueueURL),
+			MessageBody: aws.String(string(body)),
+		})
+		if err != nil {
+			return "", fmt.Errorf("send on-failure record: %w", err)
+		}
+		return m.cfg.OnFailureQueueURL, nil
+	}
+	_, err := m.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:      aws.String(m.bucket),
+		Key:         aws.String(key),
+		Body:        bytes.NewReader(body),
+		ContentType: aws.String("application/json"),
+	})
+	if err != nil {
+		return "", fmt.Errorf("write on-failure object %s: %w", key, err)
+	}
+	return "s3://" + m.bucket + "/" + key, nil
+}
+
 // onFailureRecord describes discarded records the way Lambda's on-failure destination does.
 func (m *Mapping) onFailureRecord(sh *shard, b *pendingBatch, recs []*record, condition string) onfailure.Record {
 	rec := onfailure.Record{
 		RequestContext: onfailure.RequestContext{
-			RequestID:              newRequestID(),
+			RequestID:              newUUID(),
 			FunctionARN:            m.cfg.FunctionARN,
 			Condition:              condition,
 			ApproximateInvokeCount: b.invokes,
@@ -314,8 +354,9 @@ func (m *Mapping) onFailureRecord(sh *shard, b *pendingBatch, recs []*record, co
 // awsTime is t in UTC at millisecond precision, as Lambda writes on-failure timestamps.
 func awsTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
-// newRequestID returns a random UUID (version 4), standing in for the Lambda request ID.
-func newRequestID() string {
+// newUUID returns a random UUID (version 4): a stand-in for Lambda's request ID and mapping UUID, and the
+// random part of an S3 on-failure object's key.
+func newUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
 	b[6] = b[6]&0x0f | 0x40

@@ -61,6 +61,13 @@ type Config struct {
 	ReportBatchItemFailures bool
 	// OnFailureQueueURL is the SQS queue that receives on-failure records; empty discards without a record.
 	OnFailureQueueURL string
+	// OnFailureBucketARN is the S3 bucket (arn:aws:s3:::NAME) that receives on-failure records with the discarded
+	// records' event in them, as objects under aws/lambda/<UUID>/. A mapping has one on-failure destination: set
+	// this or OnFailureQueueURL, not both.
+	OnFailureBucketARN string
+	// UUID identifies the mapping, as the UUID AWS assigns at CreateEventSourceMapping; it names the S3
+	// on-failure objects. Empty means a random one, chosen by New.
+	UUID string
 
 	// PollInterval is the wait between GetRecords calls on a shard that returned nothing (AWS: once per second).
 	PollInterval time.Duration
@@ -128,6 +135,17 @@ func (c Config) Validate() error {
 		!strings.HasPrefix(c.OnFailureQueueURL, "https://") {
 		bad("OnFailureQueueURL: %q is not an SQS queue URL", c.OnFailureQueueURL)
 	}
+	if c.OnFailureBucketARN != "" {
+		if _, err := parseBucketARN(c.OnFailureBucketARN); err != nil {
+			bad("OnFailureBucketARN: %w", err)
+		}
+		if c.OnFailureQueueURL != "" {
+			bad("OnFailureBucketARN: a mapping has one on-failure destination, and OnFailureQueueURL is set too")
+		}
+	}
+	if strings.Contains(c.UUID, "/") {
+		bad("UUID: %q cannot name objects: it holds a slash", c.UUID)
+	}
 	if c.PollInterval <= 0 {
 		bad("PollInterval: %v must be positive", c.PollInterval)
 	}
@@ -166,4 +184,15 @@ func parseFunctionARN(s string) (arn, error) {
 	}
 	a.resource, _, _ = strings.Cut(a.resource, ":") // drop a version or alias qualifier
 	return a, nil
+}
+
+// parseBucketARN returns the bucket name of an S3 bucket ARN, arn:PARTITION:s3:::NAME (no region or account,
+// and no key: AWS's destination is the whole bucket).
+func parseBucketARN(s string) (string, error) {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "s3" || parts[3] != "" || parts[4] != "" ||
+		parts[5] == "" || strings.Contains(parts[5], "/") {
+		return "", fmt.Errorf("%q is not an S3 bucket ARN (arn:aws:s3:::NAME)", s)
+	}
+	return parts[5], nil
 }

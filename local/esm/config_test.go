@@ -52,8 +52,11 @@ func TestValidateNamesTheField(t *testing.T) {
 		"MaximumRetryAttempts":      func(c *Config) { c.MaximumRetryAttempts = -2 },
 		"MaximumRecordAge":          func(c *Config) { c.MaximumRecordAge = 59 * time.Second },
 		"OnFailureQueueURL":         func(c *Config) { c.OnFailureQueueURL = "arn:aws:sqs:eu-west-1:123456789012:dlq" },
-		"PollInterval":              func(c *Config) { c.PollInterval = 0 },
-		"DiscoveryInterval":         func(c *Config) { c.DiscoveryInterval = -time.Second },
+		// AWS's destination is a bucket: its ARN names no key prefix.
+		"OnFailureBucketARN": func(c *Config) { c.OnFailureBucketARN = "arn:aws:s3:::data/failed-batches/" },
+		"UUID":               func(c *Config) { c.UUID = "a/b" },
+		"PollInterval":       func(c *Config) { c.PollInterval = 0 },
+		"DiscoveryInterval":  func(c *Config) { c.DiscoveryInterval = -time.Second },
 	} {
 		c := DefaultConfig(testStreamARN, testFunctionARN)
 		change(&c)
@@ -102,5 +105,18 @@ func TestNewRejectsMissingDependencies(t *testing.T) {
 	cfg.BatchSize = 0
 	if _, err := New(cfg, newStream(1), awsfake.NewQueue(testQueueURL), &scriptInvoker{t: t}); err == nil {
 		t.Error("New accepted an invalid config")
+	}
+}
+
+// A mapping has one on-failure destination (DestinationConfig.OnFailure.Destination).
+func TestValidateAllowsOneOnFailureDestination(t *testing.T) {
+	c := DefaultConfig(testStreamARN, testFunctionARN)
+	c.OnFailureBucketARN = "arn:aws:s3:::data"
+	if err := c.Validate(); err != nil {
+		t.Errorf("an S3 destination: %v", err)
+	}
+	c.OnFailureQueueURL = testQueueURL
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "one on-failure destination") {
+		t.Errorf("both destinations: %v", err)
 	}
 }

@@ -107,23 +107,40 @@
 // # Discarding: the on-failure record
 //
 // "If the error handling measures fail, Lambda discards the records and continues processing batches from the
-// stream." With OnFailureQueueURL set, discard sends an onfailure.Record first, in AWS's documented shape:
-// requestContext{requestId, functionArn, condition RetryAttemptsExhausted|RecordAgeExceeded,
+// stream." With an on-failure destination set, discard delivers an onfailure.Record first, in AWS's documented
+// shape: requestContext{requestId, functionArn, condition RetryAttemptsExhausted|RecordAgeExceeded,
 // approximateInvokeCount}, responseContext{statusCode, executedVersion, functionError}, version "1.0",
 // timestamp, KinesisBatchInfo{shardId, startSequenceNumber, endSequenceNumber,
-// approximateArrivalOfFirstRecord, approximateArrivalOfLastRecord, batchSize, streamArn}. Only when SQS has
-// accepted it does the checkpoint move past the records; a failed send is retried with the backoff for as long
-// as it takes, and a stop before it succeeds leaves the records unprocessed, never lost. Without a queue the
-// records are discarded (AWS: "If no destination is set, the records will be bypassed") with a Discarded event
-// and a log line. CHOICES: requestId is a fresh random UUID (the Invoker does not return Lambda's);
-// approximateInvokeCount is the number of invocations that carried the discarded records, bisected ancestors
-// included, and 0 for records never invoked; responseContext is statusCode 200, executedVersion "$LATEST" and
-// the last FunctionError ("" after a partial response), or zero values when the records were never invoked;
-// times are UTC with millisecond precision. One record is sent per discarded range; AWS notes that with
-// bisection batchSize "could be greater than 1 since Lambda consolidates failed messages metadata", which is
-// not imitated. With ParallelizationFactor > 1 a lane's batch is not contiguous in the shard, so the
-// start–end range can include records of other lanes that succeeded; batchSize says how many were discarded,
-// and a redrive of the range reprocesses the others (at-least-once, as AWS).
+// approximateArrivalOfFirstRecord, approximateArrivalOfLastRecord, batchSize, streamArn}. Only when the
+// destination has accepted it does the checkpoint move past the records; a failed delivery is retried with the
+// backoff for as long as it takes, and a stop before it succeeds leaves the records unprocessed, never lost.
+// Without a destination the records are discarded (AWS: "If no destination is set, the records will be
+// bypassed") with a Discarded event and a log line. CHOICES: requestId is a fresh random UUID (the Invoker does
+// not return Lambda's); approximateInvokeCount is the number of invocations that carried the discarded records,
+// bisected ancestors included, and 0 for records never invoked; responseContext is statusCode 200,
+// executedVersion "$LATEST" and the last FunctionError ("" after a partial response), or zero values when the
+// records were never invoked; times are UTC with millisecond precision. One record is sent per discarded range;
+// AWS notes that with bisection batchSize "could be greater than 1 since Lambda consolidates failed messages
+// metadata", which is not imitated. With ParallelizationFactor > 1 a lane's batch is not contiguous in the
+// shard, so the start–end range can include records of other lanes that succeeded; batchSize says how many were
+// discarded, and a redrive of the range reprocesses the others (at-least-once, as AWS).
+//
+// The destination is one of two (DestinationConfig.OnFailure takes one ARN):
+//
+//   - An SQS queue (OnFailureQueueURL): the record alone, as the message body. "Because Lambda sends only the
+//     metadata for these destination types, use the streamArn, shardId, startSequenceNumber, and
+//     endSequenceNumber fields to obtain the full original record" — while the stream still holds it.
+//   - An S3 bucket (OnFailureBucketARN, with WithS3): "For Amazon S3 destinations, Lambda also sends the entire
+//     invocation record along with the metadata": the same record plus payload, "the original invocation record
+//     as an escaped JSON string" (AWS's example: "payload": "<Whole Event>"), here the Kinesis event of exactly
+//     the discarded records, as the function was (or, for records too old to be sent, would have been) invoked
+//     with it. "The S3 object containing the invocation record uses the following naming convention:
+//     aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>" (onfailure.ObjectKey, with
+//     Config.UUID). The destination is the bucket's ARN: AWS documents no way to choose a key prefix, and
+//     Validate rejects an ARN with a key in it. The execution role needs "s3:PutObject and s3:ListBucket" for it;
+//     locally nothing checks permissions. CHOICES: the key's time is the record's timestamp in UTC; the key is
+//     chosen once per record, so a retried PutObject overwrites the same object instead of leaving a second one;
+//     Content-Type is application/json (AWS does not say).
 //
 // # Stopping
 //

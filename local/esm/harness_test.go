@@ -187,14 +187,16 @@ func run(t *testing.T, cfg Config, k stream, q SQS, script func(int, invocation)
 }
 
 // newHarness builds a mapping without starting it, so that a script can refer to the harness. q may be nil
-// (no on-failure destination); fn replaces the scripted invoker when it is not nil.
-func newHarness(t *testing.T, cfg Config, k stream, q SQS, script func(int, invocation) (InvokeResult, error), fn Invoker) *harness {
+// (no on-failure queue); fn replaces the scripted invoker when it is not nil; extra options follow the
+// harness's own.
+func newHarness(t *testing.T, cfg Config, k stream, q SQS, script func(int, invocation) (InvokeResult, error), fn Invoker, extra ...Option) *harness {
 	t.Helper()
 	h := &harness{k: k, inv: &scriptInvoker{t: t, script: script}, rec: &recorder{}, done: make(chan error, 1)}
 	if fn == nil {
 		fn = h.inv
 	}
-	m, err := New(cfg, k, q, fn, WithEventHandler(h.rec.add), WithRetryBackoff(time.Millisecond, 4*time.Millisecond))
+	opts := append([]Option{WithEventHandler(h.rec.add), WithRetryBackoff(time.Millisecond, 4*time.Millisecond)}, extra...)
+	m, err := New(cfg, k, q, fn, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
@@ -27,6 +28,11 @@ type Kinesis interface {
 // SQS is the part of *sqs.Client that sends on-failure records.
 type SQS interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// S3 is the part of *s3.Client that writes on-failure records to an S3 destination.
+type S3 interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
 // Invoker invokes the function synchronously with an event. It returns an error only when the function could
@@ -74,6 +80,10 @@ func WithRetryBackoff(min, max time.Duration) Option {
 	return func(m *Mapping) { m.backoffMin, m.backoffMax = min, max }
 }
 
+// WithS3 gives the mapping the S3 client that writes on-failure objects; it is required with
+// Config.OnFailureBucketARN. (The SQS client is New's argument, as an SQS destination came first.)
+func WithS3(api S3) Option { return func(m *Mapping) { m.s3 = api } }
+
 // Mapping is a local event source mapping from a Kinesis stream to a function.
 type Mapping struct {
 	cfg        Config
@@ -81,6 +91,8 @@ type Mapping struct {
 	src        kinesisevent.Source
 	kinesis    Kinesis
 	sqs        SQS
+	s3         S3
+	bucket     string // of Config.OnFailureBucketARN
 	fn         Invoker
 
 	log                    *slog.Logger
@@ -95,7 +107,8 @@ type Mapping struct {
 	shards  map[string]*shard
 }
 
-// New checks cfg and returns a mapping that Run starts. q may be nil when cfg has no OnFailureQueueURL.
+// New checks cfg and returns a mapping that Run starts. q may be nil when cfg has no OnFailureQueueURL; an
+// OnFailureBucketARN needs WithS3.
 func New(cfg Config, k Kinesis, q SQS, fn Invoker, opts ...Option) (*Mapping, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -136,8 +149,15 @@ func New(cfg Config, k Kinesis, q SQS, fn Invoker, opts ...Option) (*Mapping, er
 	if m.src.InvokeIdentityARN == "" {
 		m.src.InvokeIdentityARN = "arn:aws:iam::" + function.account + ":role/" + function.resource + "-role"
 	}
+	if m.cfg.UUID == "" {
+		m.cfg.UUID = newUUID()
+	}
+	m.bucket, _ = parseBucketARN(cfg.OnFailureBucketARN)
 	for _, o := range opts {
 		o(m)
+	}
+	if m.bucket != "" && m.s3 == nil {
+		return nil, errors.New("esm: OnFailureBucketARN is set but no S3 client was given (WithS3)")
 	}
 	if m.backoffMin <= 0 || m.backoffMax < m.backoffMin {
 		return nil, fmt.Errorf("esm: retry backoff %v–%v is not a positive range", m.backoffMin, m.backoffMax)
@@ -248,6 +268,10 @@ func (m *Mapping) addShards(ctx context.Context, wg *sync.WaitGroup, list []type
 	}
 }
 
+// UUID returns the mapping's UUID (Config.UUID, or the one New chose): S3 on-failure objects are under
+// onfailure.KeyPrefix(UUID()).
+func (m *Mapping) UUID() string { return m.cfg.UUID }
+
 // Checkpoints returns each started shard's checkpoint, by shard ID. Shards with nothing processed yet are
 // absent.
 func (m *Mapping) Checkpoints() map[string]Checkpoint {
@@ -276,7 +300,7 @@ type Stats struct {
 	Bisects          int64 // batches split in two
 	RecordsSucceeded int64 // records checkpointed after a successful invocation
 	RecordsDiscarded int64 // records given up on (retries exhausted or too old)
-	OnFailureSent    int64 // on-failure records sent to the queue
+	OnFailureSent    int64 // on-failure records delivered to the queue or bucket
 	OnFailureErrors  int64 // failed attempts to send an on-failure record (retried)
 	ReadErrors       int64 // failed Kinesis calls (retried)
 	ShardsStarted    int64
@@ -314,8 +338,8 @@ const (
 	InvokeFailed   EventType = "invoke-error"     // the function could not be invoked (Err)
 	Bisected       EventType = "bisected"         // the batch was split in two
 	Retrying       EventType = "retrying"         // the batch will be retried (Retries consumed so far)
-	OnFailureSent  EventType = "on-failure-sent"  // an on-failure record was sent to the queue
-	OnFailureError EventType = "on-failure-error" // sending the on-failure record failed; it is retried
+	OnFailureSent  EventType = "on-failure-sent"  // an on-failure record was delivered (Destination says where)
+	OnFailureError EventType = "on-failure-error" // delivering the on-failure record failed; it is retried
 	Discarded      EventType = "discarded"        // records were given up on (Condition says why)
 	Checkpointed   EventType = "checkpoint"       // the shard's checkpoint moved to LastSequenceNumber
 	ShardEnded     EventType = "shard-ended"      // the shard is closed and fully processed
@@ -333,6 +357,7 @@ type Event struct {
 	Retries             int
 	Condition           string // onfailure.RetryAttemptsExhausted or onfailure.RecordAgeExceeded
 	Position            string // starting iterator type, for ShardStarted
+	Destination         string // where an on-failure record went: the queue URL, or s3://BUCKET/KEY
 	Err                 error
 }
 
@@ -365,6 +390,9 @@ func (m *Mapping) emit(e Event) {
 	}
 	if e.Position != "" {
 		attrs = append(attrs, slog.String("position", e.Position))
+	}
+	if e.Destination != "" {
+		attrs = append(attrs, slog.String("destination", e.Destination))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("error", e.Err.Error()))
