@@ -12,7 +12,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/local/faultproxy"
@@ -63,6 +66,10 @@ type Pipeline struct {
 	Faults *faultproxy.Proxy
 
 	StreamName, StreamARN, Bucket, QueueURL string
+	// OnFailureSource is where the mapping's on-failure records go, as `pipelinectl redrive` takes it: the queue
+	// URL (for -queue-url), or s3://BUCKET/aws/lambda/<mapping UUID>/ (for -source) with on_failure_destination
+	// "s3". The queue exists either way, empty with S3.
+	OnFailureSource string
 	// Clients for the emulators (S3 directly, not through the fault proxy).
 	Kinesis *kinesis.Client
 	S3      *s3.Client
@@ -142,10 +149,22 @@ func Start(ctx context.Context, opts Options) (_ *Pipeline, err error) {
 	cfg.StreamARN = p.StreamARN
 	cfg.StreamName = p.StreamName
 	cfg.FunctionARN = "arn:aws:lambda:" + p.Stack.Region + ":" + emulators.AccountID + ":function:" + s.Name
-	cfg.OnFailureQueueURL = p.QueueURL
-	p.Settings.ESM = cfg
-	if p.Mapping, err = esm.New(cfg, p.Kinesis, p.SQS, invoker{p.Function}, opts.ESMOptions...); err != nil {
+	esmOpts := opts.ESMOptions
+	if s.OnFailureDestination == OnFailureS3 {
+		// Written with the stack's own S3 client, not through the fault proxy: the proxy plays the function's S3.
+		cfg.OnFailureBucketARN = "arn:aws:s3:::" + p.Bucket
+		esmOpts = append(slices.Clip(esmOpts), esm.WithS3(p.S3))
+	} else {
+		cfg.OnFailureQueueURL = p.QueueURL
+	}
+	if p.Mapping, err = esm.New(cfg, p.Kinesis, p.SQS, invoker{p.Function}, esmOpts...); err != nil {
 		return nil, err
+	}
+	cfg.UUID = p.Mapping.UUID()
+	p.Settings.ESM = cfg
+	p.OnFailureSource = p.QueueURL
+	if cfg.OnFailureBucketARN != "" {
+		p.OnFailureSource = "s3://" + p.Bucket + "/" + onfailure.KeyPrefix(cfg.UUID)
 	}
 	p.runCtx, p.stop = context.WithCancel(context.WithoutCancel(ctx))
 	if !opts.Paused {
@@ -233,6 +252,26 @@ func (p *Pipeline) QueueDepth(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("queue depth: attribute %q is not a number", v)
 		}
 		n += c
+	}
+	return n, nil
+}
+
+// OnFailureCount is the number of on-failure records waiting: the queue's depth (visible and in flight), or the
+// on-failure objects in the bucket.
+func (p *Pipeline) OnFailureCount(ctx context.Context) (int, error) {
+	rest, isS3 := strings.CutPrefix(p.OnFailureSource, "s3://")
+	if !isS3 {
+		return p.QueueDepth(ctx)
+	}
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	n := 0
+	pages := s3.NewListObjectsV2Paginator(p.S3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("on-failure objects: %w", err)
+		}
+		n += len(out.Contents)
 	}
 	return n, nil
 }

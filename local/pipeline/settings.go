@@ -35,13 +35,25 @@ type Settings struct {
 	// ESM holds the event source mapping variables (batch_size, maximum_batching_window_in_seconds, ...). Its
 	// StreamARN and FunctionARN are filled in by Start; PollInterval and DiscoveryInterval are local knobs.
 	ESM esm.Config
+	// OnFailureDestination (on_failure_destination) is where the mapping sends the records it gives up on:
+	// OnFailureSQS, the on-failure queue, or OnFailureS3, the data bucket, under aws/lambda/<mapping UUID>/ (AWS's
+	// fixed key convention: the destination is a bucket, with no prefix of one's choosing).
+	OnFailureDestination string
 }
+
+// The values of on_failure_destination.
+const (
+	OnFailureSQS = "sqs"
+	OnFailureS3  = "s3"
+)
 
 // DefaultSettings returns what a deployment of the Terraform modules defaults to (the function module's variable
 // defaults, read from terraform/modules/function/variables.tf), except Shards (see Settings) and the name, which is
 // kinesis2s3-local so that a local stack is never mistaken for a deployed one.
 func DefaultSettings() Settings {
-	s := Settings{Name: "kinesis2s3-local", Shards: 2, ESM: esm.DefaultConfig("", "")}
+	// OnFailureSQS stands until terraform/modules/function declares on_failure_destination (issue 11, in progress on
+	// the Terraform side); then the module's default, applied below, is the one that counts.
+	s := Settings{Name: "kinesis2s3-local", Shards: 2, ESM: esm.DefaultConfig("", ""), OnFailureDestination: OnFailureSQS}
 	if err := tfvars.Apply(terraform.MustModuleDefaults("function"), s.handlerSetters()); err != nil {
 		panic(fmt.Sprintf("pipeline: the function module's defaults: %v", err)) // embedded: a defect the tests catch
 	}
@@ -81,6 +93,10 @@ func (s Settings) Validate() error {
 	if _, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		return fmt.Errorf("settings: function %w", err)
 	}
+	if s.OnFailureDestination != OnFailureSQS && s.OnFailureDestination != OnFailureS3 {
+		return fmt.Errorf("settings: on_failure_destination %q is not valid: use one of %s, %s", s.OnFailureDestination,
+			OnFailureSQS, OnFailureS3)
+	}
 	if s.Timeout < time.Second || s.Timeout%time.Second != 0 {
 		return fmt.Errorf("settings: timeout %v is not a whole number of seconds", s.Timeout)
 	}
@@ -101,19 +117,21 @@ func (s *Settings) LoadTFVars(path string) error {
 }
 
 // handlerSetters stores the function module's variables: output_mode, compression, key_prefix, error_prefix,
-// on_invalid_record, upload_concurrency, log_level, timeout, memory_size and the mapping's (esm.TFVarSetters).
+// on_invalid_record, upload_concurrency, log_level, timeout, memory_size, on_failure_destination and the mapping's
+// (esm.TFVarSetters).
 func (s *Settings) handlerSetters() map[string]tfvars.Setter {
 	set := esm.TFVarSetters(&s.ESM)
 	maps.Copy(set, map[string]tfvars.Setter{
-		"output_mode":        tfvars.Into(&s.OutputMode),
-		"compression":        tfvars.Into(&s.Compression),
-		"key_prefix":         tfvars.Into(&s.KeyPrefix),
-		"error_prefix":       tfvars.Into(&s.ErrorPrefix),
-		"on_invalid_record":  tfvars.Into(&s.OnInvalidRecord),
-		"upload_concurrency": tfvars.Into(&s.UploadConcurrency),
-		"log_level":          tfvars.Into(&s.LogLevel),
-		"timeout":            tfvars.Seconds(&s.Timeout),
-		"memory_size":        tfvars.Into(&s.MemoryMB),
+		"output_mode":            tfvars.Into(&s.OutputMode),
+		"compression":            tfvars.Into(&s.Compression),
+		"key_prefix":             tfvars.Into(&s.KeyPrefix),
+		"error_prefix":           tfvars.Into(&s.ErrorPrefix),
+		"on_invalid_record":      tfvars.Into(&s.OnInvalidRecord),
+		"upload_concurrency":     tfvars.Into(&s.UploadConcurrency),
+		"log_level":              tfvars.Into(&s.LogLevel),
+		"timeout":                tfvars.Seconds(&s.Timeout),
+		"memory_size":            tfvars.Into(&s.MemoryMB),
+		"on_failure_destination": tfvars.Into(&s.OnFailureDestination),
 	})
 	return set
 }

@@ -33,7 +33,8 @@ func TestMirrorsTheFunctionModule(t *testing.T) {
 		}
 	}
 	d := DefaultSettings()
-	if d.OutputMode == "" || d.KeyPrefix == "" || d.ESM.BatchSize == 0 || d.Timeout == 0 || d.MemoryMB == 0 {
+	if d.OutputMode == "" || d.KeyPrefix == "" || d.ESM.BatchSize == 0 || d.Timeout == 0 || d.MemoryMB == 0 ||
+		d.OnFailureDestination != OnFailureSQS {
 		t.Errorf("DefaultSettings() = %+v: a module default did not arrive", d)
 	}
 }
@@ -49,6 +50,7 @@ key_prefix         = "raw/"
 error_prefix       = null # the module's default
 timeout            = 30
 batch_size         = 100
+on_failure_destination = "s3"
 bucket_versioning  = true # not a local setting: ignored
 `), 0o600)
 	if err != nil {
@@ -59,7 +61,7 @@ bucket_versioning  = true # not a local setting: ignored
 		t.Fatal(err)
 	}
 	if s.Name != "demo" || s.Shards != 3 || s.OutputMode != "batch" || s.Compression != "zstd" || s.KeyPrefix != "raw/" ||
-		s.ErrorPrefix != "errors/" || s.Timeout != 30*time.Second || s.ESM.BatchSize != 100 {
+		s.ErrorPrefix != "errors/" || s.Timeout != 30*time.Second || s.ESM.BatchSize != 100 || s.OnFailureDestination != OnFailureS3 {
 		t.Errorf("settings = %+v", s)
 	}
 	if err := s.Validate(); err != nil {
@@ -91,12 +93,13 @@ func TestLoadTFVarsErrors(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	for name, edit := range map[string]func(*Settings){
-		"OUTPUT_MODE": func(s *Settings) { s.OutputMode = "batches" },
-		"COMPRESSION": func(s *Settings) { s.Compression = "lz4" },
-		"shard_count": func(s *Settings) { s.Shards = 0 },
-		"timeout":     func(s *Settings) { s.Timeout = 1500 * time.Millisecond },
-		"BatchSize":   func(s *Settings) { s.ESM.BatchSize = 0 },
-		"name":        func(s *Settings) { s.Name = "" },
+		"OUTPUT_MODE":            func(s *Settings) { s.OutputMode = "batches" },
+		"COMPRESSION":            func(s *Settings) { s.Compression = "lz4" },
+		"shard_count":            func(s *Settings) { s.Shards = 0 },
+		"timeout":                func(s *Settings) { s.Timeout = 1500 * time.Millisecond },
+		"BatchSize":              func(s *Settings) { s.ESM.BatchSize = 0 },
+		"name":                   func(s *Settings) { s.Name = "" },
+		"on_failure_destination": func(s *Settings) { s.OnFailureDestination = "sns" },
 	} {
 		s := DefaultSettings()
 		edit(&s)

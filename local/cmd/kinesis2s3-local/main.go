@@ -45,6 +45,7 @@ type localFlags struct {
 	tfvars                       string
 	mode, compression            string
 	shards, batchSize            int
+	onFailure                    string
 	window                       time.Duration
 	records                      int64
 	rate                         float64
@@ -66,6 +67,7 @@ func localFlagSet(stderr io.Writer, f *localFlags) *flag.FlagSet {
 	fs.IntVar(&f.shards, "shards", 0, "shards in the stream (default: shard_count from tfvars, else 2)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "event source mapping batch size (default: batch_size from tfvars, else 500)")
 	fs.DurationVar(&f.window, "window", -1, "batching window, whole seconds (default: maximum_batching_window_in_seconds from tfvars, else 5s)")
+	fs.StringVar(&f.onFailure, "on-failure-destination", "", "where the mapping sends the records it gives up on: sqs (the on-failure queue) or s3 (the bucket, under aws/lambda/<mapping UUID>/) (default: on_failure_destination from tfvars, else sqs)")
 	fs.Int64Var(&f.records, "records", 1000, "sample Kinesis records to feed (0: none)")
 	fs.Float64Var(&f.rate, "rate", 250, "sample records per second")
 	fs.StringVar(&f.template, "template", "orders", "built-in record template for the sample (clickstream, iot, orders)")
@@ -166,7 +168,7 @@ func session(ctx context.Context, ui *console, settings pipeline.Settings, gen *
 		return err
 	}
 	defer p.Close()
-	ui.done("stream %s (%d shards), bucket %s, queue %s-on-failure", p.StreamName, settings.Shards, p.Bucket, settings.Name)
+	ui.done("stream %s (%d shards), bucket %s, on-failure records to %s", p.StreamName, settings.Shards, p.Bucket, p.OnFailureSource)
 	ui.done("function: %d execution environments of the bootstrap under the Lambda RIE; mapping polling from %s",
 		len(p.Function.LogFiles()), settings.ESM.StartingPosition)
 	ui.printf("  ready in %s\n\n", roundDur(time.Since(began)))
@@ -264,6 +266,8 @@ func localSettings(f *localFlags, fs *flag.FlagSet) (pipeline.Settings, string, 
 			s.ESM.BatchSize = f.batchSize
 		case "window":
 			s.ESM.MaximumBatchingWindow = f.window
+		case "on-failure-destination":
+			s.OnFailureDestination = f.onFailure
 		default:
 			return
 		}
@@ -283,9 +287,9 @@ func settingsLine(s pipeline.Settings) string {
 	if s.OutputMode == "batch" {
 		mode += " compression=" + s.Compression
 	}
-	return fmt.Sprintf("%s shards=%d batch_size=%d window=%s parallelization=%d retries=%d bisect=%v on_invalid_record=%s",
+	return fmt.Sprintf("%s shards=%d batch_size=%d window=%s parallelization=%d retries=%d bisect=%v on_invalid_record=%s on_failure_destination=%s",
 		mode, s.Shards, s.ESM.BatchSize, s.ESM.MaximumBatchingWindow, s.ESM.ParallelizationFactor,
-		s.ESM.MaximumRetryAttempts, s.ESM.BisectBatchOnFunctionError, s.OnInvalidRecord)
+		s.ESM.MaximumRetryAttempts, s.ESM.BisectBatchOnFunctionError, s.OnInvalidRecord, s.OnFailureDestination)
 }
 
 func sampleGenerator(f *localFlags) (*generate.Generator, error) {
@@ -351,11 +355,11 @@ func showResult(ctx context.Context, ui *console, p *pipeline.Pipeline, rep ledg
 	if len(quarantine) > 0 {
 		ui.printf("    %s\n      reason: %s\n", quarantine[0].Key, quarantine[0].Reason)
 	}
-	depth, err := p.QueueDepth(ctx)
+	depth, err := p.OnFailureCount(ctx)
 	if err != nil {
 		return err
 	}
-	ui.printf("  DLQ depth      %d on-failure records in %s\n", depth, p.QueueURL)
+	ui.printf("  on-failure     %d records in %s\n", depth, p.OnFailureSource)
 	st := p.Mapping.Stats()
 	ui.printf("  mapping        %d invocations, %d function errors, %d partial failures, %d bisects, %d records discarded\n",
 		st.Invocations, st.FunctionErrors, st.PartialFailures, st.Bisects, st.RecordsDiscarded)
@@ -378,7 +382,13 @@ func showEndpoints(ui *console, p *pipeline.Pipeline) {
 	ui.printf("  go run ./cmd/pipelinectl generate --stream %s --count 1000 --rate 100\n", p.StreamName)
 	ui.printf("  aws kinesis put-record --stream-name %s --partition-key k --cli-binary-format raw-in-base64-out --data '{\"hello\":\"world\"}'\n", p.StreamName)
 	ui.printf("  aws s3 ls s3://%s/ --recursive | tail\n", p.Bucket)
-	ui.printf("  aws sqs get-queue-attributes --queue-url %s --attribute-names ApproximateNumberOfMessages\n", p.QueueURL)
+	if strings.HasPrefix(p.OnFailureSource, "s3://") {
+		ui.printf("  aws s3 ls %s --recursive\n", p.OnFailureSource)
+		ui.printf("  go run ./cmd/pipelinectl redrive -source %s -dry-run\n", p.OnFailureSource)
+	} else {
+		ui.printf("  aws sqs get-queue-attributes --queue-url %s --attribute-names ApproximateNumberOfMessages\n", p.QueueURL)
+		ui.printf("  go run ./cmd/pipelinectl redrive -queue-url %s -dry-run\n", p.QueueURL)
+	}
 }
 
 // console prints progress: steps, their outcome, and a live line that is rewritten in place on a terminal and

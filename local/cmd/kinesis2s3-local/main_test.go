@@ -11,7 +11,7 @@ import (
 
 func TestLocalSettingsLayering(t *testing.T) {
 	tfvars := filepath.Join(t.TempDir(), "x.tfvars")
-	if err := os.WriteFile(tfvars, []byte("output_mode = \"batch\"\ncompression = \"zstd\"\nshard_count = 3\n"), 0o600); err != nil {
+	if err := os.WriteFile(tfvars, []byte("output_mode = \"batch\"\ncompression = \"zstd\"\nshard_count = 3\non_failure_destination = \"s3\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var f localFlags
@@ -25,7 +25,7 @@ func TestLocalSettingsLayering(t *testing.T) {
 	}
 	// tfvars over the defaults, flags over tfvars; what no one set keeps the Terraform default.
 	if s.OutputMode != "batch" || s.Compression != "gzip" || s.Shards != 3 || s.ESM.MaximumBatchingWindow != time.Second ||
-		s.ESM.BatchSize != 500 {
+		s.ESM.BatchSize != 500 || s.OnFailureDestination != "s3" {
 		t.Errorf("settings %+v", s)
 	}
 	if !strings.Contains(source, tfvars) || !strings.Contains(source, "--compression --window") {
@@ -38,5 +38,20 @@ func TestLocalSettingsLayering(t *testing.T) {
 	}
 	if _, _, err := localSettings(&f, fs); err == nil || !strings.Contains(err.Error(), "OUTPUT_MODE") {
 		t.Errorf("--mode batches: error %v, want one naming OUTPUT_MODE", err)
+	}
+
+	fs = localFlagSet(io.Discard, &f)
+	if err := fs.Parse([]string{"--tfvars", tfvars, "--on-failure-destination", "sqs"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _, err := localSettings(&f, fs); err != nil || s.OnFailureDestination != "sqs" {
+		t.Errorf("--on-failure-destination sqs over tfvars: %q, %v", s.OnFailureDestination, err)
+	}
+	fs = localFlagSet(io.Discard, &f)
+	if err := fs.Parse([]string{"--on-failure-destination", "sns"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := localSettings(&f, fs); err == nil || !strings.Contains(err.Error(), "on_failure_destination") {
+		t.Errorf("--on-failure-destination sns: error %v, want one naming on_failure_destination", err)
 	}
 }
