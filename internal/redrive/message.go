@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
@@ -26,26 +25,40 @@ func parseMessage(body string) (onfailure.KinesisBatchInfo, error) {
 	if json.Unmarshal(raw, &sns) == nil && aws.ToString(sns.Type) == "Notification" && sns.Message != nil {
 		raw = []byte(*sns.Message)
 	}
-	rec, err := onfailure.Parse(raw)
-	if errors.Is(err, onfailure.ErrNotKinesis) {
-		return onfailure.KinesisBatchInfo{}, fmt.Errorf("%w (no KinesisBatchInfo): left on the queue", err)
+	rec, err := parseRecord(raw)
+	var b onfailure.KinesisBatchInfo
+	if rec.KinesisBatchInfo != nil {
+		b = *rec.KinesisBatchInfo
 	}
 	if err != nil {
-		return onfailure.KinesisBatchInfo{}, fmt.Errorf("%w: left on the queue", err)
+		return b, fmt.Errorf("%w: left on the queue", err)
+	}
+	return b, nil
+}
+
+// parseRecord reads an on-failure record and checks everything the redrive relies on. Past the JSON, a bad
+// record is returned with the error, so that what it says can be reported.
+func parseRecord(raw []byte) (onfailure.Record, error) {
+	rec, err := onfailure.Parse(raw)
+	if errors.Is(err, onfailure.ErrNotKinesis) {
+		return rec, fmt.Errorf("%w (no KinesisBatchInfo)", err)
+	}
+	if err != nil {
+		return rec, err
 	}
 	b := *rec.KinesisBatchInfo
 	switch {
 	case !seqnum.Valid(b.StartSequenceNumber):
-		return b, fmt.Errorf("on-failure record: startSequenceNumber %q is not a sequence number: left on the queue", b.StartSequenceNumber)
+		return rec, fmt.Errorf("on-failure record: startSequenceNumber %q is not a sequence number", b.StartSequenceNumber)
 	case !seqnum.Valid(b.EndSequenceNumber):
-		return b, fmt.Errorf("on-failure record: endSequenceNumber %q is not a sequence number: left on the queue", b.EndSequenceNumber)
+		return rec, fmt.Errorf("on-failure record: endSequenceNumber %q is not a sequence number", b.EndSequenceNumber)
 	case seqnum.Compare(b.StartSequenceNumber, b.EndSequenceNumber) > 0:
-		return b, errors.New("on-failure record: startSequenceNumber is after endSequenceNumber: left on the queue")
+		return rec, errors.New("on-failure record: startSequenceNumber is after endSequenceNumber")
 	}
 	if _, err := regionOf(b.StreamARN); err != nil {
-		return b, fmt.Errorf("on-failure record: %w: left on the queue", err)
+		return rec, fmt.Errorf("on-failure record: %w", err)
 	}
-	return b, nil
+	return rec, nil
 }
 
 // regionOf takes the region from a stream ARN, arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME.
@@ -58,35 +71,20 @@ func regionOf(streamARN string) (string, error) {
 	return parts[3], nil
 }
 
-// handle redrives one message and says what became of it. It never deletes a message unless every record
-// of its range was read and durably handled.
-func (r *Redriver) handle(ctx context.Context, msg types.Message, h *holder) Outcome {
-	o := Outcome{MessageID: aws.ToString(msg.MessageId)}
-	b, err := parseMessage(aws.ToString(msg.Body))
-	if err != nil {
-		o.Verdict, o.Reason = VerdictUnreadable, err.Error()
-		if b.ShardID != "" {
-			o.StreamARN, o.ShardID, o.Start, o.End = b.StreamARN, b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber
-		}
+// handle redrives one item and says what became of it. It never settles (deletes, tags) an item unless every
+// record of its on-failure record was read and durably handled.
+func (r *Redriver) handle(ctx context.Context, it *item) Outcome {
+	o := Outcome{MessageID: it.id}
+	src, rr := r.src.open(ctx, it, &o)
+	if rr == nil {
 		return o
 	}
-	o.StreamARN, o.ShardID, o.Start, o.End, o.BatchSize = b.StreamARN, b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber, b.BatchSize
-	o.Oldest = b.ApproximateArrivalOfFirstRecord
-	region, _ := regionOf(b.StreamARN)
-	src := kinesisevent.Source{StreamARN: b.StreamARN, Region: region}
-	if info := r.stream(ctx, b.StreamARN); info.err != nil {
-		o.Warnings = append(o.Warnings, "retention unknown: "+info.err.Error())
-	} else {
-		o.Retention = info.retention
-	}
-
-	rr := newRangeReader(r.k, b)
 	var (
 		batch   []kinesisevent.Record
 		readErr error
 		failure error // the reprocessing failure that ends the message
 	)
-	for !rr.done && failure == nil {
+	for !rr.finished() && failure == nil {
 		recs, err := rr.next(ctx)
 		if err != nil {
 			readErr = err
@@ -110,7 +108,7 @@ func (r *Redriver) handle(ctx context.Context, msg types.Message, h *holder) Out
 	if len(batch) > 0 && failure == nil {
 		failure = r.reprocess(ctx, src, batch, &o)
 	}
-	o.Warnings = append(o.Warnings, rr.notes...)
+	o.Warnings = append(o.Warnings, rr.readingNotes()...)
 
 	var gone *goneError
 	switch {
@@ -125,12 +123,12 @@ func (r *Redriver) handle(ctx context.Context, msg types.Message, h *holder) Out
 	case r.opts.DryRun:
 		o.Verdict = VerdictWouldRedrive
 	default:
-		o.Verdict = VerdictDeleted
-		if err := h.delete(ctx, msg); err != nil {
-			o.Verdict, o.Reason = VerdictNotDeleted, err.Error()
+		var err error
+		if o.Verdict, err = r.src.settle(ctx, it); err != nil {
+			o.Reason = err.Error()
 		}
 	}
-	if o.BatchSize > 0 && o.Records != o.BatchSize && rr.startFound && rr.endFound {
+	if o.BatchSize > 0 && o.Records != o.BatchSize && rr.spansRange() {
 		// With ParallelizationFactor > 1 a batch holds only some partition keys, yet its range spans the
 		// shard: the other keys' records, already processed, are in the range and are reprocessed too.
 		o.Warnings = append(o.Warnings, fmt.Sprintf("the range holds %d records but the on-failure record says batchSize %d "+
@@ -175,7 +173,7 @@ func (r *Redriver) reprocess(ctx context.Context, src kinesisevent.Source, batch
 			return fmt.Errorf("%d records from %s not durably handled after %d attempts: %w",
 				len(batch)-done, batch[done].SequenceNumber, attempt+1, err)
 		}
-		r.logf("  retry %d/%d for message %s from %s in %s: %v", attempt+1, r.opts.Retries, o.MessageID,
+		r.logf("  retry %d/%d for %s %s from %s in %s: %v", attempt+1, r.opts.Retries, r.src.noun(), o.MessageID,
 			batch[done].SequenceNumber, backoff, err)
 		select {
 		case <-time.After(backoff):

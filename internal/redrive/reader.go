@@ -240,3 +240,7 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+func (rr *rangeReader) finished() bool         { return rr.done }
+func (rr *rangeReader) readingNotes() []string { return rr.notes }
+func (rr *rangeReader) spansRange() bool       { return rr.startFound && rr.endFound }

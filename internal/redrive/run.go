@@ -4,104 +4,127 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 )
 
-// receiveWait is the long-polling wait of each receive: long enough that SQS asks all its servers, so that
-// an empty answer means an empty queue (a short poll may miss messages).
-const receiveWait = 1
+// source is where the on-failure records come from: the SQS queue (queueSource) or S3 objects (bucketSource).
+// The run loop, the reading of records and their reprocessing are the same for both; a source says what its
+// items are, how to read one, and what becomes of it once its records are durable.
+type source interface {
+	// noun names an item in reports: "message" or "object".
+	noun() string
+	// start begins a run, after logging the source's state; finish ends it, with ctx not cancelled, and makes
+	// whatever the run still holds available again.
+	start(ctx context.Context)
+	finish(ctx context.Context) error
+	// fetch returns up to n items not handed out before in this run; none, without an error, means that nothing
+	// is left for this run.
+	fetch(ctx context.Context, n int) ([]*item, error)
+	// open reads an item's on-failure record into o and returns the records' source and a reader of them, or,
+	// when the item cannot be redriven, a nil reader with o.Verdict and o.Reason set.
+	open(ctx context.Context, it *item, o *Outcome) (kinesisevent.Source, recordReader)
+	// settle removes an item whose records are all durably handled (deletes it, or tags an object) and returns
+	// the verdict: VerdictDeleted or VerdictTagged, or the kept verdict with an error saying why.
+	settle(ctx context.Context, it *item) (Verdict, error)
+}
 
-// releaseTimeout bounds the final ChangeMessageVisibility calls, which run even after an interrupt.
-const releaseTimeout = 30 * time.Second
+// item is one on-failure record's container: a queue message or an S3 object.
+type item struct {
+	id     string // message ID or object key
+	handle any    // the source's own: the message, or the object's details
+}
 
-// maxReceive is the most messages one ReceiveMessage call returns.
-const maxReceive = 10
+// recordReader yields the records of one on-failure record: read back from the stream (rangeReader), or from
+// the record's payload (payloadReader).
+type recordReader interface {
+	// next returns the next records, in order, possibly none; an error stops the reading.
+	next(ctx context.Context) ([]kinesisevent.Record, error)
+	// finished reports that there is nothing more to read.
+	finished() bool
+	// missing says what of the range was not found, or "" when it was read whole.
+	missing() string
+	// readingNotes tells how the reading went when it was not straightforward.
+	readingNotes() []string
+	// spansRange reports that the records read run from startSequenceNumber to endSequenceNumber of the
+	// shard, others than the discarded ones included (see the batchSize warning in handle).
+	spansRange() bool
+}
 
-// Run drains the queue: it receives messages until the queue has no visible message left (or MaxMessages
-// were received, or ctx ends), redrives up to Concurrency of them at once, and returns what it did. Kept
-// messages are made visible again at the end, as are all messages of a dry run. The error is for the run as
-// a whole (the queue could not be read); per-message problems are in the Summary.
+// Run drains the source: it takes items until none is left (or MaxMessages were taken, or ctx ends),
+// redrives up to Concurrency of them at once, and returns what it did. Kept messages are made visible again at
+// the end, as are all messages of a dry run; kept objects are left as they are. The error is for the run as a
+// whole (the source could not be read); per-item problems are in the Summary.
 func (r *Redriver) Run(ctx context.Context) (Summary, error) {
-	sum := Summary{DryRun: r.opts.DryRun}
-	r.logQueue(ctx)
-
-	h := newHolder(r)
-	hctx, stopHolder := context.WithCancel(context.WithoutCancel(ctx))
-	holderDone := make(chan struct{})
-	go func() { defer close(holderDone); h.extendLoop(hctx) }()
-
+	sum := Summary{DryRun: r.opts.DryRun, Objects: r.src.noun() == nounObject, Tag: r.opts.Tag}
+	r.src.start(ctx)
 	var mu sync.Mutex
-	runErr := r.drain(ctx, h, func(o Outcome) {
+	runErr := r.drain(ctx, func(o Outcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		sum.add(o)
 	})
-	stopHolder()
-	<-holderDone
 	sum.Interrupted = ctx.Err() != nil
-	if err := h.releaseAll(context.WithoutCancel(ctx)); err != nil {
+	if err := r.src.finish(context.WithoutCancel(ctx)); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
 	return sum, runErr
 }
 
-// drain receives and redrives messages until the queue has nothing visible left for this run, MaxMessages
-// were received or ctx ends, and returns once every redrive has ended, with the error of a failed receive.
-// Redrives run in a group of Concurrency places, taken before each receive: a receive asks for as many
-// messages as there are free places (up to 10), so that no received message waits, hidden, for one.
-func (r *Redriver) drain(ctx context.Context, h *holder, done func(Outcome)) error {
+// drain takes items and redrives them until the source has nothing left for this run, MaxMessages were taken
+// or ctx ends, and returns once every redrive has ended, with the error of a failed fetch. Redrives run in a
+// group of Concurrency places, taken before each fetch: a fetch asks for as many items as there are free places
+// (up to 10), so that no item taken waits for one (a received message would wait hidden, on the queue's clock).
+func (r *Redriver) drain(ctx context.Context, done func(Outcome)) error {
 	var g errgroup.Group
 	g.SetLimit(r.opts.Concurrency)
 	defer g.Wait() // its goroutines return no error: each outcome goes to done
-	redrive := func(m types.Message) { done(r.redrive(ctx, m, h)) }
-	seen := map[string]bool{}
+	redrive := func(it *item) { done(r.redrive(ctx, it)) }
 	for started := 0; r.opts.MaxMessages == 0 || started < r.opts.MaxMessages; {
-		limit := maxReceive
+		limit := maxFetch
 		if r.opts.MaxMessages > 0 {
 			limit = min(limit, r.opts.MaxMessages-started)
 		}
 		places := takePlaces(&g, limit, redrive)
-		var msgs []types.Message
+		var items []*item
 		err := ctx.Err()
 		if err == nil {
-			msgs, err = r.receive(ctx, len(places))
+			items, err = r.src.fetch(ctx, len(places))
 		}
-		fresh := r.fresh(msgs, seen, h)
-		for i, p := range places { // hand each fresh message a place; the other places end
-			if i < len(fresh) {
+		for i, p := range places { // hand each item a place; the other places end
+			if i < len(items) {
 				started++
-				h.hold(fresh[i])
-				p <- fresh[i]
+				p <- items[i]
 			}
 			close(p)
 		}
 		switch {
 		case err != nil && ctx.Err() == nil:
-			return fmt.Errorf("receive from %s: %w", r.opts.QueueURL, err)
-		case err != nil || len(fresh) == 0:
-			return nil // interrupted, or the queue has nothing visible left for this run
+			return err
+		case err != nil || len(items) == 0:
+			return nil // interrupted, or nothing left for this run
 		}
 	}
 	return nil
 }
 
-// place is a place in the redrive group, taken before a receive: its goroutine redrives the message it is
-// handed, or ends when the channel is closed without one.
-type place chan types.Message
+// maxFetch is the most items one fetch takes: what one ReceiveMessage call returns.
+const maxFetch = 10
+
+// place is a place in the redrive group, taken before a fetch: its goroutine redrives the item it is handed,
+// or ends when the channel is closed without one.
+type place chan *item
 
 // takePlaces waits for a free place in g, then takes as many more as are free, up to n in all.
-func takePlaces(g *errgroup.Group, n int, redrive func(types.Message)) []place {
+func takePlaces(g *errgroup.Group, n int, redrive func(*item)) []place {
 	run := func(p place) func() error {
 		return func() error {
-			if m, ok := <-p; ok {
-				redrive(m)
+			if it, ok := <-p; ok {
+				redrive(it)
 			}
 			return nil
 		}
@@ -119,76 +142,19 @@ func takePlaces(g *errgroup.Group, n int, redrive func(types.Message)) []place {
 	return places
 }
 
-// fresh returns the messages not received before in this run. A message back again (its visibility ran out,
-// or someone else released it) is left for a later run: it is held with its newest receipt handle, to be
-// made visible again at the end.
-func (r *Redriver) fresh(msgs []types.Message, seen map[string]bool, h *holder) []types.Message {
-	var fresh []types.Message
-	for _, m := range msgs {
-		id := aws.ToString(m.MessageId)
-		if seen[id] {
-			r.logf("message %s was received a second time; it is left for a later run", id)
-			h.hold(m)
-			continue
-		}
-		seen[id] = true
-		fresh = append(fresh, m)
-	}
-	return fresh
-}
-
-// redrive handles one message and reports its outcome.
-func (r *Redriver) redrive(ctx context.Context, m types.Message, h *holder) Outcome {
-	o := r.handle(ctx, m, h)
-	if ctx.Err() != nil && o.Verdict != VerdictDeleted && o.Verdict != VerdictWouldRedrive {
+// redrive handles one item and reports its outcome.
+func (r *Redriver) redrive(ctx context.Context, it *item) Outcome {
+	o := r.handle(ctx, it)
+	if ctx.Err() != nil && o.Verdict.Kept() {
 		o.Reason = "interrupted: " + o.Reason
 	}
 	r.report(o)
 	return o
 }
 
-func (r *Redriver) receive(ctx context.Context, n int) ([]types.Message, error) {
-	out, err := r.q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-		QueueUrl:            aws.String(r.opts.QueueURL),
-		MaxNumberOfMessages: int32(n),
-		WaitTimeSeconds:     receiveWait,
-		VisibilityTimeout:   int32(r.opts.VisibilityTimeout / time.Second),
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{
-			types.MessageSystemAttributeNameApproximateReceiveCount,
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out.Messages, nil
-}
-
-// logQueue reports the queue's depth before the run, and warns about messages in flight elsewhere, which
-// this run cannot see.
-func (r *Redriver) logQueue(ctx context.Context) {
-	out, err := r.q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(r.opts.QueueURL),
-		AttributeNames: []types.QueueAttributeName{
-			types.QueueAttributeNameApproximateNumberOfMessages,
-			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		},
-	})
-	if err != nil {
-		r.logf("queue %s: depth unknown: %v", r.opts.QueueURL, err)
-		return
-	}
-	visible := out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)]
-	hidden := out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)]
-	r.logf("queue %s: about %s messages visible, %s in flight", r.opts.QueueURL, visible, hidden)
-	if n, _ := strconv.Atoi(hidden); n > 0 {
-		r.logf("WARNING: %d messages are in flight (another consumer or redrive holds them, or a run was just "+
-			"stopped): this run cannot see them until their visibility timeout ends", n)
-	}
-}
-
-// report prints one message's outcome.
+// report prints one item's outcome.
 func (r *Redriver) report(o Outcome) {
-	line := fmt.Sprintf("%s: message %s%s", o.Verdict, o.MessageID, o.rangeText())
+	line := fmt.Sprintf("%s: %s %s%s", o.Verdict, r.src.noun(), o.MessageID, o.rangeText())
 	if o.ShardID != "" {
 		line += fmt.Sprintf(": %d records", o.Records)
 		if !r.opts.DryRun {
@@ -211,103 +177,4 @@ func (r *Redriver) report(o Outcome) {
 	if left := o.Retention - time.Since(o.Oldest); left < time.Hour {
 		r.logf("  WARNING: the oldest record leaves the stream in %s", human(left))
 	}
-}
-
-// holder keeps the messages being redriven hidden: it extends their visibility timeout every third of it,
-// and at the end makes the kept ones visible again.
-type holder struct {
-	r    *Redriver
-	mu   sync.Mutex
-	held map[string]string // message ID → receipt handle
-}
-
-func newHolder(r *Redriver) *holder { return &holder{r: r, held: map[string]string{}} }
-
-func (h *holder) hold(m types.Message) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.held[aws.ToString(m.MessageId)] = aws.ToString(m.ReceiptHandle)
-}
-
-// extendLoop extends the visibility of every held message until ctx ends.
-func (h *holder) extendLoop(ctx context.Context) {
-	vis := h.r.opts.VisibilityTimeout
-	t := time.NewTicker(vis / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		h.mu.Lock()
-		held := make(map[string]string, len(h.held))
-		for id, rh := range h.held {
-			held[id] = rh
-		}
-		h.mu.Unlock()
-		for id, rh := range held {
-			if err := h.r.setVisibility(ctx, rh, vis); err != nil && ctx.Err() == nil && h.holds(id) {
-				h.r.logf("WARNING: could not extend the visibility of message %s: %v", id, err)
-			}
-		}
-	}
-}
-
-// delete deletes a message whose range is durably handled. It stops holding it first, so that later rounds of
-// extendLoop leave it alone; one already under way works from a copy and may still extend it, and fail on the
-// deleted message: holds then tells it not to warn. If the deletion fails the message is held again.
-func (h *holder) delete(ctx context.Context, m types.Message) error {
-	id := aws.ToString(m.MessageId)
-	h.mu.Lock()
-	receipt, ok := h.held[id] // the newest receipt handle: SQS may ignore an older one
-	if !ok {
-		receipt = aws.ToString(m.ReceiptHandle)
-	}
-	delete(h.held, id)
-	h.mu.Unlock()
-	_, err := h.r.q.DeleteMessage(context.WithoutCancel(ctx), &sqs.DeleteMessageInput{
-		QueueUrl: aws.String(h.r.opts.QueueURL), ReceiptHandle: aws.String(receipt),
-	})
-	if err != nil {
-		h.mu.Lock()
-		h.held[id] = receipt
-		h.mu.Unlock()
-		return fmt.Errorf("every record is durably handled, but deleting the message failed: %w", err)
-	}
-	return nil
-}
-
-// holds reports whether the message is still held.
-func (h *holder) holds(id string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, ok := h.held[id]
-	return ok
-}
-
-// releaseAll makes every message still held visible again.
-func (h *holder) releaseAll(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
-	defer cancel()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var errs []error
-	for id, rh := range h.held {
-		if err := h.r.setVisibility(ctx, rh, 0); err != nil {
-			errs = append(errs, fmt.Errorf("message %s stays hidden until its visibility timeout (%s) ends: %w",
-				id, h.r.opts.VisibilityTimeout, err))
-		}
-		delete(h.held, id)
-	}
-	return errors.Join(errs...)
-}
-
-func (r *Redriver) setVisibility(ctx context.Context, receipt string, d time.Duration) error {
-	_, err := r.q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-		QueueUrl:          aws.String(r.opts.QueueURL),
-		ReceiptHandle:     aws.String(receipt),
-		VisibilityTimeout: int32(d / time.Second),
-	})
-	return err
 }

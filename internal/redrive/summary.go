@@ -10,10 +10,16 @@ import (
 // Verdict is what became of one message.
 type Verdict string
 
-// Verdicts. Every one but VerdictDeleted and VerdictWouldRedrive keeps the message on the queue.
+// Verdicts. Every one but VerdictDeleted, VerdictTagged, VerdictWouldRedrive and VerdictAlreadyRedriven keeps
+// the message on the queue (the object as it is).
 const (
-	// VerdictDeleted: every record of the range is durably handled and the message is deleted.
+	// VerdictDeleted: every record of the range is durably handled and the message (object) is deleted.
 	VerdictDeleted Verdict = "deleted"
+	// VerdictTagged (S3, Options.Tag): every record is durably handled and the object is tagged RedrivenTag.
+	VerdictTagged Verdict = "tagged"
+	// VerdictAlreadyRedriven (S3, Options.Tag): the object carries RedrivenTag from an earlier run; it is left
+	// alone.
+	VerdictAlreadyRedriven Verdict = "skipped: redriven before"
 	// VerdictWouldRedrive (dry run): the whole range is in the stream; a redrive would reprocess it.
 	VerdictWouldRedrive Verdict = "would redrive"
 	// VerdictDataGone: part or all of the range is no longer in the stream (trimmed by retention, or the
@@ -24,19 +30,26 @@ const (
 	VerdictFailed Verdict = "KEPT: reprocessing failed"
 	// VerdictReadError: the stream could not be read (permissions, throttling, network); retry later.
 	VerdictReadError Verdict = "KEPT: stream read error"
-	// VerdictNotDeleted: every record was handled but DeleteMessage failed; a rerun reprocesses the range
-	// again, which writes the same objects.
+	// VerdictObjectReadError (S3): the object could not be read (permissions, throttling, network, too big);
+	// retry later.
+	VerdictObjectReadError Verdict = "KEPT: object read error"
+	// VerdictNotDeleted: every record was handled but DeleteMessage (DeleteObject) failed; a rerun reprocesses
+	// the records again, which writes the same objects.
 	VerdictNotDeleted Verdict = "KEPT: delete failed"
-	// VerdictUnreadable: the message is not a usable Kinesis on-failure record; it is left alone.
+	// VerdictNotTagged (S3, Options.Tag): every record was handled but tagging the object failed; as above.
+	VerdictNotTagged Verdict = "KEPT: tag failed"
+	// VerdictUnreadable: the message (object) is not a usable Kinesis on-failure record; it is left alone.
 	VerdictUnreadable Verdict = "KEPT: not a Kinesis on-failure record"
 )
 
-// Kept reports whether the verdict leaves the message on the queue for a later run.
-func (v Verdict) Kept() bool { return v != VerdictDeleted && v != VerdictWouldRedrive }
+// Kept reports whether the verdict leaves the message on the queue (the object as it is) for a later run.
+func (v Verdict) Kept() bool {
+	return v != VerdictDeleted && v != VerdictTagged && v != VerdictWouldRedrive && v != VerdictAlreadyRedriven
+}
 
-// Outcome describes one message.
+// Outcome describes one message, or one object.
 type Outcome struct {
-	MessageID string
+	MessageID string // the message ID, or the object key
 	Verdict   Verdict
 	Reason    string // why the message was kept; empty otherwise
 
@@ -44,7 +57,7 @@ type Outcome struct {
 	StreamARN, ShardID, Start, End string
 	BatchSize                      int // records in the discarded batch, as the on-failure record says
 
-	Records     int // records of the range found in the stream
+	Records     int // records of the range found in the stream (in the object)
 	Reprocessed int // of those, durably handled in this run
 	Failed      int // of those, attempted and still not durably handled
 	// User records written, quarantined and skipped, when Detailed (see Result).
@@ -52,19 +65,27 @@ type Outcome struct {
 	Written, Quarantined, Skipped int
 	Oldest                        time.Time // arrival of the range's first record (zero if unknown)
 	Retention                     time.Duration
-	Warnings                      []string
+	// InObject says that the records came from an S3 object's payload: the stream's retention does not
+	// matter to them.
+	InObject bool
+	Warnings []string
 }
 
 // Summary is what a run did, with exact counts.
 type Summary struct {
-	DryRun   bool
-	Messages int // distinct messages received
-	Redriven int // messages whose whole range was durably handled (dry run: would be)
-	Deleted  int
-	Kept     int
-	KeptBy   map[Verdict]int
+	DryRun bool
+	// Objects says that the on-failure records came from S3 objects, not queue messages; Tag that redriven
+	// objects were tagged (Options.Tag), not deleted.
+	Objects, Tag    bool
+	Messages        int // distinct messages received (objects read)
+	Redriven        int // messages whose whole range was durably handled (dry run: would be)
+	Deleted         int
+	Tagged          int // objects tagged as redriven (Options.Tag)
+	AlreadyRedriven int // objects tagged by an earlier run, left alone (Options.Tag)
+	Kept            int
+	KeptBy          map[Verdict]int
 
-	RecordsRead        int // records of the ranges found in the stream
+	RecordsRead        int // records of the ranges found in the stream (in the objects)
 	RecordsReprocessed int // durably handled
 	RecordsFailed      int // attempted and not durably handled
 	// Detailed says that Written, Quarantined and Skipped are known (direct mode); an invoked function does
@@ -84,9 +105,14 @@ func (s *Summary) add(o Outcome) {
 	case o.Verdict == VerdictDeleted:
 		s.Redriven++
 		s.Deleted++
+	case o.Verdict == VerdictTagged:
+		s.Redriven++
+		s.Tagged++
+	case o.Verdict == VerdictAlreadyRedriven:
+		s.AlreadyRedriven++
 	case o.Verdict == VerdictWouldRedrive:
 		s.Redriven++
-	case o.Verdict == VerdictNotDeleted:
+	case o.Verdict == VerdictNotDeleted || o.Verdict == VerdictNotTagged:
 		s.Redriven++
 		fallthrough
 	default:
@@ -108,7 +134,8 @@ func (s *Summary) add(o Outcome) {
 }
 
 // keptOrder lists the kept verdicts in the order the summary shows them.
-var keptOrder = []Verdict{VerdictDataGone, VerdictFailed, VerdictReadError, VerdictNotDeleted, VerdictUnreadable}
+var keptOrder = []Verdict{VerdictDataGone, VerdictFailed, VerdictReadError, VerdictObjectReadError, VerdictNotDeleted,
+	VerdictNotTagged, VerdictUnreadable}
 
 // Write prints the summary: one line of counts per subject, then every kept message with its reason.
 func (s Summary) Write(w io.Writer) {
@@ -117,10 +144,21 @@ func (s Summary) Write(w io.Writer) {
 		mode = "redrive (dry run: nothing reprocessed or deleted)"
 	}
 	fmt.Fprintf(w, "%s summary\n", mode)
+	noun, took, settled, n, where := "messages", "received", "deleted", s.Deleted, "the stream"
+	if s.Objects {
+		noun, took, where = "objects", "read", "the objects"
+	}
+	if s.Tag {
+		settled, n = "tagged", s.Tagged
+	}
+	skipped := ""
+	if s.Tag || s.AlreadyRedriven > 0 {
+		skipped = fmt.Sprintf(", %d skipped (redriven before)", s.AlreadyRedriven)
+	}
 	if s.DryRun {
-		fmt.Fprintf(w, "  messages: %d received, %d would be redriven, %d would be kept\n", s.Messages, s.Redriven, s.Kept)
+		fmt.Fprintf(w, "  %s: %d %s, %d would be redriven, %d would be kept%s\n", noun, s.Messages, took, s.Redriven, s.Kept, skipped)
 	} else {
-		fmt.Fprintf(w, "  messages: %d received, %d redriven, %d deleted, %d kept\n", s.Messages, s.Redriven, s.Deleted, s.Kept)
+		fmt.Fprintf(w, "  %s: %d %s, %d redriven, %d %s, %d kept%s\n", noun, s.Messages, took, s.Redriven, n, settled, s.Kept, skipped)
 	}
 	for _, v := range keptOrder {
 		if n := s.KeptBy[v]; n > 0 {
@@ -128,9 +166,9 @@ func (s Summary) Write(w io.Writer) {
 		}
 	}
 	if s.DryRun {
-		fmt.Fprintf(w, "  records: %d found in the stream\n", s.RecordsRead)
+		fmt.Fprintf(w, "  records: %d found in %s\n", s.RecordsRead, where)
 	} else {
-		fmt.Fprintf(w, "  records: %d found in the stream, %d reprocessed, %d failed\n", s.RecordsRead, s.RecordsReprocessed, s.RecordsFailed)
+		fmt.Fprintf(w, "  records: %d found in %s, %d reprocessed, %d failed\n", s.RecordsRead, where, s.RecordsReprocessed, s.RecordsFailed)
 		if s.Detailed {
 			fmt.Fprintf(w, "  user records: %d written, %d quarantined, %d skipped\n", s.Written, s.Quarantined, s.Skipped)
 		} else if s.RecordsReprocessed > 0 {
@@ -138,11 +176,11 @@ func (s Summary) Write(w io.Writer) {
 		}
 	}
 	if s.Interrupted {
-		fmt.Fprintln(w, "  INTERRUPTED: the run stopped early; messages not finished are kept")
+		fmt.Fprintf(w, "  INTERRUPTED: the run stopped early; %s not finished are kept\n", noun)
 	}
 	for _, o := range s.Outcomes {
 		if o.Verdict.Kept() {
-			fmt.Fprintf(w, "  %s: message %s%s: %s\n", o.Verdict, o.MessageID, o.rangeText(), o.Reason)
+			fmt.Fprintf(w, "  %s: %s %s%s: %s\n", o.Verdict, noun[:len(noun)-1], o.MessageID, o.rangeText(), o.Reason)
 		}
 	}
 }
@@ -169,6 +207,9 @@ func (o Outcome) ageText(now time.Time) string {
 		return ""
 	}
 	age := now.Sub(o.Oldest)
+	if o.InObject {
+		return fmt.Sprintf("oldest record %s old, kept in the object", human(age))
+	}
 	if o.Retention <= 0 {
 		return fmt.Sprintf("oldest record %s old, retention unknown", human(age))
 	}

@@ -1,0 +1,253 @@
+package redrive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
+)
+
+// receiveWait is the long-polling wait of each receive: long enough that SQS asks all its servers, so that
+// an empty answer means an empty queue (a short poll may miss messages).
+const receiveWait = 1
+
+// releaseTimeout bounds the final ChangeMessageVisibility calls, which run even after an interrupt.
+const releaseTimeout = 30 * time.Second
+
+const nounMessage, nounObject = "message", "object"
+
+// queueSource takes on-failure records from the SQS queue: messages are received with a visibility timeout,
+// held hidden while they are redriven, deleted once their range is durable, and made visible again otherwise.
+// The records are read back from the stream.
+type queueSource struct {
+	r      *Redriver
+	h      *holder
+	seen   map[string]bool // message IDs received in this run
+	stop   context.CancelFunc
+	holder chan struct{} // closed when the holder's extend loop has ended
+}
+
+func newQueueSource(r *Redriver) *queueSource {
+	return &queueSource{r: r, h: newHolder(r), seen: map[string]bool{}}
+}
+
+func (*queueSource) noun() string { return nounMessage }
+
+func (s *queueSource) start(ctx context.Context) {
+	s.r.logQueue(ctx)
+	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop, s.holder = stop, make(chan struct{})
+	go func() { defer close(s.holder); s.h.extendLoop(hctx) }()
+}
+
+func (s *queueSource) finish(ctx context.Context) error {
+	s.stop()
+	<-s.holder
+	return s.h.releaseAll(ctx)
+}
+
+func (s *queueSource) fetch(ctx context.Context, n int) ([]*item, error) {
+	msgs, err := s.r.receive(ctx, n)
+	var items []*item
+	for _, m := range s.r.fresh(msgs, s.seen, s.h) {
+		s.h.hold(m)
+		items = append(items, &item{id: aws.ToString(m.MessageId), handle: m})
+	}
+	if err != nil {
+		return items, fmt.Errorf("receive from %s: %w", s.r.opts.QueueURL, err)
+	}
+	return items, nil
+}
+
+// open reads the message's on-failure record; its records are read back from the stream.
+func (s *queueSource) open(ctx context.Context, it *item, o *Outcome) (kinesisevent.Source, recordReader) {
+	msg := it.handle.(types.Message)
+	b, err := parseMessage(aws.ToString(msg.Body))
+	if err != nil {
+		o.Verdict, o.Reason = VerdictUnreadable, err.Error()
+		if b.ShardID != "" {
+			o.StreamARN, o.ShardID, o.Start, o.End = b.StreamARN, b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber
+		}
+		return kinesisevent.Source{}, nil
+	}
+	o.StreamARN, o.ShardID, o.Start, o.End, o.BatchSize = b.StreamARN, b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber, b.BatchSize
+	o.Oldest = b.ApproximateArrivalOfFirstRecord
+	region, _ := regionOf(b.StreamARN)
+	if info := s.r.stream(ctx, b.StreamARN); info.err != nil {
+		o.Warnings = append(o.Warnings, "retention unknown: "+info.err.Error())
+	} else {
+		o.Retention = info.retention
+	}
+	return kinesisevent.Source{StreamARN: b.StreamARN, Region: region}, newRangeReader(s.r.k, b)
+}
+
+func (s *queueSource) settle(ctx context.Context, it *item) (Verdict, error) {
+	if err := s.h.delete(ctx, it.handle.(types.Message)); err != nil {
+		return VerdictNotDeleted, err
+	}
+	return VerdictDeleted, nil
+}
+
+// fresh returns the messages not received before in this run. A message back again (its visibility ran out,
+// or someone else released it) is left for a later run: it is held with its newest receipt handle, to be
+// made visible again at the end.
+func (r *Redriver) fresh(msgs []types.Message, seen map[string]bool, h *holder) []types.Message {
+	var fresh []types.Message
+	for _, m := range msgs {
+		id := aws.ToString(m.MessageId)
+		if seen[id] {
+			r.logf("message %s was received a second time; it is left for a later run", id)
+			h.hold(m)
+			continue
+		}
+		seen[id] = true
+		fresh = append(fresh, m)
+	}
+	return fresh
+}
+
+func (r *Redriver) receive(ctx context.Context, n int) ([]types.Message, error) {
+	out, err := r.q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:            aws.String(r.opts.QueueURL),
+		MaxNumberOfMessages: int32(n),
+		WaitTimeSeconds:     receiveWait,
+		VisibilityTimeout:   int32(r.opts.VisibilityTimeout / time.Second),
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{
+			types.MessageSystemAttributeNameApproximateReceiveCount,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Messages, nil
+}
+
+// logQueue reports the queue's depth before the run, and warns about messages in flight elsewhere, which
+// this run cannot see.
+func (r *Redriver) logQueue(ctx context.Context) {
+	out, err := r.q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(r.opts.QueueURL),
+		AttributeNames: []types.QueueAttributeName{
+			types.QueueAttributeNameApproximateNumberOfMessages,
+			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		},
+	})
+	if err != nil {
+		r.logf("queue %s: depth unknown: %v", r.opts.QueueURL, err)
+		return
+	}
+	visible := out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)]
+	hidden := out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)]
+	r.logf("queue %s: about %s messages visible, %s in flight", r.opts.QueueURL, visible, hidden)
+	if n, _ := strconv.Atoi(hidden); n > 0 {
+		r.logf("WARNING: %d messages are in flight (another consumer or redrive holds them, or a run was just "+
+			"stopped): this run cannot see them until their visibility timeout ends", n)
+	}
+}
+
+// holder keeps the messages being redriven hidden: it extends their visibility timeout every third of it,
+// and at the end makes the kept ones visible again.
+type holder struct {
+	r    *Redriver
+	mu   sync.Mutex
+	held map[string]string // message ID → receipt handle
+}
+
+func newHolder(r *Redriver) *holder { return &holder{r: r, held: map[string]string{}} }
+
+func (h *holder) hold(m types.Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held[aws.ToString(m.MessageId)] = aws.ToString(m.ReceiptHandle)
+}
+
+// extendLoop extends the visibility of every held message until ctx ends.
+func (h *holder) extendLoop(ctx context.Context) {
+	vis := h.r.opts.VisibilityTimeout
+	t := time.NewTicker(vis / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		held := make(map[string]string, len(h.held))
+		for id, rh := range h.held {
+			held[id] = rh
+		}
+		h.mu.Unlock()
+		for id, rh := range held {
+			if err := h.r.setVisibility(ctx, rh, vis); err != nil && ctx.Err() == nil && h.holds(id) {
+				h.r.logf("WARNING: could not extend the visibility of message %s: %v", id, err)
+			}
+		}
+	}
+}
+
+// delete deletes a message whose range is durably handled. It stops holding it first, so that later rounds of
+// extendLoop leave it alone; one already under way works from a copy and may still extend it, and fail on the
+// deleted message: holds then tells it not to warn. If the deletion fails the message is held again.
+func (h *holder) delete(ctx context.Context, m types.Message) error {
+	id := aws.ToString(m.MessageId)
+	h.mu.Lock()
+	receipt, ok := h.held[id] // the newest receipt handle: SQS may ignore an older one
+	if !ok {
+		receipt = aws.ToString(m.ReceiptHandle)
+	}
+	delete(h.held, id)
+	h.mu.Unlock()
+	_, err := h.r.q.DeleteMessage(context.WithoutCancel(ctx), &sqs.DeleteMessageInput{
+		QueueUrl: aws.String(h.r.opts.QueueURL), ReceiptHandle: aws.String(receipt),
+	})
+	if err != nil {
+		h.mu.Lock()
+		h.held[id] = receipt
+		h.mu.Unlock()
+		return fmt.Errorf("every record is durably handled, but deleting the message failed: %w", err)
+	}
+	return nil
+}
+
+// holds reports whether the message is still held.
+func (h *holder) holds(id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.held[id]
+	return ok
+}
+
+// releaseAll makes every message still held visible again.
+func (h *holder) releaseAll(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	defer cancel()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var errs []error
+	for id, rh := range h.held {
+		if err := h.r.setVisibility(ctx, rh, 0); err != nil {
+			errs = append(errs, fmt.Errorf("message %s stays hidden until its visibility timeout (%s) ends: %w",
+				id, h.r.opts.VisibilityTimeout, err))
+		}
+		delete(h.held, id)
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Redriver) setVisibility(ctx context.Context, receipt string, d time.Duration) error {
+	_, err := r.q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl:          aws.String(r.opts.QueueURL),
+		ReceiptHandle:     aws.String(receipt),
+		VisibilityTimeout: int32(d / time.Second),
+	})
+	return err
+}
