@@ -13,16 +13,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
 	"github.com/kinesis2s3/kinesis2s3/internal/redrive"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
 
 func init() {
 	commands["redrive"] = command{
-		summary: "reprocess the ranges in the on-failure queue (DLQ) from the stream, then delete their messages",
+		summary: "reprocess what the event source mapping gave up on (on-failure queue or S3 objects), then delete it",
 		run:     runRedrive,
 	}
 }
@@ -36,6 +38,8 @@ const (
 // redriveFlags are the parsed flags of redrive.
 type redriveFlags struct {
 	queueURL, queueName string
+	source              string // s3://BUCKET/PREFIX
+	redrivenObjects     string // objectsDelete or objectsTag
 	mode                string
 	dryRun              bool
 	maxMessages         int
@@ -49,7 +53,14 @@ type redriveFlags struct {
 	configFrom string
 	// The handler's settings for direct mode, by environment variable name; only flags given are set.
 	handler map[string]*string
+	given   map[string]bool // flags given on the command line
 }
+
+// What becomes of an on-failure object once every record of it is durable (-redriven-objects).
+const (
+	objectsDelete = "delete"
+	objectsTag    = "tag"
+)
 
 // handlerFlags maps direct-mode flags to the function's environment variables they stand for; what each accepts
 // and defaults to comes from the function's configuration contract (function/config).
@@ -89,13 +100,17 @@ func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.queueURL, "queue-url", "", "the on-failure queue's `URL`")
 	fs.StringVar(&f.queueName, "queue-name", "", "the on-failure queue's `NAME`, instead of -queue-url")
+	fs.StringVar(&f.source, "source", "", "the on-failure objects of an S3 destination, under `s3://BUCKET/PREFIX`, instead of the queue "+
+		"(an empty PREFIX means "+onfailure.KeyRoot+", where Lambda writes them all)")
+	fs.StringVar(&f.redrivenObjects, "redriven-objects", objectsDelete, "-source only: what becomes of an object once every record of it is durable: "+
+		objectsDelete+", or "+objectsTag+" (tag it "+redrive.RedrivenTag+"=<time>, leave it, and skip it in later runs)")
 	fs.StringVar(&f.mode, "mode", "", "how to reprocess: invoke (the deployed function) or direct (write to S3 from here); required unless -dry-run")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "report the messages, ranges, record counts and ages; reprocess and delete nothing")
 	fs.IntVar(&f.maxMessages, "max-messages", 0, "stop after `N` messages (0: until the queue is empty)")
 	fs.IntVar(&f.concurrency, "concurrency", redrive.DefaultConcurrency, "messages redriven at once")
 	fs.IntVar(&f.batchSize, "batch-size", redrive.DefaultBatchSize, fmt.Sprintf("most records per invocation or write batch, 1-%d (invocations are also cut at 6 MB)", redrive.MaxBatchSize))
 	fs.IntVar(&f.retries, "retries", redrive.DefaultRetries, "retries of a failed batch, from the first failed record, before its message is kept")
-	fs.DurationVar(&f.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "how long a message being redriven stays hidden; extended while it is worked on")
+	fs.DurationVar(&f.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "queue only: how long a message being redriven stays hidden; extended while it is worked on")
 	fs.StringVar(&f.function, "function", "", "invoke mode: the function `NAME` or ARN, optionally with :alias or :version")
 	fs.StringVar(&f.invokeIdentity, "invoke-identity-arn", "", "invoke mode: the events' invokeIdentityArn (default: the function's execution role, if GetFunctionConfiguration answers)")
 	fs.StringVar(&f.configFrom, "config-from-function", "", "direct mode: take the settings below from the deployed function `NAME`'s environment (flags given override)")
@@ -109,19 +124,32 @@ func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
 
 func redriveUsage(fs *flag.FlagSet) {
 	w := fs.Output()
-	fmt.Fprint(w, `usage: pipelinectl redrive (-queue-url URL | -queue-name NAME) (-dry-run | -mode invoke|direct) [flags]
+	fmt.Fprint(w, `usage: pipelinectl redrive (-queue-url URL | -queue-name NAME | -source s3://BUCKET/PREFIX)
+                            (-dry-run | -mode invoke|direct) [flags]
 
 Drains the on-failure queue of the Kinesis event source mapping. Each message names a shard and a
 sequence-number range, not the data: redrive reads that range back from the stream, reprocesses it, and deletes
 the message only once every record of the range is durably handled (written or quarantined by the function's
 rules). Anything else keeps the message on the queue, visible again, and is reported: ranges already trimmed
 from the stream (what is left of them is still reprocessed), failures after the retries, messages that are not
-Kinesis on-failure records. The exit status is 1 if any message was kept (in a dry run: would be kept).
+Kinesis on-failure records.
+
+With -source, it drains the objects of an S3 on-failure destination instead. Each object carries the discarded
+records themselves, so the stream is not read and its retention does not matter. An object is deleted (or, with
+-redriven-objects tag, tagged and left) only once every record of it is durably handled; anything else leaves it
+as it is, and is reported. Lambda writes these objects under aws/lambda/<mapping UUID>/ in the bucket.
+
+The exit status is 1 if any message was kept (any object left; in a dry run: would be).
 
   -mode invoke  invokes the deployed function (Lambda Invoke, RequestResponse) with the event Lambda would send,
                 honouring its partial batch responses. Needs lambda:InvokeFunction.
   -mode direct  runs the function's code here, writing straight to S3 under the same keys. Needs s3:PutObject;
                 settings from -config-from-function and/or the flags below.
+
+Reading the queue needs sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:DeleteMessage and
+sqs:GetQueueAttributes, and the stream's kinesis:DescribeStreamSummary, kinesis:GetShardIterator and
+kinesis:GetRecords. Reading objects (-source) needs s3:ListBucket and s3:GetObject, and s3:DeleteObject (with
+-redriven-objects tag: s3:GetObjectTagging and s3:PutObjectTagging instead).
 
 Redriving twice writes the same objects again: it is safe to rerun. Endpoint, region and credentials come from
 the AWS SDK's default chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_KINESIS,
@@ -132,6 +160,8 @@ Examples:
   pipelinectl redrive -queue-name kinesis2s3-dlq -mode invoke -function kinesis2s3
   pipelinectl redrive -queue-name kinesis2s3-dlq -mode direct -config-from-function kinesis2s3
   pipelinectl redrive -queue-url "$DLQ_URL" -mode direct -bucket my-bucket -output-mode batch -max-messages 10
+  pipelinectl redrive -source s3://my-bucket/aws/lambda/ -dry-run
+  pipelinectl redrive -source s3://my-bucket/aws/lambda/ -mode direct -config-from-function kinesis2s3 -redriven-objects tag
 
 Flags:
 `)
@@ -144,6 +174,8 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
+	f.given = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
 	if err := checkRedriveFlags(&f); err != nil {
 		return err
 	}
@@ -152,27 +184,7 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	sqsClient := sqs.NewFromConfig(awsCfg)
-	queueURL := f.queueURL
-	if queueURL == "" {
-		out, err := sqsClient.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(f.queueName)})
-		if err != nil {
-			return fmt.Errorf("queue %s: %w", f.queueName, err)
-		}
-		queueURL = aws.ToString(out.QueueUrl)
-	}
-
-	// A dry run reprocesses nothing, so it needs neither Lambda nor the direct mode's settings.
-	var rp redrive.Reprocessor
-	what := "dry run: nothing is reprocessed or deleted"
-	if !f.dryRun {
-		if rp, what, err = newReprocessor(ctx, awsCfg, &f, stderr); err != nil {
-			return err
-		}
-	}
-
-	r, err := redrive.New(sqsClient, kinesis.NewFromConfig(awsCfg), rp, redrive.Options{
-		QueueURL:          queueURL,
+	opts := redrive.Options{
 		DryRun:            f.dryRun,
 		MaxMessages:       f.maxMessages,
 		Concurrency:       f.concurrency,
@@ -180,7 +192,38 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Retries:           f.retries,
 		VisibilityTimeout: f.visibility,
 		Log:               stderr,
-	})
+	}
+	var sqsClient *sqs.Client
+	if f.source != "" {
+		opts.Bucket, opts.Prefix, _ = parseS3Source(f.source)
+		opts.Tag, opts.VisibilityTimeout = f.redrivenObjects == objectsTag, 0
+	} else {
+		sqsClient = sqs.NewFromConfig(awsCfg)
+		opts.QueueURL = f.queueURL
+		if opts.QueueURL == "" {
+			out, err := sqsClient.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(f.queueName)})
+			if err != nil {
+				return fmt.Errorf("queue %s: %w", f.queueName, err)
+			}
+			opts.QueueURL = aws.ToString(out.QueueUrl)
+		}
+	}
+
+	// A dry run reprocesses nothing, so it needs neither Lambda nor the direct mode's settings.
+	var rp redrive.Reprocessor
+	what := "dry run: nothing is reprocessed, deleted or tagged"
+	if !f.dryRun {
+		if rp, what, err = newReprocessor(ctx, awsCfg, &f, stderr); err != nil {
+			return err
+		}
+	}
+
+	var r *redrive.Redriver
+	if f.source != "" {
+		r, err = redrive.NewS3(s3.NewFromConfig(awsCfg), rp, opts)
+	} else {
+		r, err = redrive.New(sqsClient, kinesis.NewFromConfig(awsCfg), rp, opts)
+	}
 	if err != nil {
 		return err
 	}
@@ -193,17 +236,31 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "  took %s: %.1f messages/s, %.0f records/s\n", elapsed.Round(time.Millisecond),
 			float64(sum.Messages)/secs, float64(sum.RecordsRead)/secs)
 	}
+	noun, kept, unfinished := "messages", "kept on the queue", "kept and visible again"
+	if f.source != "" {
+		noun, kept, unfinished = "objects", "left in the bucket", "left in the bucket"
+	}
 	switch {
 	case runErr != nil:
 		return runErr
 	case sum.Interrupted:
-		return errors.New("interrupted; unfinished messages are kept and visible again")
+		return fmt.Errorf("interrupted; unfinished %s are %s", noun, unfinished)
 	case sum.Kept > 0 && f.dryRun:
-		return fmt.Errorf("%d of %d messages would be kept (see above)", sum.Kept, sum.Messages)
+		return fmt.Errorf("%d of %d %s would be kept (see above)", sum.Kept, sum.Messages, noun)
 	case sum.Kept > 0:
-		return fmt.Errorf("%d of %d messages kept on the queue (see above)", sum.Kept, sum.Messages)
+		return fmt.Errorf("%d of %d %s %s (see above)", sum.Kept, sum.Messages, noun, kept)
 	}
 	return nil
+}
+
+// parseS3Source splits -source s3://BUCKET/PREFIX.
+func parseS3Source(s string) (bucket, prefix string, err error) {
+	rest, ok := strings.CutPrefix(s, "s3://")
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if !ok || bucket == "" {
+		return "", "", fmt.Errorf("-source %q: want s3://BUCKET/PREFIX (the on-failure queue is -queue-url or -queue-name)", s)
+	}
+	return bucket, prefix, nil
 }
 
 // newReprocessor sets up the reprocessing of -mode and says what it does.
@@ -237,10 +294,25 @@ func newReprocessor(ctx context.Context, awsCfg aws.Config, f *redriveFlags, std
 // checkRedriveFlags rejects bad flags by name before any AWS call.
 func checkRedriveFlags(f *redriveFlags) error {
 	switch {
-	case f.queueURL == "" && f.queueName == "":
-		return errors.New("-queue-url or -queue-name is required")
+	case f.queueURL == "" && f.queueName == "" && f.source == "":
+		return errors.New("-queue-url or -queue-name is required, or -source s3://BUCKET/PREFIX for the objects of an S3 on-failure destination")
 	case f.queueURL != "" && f.queueName != "":
 		return errors.New("-queue-url and -queue-name exclude each other")
+	case f.source != "" && (f.queueURL != "" || f.queueName != ""):
+		return errors.New("-source and -queue-url or -queue-name exclude each other: redrive one on-failure destination at a time")
+	case f.redrivenObjects != objectsDelete && f.redrivenObjects != objectsTag:
+		return fmt.Errorf("-redriven-objects %q: want %s or %s", f.redrivenObjects, objectsDelete, objectsTag)
+	case f.source == "" && f.given["redriven-objects"]:
+		return errors.New("-redriven-objects: only with -source")
+	case f.source != "" && f.given["visibility-timeout"]:
+		return errors.New("-visibility-timeout: only for the queue (objects are not hidden while they are redriven)")
+	}
+	if f.source != "" {
+		if _, _, err := parseS3Source(f.source); err != nil {
+			return err
+		}
+	}
+	switch {
 	case f.mode == "" && !f.dryRun:
 		return errors.New("-mode is required: invoke (the deployed function) or direct (write to S3 from here); or -dry-run to look first")
 	case f.mode != "" && f.mode != modeInvoke && f.mode != modeDirect:

@@ -118,3 +118,40 @@ func TestRedriveDryRunSkipsReprocessingSetup(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant the dry run to start and fail on the unreachable queue", exit, stderr)
 	}
 }
+
+// -source takes the objects of an S3 destination; its flags are refused by name, before any AWS call.
+func TestRedriveS3SourceFlags(t *testing.T) {
+	_, stderr, _ := runCmd(t, "redrive", "-h")
+	for _, want := range []string{"-source s3://BUCKET/PREFIX", "-redriven-objects", "kinesis2s3-redriven", "aws/lambda/"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("redrive -h does not mention %q", want)
+		}
+	}
+	src := []string{"-source", "s3://data/aws/lambda/"}
+	cases := map[string][]string{
+		"or -source s3://BUCKET/PREFIX":                {"-mode", "direct"},
+		"-source and -queue-url or -queue-name":        append(src, "-queue-name", "dlq", "-dry-run"),
+		`-source "data/aws": want s3://BUCKET/PREFIX`:  {"-source", "data/aws", "-dry-run"},
+		`-source "s3:///aws/lambda/": want s3://`:      {"-source", "s3:///aws/lambda/", "-dry-run"},
+		`-redriven-objects "move": want delete or tag`: append(src, "-dry-run", "-redriven-objects", "move"),
+		"-redriven-objects: only with -source":         {"-queue-url", "u", "-dry-run", "-redriven-objects", "tag"},
+		"-visibility-timeout: only for the queue":      append(src, "-dry-run", "-visibility-timeout", "30s"),
+		"-mode invoke needs -function NAME":            append(src, "-mode", "invoke"),
+		"-bucket: only for -mode direct":               append(src, "-mode", "invoke", "-function", "f", "-bucket", "b"),
+	}
+	for want, args := range cases {
+		_, stderr, exit := runCmd(t, append([]string{"redrive"}, args...)...)
+		if exit == 0 || !strings.Contains(stderr, want) {
+			t.Errorf("redrive %v: exit %d, stderr %q; want an error containing %q", args, exit, stderr, want)
+		}
+	}
+	for s, want := range map[string][2]string{
+		"s3://data":                    {"data", ""},
+		"s3://data/":                   {"data", ""},
+		"s3://data/aws/lambda/uuid-1/": {"data", "aws/lambda/uuid-1/"},
+	} {
+		if b, p, err := parseS3Source(s); err != nil || b != want[0] || p != want[1] {
+			t.Errorf("parseS3Source(%q) = %q, %q, %v", s, b, p, err)
+		}
+	}
+}
