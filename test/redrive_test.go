@@ -29,6 +29,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/random"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 	"github.com/kinesis2s3/kinesis2s3/local/esm"
@@ -55,6 +56,8 @@ func TestRedrive(t *testing.T) {
 	t.Run("direct", func(t *testing.T) { testRedriveMode(t, stack, cli, "direct") })
 	t.Run("invoke", func(t *testing.T) { testRedriveMode(t, stack, cli, "invoke") })
 	t.Run("data-gone", func(t *testing.T) { testRedriveDataGone(t, stack, cli) })
+	t.Run("s3-direct", func(t *testing.T) { testRedriveS3(t, stack, cli, "direct") })
+	t.Run("s3-invoke", func(t *testing.T) { testRedriveS3(t, stack, cli, "invoke") })
 }
 
 func testRedriveMode(t *testing.T, stack *emulators.Stack, cli, mode string) {
@@ -346,14 +349,14 @@ func serveLambdaAPI(t *testing.T, fn *emulators.Function, handlerEnv map[string]
 	return srv.URL
 }
 
-// waitForDiscards waits until the mapping has given up on all n records and sent their on-failure records,
-// and returns how many it sent.
+// waitForDiscards waits until the mapping has given up on all n records and sent their on-failure records (to
+// the queue, or the bucket), and returns how many it sent.
 func waitForDiscards(t *testing.T, p *pipeline.Pipeline, n int) int {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		st := p.Mapping.Stats()
-		depth, err := p.QueueDepth(t.Context())
+		depth, err := p.OnFailureCount(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -468,4 +471,177 @@ func waitGone(t *testing.T, k *kinesis.Client, stream string) {
 	}).Wait(t.Context(), &kinesis.DescribeStreamInput{StreamName: aws.String(stream)}, time.Minute); err != nil {
 		t.Fatalf("stream %s still there: %v", stream, err)
 	}
+}
+
+// testRedriveS3 plays the incident with the on-failure records in S3 (on_failure_destination = "s3"): the function
+// keeps failing, so the mapping writes an object per discarded batch under aws/lambda/<mapping UUID>/ in the
+// bucket. The stream is then deleted — the objects carry the records, and the redrive must not need it. A dry
+// run changes nothing; a redrive while the uploads of one object's records still fail deletes every other object
+// and keeps that one; once S3 is fixed, the next redrive brings it back too, every record is in the bucket exactly
+// once, and a further run finds nothing to do.
+func testRedriveS3(t *testing.T, stack *emulators.Stack, cli, mode string) {
+	s := pipeline.DefaultSettings()
+	s.Name = "redrive-s3-" + mode + "-" + strings.ToLower(random.UniqueId())
+	s.Shards = 2
+	s.LogLevel = "WARN"
+	s.OnFailureDestination = pipeline.OnFailureS3
+	if mode == "direct" { // batch mode's keys depend on the batching: the redrive must reproduce them
+		s.OutputMode, s.Compression = "batch", "gzip"
+	}
+	s.ESM.BatchSize = 20
+	s.ESM.MaximumBatchingWindow = time.Second
+	s.ESM.MaximumRetryAttempts = 1
+	s.ESM.BisectBatchOnFunctionError = true
+	s.ESM.PollInterval = 250 * time.Millisecond
+	p, err := pipeline.Start(t.Context(), pipeline.Options{
+		Settings: s, Stack: stack, S3Faults: true, LogDir: t.TempDir(),
+		ESMOptions: []esm.Option{esm.WithRetryBackoff(50*time.Millisecond, 500*time.Millisecond)},
+	})
+	if err != nil {
+		t.Fatalf("local pipeline: %v", err)
+	}
+	t.Cleanup(func() {
+		p.Close()
+		if t.Failed() {
+			emulators.DumpLogs(t, p.Function.LogFiles()...)
+		}
+	})
+	d := &Deployment{
+		Name: s.Name, StreamName: p.StreamName, StreamARN: p.StreamARN, Bucket: p.Bucket, DLQURL: p.QueueURL,
+		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS, Patience: 90 * time.Second, Layout: s.Layout(),
+	}
+	prefix := onfailure.KeyPrefix(p.Mapping.UUID())
+	if want := "s3://" + p.Bucket + "/" + prefix; p.OnFailureSource != want {
+		t.Fatalf("on-failure source %s, want %s", p.OnFailureSource, want)
+	}
+	lambdaURL := serveLambdaAPI(t, p.Function, s.HandlerEnv(p.Bucket))
+
+	p.Faults.FailObjectPuts(nil)
+	since := time.Now()
+	var entries []e2eEntry
+	for i := range 100 {
+		entries = append(entries, validEntry(s.Name, i, "pk-"+strconv.Itoa(i%7)))
+		if i%40 == 10 {
+			entries = append(entries, notJSONEntry("pk-bad"))
+		}
+	}
+	sent := putRecords(t, d, entries)
+	objects := waitForDiscards(t, p, len(sent))
+	keys := slices.Sorted(maps.Keys(listObjects(t, d.S3, d.Bucket, prefix)))
+	if len(keys) != objects {
+		t.Fatalf("%d objects under %s, the mapping wrote %d", len(keys), prefix, objects)
+	}
+	assertQueue(t, d, 0)
+	assertNoData(t, d)
+
+	// The data is in the objects: the stream can go.
+	if _, err := d.Kinesis.DeleteStream(t.Context(), &kinesis.DeleteStreamInput{StreamName: aws.String(d.StreamName)}); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, d.Kinesis, d.StreamName)
+
+	env := maps.Clone(stack.Env())
+	env["AWS_ENDPOINT_URL_S3"] = p.Faults.URL // the operator's S3 is the one that fails
+	env["AWS_ENDPOINT_URL_LAMBDA"] = lambdaURL
+	args := []string{"redrive", "-source", p.OnFailureSource, "-mode", mode, "-retries", "1", "-concurrency", "3"}
+	if mode == "direct" {
+		args = append(args, "-config-from-function", s.Name)
+	} else {
+		args = append(args, "-function", s.Name)
+	}
+
+	p.Faults.Reset()
+	out := runPipelinectl(t, cli, env, "redrive", "-source", "s3://"+p.Bucket+"/", "-dry-run")
+	if out.exit != 0 || !strings.Contains(out.stdout, fmt.Sprintf("objects: %d read, %d would be redriven, 0 would be kept", objects, objects)) ||
+		!strings.Contains(out.stdout, fmt.Sprintf("records: %d found in the objects", len(sent))) {
+		t.Fatalf("dry run: %s", out)
+	}
+	if after := slices.Sorted(maps.Keys(listObjects(t, d.S3, d.Bucket, prefix))); !slices.Equal(after, keys) {
+		t.Fatalf("the dry run changed the objects: %v", after)
+	}
+	assertNoData(t, d)
+
+	// The uploads of one object's records keep failing: that object stays, every other one goes.
+	victim := keys[0]
+	victimSeqs := objectSequenceNumbers(t, d, victim)
+	p.Faults.FailObjectPuts(func(key string) bool {
+		return slices.ContainsFunc(victimSeqs, func(seq string) bool { return strings.Contains(key, seq) })
+	})
+	out = runPipelinectl(t, cli, env, args...)
+	if out.exit != 1 || !strings.Contains(out.stdout, fmt.Sprintf("objects: %d read, %d redriven, %d deleted, 1 kept", objects, objects-1, objects-1)) ||
+		!strings.Contains(out.stdout, "KEPT: reprocessing failed: object "+victim) ||
+		!strings.Contains(out.stderr, fmt.Sprintf("1 of %d objects left in the bucket", objects)) {
+		t.Fatalf("redrive while one object's uploads fail: %s", out)
+	}
+	if left := slices.Collect(maps.Keys(listObjects(t, d.S3, d.Bucket, prefix))); !slices.Equal(left, []string{victim}) {
+		t.Fatalf("left %v, want only %s", left, victim)
+	}
+
+	p.Faults.Reset()
+	out = runPipelinectl(t, cli, env, args...)
+	if out.exit != 0 || !strings.Contains(out.stdout, "objects: 1 read, 1 redriven, 1 deleted, 0 kept") {
+		t.Fatalf("redrive once S3 is fixed: %s", out)
+	}
+	if left := listObjects(t, d.S3, d.Bucket, prefix); len(left) != 0 {
+		t.Fatalf("objects left: %v", left)
+	}
+	if mode == "direct" && !strings.Contains(out.stdout, "user records: ") {
+		t.Errorf("direct redrive counts: %s", out)
+	}
+	rep := waitForBucket(t, d, since, expectsOf(sent))
+	before := objectTags(t, d)
+
+	out = runPipelinectl(t, cli, env, args...)
+	if out.exit != 0 || !strings.Contains(out.stdout, "objects: 0 read") {
+		t.Fatalf("second redrive: %s", out)
+	}
+	if after := objectTags(t, d); !maps.Equal(before, after) {
+		t.Errorf("the second redrive changed the bucket:\nbefore %v\nafter  %v", before, after)
+	}
+	if st := p.Mapping.Stats(); st.RecordsSucceeded != 0 {
+		t.Errorf("the mapping delivered %d records itself: the redrive was not what filled the bucket", st.RecordsSucceeded)
+	}
+	logger.Default.Logf(t, "%s redrive from S3: %d objects, %d records (%d written, %d quarantined), the stream deleted before",
+		mode, objects, len(sent), rep.Written, rep.Quarantined)
+}
+
+// assertNoData checks that the function wrote nothing: no data object, no quarantined record.
+func assertNoData(t *testing.T, d *Deployment) {
+	t.Helper()
+	for _, prefix := range []string{d.Layout.KeyPrefix, d.Layout.ErrorPrefix} {
+		if objs := listObjects(t, d.S3, d.Bucket, prefix); len(objs) > 0 {
+			t.Fatalf("%d objects under %s, want none: %v", len(objs), prefix, slices.Collect(maps.Keys(objs)))
+		}
+	}
+}
+
+// objectSequenceNumbers returns the sequence numbers of the records in an S3 on-failure object's payload.
+func objectSequenceNumbers(t *testing.T, d *Deployment, key string) []string {
+	t.Helper()
+	out, err := d.S3.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(d.Bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := onfailure.Parse(body)
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	event, err := rec.Event()
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	_, recs, err := kinesisevent.Decode(event)
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	var seqs []string
+	for _, r := range recs {
+		seqs = append(seqs, r.SequenceNumber)
+	}
+	return seqs
 }

@@ -220,7 +220,8 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	var r *redrive.Redriver
 	if f.source != "" {
-		r, err = redrive.NewS3(s3.NewFromConfig(awsCfg), rp, opts)
+		// The SDK would log, on every object, that S3 sent no checksum to validate (objects written without one).
+		r, err = redrive.NewS3(s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true }), rp, opts)
 	} else {
 		r, err = redrive.New(sqsClient, kinesis.NewFromConfig(awsCfg), rp, opts)
 	}
@@ -228,17 +229,17 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stderr, "redrive: %s\n", what)
+	noun, kept, unfinished := "messages", "kept on the queue", "kept and visible again"
+	if f.source != "" {
+		noun, kept, unfinished = "objects", "left in the bucket", "left in the bucket"
+	}
 	began := time.Now()
 	sum, runErr := r.Run(ctx)
 	elapsed := time.Since(began)
 	sum.Write(stdout)
 	if secs := elapsed.Seconds(); secs > 0 {
-		fmt.Fprintf(stdout, "  took %s: %.1f messages/s, %.0f records/s\n", elapsed.Round(time.Millisecond),
-			float64(sum.Messages)/secs, float64(sum.RecordsRead)/secs)
-	}
-	noun, kept, unfinished := "messages", "kept on the queue", "kept and visible again"
-	if f.source != "" {
-		noun, kept, unfinished = "objects", "left in the bucket", "left in the bucket"
+		fmt.Fprintf(stdout, "  took %s: %.1f %s/s, %.0f records/s\n", elapsed.Round(time.Millisecond),
+			float64(sum.Messages)/secs, noun, float64(sum.RecordsRead)/secs)
 	}
 	switch {
 	case runErr != nil:
