@@ -61,10 +61,73 @@ func TestRedrive(t *testing.T) {
 }
 
 func testRedriveMode(t *testing.T, stack *emulators.Stack, cli, mode string) {
+	inc := startIncident(t, stack, mode, pipeline.OnFailureSQS)
+	p, d, s, sent, messages := inc.p, inc.d, inc.s, inc.sent, inc.discards
+	assertBucketEmpty(t, d)
+	args := inc.args("-queue-url", p.QueueURL)
+
+	// Redriving before the cause is fixed keeps every message, loudly.
+	out := runPipelinectl(t, cli, inc.env, args...)
+	if out.exit != 1 || !strings.Contains(out.stdout, fmt.Sprintf("%d received, 0 redriven, 0 deleted, %d kept", messages, messages)) ||
+		!strings.Contains(out.stderr, "KEPT: reprocessing failed") {
+		t.Fatalf("redrive while S3 fails: %s", out)
+	}
+	assertQueue(t, d, messages)
+	assertBucketEmpty(t, d)
+
+	// Fix the cause, then look before leaping.
+	p.Faults.Reset()
+	out = runPipelinectl(t, cli, inc.env, "redrive", "-queue-name", s.Name+"-on-failure", "-dry-run")
+	if out.exit != 0 || !strings.Contains(out.stdout, fmt.Sprintf("%d received, %d would be redriven, 0 would be kept", messages, messages)) ||
+		!strings.Contains(out.stdout, fmt.Sprintf("records: %d found in the stream", len(sent))) ||
+		!strings.Contains(out.stderr, "retention 24h: ") {
+		t.Fatalf("dry run: %s", out)
+	}
+	assertQueue(t, d, messages)
+	assertBucketEmpty(t, d)
+
+	began := time.Now()
+	out = runPipelinectl(t, cli, inc.env, args...)
+	elapsed := time.Since(began)
+	if out.exit != 0 || !strings.Contains(out.stdout, fmt.Sprintf("%d received, %d redriven, %d deleted, 0 kept", messages, messages, messages)) ||
+		!strings.Contains(out.stdout, fmt.Sprintf("%d reprocessed, 0 failed", len(sent))) {
+		t.Fatalf("redrive: %s", out)
+	}
+	if mode == "direct" && !strings.Contains(out.stdout, fmt.Sprintf("user records: %d written, %d quarantined", len(sent)-3, 3)) {
+		t.Errorf("direct redrive counts: %s", out)
+	}
+	assertQueue(t, d, 0)
+	rep := inc.assertAllBackOnceAndRerunIsNoOp(t, cli, args, "0 received")
+	logger.Default.Logf(t, "%s redrive: %d messages, %d records (%d written, %d quarantined) in %s: %.1f messages/s, %.0f records/s",
+		mode, messages, len(sent), rep.Written, rep.Quarantined, elapsed.Round(time.Millisecond),
+		float64(messages)/elapsed.Seconds(), float64(len(sent))/elapsed.Seconds())
+}
+
+// incident is a local pipeline whose function cannot write to S3, once the event source mapping has given up on
+// every record put: the 3 a.m. starting point of a redrive.
+type incident struct {
+	p        *pipeline.Pipeline
+	d        *Deployment
+	s        pipeline.Settings
+	mode     string            // how pipelinectl reprocesses: direct or invoke
+	env      map[string]string // pipelinectl's: the failing S3 (through the fault proxy) and the Lambda API
+	since    time.Time
+	sent     []putEntry
+	discards int // on-failure records written
+}
+
+// startIncident starts a pipeline with the given on-failure destination (in batch mode for a direct redrive,
+// whose keys must then reproduce the function's batching), makes every upload fail, puts 100 records and 3 poison
+// records, and waits until the mapping has discarded them all.
+func startIncident(t *testing.T, stack *emulators.Stack, mode, destination string) *incident {
 	s := pipeline.DefaultSettings()
 	s.Name = "redrive-" + mode + "-" + strings.ToLower(random.UniqueId())
+	if destination == pipeline.OnFailureS3 {
+		s.Name = "redrive-s3-" + strings.TrimPrefix(s.Name, "redrive-")
+	}
 	s.Shards = 2
 	s.LogLevel = "WARN"
+	s.OnFailureDestination = destination
 	if mode == "direct" { // batch mode's keys depend on the batching: the redrive must reproduce them
 		s.OutputMode, s.Compression = "batch", "gzip"
 	}
@@ -87,16 +150,18 @@ func testRedriveMode(t *testing.T, stack *emulators.Stack, cli, mode string) {
 			emulators.DumpLogs(t, p.Function.LogFiles()...)
 		}
 	})
-	d := &Deployment{
+	inc := &incident{p: p, s: s, mode: mode, d: &Deployment{
 		Name: s.Name, StreamName: p.StreamName, StreamARN: p.StreamARN, Bucket: p.Bucket, DLQURL: p.QueueURL,
 		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS, Patience: 90 * time.Second,
 		Layout: s.Layout(),
-	}
-	lambdaURL := serveLambdaAPI(t, p.Function, s.HandlerEnv(p.Bucket))
+	}}
+	inc.env = maps.Clone(stack.Env())
+	inc.env["AWS_ENDPOINT_URL_S3"] = p.Faults.URL // the operator's S3 is the one that fails
+	inc.env["AWS_ENDPOINT_URL_LAMBDA"] = serveLambdaAPI(t, p.Function, s.HandlerEnv(p.Bucket))
 
-	// The incident: every upload fails, so the mapping discards every batch into the on-failure queue.
+	// The incident: every upload fails, so the mapping discards every batch to the on-failure destination.
 	p.Faults.FailObjectPuts(nil)
-	since := time.Now()
+	inc.since = time.Now()
 	var entries []e2eEntry
 	for i := range 100 {
 		entries = append(entries, validEntry(s.Name, i, "pk-"+strconv.Itoa(i%7)))
@@ -104,68 +169,41 @@ func testRedriveMode(t *testing.T, stack *emulators.Stack, cli, mode string) {
 			entries = append(entries, notJSONEntry("pk-bad"))
 		}
 	}
-	sent := putRecords(t, d, entries)
-	messages := waitForDiscards(t, p, len(sent))
-	assertBucketEmpty(t, d)
+	inc.sent = putRecords(t, inc.d, entries)
+	inc.discards = waitForDiscards(t, p, len(inc.sent))
+	return inc
+}
 
-	env := maps.Clone(stack.Env())
-	env["AWS_ENDPOINT_URL_S3"] = p.Faults.URL // the operator's S3 is the one that fails
-	env["AWS_ENDPOINT_URL_LAMBDA"] = lambdaURL
-	args := []string{"redrive", "-queue-url", p.QueueURL, "-mode", mode, "-retries", "1", "-concurrency", "3"}
-	if mode == "direct" {
-		args = append(args, "-config-from-function", s.Name)
-	} else {
-		args = append(args, "-function", s.Name)
+// args are pipelinectl's arguments for a redrive from source in the incident's mode.
+func (inc *incident) args(source ...string) []string {
+	args := append([]string{"redrive"}, source...)
+	args = append(args, "-mode", inc.mode, "-retries", "1", "-concurrency", "3")
+	if inc.mode == "direct" {
+		return append(args, "-config-from-function", inc.s.Name)
 	}
+	return append(args, "-function", inc.s.Name)
+}
 
-	// Redriving before the cause is fixed keeps every message, loudly.
-	out := runPipelinectl(t, cli, env, args...)
-	if out.exit != 1 || !strings.Contains(out.stdout, fmt.Sprintf("%d received, 0 redriven, 0 deleted, %d kept", messages, messages)) ||
-		!strings.Contains(out.stderr, "KEPT: reprocessing failed") {
-		t.Fatalf("redrive while S3 fails: %s", out)
-	}
-	assertQueue(t, d, messages)
-	assertBucketEmpty(t, d)
-
-	// Fix the cause, then look before leaping.
-	p.Faults.Reset()
-	out = runPipelinectl(t, cli, env, "redrive", "-queue-name", s.Name+"-on-failure", "-dry-run")
-	if out.exit != 0 || !strings.Contains(out.stdout, fmt.Sprintf("%d received, %d would be redriven, 0 would be kept", messages, messages)) ||
-		!strings.Contains(out.stdout, fmt.Sprintf("records: %d found in the stream", len(sent))) ||
-		!strings.Contains(out.stderr, "retention 24h: ") {
-		t.Fatalf("dry run: %s", out)
-	}
-	assertQueue(t, d, messages)
-	assertBucketEmpty(t, d)
-
-	began := time.Now()
-	out = runPipelinectl(t, cli, env, args...)
-	elapsed := time.Since(began)
-	if out.exit != 0 || !strings.Contains(out.stdout, fmt.Sprintf("%d received, %d redriven, %d deleted, 0 kept", messages, messages, messages)) ||
-		!strings.Contains(out.stdout, fmt.Sprintf("%d reprocessed, 0 failed", len(sent))) {
-		t.Fatalf("redrive: %s", out)
-	}
-	if mode == "direct" && !strings.Contains(out.stdout, fmt.Sprintf("user records: %d written, %d quarantined", len(sent)-3, 3)) {
-		t.Errorf("direct redrive counts: %s", out)
-	}
-	assertQueue(t, d, 0)
-	rep := waitForBucket(t, d, since, expectsOf(sent))
-	before := objectTags(t, d)
+// assertAllBackOnceAndRerunIsNoOp waits until every record put is in the bucket exactly once, then redrives
+// again: the run must report nothing to do (noOp) and change nothing; and the mapping must not have delivered a
+// record itself.
+func (inc *incident) assertAllBackOnceAndRerunIsNoOp(t *testing.T, cli string, args []string, noOp string) ledger.Report {
+	t.Helper()
+	rep := waitForBucket(t, inc.d, inc.since, expectsOf(inc.sent))
+	before := objectTags(t, inc.d)
 
 	// Nothing left to do, and nothing changes.
-	out = runPipelinectl(t, cli, env, args...)
-	if out.exit != 0 || !strings.Contains(out.stdout, "0 received") {
+	out := runPipelinectl(t, cli, inc.env, args...)
+	if out.exit != 0 || !strings.Contains(out.stdout, noOp) {
 		t.Fatalf("second redrive: %s", out)
 	}
-	if after := objectTags(t, d); !maps.Equal(before, after) {
+	if after := objectTags(t, inc.d); !maps.Equal(before, after) {
 		t.Errorf("the second redrive changed the bucket:\nbefore %v\nafter  %v", before, after)
 	}
-	if st := p.Mapping.Stats(); st.RecordsSucceeded != 0 {
+	if st := inc.p.Mapping.Stats(); st.RecordsSucceeded != 0 {
 		t.Errorf("the mapping delivered %d records itself: the redrive was not what filled the bucket", st.RecordsSucceeded)
 	}
-	logger.Default.Logf(t, "%s redrive: %d messages, %d records (%d written, %d quarantined) in %s: %.1f messages/s, %.0f records/s",
-		mode, messages, len(sent), rep.Written, rep.Quarantined, elapsed.Round(time.Millisecond),
-		float64(messages)/elapsed.Seconds(), float64(len(sent))/elapsed.Seconds())
+	return rep
 }
 
 // testRedriveDataGone hand-crafts on-failure records whose data cannot be read back — a deleted stream, a shard
@@ -480,53 +518,12 @@ func waitGone(t *testing.T, k *kinesis.Client, stream string) {
 // and keeps that one; once S3 is fixed, the next redrive brings it back too, every record is in the bucket exactly
 // once, and a further run finds nothing to do.
 func testRedriveS3(t *testing.T, stack *emulators.Stack, cli, mode string) {
-	s := pipeline.DefaultSettings()
-	s.Name = "redrive-s3-" + mode + "-" + strings.ToLower(random.UniqueId())
-	s.Shards = 2
-	s.LogLevel = "WARN"
-	s.OnFailureDestination = pipeline.OnFailureS3
-	if mode == "direct" { // batch mode's keys depend on the batching: the redrive must reproduce them
-		s.OutputMode, s.Compression = "batch", "gzip"
-	}
-	s.ESM.BatchSize = 20
-	s.ESM.MaximumBatchingWindow = time.Second
-	s.ESM.MaximumRetryAttempts = 1
-	s.ESM.BisectBatchOnFunctionError = true
-	s.ESM.PollInterval = 250 * time.Millisecond
-	p, err := pipeline.Start(t.Context(), pipeline.Options{
-		Settings: s, Stack: stack, S3Faults: true, LogDir: t.TempDir(),
-		ESMOptions: []esm.Option{esm.WithRetryBackoff(50*time.Millisecond, 500*time.Millisecond)},
-	})
-	if err != nil {
-		t.Fatalf("local pipeline: %v", err)
-	}
-	t.Cleanup(func() {
-		p.Close()
-		if t.Failed() {
-			emulators.DumpLogs(t, p.Function.LogFiles()...)
-		}
-	})
-	d := &Deployment{
-		Name: s.Name, StreamName: p.StreamName, StreamARN: p.StreamARN, Bucket: p.Bucket, DLQURL: p.QueueURL,
-		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS, Patience: 90 * time.Second, Layout: s.Layout(),
-	}
+	inc := startIncident(t, stack, mode, pipeline.OnFailureS3)
+	p, d, sent, objects := inc.p, inc.d, inc.sent, inc.discards
 	prefix := onfailure.KeyPrefix(p.Mapping.UUID())
 	if want := "s3://" + p.Bucket + "/" + prefix; p.OnFailureSource != want {
 		t.Fatalf("on-failure source %s, want %s", p.OnFailureSource, want)
 	}
-	lambdaURL := serveLambdaAPI(t, p.Function, s.HandlerEnv(p.Bucket))
-
-	p.Faults.FailObjectPuts(nil)
-	since := time.Now()
-	var entries []e2eEntry
-	for i := range 100 {
-		entries = append(entries, validEntry(s.Name, i, "pk-"+strconv.Itoa(i%7)))
-		if i%40 == 10 {
-			entries = append(entries, notJSONEntry("pk-bad"))
-		}
-	}
-	sent := putRecords(t, d, entries)
-	objects := waitForDiscards(t, p, len(sent))
 	keys := slices.Sorted(maps.Keys(listObjects(t, d.S3, d.Bucket, prefix)))
 	if len(keys) != objects {
 		t.Fatalf("%d objects under %s, the mapping wrote %d", len(keys), prefix, objects)
@@ -539,19 +536,10 @@ func testRedriveS3(t *testing.T, stack *emulators.Stack, cli, mode string) {
 		t.Fatal(err)
 	}
 	waitGone(t, d.Kinesis, d.StreamName)
-
-	env := maps.Clone(stack.Env())
-	env["AWS_ENDPOINT_URL_S3"] = p.Faults.URL // the operator's S3 is the one that fails
-	env["AWS_ENDPOINT_URL_LAMBDA"] = lambdaURL
-	args := []string{"redrive", "-source", p.OnFailureSource, "-mode", mode, "-retries", "1", "-concurrency", "3"}
-	if mode == "direct" {
-		args = append(args, "-config-from-function", s.Name)
-	} else {
-		args = append(args, "-function", s.Name)
-	}
+	args := inc.args("-source", p.OnFailureSource)
 
 	p.Faults.Reset()
-	out := runPipelinectl(t, cli, env, "redrive", "-source", "s3://"+p.Bucket+"/", "-dry-run")
+	out := runPipelinectl(t, cli, inc.env, "redrive", "-source", "s3://"+p.Bucket+"/", "-dry-run")
 	if out.exit != 0 || !strings.Contains(out.stdout, fmt.Sprintf("objects: %d read, %d would be redriven, 0 would be kept", objects, objects)) ||
 		!strings.Contains(out.stdout, fmt.Sprintf("records: %d found in the objects", len(sent))) {
 		t.Fatalf("dry run: %s", out)
@@ -567,7 +555,7 @@ func testRedriveS3(t *testing.T, stack *emulators.Stack, cli, mode string) {
 	p.Faults.FailObjectPuts(func(key string) bool {
 		return slices.ContainsFunc(victimSeqs, func(seq string) bool { return strings.Contains(key, seq) })
 	})
-	out = runPipelinectl(t, cli, env, args...)
+	out = runPipelinectl(t, cli, inc.env, args...)
 	if out.exit != 1 || !strings.Contains(out.stdout, fmt.Sprintf("objects: %d read, %d redriven, %d deleted, 1 kept", objects, objects-1, objects-1)) ||
 		!strings.Contains(out.stdout, "KEPT: reprocessing failed: object "+victim) ||
 		!strings.Contains(out.stderr, fmt.Sprintf("1 of %d objects left in the bucket", objects)) {
@@ -578,29 +566,14 @@ func testRedriveS3(t *testing.T, stack *emulators.Stack, cli, mode string) {
 	}
 
 	p.Faults.Reset()
-	out = runPipelinectl(t, cli, env, args...)
+	out = runPipelinectl(t, cli, inc.env, args...)
 	if out.exit != 0 || !strings.Contains(out.stdout, "objects: 1 read, 1 redriven, 1 deleted, 0 kept") {
 		t.Fatalf("redrive once S3 is fixed: %s", out)
 	}
 	if left := listObjects(t, d.S3, d.Bucket, prefix); len(left) != 0 {
 		t.Fatalf("objects left: %v", left)
 	}
-	if mode == "direct" && !strings.Contains(out.stdout, "user records: ") {
-		t.Errorf("direct redrive counts: %s", out)
-	}
-	rep := waitForBucket(t, d, since, expectsOf(sent))
-	before := objectTags(t, d)
-
-	out = runPipelinectl(t, cli, env, args...)
-	if out.exit != 0 || !strings.Contains(out.stdout, "objects: 0 read") {
-		t.Fatalf("second redrive: %s", out)
-	}
-	if after := objectTags(t, d); !maps.Equal(before, after) {
-		t.Errorf("the second redrive changed the bucket:\nbefore %v\nafter  %v", before, after)
-	}
-	if st := p.Mapping.Stats(); st.RecordsSucceeded != 0 {
-		t.Errorf("the mapping delivered %d records itself: the redrive was not what filled the bucket", st.RecordsSucceeded)
-	}
+	rep := inc.assertAllBackOnceAndRerunIsNoOp(t, cli, args, "objects: 0 read")
 	logger.Default.Logf(t, "%s redrive from S3: %d objects, %d records (%d written, %d quarantined), the stream deleted before",
 		mode, objects, len(sent), rep.Written, rep.Quarantined)
 }
