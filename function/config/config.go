@@ -42,6 +42,9 @@ type Config struct {
 	OnInvalidRecord   string // ON_INVALID_RECORD
 	ForcePathStyle    bool   // S3_FORCE_PATH_STYLE
 	UploadConcurrency int    // UPLOAD_CONCURRENCY
+	// MemoryMB is the function's memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), from which the per-invocation
+	// budgets derive; 0 outside Lambda (the redrive tool, tests).
+	MemoryMB int
 }
 
 // Load builds a Config from environment variables, read through lookup (os.LookupEnv in production). All problems
@@ -57,6 +60,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		OnInvalidRecord:   r.oneOf(EnvOnInvalidRecord),
 		ForcePathStyle:    r.boolean(EnvS3ForcePathStyle),
 		UploadConcurrency: r.number(EnvUploadConcurrency),
+		MemoryMB:          r.number(EnvMemorySize),
 	}
 	errs := append(r.errs, c.prefixErrors()...)
 	if len(errs) > 0 {

@@ -16,9 +16,11 @@ const (
 	EnvOnInvalidRecord   = "ON_INVALID_RECORD"
 	EnvS3ForcePathStyle  = "S3_FORCE_PATH_STYLE"
 	EnvUploadConcurrency = "UPLOAD_CONCURRENCY"
+	EnvMemorySize        = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 	EnvLogLevel          = "AWS_LAMBDA_LOG_LEVEL"
 	EnvFunctionName      = "AWS_LAMBDA_FUNCTION_NAME"
 	EnvRuntimeAPI        = "AWS_LAMBDA_RUNTIME_API"
+	EnvGoMemLimit        = "GOMEMLIMIT"
 )
 
 // Defaults and bounds that other packages (the local pipeline, the redrive tool) refer to.
@@ -67,6 +69,8 @@ var Variables = []Variable{
 		Doc: "path-style addressing for S3-compatible endpoints"},
 	{Name: EnvUploadConcurrency, SetBy: SetByModule, Default: strconv.Itoa(DefaultUploadConcurrency),
 		Min: 1, Max: MaxUploadConcurrency, Doc: "concurrent S3 uploads per invocation"},
+	{Name: EnvMemorySize, SetBy: SetByLambda, Min: 128, Max: 10240,
+		Doc: "the function's memory in MB: the Go memory limit and the per-invocation budgets derive from it"},
 	{Name: EnvLogLevel, SetBy: SetByLambda, Default: "INFO",
 		Allowed: []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"},
 		Doc:     "from the function's JSON logging configuration; TRACE logs as DEBUG, FATAL as ERROR"},
@@ -74,6 +78,8 @@ var Variables = []Variable{
 		Doc: "the `FunctionName` dimension of the metrics"},
 	{Name: EnvRuntimeAPI, SetBy: SetByLambda, Values: "host:port",
 		Doc: "the Lambda Runtime API, where a cold-start error is reported"},
+	{Name: EnvGoMemLimit, SetBy: SetByUser, Values: "Go memory limit",
+		Doc: "replaces the Go memory limit the handler derives from the memory size"},
 }
 
 // Lookup returns the contract's definition of the variable name. It panics for a name outside the contract: that

@@ -217,21 +217,28 @@ func FuzzRecord(f *testing.F) {
 	})
 }
 
-func TestUnpackedLeavesJSONToTheCaller(t *testing.T) {
-	items := Unpacked([]byte(`{"a": }`), "pk")
+// skipJSON decodes one record as batch mode does: the JSON grammar is left to the caller.
+func skipJSON(data []byte) []Item {
+	d := Decoder{Budget: 1 << 30, RecordLimit: MaxDecompressed, SkipJSON: true}
+	items, _ := d.Record(data, "pk")
+	return items
+}
+
+func TestSkipJSONLeavesTheGrammarToTheCaller(t *testing.T) {
+	items := skipJSON([]byte(`{"a": }`))
 	if items[0].Err != nil {
-		t.Fatalf("Unpacked checked the JSON grammar: %v", items[0].Err)
+		t.Fatalf("SkipJSON checked the JSON grammar: %v", items[0].Err)
 	}
 	items[0].RejectJSON(errors.New("syntax"))
 	if items[0].Err == nil || items[0].Err.Error() != "invalid JSON: syntax" || string(items[0].Data) != `{"a": }` {
 		t.Fatalf("%+v", items[0])
 	}
 	// Text problems are still found: only the grammar is left out.
-	if Unpacked([]byte("caf\xe9"), "pk")[0].Err == nil || Unpacked(nil, "pk")[0].Err == nil {
-		t.Fatal("Unpacked accepted invalid UTF-8 or an empty record")
+	if skipJSON([]byte("caf\xe9"))[0].Err == nil || skipJSON(nil)[0].Err == nil {
+		t.Fatal("SkipJSON accepted invalid UTF-8 or an empty record")
 	}
 	raw := gz(`{"a": }`)
-	items = Unpacked(raw, "pk")
+	items = skipJSON(raw)
 	items[0].RejectJSON(errors.New("syntax"))
 	if !strings.HasPrefix(items[0].Err.Error(), "gzip-decompressed data: invalid JSON") || !bytes.Equal(items[0].Data, raw) {
 		t.Fatalf("gzip: %v %q", items[0].Err, items[0].Data)

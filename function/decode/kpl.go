@@ -25,6 +25,20 @@ import (
 //	}
 var kplMagic = []byte{0xF3, 0x89, 0x9A, 0xC2}
 
+// Limits on an aggregate, checked while it is read, before anything is allocated for what lies beyond them. An
+// aggregate over either is invalid as a whole.
+const (
+	// MaxSubRecords bounds the user records in one aggregate. The KPL's default AggregationMaxSize (51,200 bytes)
+	// cannot hold more than 8,533 (a user record costs at least 6 bytes), and a 1 MiB aggregate reaches 10,000 only
+	// with user records under 100 bytes. A hostile 1 MiB record could otherwise carry 174,762, each an object to
+	// write in record mode.
+	MaxSubRecords = 10_000
+	// MaxPartitionKey bounds a partition key in an aggregate's key table, in bytes. Kinesis accepts keys of up to
+	// 256 characters, at most 4 bytes each in UTF-8, so every key a producer could have put fits. A key that is
+	// not valid UTF-8 is allowed: keys are not written anywhere but in the raw record a quarantine keeps.
+	MaxPartitionKey = 1024
+)
+
 // SubRecord is one user record inside a KPL aggregated record.
 type SubRecord struct {
 	PartitionKey string
@@ -51,8 +65,17 @@ func Deaggregate(data []byte) ([]SubRecord, error) {
 	err := fields(msg, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
+			if len(v) > MaxPartitionKey {
+				return fmt.Errorf("partition key %d is %d bytes; at most %d are allowed", len(keys), len(v), MaxPartitionKey)
+			}
+			if len(keys) == MaxSubRecords {
+				return fmt.Errorf("more than %d partition keys", MaxSubRecords)
+			}
 			keys = append(keys, string(v))
 		case num == 3 && typ == protowire.BytesType:
+			if len(subs) == MaxSubRecords {
+				return fmt.Errorf("more than %d user records", MaxSubRecords)
+			}
 			s, idx, err := subRecord(v)
 			if err != nil {
 				return fmt.Errorf("record %d: %w", len(subs), err)

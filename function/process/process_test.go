@@ -27,6 +27,7 @@ type memWriter struct {
 	objects  map[string][]byte
 	types    map[string]string
 	puts     int
+	putsOf   map[string]int // puts per key, failed ones included
 	inFlight int
 	maxIn    int
 	fail     func(key string) bool
@@ -34,12 +35,13 @@ type memWriter struct {
 }
 
 func newMem() *memWriter {
-	return &memWriter{objects: map[string][]byte{}, types: map[string]string{}}
+	return &memWriter{objects: map[string][]byte{}, types: map[string]string{}, putsOf: map[string]int{}}
 }
 
 func (w *memWriter) Put(ctx context.Context, key string, body []byte, contentType string) error {
 	w.mu.Lock()
 	w.puts++
+	w.putsOf[key]++
 	w.inFlight++
 	w.maxIn = max(w.maxIn, w.inFlight)
 	fail := w.fail != nil && w.fail(key)
@@ -366,16 +368,25 @@ func TestKPLAndGzipRecords(t *testing.T) {
 		t.Fatalf("quarantined %v metrics %+v", w.keys("errors/"), m)
 	}
 	for _, r := range q {
+		raw, _ := base64.StdEncoding.DecodeString(r.Data)
+		if !bytes.Equal(raw, rs[map[string]int{seqOf(0): 0, seqOf(2): 2}[r.SequenceNumber]].Kinesis.Data) {
+			t.Errorf("%s: data is not the Kinesis record as received", r.SequenceNumber)
+		}
 		switch r.SequenceNumber {
-		case seqOf(0): // the bad sub-record, with its own partition key and index
-			if r.SubIndex == nil || *r.SubIndex != 2 || r.PartitionKey != "a" {
-				t.Errorf("sub-record quarantine %+v", r)
+		case seqOf(0): // the aggregate, once, with its bad user record listed
+			if len(r.Invalid) != 1 || r.Invalid[0].SubIndex != 2 || !strings.Contains(r.Invalid[0].Reason, "invalid JSON") ||
+				r.PartitionKey != "pk-0" || !strings.HasPrefix(r.Reason, "1 of the 3 user records of this KPL aggregate are invalid; the first, 2: invalid JSON") {
+				t.Errorf("aggregate quarantine %+v", r)
 			}
 		case seqOf(2): // the whole aggregated record
-			if r.SubIndex != nil || !strings.Contains(r.Reason, "MD5") {
+			if r.Invalid != nil || !strings.Contains(r.Reason, "MD5") {
 				t.Errorf("bad MD5 quarantine %+v", r)
 			}
 		}
+	}
+	wantKey := "errors/year=2026/month=11/day=25/hour=10/shardId-000000000000-" + seqOf(0) + ".json"
+	if _, ok := w.objects[wantKey]; !ok {
+		t.Errorf("aggregate quarantine keys %v, want %s", w.keys("errors/"), wantKey)
 	}
 }
 

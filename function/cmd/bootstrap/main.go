@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/kinesis2s3/kinesis2s3/function/budget"
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/process"
 	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
@@ -44,6 +46,8 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	b := budget.For(cfg.MemoryMB)
+	limit := setMemoryLimit(cfg.MemoryMB, b)
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
@@ -55,7 +59,8 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler, error) {
 	}
 	log.Info("configured", "bucket", cfg.Bucket, "outputMode", cfg.OutputMode, "keyPrefix", cfg.KeyPrefix,
 		"compression", cfg.Compression, "errorPrefix", cfg.ErrorPrefix, "onInvalidRecord", cfg.OnInvalidRecord,
-		"uploadConcurrency", cfg.UploadConcurrency)
+		"uploadConcurrency", cfg.UploadConcurrency, "memoryMB", cfg.MemoryMB, "goMemoryLimit", limit,
+		"invocationBudget", b.Invocation, "recordLimit", b.Record)
 	return &handler{proc: proc, log: log, function: os.Getenv(config.EnvFunctionName)}, nil
 }
 
@@ -78,6 +83,16 @@ func (h *handler) handle(ctx context.Context, e events.KinesisEvent) (events.Kin
 		h.log.Info("batch processed", attrs...)
 	}
 	return resp, err
+}
+
+// setMemoryLimit sets the Go memory limit the function's budget derives from its memory size, unless GOMEMLIMIT
+// sets one already, and returns the limit in force. With it the garbage collector works harder as the heap nears
+// half the function's memory, instead of letting garbage grow towards an out-of-memory kill.
+func setMemoryLimit(memoryMB int, b budget.Budget) int64 {
+	if _, set := os.LookupEnv(config.EnvGoMemLimit); !set && memoryMB > 0 {
+		debug.SetMemoryLimit(b.GoMemoryLimit)
+	}
+	return debug.SetMemoryLimit(-1) // -1 reads the limit without changing it
 }
 
 // reportInitError tells the Lambda Runtime API why initialisation failed, so the invoker (and the event source

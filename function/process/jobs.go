@@ -1,0 +1,163 @@
+package process
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/layout"
+)
+
+// job is one object to write, and the records that depend on it.
+type job struct {
+	key, contentType string
+	body             []byte
+	units            []int
+	records          int  // user records it carries (for metrics)
+	quarantine       bool // a quarantine object rather than data
+	ok               bool
+}
+
+// jobs lists the objects to write for units and links each unit to its jobs. They come in the order of the
+// records they hold, so that writes cut short by the deadline leave the earliest records durable. spans are the
+// first and last unit of each batch-mode object, for lowering the checkpoint.
+func (p *Processor) jobs(units []unit, m *Metrics) (jobs []job, spans [][2]int, err error) {
+	if p.cfg.OutputMode == config.ModeBatch {
+		if jobs, spans, err = p.batchJobs(units); err != nil {
+			return nil, nil, err
+		}
+	}
+	for i := range units {
+		jobs = p.appendQuarantine(jobs, i, &units[i])
+		if p.cfg.OutputMode == config.ModeRecord {
+			jobs = p.appendRecordJobs(jobs, i, &units[i])
+		}
+	}
+	p.settleInvalid(units, m)
+	for j := range jobs {
+		for _, u := range jobs[j].units {
+			units[u].jobs = append(units[u].jobs, j)
+		}
+	}
+	return jobs, spans, nil
+}
+
+// appendRecordJobs adds one object per valid user record of unit i.
+func (p *Processor) appendRecordJobs(jobs []job, i int, u *unit) []job {
+	for _, it := range u.items {
+		if it.Err != nil {
+			continue
+		}
+		jobs = append(jobs, job{
+			key:         layout.RecordKey(p.cfg.KeyPrefix, u.rec.Kinesis.SequenceNumber, it.SubIndex),
+			body:        it.Data,
+			contentType: "application/json",
+			units:       []int{i},
+			records:     1,
+		})
+	}
+	return jobs
+}
+
+// group is the valid user records of one shard and UTC arrival hour, in sequence order: one batch object.
+type group struct {
+	values [][]byte
+	refs   []ref // where each value comes from
+	size   int   // of the values as JSON Lines, at most
+}
+
+type ref struct{ unit, item int }
+
+func groupByShardHour(units []unit) []*group {
+	type shardHour struct {
+		shard string
+		hour  int64
+	}
+	var order []*group
+	byKey := map[shardHour]*group{}
+	for i, u := range units {
+		for k, it := range u.items {
+			if it.Err != nil {
+				continue
+			}
+			sh := shardHour{u.shard, u.arrival.Unix() / 3600}
+			g := byKey[sh]
+			if g == nil {
+				g = &group{}
+				byKey[sh] = g
+				order = append(order, g)
+			}
+			g.values = append(g.values, it.Data)
+			g.refs = append(g.refs, ref{i, k})
+			g.size += len(it.Data) + 1
+		}
+	}
+	return order
+}
+
+// batchJobs encodes each shard-hour group into one object named after its first record. Values the encoder finds
+// not to be JSON are marked invalid here.
+func (p *Processor) batchJobs(units []unit) ([]job, [][2]int, error) {
+	groups := groupByShardHour(units)
+	enc, err := p.encoder()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer p.encoders.Put(enc)
+	jobs := make([]job, 0, len(groups))
+	spans := make([][2]int, 0, len(groups))
+	for _, g := range groups {
+		j, err := p.encodeGroup(enc, units, g)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(j.units) == 0 {
+			continue // every value was invalid: no object
+		}
+		jobs = append(jobs, j)
+		spans = append(spans, [2]int{j.units[0], j.units[len(j.units)-1]})
+	}
+	return jobs, spans, nil
+}
+
+func (p *Processor) encodeGroup(enc *layout.Encoder, units []unit, g *group) (job, error) {
+	var buf bytes.Buffer
+	// Size the output once: the JSON Lines size bounds an uncompressed object, and JSON compresses well beyond 4:1,
+	// so a compressed one rarely needs to grow.
+	if p.cfg.Compression == config.CompressionNone {
+		buf.Grow(g.size)
+	} else {
+		buf.Grow(g.size/4 + 4096)
+	}
+	rejected, err := enc.Encode(&buf, g.values)
+	if err != nil {
+		return job{}, fmt.Errorf("encode batch object: %w", err)
+	}
+	for _, r := range rejected {
+		units[g.refs[r.Index].unit].items[g.refs[r.Index].item].RejectJSON(r.Err)
+	}
+	var members []int // the records with a line in this object, in order
+	for _, r := range g.refs {
+		if units[r.unit].items[r.item].Err == nil && (len(members) == 0 || members[len(members)-1] != r.unit) {
+			members = append(members, r.unit)
+		}
+	}
+	if len(members) == 0 {
+		return job{}, nil
+	}
+	first := units[members[0]]
+	return job{
+		key:         layout.BatchKey(p.cfg.KeyPrefix, first.arrival, first.shard, first.rec.Kinesis.SequenceNumber, p.cfg.Compression),
+		body:        buf.Bytes(),
+		contentType: layout.ContentType(p.cfg.Compression),
+		units:       members,
+		records:     len(g.values) - len(rejected),
+	}, nil
+}
+
+func (p *Processor) encoder() (*layout.Encoder, error) {
+	if e, ok := p.encoders.Get().(*layout.Encoder); ok {
+		return e, nil
+	}
+	return layout.NewEncoder(p.cfg.Compression)
+}

@@ -1,0 +1,84 @@
+package process
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// run writes the jobs with bounded concurrency, in order. After the first failure, or once ctx is done, it starts
+// no new writes: Lambda retries from the failed record, so later writes would be repeated anyway. Writes already
+// under way finish with ctx, not with the group's context, so a failure elsewhere does not cut them short.
+func (p *Processor) run(ctx context.Context, jobs []job) {
+	g, stop := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, p.cfg.UploadConcurrency))
+	for j := range jobs {
+		if stop.Err() != nil {
+			break
+		}
+		jb := &jobs[j]
+		g.Go(func() error {
+			if stop.Err() != nil { // stopped while this write waited for a slot
+				return nil
+			}
+			if err := p.w.Put(ctx, jb.key, jb.body, jb.contentType); err != nil {
+				p.log.Error("write failed", "key", jb.key, "error", err.Error())
+				return err
+			}
+			jb.ok = true
+			return nil
+		})
+	}
+	_ = g.Wait() // the outcome is in each job's ok
+}
+
+// checkpoint returns the first unit, in shard order, that is not durably handled (len when all are), moved back to
+// the start of the batch-mode object it falls in.
+func checkpoint(units []unit, jobs []job, spans [][2]int) int {
+	first := len(units)
+	for i := range units {
+		if !durable(units[i], jobs) {
+			first = i
+			break
+		}
+	}
+	return lowerToObjectStart(first, spans)
+}
+
+// durable reports whether every object the record's user records went to was written.
+func durable(u unit, jobs []job) bool {
+	for _, j := range u.jobs {
+		if !jobs[j].ok {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerToObjectStart moves a checkpoint that falls inside a batch-mode object to that object's first record.
+// Lambda retries from the reported record; were it in the middle of an object already written, the retry would
+// write that object's later records a second time under a new key. Reporting the object's first record instead
+// makes the retry overwrite the same key.
+func lowerToObjectStart(first int, spans [][2]int) int {
+	for changed := true; changed; {
+		changed = false
+		for _, s := range spans {
+			if s[0] < first && s[1] >= first {
+				first, changed = s[0], true
+			}
+		}
+	}
+	return first
+}
+
+// withReserve shortens the context's deadline so that the handler can still report what it did before Lambda
+// kills it: a tenth of the remaining time, at least 200 ms and at most 2 s.
+func withReserve(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	reserve := min(max(time.Until(deadline)/10, 200*time.Millisecond), 2*time.Second)
+	return context.WithDeadline(ctx, deadline.Add(-reserve))
+}

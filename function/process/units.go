@@ -1,0 +1,129 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/decode"
+	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
+)
+
+// unit is the state of one Kinesis record: the checkpoint granularity.
+type unit struct {
+	rec     *events.KinesisEventRecord
+	shard   string
+	arrival time.Time
+	items   []decode.Item
+	jobs    []int // indexes of the jobs that must all succeed for this record to be durable
+}
+
+// invalid counts the unit's invalid user records and returns the first one's index.
+func (u *unit) invalid() (n, first int) {
+	first = -1
+	for i, it := range u.items {
+		if it.Err != nil {
+			if n == 0 {
+				first = i
+			}
+			n++
+		}
+	}
+	return n, first
+}
+
+// decode decodes the records and returns the index of the first one this invocation leaves alone (len when none):
+// records from there on are not processed, since Lambda will deliver them again. Decoding stops halfway to ctx's
+// deadline, so that the writes have time too: a batch of invalid gzip bombs costs CPU without costing budget.
+func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRecord, m *Metrics) ([]unit, int, error) {
+	units := make([]unit, len(records))
+	cut := len(records)
+	now := p.now()
+	var halfway time.Time
+	if deadline, ok := ctx.Deadline(); ok {
+		start := time.Now()
+		halfway = start.Add(deadline.Sub(start) / 2)
+	}
+	d := decode.Decoder{Budget: p.budget.Invocation, RecordLimit: p.budget.Record,
+		// Batch mode checks the JSON grammar while it compacts (one pass instead of two); the fail policy needs
+		// every verdict before anything is written, so it checks here.
+		SkipJSON: p.cfg.OutputMode == config.ModeBatch && p.cfg.OnInvalidRecord != config.InvalidFail}
+	for i := range records {
+		r := &records[i]
+		if !seqnum.Valid(r.Kinesis.SequenceNumber) {
+			return nil, 0, fmt.Errorf("event record %d (eventID %q) has no valid sequenceNumber", i, r.EventID)
+		}
+		u := &units[i]
+		*u = unit{rec: r, shard: shardID(r.EventID), arrival: r.Kinesis.ApproximateArrivalTimestamp.Time}
+		m.Records++
+		m.BytesIn += int64(len(r.Kinesis.Data))
+		if age := now.Sub(u.arrival); !u.arrival.IsZero() && age > m.MaxArrivalAge {
+			m.MaxArrivalAge = age
+		}
+		if cut < len(records) {
+			continue // stopped before an earlier record: the rest is for the next invocation
+		}
+		if i > 0 && !halfway.IsZero() && time.Now().After(halfway) {
+			p.log.Warn("half the time is spent decoding: leaving the rest of the batch to the next invocation",
+				"shardId", u.shard, "sequenceNumber", r.Kinesis.SequenceNumber)
+			cut = i
+			continue
+		}
+		if !p.decodeUnit(&d, u, m) {
+			cut = i
+		}
+	}
+	return units, cut, nil
+}
+
+// decodeUnit decodes one record. It reports false when the invocation must stop before the record: its budget
+// cannot hold it, or the fail policy rejects it.
+func (p *Processor) decodeUnit(d *decode.Decoder, u *unit, m *Metrics) bool {
+	items, err := d.Record(u.rec.Kinesis.Data, u.rec.Kinesis.PartitionKey)
+	if err != nil { // decode.ErrBudget
+		p.log.Warn("memory budget spent: leaving the rest of the batch to the next invocation", "shardId", u.shard,
+			"sequenceNumber", u.rec.Kinesis.SequenceNumber, "budgetBytes", p.budget.Invocation, "memoryMB", p.budget.MemoryMB)
+		return false
+	}
+	u.items = items
+	m.UserRecords += len(items)
+	if p.cfg.OnInvalidRecord == config.InvalidFail {
+		if n, first := u.invalid(); n > 0 {
+			p.logInvalid(u, n, first)
+			return false
+		}
+	}
+	return true
+}
+
+// settleInvalid logs the units with invalid user records, once all verdicts are in, and counts what the skip
+// policy drops. One line per Kinesis record, however many of its user records are invalid.
+func (p *Processor) settleInvalid(units []unit, m *Metrics) {
+	for i := range units {
+		if n, first := units[i].invalid(); n > 0 {
+			p.logInvalid(&units[i], n, first)
+			if p.cfg.OnInvalidRecord == config.InvalidSkip {
+				m.RecordsSkipped += n
+			}
+		}
+	}
+}
+
+func (p *Processor) logInvalid(u *unit, n, first int) {
+	it := u.items[first]
+	p.log.Warn("invalid record", "policy", p.cfg.OnInvalidRecord, "shardId", u.shard,
+		"sequenceNumber", u.rec.Kinesis.SequenceNumber, "invalidUserRecords", n, "userRecords", len(u.items),
+		"firstSubIndex", it.SubIndex, "reason", it.Err.Error())
+}
+
+// shardID takes the shard from the eventID, "shardId-000000000006:<sequenceNumber>".
+func shardID(eventID string) string {
+	if shard, _, ok := strings.Cut(eventID, ":"); ok && shard != "" {
+		return shard
+	}
+	return "shardId-unknown"
+}
