@@ -37,6 +37,13 @@ func QuarantineKey(prefix string, arrival time.Time, shardID, seq string, sub in
 	return prefix + hourPartition(arrival) + name + ".json"
 }
 
+// ProgressKey is where record mode keeps its progress through a large KPL aggregate, for the retry to resume from:
+// <prefix>_progress/<shardId>-<sequenceNumber>.json. Query engines skip paths that start with an underscore, so
+// the markers do not show up as quarantined records.
+func ProgressKey(prefix, shardID, seq string) string {
+	return prefix + "_progress/" + shardID + "-" + seq + ".json"
+}
+
 func hourPartition(t time.Time) string {
 	t = t.UTC()
 	return fmt.Sprintf("year=%04d/month=%02d/day=%02d/hour=%02d/", t.Year(), int(t.Month()), t.Day(), t.Hour())

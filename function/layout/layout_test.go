@@ -21,6 +21,7 @@ func TestKeys(t *testing.T) {
 		{BatchKey("p/", arrival, "shardId-000000000001", "7", "none"), "p/year=2026/month=03/day=07/hour=22/shardId-000000000001-7.jsonl"},
 		{QuarantineKey("errors/", arrival, "shardId-000000000002", "9", -1), "errors/year=2026/month=03/day=07/hour=22/shardId-000000000002-9.json"},
 		{QuarantineKey("errors/", arrival, "shardId-000000000002", "9", 0), "errors/year=2026/month=03/day=07/hour=22/shardId-000000000002-9-0.json"},
+		{ProgressKey("errors/", "shardId-000000000002", "9"), "errors/_progress/shardId-000000000002-9.json"},
 	}
 	for _, c := range cases {
 		if c.got != c.want {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/function/budget"
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/decode"
+	"github.com/kinesis2s3/kinesis2s3/function/layout"
 )
 
 // gzBomb is gzip of a JSON number followed by spaces: valid JSON of n bytes from about n/1000.
@@ -115,6 +118,49 @@ func TestPartitionKeyThatIsNotUTF8IsKeptInBase64(t *testing.T) {
 	q := quarantined(t, w)[0]
 	if key, _ := base64.StdEncoding.DecodeString(q.PartitionKeyBase64); string(key) != "caf\xe9" || q.PartitionKey != "" {
 		t.Fatalf("partitionKey %q, partitionKeyBase64 %q", q.PartitionKey, q.PartitionKeyBase64)
+	}
+}
+
+func TestRecordModeResumesALargeAggregate(t *testing.T) {
+	const n = 1500
+	data := make([]string, n)
+	for i := range data {
+		data[i] = fmt.Sprintf(`{"i":%d}`, i)
+	}
+	data[10] = "not json" // an invalid user record before the stop: quarantined, counted as handled
+	rs := batch(2)
+	rs[0].Kinesis.Data = kpl([]string{"k"}, data...)
+	w := newMem()
+	stopAt := layout.RecordKey("kinesis/", seqOf(0), 700)
+	w.fail = func(key string) bool { return key == stopAt }
+	p := newProc(t, cfg("record"), w)
+	resp, _, _ := p.Process(context.Background(), rs)
+	if got := failures(resp); len(got) != 1 || got[0] != seqOf(0) {
+		t.Fatalf("first attempt: failures %v", got)
+	}
+	var pr progress
+	if err := json.Unmarshal(w.objects[layout.ProgressKey("errors/", "shardId-000000000000", seqOf(0))], &pr); err != nil || pr.Handled != 700 {
+		t.Fatalf("progress marker %+v (%v); want 700 handled: every user record before the failed one", pr, err)
+	}
+
+	w.fail = nil
+	before := map[string]int{}
+	for k, v := range w.putsOf {
+		before[k] = v
+	}
+	resp, m, _ := p.Process(context.Background(), rs)
+	if len(resp.BatchItemFailures) != 0 || m.RecordsWritten != n-700+1 {
+		t.Fatalf("retry: resp %+v metrics %+v", resp, m)
+	}
+	for i := range n {
+		key := layout.RecordKey("kinesis/", seqOf(0), i)
+		rewritten := w.putsOf[key] - before[key]
+		if i != 10 && (i < 700 && rewritten != 0 || i >= 700 && rewritten != 1) {
+			t.Fatalf("user record %d written %d times by the retry", i, rewritten)
+		}
+	}
+	if len(w.keys("kinesis/")) != n-1+1 {
+		t.Fatalf("%d data objects, want every valid user record and the plain record", len(w.keys("kinesis/")))
 	}
 }
 

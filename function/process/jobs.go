@@ -28,6 +28,8 @@ func (p *Processor) jobs(units []unit, m *Metrics) (jobs []job, spans [][2]int, 
 		}
 	}
 	for i := range units {
+		// A record's quarantine object before its data objects: a large aggregate's progress (see resume) counts
+		// its invalid user records as handled only once that one object is written.
 		jobs = p.appendQuarantine(jobs, i, &units[i])
 		if p.cfg.OutputMode == config.ModeRecord {
 			jobs = p.appendRecordJobs(jobs, i, &units[i])
@@ -42,9 +44,9 @@ func (p *Processor) jobs(units []unit, m *Metrics) (jobs []job, spans [][2]int, 
 	return jobs, spans, nil
 }
 
-// appendRecordJobs adds one object per valid user record of unit i.
+// appendRecordJobs adds one object per valid user record of unit i, except those an earlier invocation wrote.
 func (p *Processor) appendRecordJobs(jobs []job, i int, u *unit) []job {
-	for _, it := range u.items {
+	for _, it := range u.items[u.resumed:] {
 		if it.Err != nil {
 			continue
 		}

@@ -22,6 +22,12 @@ type Writer interface {
 	Put(ctx context.Context, key string, body []byte, contentType string) error
 }
 
+// Reader reads back an object. A Writer that also implements Reader lets record mode resume a large KPL aggregate
+// where an earlier invocation stopped (see Processor.resume); without it every attempt starts the aggregate over.
+type Reader interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+}
+
 // Processor processes Kinesis batches. It is safe for concurrent use.
 type Processor struct {
 	cfg      config.Config
@@ -75,12 +81,15 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 	if len(records) == 0 {
 		return resp, m, nil
 	}
-	work, cancel := withReserve(ctx)
+	work, cancel := withReserve(ctx, 1)
 	defer cancel()
+	save, cancelSave := withReserve(ctx, 0.5) // computed now: the reserve is a share of the whole invocation
+	defer cancelSave()
 	units, cut, err := p.decode(work, records, &m)
 	if err != nil {
 		return resp, m, err
 	}
+	p.resume(work, units[:cut])
 	jobs, spans, err := p.jobs(units[:cut], &m)
 	if err != nil {
 		return resp, m, err
@@ -92,6 +101,9 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 		seq := units[first].rec.Kinesis.SequenceNumber
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: seq})
 		m.RecordsFailed = len(units) - first
+	}
+	if first < cut {
+		p.saveProgress(save, units[first], jobs)
 	}
 	m.count(jobs)
 	return resp, m, nil

@@ -73,12 +73,13 @@ func lowerToObjectStart(first int, spans [][2]int) int {
 }
 
 // withReserve shortens the context's deadline so that the handler can still report what it did before Lambda
-// kills it: a tenth of the remaining time, at least 200 ms and at most 2 s.
-func withReserve(ctx context.Context) (context.Context, context.CancelFunc) {
+// kills it: by a tenth of the remaining time, at least 200 ms and at most 2 s, times share (1 for the writes; ½
+// for the progress marker saved after them, so that the response still has time).
+func withReserve(ctx context.Context, share float64) (context.Context, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return context.WithCancel(ctx)
 	}
 	reserve := min(max(time.Until(deadline)/10, 200*time.Millisecond), 2*time.Second)
-	return context.WithDeadline(ctx, deadline.Add(-reserve))
+	return context.WithDeadline(ctx, deadline.Add(-time.Duration(float64(reserve)*share)))
 }

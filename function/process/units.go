@@ -19,6 +19,7 @@ type unit struct {
 	shard   string
 	arrival time.Time
 	items   []decode.Item
+	resumed int   // leading user records an earlier invocation handled (record mode, see resume): no job for them
 	jobs    []int // indexes of the jobs that must all succeed for this record to be durable
 }
 

@@ -1,11 +1,12 @@
-// Package s3writer stores objects in S3 with aws-sdk-go-v2: the process.Writer the handler and the redrive tool
-// use. It adds nothing to the SDK's own retries; the caller bounds concurrency.
+// Package s3writer stores objects in S3 with aws-sdk-go-v2: the process.Writer (and process.Reader) the handler and
+// the redrive tool use. It adds nothing to the SDK's own retries; the caller bounds concurrency.
 package s3writer
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +17,7 @@ import (
 // API is the part of *s3.Client the Writer needs.
 type API interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
 // Writer puts objects into one bucket.
@@ -54,4 +56,24 @@ func NewClient(cfg aws.Config, forcePathStyle bool, concurrency int) *s3.Client 
 			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, concurrency)
 		})
 	})
+}
+
+// maxGet bounds what Get reads: it reads back small state (progress markers), never data.
+const maxGet = 1 << 20
+
+// Get reads the object at key, up to 1 MiB, so the handler can read back the progress markers it writes.
+func (w *Writer) Get(ctx context.Context, key string) ([]byte, error) {
+	out, err := w.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("get s3://%s/%s: %w", w.bucket, key, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(out.Body, maxGet+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("get s3://%s/%s: %w", w.bucket, key, err)
+	case len(body) > maxGet:
+		return nil, fmt.Errorf("get s3://%s/%s: larger than %d bytes", w.bucket, key, maxGet)
+	}
+	return body, nil
 }
