@@ -42,10 +42,10 @@ $(TOFU) $(RIE): tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(BIN)/ tool
 	touch $(TOFU) $(RIE)
 
-## emulators: kinesis-mock, fauxqs and Node 22 from tools/emulators/package-lock.json.
+## emulators: kinesalite, kinesis-mock, fauxqs and Node 22 from tools/emulators/package-lock.json.
 emulators: $(EMULATORS)/node_modules/.installed
 $(EMULATORS)/node_modules/.installed: $(EMULATORS)/package-lock.json
-	cd $(EMULATORS) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(EMULATORS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 fmt: $(TOFU)

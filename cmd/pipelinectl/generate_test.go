@@ -98,14 +98,14 @@ func TestGenerateDryRun(t *testing.T) {
 	}
 }
 
-// TestGenerateAgainstKinesisMock sends records of every kind but oversized (kinesis-mock takes about a second per
-// MiB) into a 3-shard stream and reads the stream back: exactly the records in the --output file are there,
-// with the same sequence numbers, shards, keys and bytes.
-func TestGenerateAgainstKinesisMock(t *testing.T) {
+// TestGenerateAgainstTheEmulator sends records of every kind but oversized (1 MiB each) into a 3-shard stream of
+// the local Kinesis emulator and reads the stream back: exactly the records in the --output file are there, with
+// the same sequence numbers, shards, keys and bytes.
+func TestGenerateAgainstTheEmulator(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts kinesis-mock")
+		t.Skip("starts the Kinesis emulator")
 	}
-	stack := emulators.StartT(t, emulators.Options{WithoutFauxqs: true, KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
+	stack := emulators.StartT(t, emulators.Options{WithoutFauxqs: true, StreamDelay: 10 * time.Millisecond})
 	for k, v := range stack.Env() {
 		t.Setenv(k, v)
 	}
@@ -236,12 +236,12 @@ func readStream(t *testing.T, k *kinesis.Client, stream string) map[string]strea
 	return out
 }
 
-// BenchmarkGenerateKinesisMock measures the whole path (render, batch, PutRecords over HTTP, accounting) against
-// kinesis-mock, in records per second. Run with a fixed count, e.g.
+// BenchmarkGenerateLocalKinesis measures the whole path (render, batch, PutRecords over HTTP, accounting) against
+// the local Kinesis emulator, in records per second. Run with a fixed count, e.g.
 //
-//	go test -run '^$' -bench KinesisMock -benchtime 5000x ./cmd/pipelinectl/
-func BenchmarkGenerateKinesisMock(b *testing.B) {
-	stack := emulators.StartT(b, emulators.Options{WithoutFauxqs: true, KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
+//	go test -run '^$' -bench GenerateLocalKinesis -benchtime 5000x ./cmd/pipelinectl/
+func BenchmarkGenerateLocalKinesis(b *testing.B) {
+	stack := emulators.StartT(b, emulators.Options{WithoutFauxqs: true, StreamDelay: 10 * time.Millisecond})
 	k := stack.Kinesis()
 	for _, shards := range []int32{1, 4} {
 		b.Run("shards="+strconv.Itoa(int(shards)), func(b *testing.B) {

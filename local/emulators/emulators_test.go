@@ -23,12 +23,12 @@ import (
 // checks that Close leaves no process behind.
 func TestStack(t *testing.T) {
 	SkipIfShort(t)
-	s, err := Start(t.Context(), Options{KinesisEnv: map[string]string{"CREATE_STREAM_DURATION": "0ms"}})
+	s, err := Start(t.Context(), Options{StreamDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	t.Logf("start-up times: %v", s.StartupTimes)
+	t.Logf("start-up times: %v (Kinesis: %s)", s.StartupTimes, s.KinesisEngine)
 	sessions := map[string]int{}
 	for _, p := range s.procs {
 		sessions[p.name] = p.cmd.Process.Pid
@@ -141,6 +141,7 @@ func TestStartReportsLogTail(t *testing.T) {
 	// kinesis-mock refuses a certificate file that does not exist.
 	_, err := Start(t.Context(), Options{
 		WithoutFauxqs: true,
+		KinesisEngine: KinesisMock,
 		LogDir:        t.TempDir(),
 		KinesisEnv:    map[string]string{"KINESIS_MOCK_CERT_PATH": "/nonexistent/server.json"},
 		StartTimeout:  20 * time.Second,

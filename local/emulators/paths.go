@@ -30,7 +30,7 @@ const modulePath = "github.com/kinesis2s3/kinesis2s3"
 
 // emulators holds the resolved paths of the Node-based emulators.
 type emulators struct {
-	dir, node, kinesis, kinesisCert, fauxqs string
+	dir, node, kinesisMock, kinesisMockCert, kinesalite, fauxqs string
 }
 
 // nodePackage is the npm package with this platform's Node 22 binary (fauxqs needs Node 22; kinesis-mock runs on
@@ -43,11 +43,12 @@ func nodePackage(goos, goarch string) string {
 func emulatorFiles(dir string) emulators {
 	nm := filepath.Join(dir, "node_modules")
 	return emulators{
-		dir:         dir,
-		node:        filepath.Join(nm, nodePackage(runtime.GOOS, runtime.GOARCH), "bin", "node"),
-		kinesis:     filepath.Join(nm, "kinesis-local", "main.js"),
-		kinesisCert: filepath.Join(nm, "kinesis-local", "server.json"),
-		fauxqs:      filepath.Join(nm, "fauxqs", "dist", "app.js"),
+		dir:             dir,
+		node:            filepath.Join(nm, nodePackage(runtime.GOOS, runtime.GOARCH), "bin", "node"),
+		kinesisMock:     filepath.Join(nm, "kinesis-local", "main.js"),
+		kinesisMockCert: filepath.Join(nm, "kinesis-local", "server.json"),
+		kinesalite:      filepath.Join(nm, "kinesalite", "index.js"),
+		fauxqs:          filepath.Join(nm, "fauxqs", "dist", "app.js"),
 	}
 }
 
@@ -96,7 +97,7 @@ func (e *emulators) withSystemNode(ctx context.Context) error {
 // missing lists the files npm ci must still install: the emulators, and Node where npm has a build for this
 // platform (package.json's optionalDependencies say which).
 func (e emulators) missing() []string {
-	files := []string{e.kinesis, e.kinesisCert, e.fauxqs}
+	files := []string{e.kinesisMock, e.kinesisMockCert, e.kinesalite, e.fauxqs}
 	if npmHasNode(e.dir) {
 		files = append(files, e.node)
 	}
@@ -132,7 +133,9 @@ func findEmulators(ctx context.Context) (emulators, error) {
 		if len(e.missing()) == 0 { // installed by another process while we waited
 			return nil
 		}
-		return run(ctx, dir, os.Environ(), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+		// --ignore-scripts: the only install script is that of leveldown, an optional dependency of kinesalite for
+		// on-disk storage, which the harness never uses (kinesalite keeps streams in memory).
+		return run(ctx, dir, os.Environ(), "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
 	})
 	if err != nil {
 		return emulators{}, fmt.Errorf("emulators: install in %s: %w", dir, err)

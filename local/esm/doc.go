@@ -14,9 +14,8 @@
 //   - Resharding. A child shard is read only when every parent listed by ListShards is fully processed:
 //     SHARD_END reached (GetRecords returned no NextShardIterator) and every record checkpointed. CHOICE
 //     (AWS only says records are processed in order): this is the Kinesis Client Library's rule; a parent that
-//     ListShards no longer returns has been trimmed and is not waited for. kinesis-mock, checked by
-//     TestKinesisMockClosedShard, answers the last GetRecords of a closed shard with its records, no
-//     NextShardIterator and the ChildShards.
+//     ListShards no longer returns has been trimmed and is not waited for. A GetRecords answer without
+//     NextShardIterator is SHARD_END, whether or not it carries records (see "The local Kinesis engine").
 //   - StartingPosition. TRIM_HORIZON, LATEST or AT_TIMESTAMP (StartingPositionTimestamp) applies to the shards
 //     of the first listing. CHOICE: under LATEST, shards already closed then are skipped (nothing arrives in
 //     them after "now"); shards that appear later were created by resharding and are read from TRIM_HORIZON,
@@ -147,6 +146,43 @@
 // Run returns when its context is done, after every goroutine stopped. Invocations in flight see the context
 // cancelled; a batch whose invocation still succeeded is checkpointed, any other in-flight or buffered record is
 // left without a checkpoint, and no retry, invocation or on-failure send starts after the stop.
+//
+// # The local Kinesis engine
+//
+// Locally the stream is kinesalite 3.3.3 (local/emulators; kinesis-mock on request). TestKinesisEngine checks,
+// against the engine in use, every behaviour of Kinesis that the mapping relies on, and records the engine's
+// answer where it differs from Kinesis in a way the pipeline does not depend on. kinesalite's deviations:
+//
+//   - ListShards never pages: it returns every shard and no NextToken, whatever MaxResults says. Kinesis pages
+//     at 1,000 shards by default, so the mapping's paging loop (follow NextToken, without StreamName) never runs
+//     locally; TestListShardsIsPaged covers it, and kinesis-mock pages.
+//   - No UpdateShardCount (UnknownOperationException). SplitShard and MergeShards work, with EndingSequenceNumber
+//     on the closed parents and ParentShardId / AdjacentParentShardId on the children, which is all the mapping
+//     reads: TestOnTheEmulators reshards with them.
+//   - GetRecords returns no ChildShards (the mapping finds children with ListShards), and ends a closed shard
+//     with one more, empty, answer without NextShardIterator after the last records (Kinesis leaves
+//     NextShardIterator out of the last answer with records). Both are SHARD_END to the mapping.
+//   - MillisBehindLatest is always 0 on an open shard (Kinesis: how far the page is behind the tip). The mapping
+//     does not read it. pipelinectl redrive takes an empty page with MillisBehindLatest 0 as the tip, which
+//     holds: kinesalite answers an empty page only at the tip.
+//   - No throughput limits: PutRecords never fails a record and nothing is ever throttled
+//     (ProvisionedThroughputExceededException), and GetRecords answers are not capped at 10 MiB. Local runs
+//     therefore never exercise the retries on throttling (the mapping's on read errors, the generator's on
+//     rejected records); the unit tests do.
+//   - Shard iterators expire after 5 minutes, with ExpiredIteratorException, as in Kinesis; no test waits that
+//     long, and the mapping's reopening after the last record read is unit-tested.
+//   - StreamModeDetails is ignored (every stream is provisioned) and shards per account are capped at 1,000 by
+//     the launcher (kinesalite's default is 10).
+//
+// Two answers of kinesalite would break the pipeline's tools; the launcher (local/emulators/kinesalite.mjs)
+// corrects them and TestKinesisEngine checks the result: a StreamARN without StreamName (redrive names streams
+// by ARN; kinesalite predates the parameter and drops it) gets the StreamName the ARN ends with, and
+// GetShardIterator AT_TIMESTAMP on a shard with no record at or after the time, which kinesalite never answers,
+// returns an iterator at the tip, as Kinesis does.
+//
+// kinesis-mock, in turn, slows down as its shards fill (about 570 records/s put for the first 5,000 records of a
+// 2-shard stream, 65/s past 25,000), answers a malformed iterator with HTTP 500, and accepts another shard's
+// sequence number in GetShardIterator.
 //
 // # Observability
 //

@@ -3,7 +3,7 @@ package esm
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"math/big"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,16 +20,11 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
 
-// startStack starts the emulators for a test. kinesis-mock takes 500ms by default to create or reshard a
-// stream; 100ms keeps the resharding test short.
+// startStack starts the emulators for a test. The Kinesis emulators take 500ms by default to create or reshard a
+// stream; 100ms keeps the resharding tests short.
 func startStack(t *testing.T, opts emulators.Options) *emulators.Stack {
 	t.Helper()
-	opts.KinesisEnv = map[string]string{
-		"LOG_LEVEL":                   "WARN",
-		"CREATE_STREAM_DURATION":      "100ms",
-		"SPLIT_SHARD_DURATION":        "100ms",
-		"UPDATE_SHARD_COUNT_DURATION": "100ms",
-	}
+	opts.StreamDelay = 100 * time.Millisecond
 	return emulators.StartT(t, opts)
 }
 
@@ -46,10 +41,10 @@ func waitStreamActive(ctx context.Context, t *testing.T, kc *kinesis.Client, nam
 	return out.StreamDescription
 }
 
-// TestAgainstKinesisMockAndFauxqs runs the mapping on a real (emulated) stream and queue: delivery across
-// shards, bisecting a poison record into an on-failure record that leads back to it, and resharding while
-// running.
-func TestAgainstKinesisMockAndFauxqs(t *testing.T) {
+// TestOnTheEmulators runs the mapping on a real (emulated) stream and queue: delivery across shards, bisecting a
+// poison record into an on-failure record that leads back to it, and resharding while running — a split, then a
+// merge, so that a child has one parent and then two.
+func TestOnTheEmulators(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts emulators")
 	}
@@ -165,9 +160,20 @@ func TestAgainstKinesisMockAndFauxqs(t *testing.T) {
 		t.Fatalf("reading the on-failure range back: %v %+v", err, got)
 	}
 
-	// Reshard while running: the children are found, read after their parents, and nothing is lost.
-	if _, err := kc.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(stream),
-		TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling}); err != nil {
+	// Reshard while running: split shard 0, then merge shard 1 with the split's upper child, which is adjacent to it
+	// (shard 0 covers the lower half of the hash keys, shard 1 the upper half). The children are found, read after
+	// their parents, and nothing is lost.
+	if _, err := kc.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(stream), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String(new(big.Int).Lsh(big.NewInt(1), 126).String())}); err != nil {
+		t.Fatal(err)
+	}
+	waitStreamActive(ctx, t, kc, stream)
+	for i := range 10 {
+		want[put("split-"+strconv.Itoa(i), "good-split-"+strconv.Itoa(i))] = true
+	}
+	upper := childOf(ctx, t, kc, stream, "shardId-000000000000", true)
+	if _, err := kc.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String(stream), ShardToMerge: aws.String(upper),
+		AdjacentShardToMerge: aws.String("shardId-000000000001")}); err != nil {
 		t.Fatal(err)
 	}
 	waitStreamActive(ctx, t, kc, stream)
@@ -181,13 +187,15 @@ func TestAgainstKinesisMockAndFauxqs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var closed []string
+	merged := false
 	for _, s := range shards.Shards {
 		if s.SequenceNumberRange.EndingSequenceNumber != nil {
 			closed = append(closed, aws.ToString(s.ShardId))
 		}
+		merged = merged || aws.ToString(s.AdjacentParentShardId) != ""
 	}
-	if len(closed) == 0 {
-		t.Fatal("UpdateShardCount closed no shard")
+	if len(closed) != 3 || !merged {
+		t.Fatalf("after a split and a merge: closed shards %v, a shard with two parents %v; want 3 closed and one", closed, merged)
 	}
 	waitFor(t, "closed shards to reach SHARD_END", func() bool {
 		cps := m.Checkpoints()
@@ -248,51 +256,32 @@ func receiveOne(ctx context.Context, t *testing.T, qc *sqs.Client, url string) s
 	return ""
 }
 
-// TestKinesisMockClosedShard records how kinesis-mock ends a closed shard, which the mapping relies on:
-// GetRecords returns no NextShardIterator once the last record is read.
-func TestKinesisMockClosedShard(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts emulators")
-	}
-	kc := startStack(t, emulators.Options{WithoutFauxqs: true}).Kinesis()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	const stream = "esm-closed"
-	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
-	}
-	waitStreamActive(ctx, t, kc, stream)
-	if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(stream), PartitionKey: aws.String("a"), Data: []byte("x")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kc.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(stream), ShardToSplit: aws.String("shardId-000000000000"),
-		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
-		t.Fatal(err)
-	}
-	waitStreamActive(ctx, t, kc, stream)
-	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream),
-		ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+// childOf returns the child of a split shard that holds the lower or the upper half of its hash keys.
+func childOf(ctx context.Context, t *testing.T, kc *kinesis.Client, stream, parent string, upper bool) string {
+	t.Helper()
+	list, err := kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	iterator, records := it.ShardIterator, 0
-	for i := 0; iterator != nil; i++ {
-		if i == 10 {
-			t.Fatal("a closed shard never stopped returning a NextShardIterator")
+	var children []types.Shard
+	for _, s := range list.Shards {
+		if aws.ToString(s.ParentShardId) == parent && aws.ToString(s.AdjacentParentShardId) == "" {
+			children = append(children, s)
 		}
-		out, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iterator})
-		if err != nil {
-			t.Fatal(err)
-		}
-		records += len(out.Records)
-		var children []string
-		for _, c := range out.ChildShards {
-			children = append(children, fmt.Sprintf("%s(parents %v)", aws.ToString(c.ShardId), c.ParentShards))
-		}
-		t.Logf("GetRecords: %d records, NextShardIterator set %v, ChildShards %v", len(out.Records), out.NextShardIterator != nil, children)
-		iterator = out.NextShardIterator
 	}
-	if records != 1 {
-		t.Errorf("read %d records from the closed shard, want 1", records)
+	if len(children) != 2 {
+		t.Fatalf("%s has %d children, want 2", parent, len(children))
 	}
+	start := func(s types.Shard) *big.Int {
+		n, _ := new(big.Int).SetString(aws.ToString(s.HashKeyRange.StartingHashKey), 10)
+		return n
+	}
+	lo, hi := children[0], children[1]
+	if start(lo).Cmp(start(hi)) > 0 {
+		lo, hi = hi, lo
+	}
+	if upper {
+		return aws.ToString(hi.ShardId)
+	}
+	return aws.ToString(lo.ShardId)
 }

@@ -77,7 +77,7 @@ func localFlagSet(stderr io.Writer, f *localFlags) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: kinesis2s3-local [--demo] [flags]   (make run; DEMO=1 make run)
 
-Runs the whole pipeline on this machine, without Docker or an AWS account: kinesis-mock (Kinesis) and fauxqs
+Runs the whole pipeline on this machine, without Docker or an AWS account: kinesalite (Kinesis) and fauxqs
 (S3, SQS) on free loopback ports, the real function (build/local/bootstrap) under the AWS Lambda Runtime
 Interface Emulator, and a local event source mapping with Lambda's Kinesis semantics. It feeds sample records,
 shows what was written, prints the endpoints to poke the stack with, and runs until Ctrl-C. With --demo it
@@ -150,7 +150,8 @@ func session(ctx context.Context, ui *console, settings pipeline.Settings, gen *
 		return fmt.Errorf("emulators: %w", err)
 	}
 	defer stack.Close()
-	ui.done("emulators up: kinesis %s, fauxqs %s", roundDur(stack.StartupTimes["kinesis-mock"]), roundDur(stack.StartupTimes["fauxqs"]))
+	ui.done("emulators up: %s (Kinesis) %s, fauxqs (S3, SQS) %s", stack.KinesisEngine, roundDur(stack.StartupTimes[stack.KinesisEngine]),
+		roundDur(stack.StartupTimes["fauxqs"]))
 
 	ui.step("creating the stream, bucket and on-failure queue; starting the function and the event source mapping")
 	esmLog, err := os.Create(filepath.Join(logDir, "esm.log"))
