@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -71,12 +72,14 @@ type Function struct {
 	closeOnce sync.Once
 }
 
-// instance is one RIE. Only the goroutine that took it from Function.idle touches it.
+// instance is one RIE. Only the goroutine that took it from Function.idle touches it, except busySince.
 type instance struct {
 	n    int
 	proc *process
 	url  string // the invocation endpoint
 	log  string
+	// busySince is when the invocation in flight started; zero when idle. Guarded by Function.mu.
+	busySince time.Time
 }
 
 // withDefaults fills in the defaults and rejects what the RIE cannot run.
@@ -230,7 +233,9 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (InvokeResult, er
 	}
 	done := make(chan outcome, 1)
 	go func() {
+		f.setBusy(in, time.Now())
 		res, err := f.invoke(ctx, in, payload)
+		f.setBusy(in, time.Time{})
 		f.idle <- in
 		done <- outcome{res, err}
 	}()
@@ -290,6 +295,41 @@ func (f *Function) ensureRunning(ctx context.Context, in *instance) error {
 		return fmt.Errorf("invoke: restart instance %d: %w", in.n, err)
 	}
 	return nil
+}
+
+func (f *Function) setBusy(in *instance, since time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in.busySince = since
+}
+
+// KillInvocation kills the bootstrap of an instance whose invocation has been running for at least minAge — as
+// a crash of the execution environment would, mid-invocation — and returns the instance and the bootstrap's
+// process ID. ok is false when no invocation has run that long. The invocation ends with a function error
+// (Runtime.ExitError); the RIE starts a new bootstrap for the next one, a cold start.
+func (f *Function) KillInvocation(minAge time.Duration) (instance, pid int, ok bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock() // held while killing: the invocation cannot end and the instance take another meanwhile
+	for _, in := range f.instances {
+		if in.busySince.IsZero() || time.Since(in.busySince) < minAge || in.proc == nil || in.proc.exited() {
+			continue
+		}
+		rie := in.proc.cmd.Process.Pid
+		pids, err := withDescendants([]int{rie})
+		if err != nil {
+			return in.n, 0, false, fmt.Errorf("instance %d: %w", in.n, err)
+		}
+		for _, p := range pids {
+			if p == rie {
+				continue
+			}
+			if err := syscall.Kill(p, syscall.SIGKILL); err != nil {
+				return in.n, p, false, fmt.Errorf("instance %d: kill bootstrap %d: %w", in.n, p, err)
+			}
+			return in.n, p, true, nil
+		}
+	}
+	return 0, 0, false, nil
 }
 
 // maxInvocationLog caps InvokeResult.Log.

@@ -117,6 +117,50 @@ func TestFunctionOutcomes(t *testing.T) {
 
 	// The invocation goes to the handler as is: a non-JSON event fails in aws-lambda-go, not in the harness.
 	failed(t, invoke(t, f, `not json`), 200, "SyntaxError", "invalid character")
+
+	// A bootstrap killed mid-invocation: the invocation fails, and the next one gets a new runtime.
+	if _, _, ok, err := f.KillInvocation(0); ok || err != nil {
+		t.Fatalf("KillInvocation with nothing running: ok %v, err %v", ok, err)
+	}
+	type outcome struct {
+		res InvokeResult
+		err error
+	}
+	killed := make(chan outcome, 1)
+	go func() {
+		res, err := f.Invoke(t.Context(), []byte(`{"do":"sleep","sleepMs":1500}`))
+		killed <- outcome{res, err}
+	}()
+	var pid int
+	waitUntil(t, "the invocation to run for 200ms", func() bool {
+		_, p, ok, err := f.KillInvocation(200 * time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid = p
+		return ok
+	})
+	if pid != afterTimeout.Pid {
+		t.Errorf("killed pid %d, but the runtime is %d", pid, afterTimeout.Pid)
+	}
+	o := <-killed
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	failed(t, o.res, 502, "Runtime.ExitError", "signal: killed")
+	if again := succeeded(t, invoke(t, f, `{"do":"ok"}`)); again.Pid == pid {
+		t.Errorf("runtime not restarted after it was killed (pid %d)", pid)
+	}
+}
+
+// waitUntil polls cond every 20ms for up to 10s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }
 
 // TestFunctionInitFailure: a bootstrap that exits before reaching the Runtime API gives a 502 without a body;

@@ -1,5 +1,6 @@
 // Package faultproxy is a reverse proxy for tests that sits between an AWS SDK client and an emulator and makes
-// chosen requests fail the way a real service can: an HTTP 500 or 503, or a connection closed without an answer.
+// chosen requests fail the way a real service can: an HTTP 500 or 503, a connection closed without an answer, or a
+// request that hangs.
 // The failures are real, so the client's retries, and what the code under test does once they are exhausted,
 // really happen. It also adds latency and counts what passes.
 //
@@ -10,6 +11,7 @@ package faultproxy
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +32,10 @@ const (
 	SlowDown
 	// CloseConnection closes the connection without an answer: a network failure to the client.
 	CloseConnection
+	// Stall holds the request without an answer until the client gives up on it (or the proxy closes), then
+	// closes the connection: a request that hangs, as when a server or the network stops responding. A client
+	// without a deadline waits for as long as its caller lets it — a Lambda function until its timeout.
+	Stall
 )
 
 func (f Fault) String() string {
@@ -40,6 +46,8 @@ func (f Fault) String() string {
 		return "SlowDown"
 	case CloseConnection:
 		return "CloseConnection"
+	case Stall:
+		return "Stall"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -71,8 +79,10 @@ type Proxy struct {
 	// URL is the proxy's address, to use as the client's endpoint in place of the target's.
 	URL string
 
-	server *httptest.Server
-	proxy  *httputil.ReverseProxy
+	server  *httptest.Server
+	proxy   *httputil.ReverseProxy
+	closing chan struct{} // closed by Close, to release stalled requests
+	close   sync.Once
 
 	mu      sync.Mutex
 	rules   []*rule
@@ -81,9 +91,9 @@ type Proxy struct {
 }
 
 type rule struct {
-	match func(Request) bool
-	fault Fault
-	left  int // failures left; < 0 for unlimited
+	match  func(Request) bool
+	faults []Fault // one of them, drawn at random, for each request failed
+	left   int     // failures left; < 0 for unlimited
 }
 
 // New starts a proxy to target (e.g. "http://127.0.0.1:4566") on a free loopback port. Close stops it.
@@ -92,7 +102,7 @@ func New(target string) (*Proxy, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("faultproxy: target %q is not an absolute URL", target)
 	}
-	p := &Proxy{}
+	p := &Proxy{closing: make(chan struct{})}
 	p.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
@@ -105,7 +115,12 @@ func New(target string) (*Proxy, error) {
 }
 
 // Close stops the proxy, closing any open connections.
-func (p *Proxy) Close() { p.server.Close() }
+func (p *Proxy) Close() {
+	p.close.Do(func() {
+		close(p.closing)
+		p.server.Close()
+	})
+}
 
 // Fail makes the requests for which match returns true fail with fault, the first times of them only if times
 // is positive, each of them for as long as the rule stands if times is 0 or less. A nil match matches every
@@ -119,7 +134,23 @@ func (p *Proxy) Fail(match func(Request) bool, fault Fault, times int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rules = append(p.rules, &rule{match: match, fault: fault, left: times})
+	p.rules = append(p.rules, &rule{match: match, faults: []Fault{fault}, left: times})
+}
+
+// FailRandomly fails each request for which match returns true (every request for a nil match) with probability
+// share, with one of faults drawn at random, for as long as the rule stands. Rules are tried in order as with Fail;
+// a request this rule lets through goes on to the next rule.
+func (p *Proxy) FailRandomly(match func(Request) bool, share float64, faults ...Fault) {
+	if len(faults) == 0 || share <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, &rule{
+		match:  func(r Request) bool { return (match == nil || match(r)) && rand.Float64() < share },
+		faults: faults,
+		left:   -1,
+	})
 }
 
 // FailObjectPuts fails every object write (PutObject, UploadPart, CopyObject) whose key matches with
@@ -177,12 +208,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			if ru.left > 0 {
 				ru.left--
 			}
-			fault = &ru.fault
+			fault = &ru.faults[rand.IntN(len(ru.faults))]
 			break
 		}
 	}
 	i := len(p.log)
-	p.log = append(p.log, Entry{Request: req})
+	entry := Entry{Request: req}
+	if fault != nil {
+		entry.Injected, entry.Fault = true, *fault // logged at once: a stall takes long
+	}
+	p.log = append(p.log, entry)
 	p.mu.Unlock()
 
 	if delay > 0 {
@@ -194,7 +229,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var status int
 	if fault != nil {
-		status = inject(w, r, *fault)
+		status = p.inject(w, r, *fault)
 	} else {
 		rec := &statusRecorder{ResponseWriter: w}
 		p.proxy.ServeHTTP(rec, r)
@@ -204,16 +239,19 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.log[i].Status = status
-	if fault != nil {
-		p.log[i].Injected, p.log[i].Fault = true, *fault
-	}
 }
 
 // inject fails the request and returns the status sent (0 for a closed connection). The request body is read
 // first, as a server would before answering, so the client does not see its upload cut short instead.
-func inject(w http.ResponseWriter, r *http.Request, fault Fault) int {
+func (p *Proxy) inject(w http.ResponseWriter, r *http.Request, fault Fault) int {
 	_, _ = io.Copy(io.Discard, r.Body)
 	switch fault {
+	case Stall:
+		select {
+		case <-r.Context().Done(): // the client went away (or the server is closing)
+		case <-p.closing:
+		}
+		fallthrough
 	case CloseConnection:
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err == nil {

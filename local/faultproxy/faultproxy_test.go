@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -151,6 +152,66 @@ func TestFailObjectPutsAll(t *testing.T) {
 	}
 	if total, _ := attempts(p, "year=2024/x.jsonl.gz"); total != 3 {
 		t.Errorf("key with '=': %d attempts seen under its unescaped key; want 3", total)
+	}
+}
+
+func TestFailRandomly(t *testing.T) {
+	p, store, c := setup(t)
+	p.FailRandomly(func(r Request) bool { return r.IsObjectPut() }, 0.5, InternalError, SlowDown, CloseConnection)
+	const n = 120
+	for i := range n {
+		// Three attempts each: a put fails only when all three were failed (about 1 in 8).
+		_ = put(t.Context(), c, fmt.Sprintf("k%d", i), "x")
+	}
+	byFault := map[Fault]int{}
+	requests := 0
+	for _, e := range p.Requests() {
+		requests++
+		if e.Injected {
+			byFault[e.Fault]++
+		}
+	}
+	injected := byFault[InternalError] + byFault[SlowDown] + byFault[CloseConnection]
+	// Binomial(requests, 0.5): far outside 35–65 % means the share is not applied.
+	if share := float64(injected) / float64(requests); share < 0.35 || share > 0.65 || len(byFault) != 3 {
+		t.Errorf("%d of %d requests failed (%v); want about half, with every fault", injected, requests, byFault)
+	}
+	if store.puts != requests-injected {
+		t.Errorf("store got %d puts, want the %d requests not failed", store.puts, requests-injected)
+	}
+}
+
+func TestStall(t *testing.T) {
+	p, store, c := setup(t)
+	p.Fail(nil, Stall, 1)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("k"), Body: strings.NewReader("x")},
+		func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(began) < 300*time.Millisecond {
+		t.Fatalf("PutObject of a stalled request: %v after %v; want the client's deadline", err, time.Since(began))
+	}
+	if e := p.Requests()[0]; !e.Injected || e.Fault != Stall || store.puts != 0 {
+		t.Errorf("entry %+v, %d stored; want an injected stall and nothing stored", e, store.puts)
+	}
+	// The next request goes through; a stalled request without a deadline is released by Close.
+	if err := put(t.Context(), c, "k", "x"); err != nil {
+		t.Fatal(err)
+	}
+	p.Fail(nil, Stall, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- put(context.Background(), c, "k2", "x")
+	}()
+	for p.Count(func(e Entry) bool { return e.Fault == Stall }) < 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.Close()
+	select {
+	case <-done: // failed or, after the SDK's retry met the closed proxy, failed again: either way it returned
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not release the stalled request")
 	}
 }
 
