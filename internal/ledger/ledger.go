@@ -93,8 +93,17 @@ type Report struct {
 	// unexpected keys or lines, wrong content, a record in the wrong place, an unreadable object.
 	Duplicates []string
 	Problems   []string
+	// Copies lists each record found more than once with the keys of the objects it was found in, in key order:
+	// what it takes to tell why (see Duplicates for a readable summary).
+	Copies []Copy
 	// Objects is every object under the prefixes, data objects first, each group in key order.
 	Objects []Object
+}
+
+// Copy is a record found in more than one place.
+type Copy struct {
+	Record Expect
+	Keys   []string
 }
 
 // Complete reports that every expected record was found.
@@ -217,6 +226,11 @@ func (c *Checker) Check(ctx context.Context, want []Expect) (Report, error) {
 		}
 	}
 	rep.Duplicates = m.duplicates
+	for _, e := range want {
+		if keys := m.where[e.id()]; len(keys) > 1 {
+			rep.Copies = append(rep.Copies, Copy{Record: e, Keys: keys})
+		}
+	}
 	return rep, nil
 }
 
@@ -353,7 +367,7 @@ func (c *Checker) checkBatch(o *Object, body []byte, m *matcher, rep *Report) {
 	o.Lines, o.FirstLine = len(lines), lines[0]
 	var prev Expect
 	for i, line := range lines {
-		e, ok, dup := m.byLine(shard, line)
+		e, ok, dup := m.byLine(shard, line, o.Key)
 		switch {
 		case dup:
 			m.duplicates = append(m.duplicates, fmt.Sprintf("%s line %d (%s) again", o.Key, i+1, e.id()))
@@ -432,11 +446,13 @@ type matcher struct {
 	seqs       map[string][]Expect // sequence number (and sub index) -> records, for record-mode keys
 	lines      map[string][]Expect // shard + compacted data -> valid records, in the order given
 	found      map[string]int
+	where      map[string][]string // record → keys of the objects it was found in
 	duplicates []string
 }
 
 func newMatcher(want []Expect) *matcher {
-	m := &matcher{ids: map[string]Expect{}, seqs: map[string][]Expect{}, lines: map[string][]Expect{}, found: map[string]int{}}
+	m := &matcher{ids: map[string]Expect{}, seqs: map[string][]Expect{}, lines: map[string][]Expect{}, found: map[string]int{},
+		where: map[string][]string{}}
 	for _, e := range want {
 		m.ids[e.id()] = e
 		k := e.SequenceNumber + "#" + strconv.Itoa(e.SubIndex)
@@ -455,6 +471,7 @@ func newMatcher(want []Expect) *matcher {
 // take counts e as found in o and reports whether it is the first time; a second time is a duplicate.
 func (m *matcher) take(e Expect, o *Object) bool {
 	m.found[e.id()]++
+	m.where[e.id()] = append(m.where[e.id()], o.Key)
 	if m.found[e.id()] > 1 {
 		m.duplicates = append(m.duplicates, e.id()+" again in "+o.Key)
 		return false
@@ -478,17 +495,19 @@ func (m *matcher) bySeq(seq string, sub int) (Expect, bool) {
 	return es[0], true
 }
 
-// byLine finds the next not yet found record of the shard whose compacted data is line. Records with equal data
-// are taken in the order given; dup reports a line beyond their number.
-func (m *matcher) byLine(shard string, line []byte) (e Expect, ok, dup bool) {
+// byLine finds the next not yet found record of the shard whose compacted data is line, in the object named key.
+// Records with equal data are taken in the order given; dup reports a line beyond their number.
+func (m *matcher) byLine(shard string, line []byte, key string) (e Expect, ok, dup bool) {
 	es := m.lines[shard+"\x00"+string(line)]
 	for _, e := range es {
 		if m.found[e.id()] == 0 {
 			m.found[e.id()]++
+			m.where[e.id()] = append(m.where[e.id()], key)
 			return e, true, false
 		}
 	}
 	if len(es) > 0 {
+		m.where[es[0].id()] = append(m.where[es[0].id()], key)
 		return es[0], false, true
 	}
 	return Expect{}, false, false

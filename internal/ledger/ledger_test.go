@@ -191,6 +191,20 @@ func TestBatchMode(t *testing.T) {
 	}
 }
 
+// A record found twice is reported with both objects it is in, whichever comes first in the listing.
+func TestCopiesNameEveryObject(t *testing.T) {
+	key0 := "kinesis/" + part + shard0 + "-" + seq1 + ".jsonl.gz"
+	key2 := "kinesis/" + part + shard0 + "-" + seq2 + ".jsonl.gz"
+	key9 := "kinesis/" + part + shard1 + "-" + seq9 + ".jsonl.gz"
+	rep := check(t, bucket{key0: gz("{\"id\":1}\n{\"id\":2}\n"), key2: gz("{\"id\":2}\n"), key9: gz("[1,2]\n")}, gzipLayout, valid)
+	if len(rep.Copies) != 1 || rep.Copies[0].Record.SequenceNumber != seq2 || !slices.Equal(rep.Copies[0].Keys, []string{key0, key2}) {
+		t.Fatalf("copies %+v; want record %s in %s and %s", rep.Copies, seq2, key0, key2)
+	}
+	if len(rep.Duplicates) != 1 || rep.Written != 3 {
+		t.Errorf("duplicates %v, written %d; want 1 and 3", rep.Duplicates, rep.Written)
+	}
+}
+
 // A second check reads only what changed, and sees an overwrite.
 func TestCheckerRereadsChangedObjects(t *testing.T) {
 	b := goodRecordBucket()
