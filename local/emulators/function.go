@@ -308,8 +308,19 @@ func (f *Function) setBusy(in *instance, since time.Time) {
 // process ID. ok is false when no invocation has run that long. The invocation ends with a function error
 // (Runtime.ExitError); the RIE starts a new bootstrap for the next one, a cold start.
 func (f *Function) KillInvocation(minAge time.Duration) (instance, pid int, ok bool, err error) {
+	return f.signalInvocation(minAge, syscall.SIGKILL)
+}
+
+// FreezeInvocation stops (SIGSTOP) the bootstrap of an instance whose invocation has been running for at least
+// minAge, as a hung runtime would be: nothing in the function can then prevent the invocation from running into
+// its timeout, which the RIE reports (Sandbox.Timedout) before it replaces the bootstrap, as with KillInvocation.
+func (f *Function) FreezeInvocation(minAge time.Duration) (instance, pid int, ok bool, err error) {
+	return f.signalInvocation(minAge, syscall.SIGSTOP)
+}
+
+func (f *Function) signalInvocation(minAge time.Duration, sig syscall.Signal) (instance, pid int, ok bool, err error) {
 	f.mu.Lock()
-	defer f.mu.Unlock() // held while killing: the invocation cannot end and the instance take another meanwhile
+	defer f.mu.Unlock() // held while signalling: the instance cannot take another invocation meanwhile
 	for _, in := range f.instances {
 		if in.busySince.IsZero() || time.Since(in.busySince) < minAge || in.proc == nil || in.proc.exited() {
 			continue
@@ -323,8 +334,8 @@ func (f *Function) KillInvocation(minAge time.Duration) (instance, pid int, ok b
 			if p == rie {
 				continue
 			}
-			if err := syscall.Kill(p, syscall.SIGKILL); err != nil {
-				return in.n, p, false, fmt.Errorf("instance %d: kill bootstrap %d: %w", in.n, p, err)
+			if err := syscall.Kill(p, sig); err != nil {
+				return in.n, p, false, fmt.Errorf("instance %d: signal %v to bootstrap %d: %w", in.n, sig, p, err)
 			}
 			return in.n, p, true, nil
 		}

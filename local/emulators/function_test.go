@@ -118,38 +118,53 @@ func TestFunctionOutcomes(t *testing.T) {
 	// The invocation goes to the handler as is: a non-JSON event fails in aws-lambda-go, not in the harness.
 	failed(t, invoke(t, f, `not json`), 200, "SyntaxError", "invalid character")
 
-	// A bootstrap killed mid-invocation: the invocation fails, and the next one gets a new runtime.
+	// A bootstrap killed mid-invocation fails it; one frozen mid-invocation runs into the timeout. Either way the
+	// next invocation gets a new runtime.
 	if _, _, ok, err := f.KillInvocation(0); ok || err != nil {
 		t.Fatalf("KillInvocation with nothing running: ok %v, err %v", ok, err)
 	}
-	type outcome struct {
-		res InvokeResult
-		err error
-	}
-	killed := make(chan outcome, 1)
-	go func() {
-		res, err := f.Invoke(t.Context(), []byte(`{"do":"sleep","sleepMs":1500}`))
-		killed <- outcome{res, err}
-	}()
-	var pid int
-	waitUntil(t, "the invocation to run for 200ms", func() bool {
-		_, p, ok, err := f.KillInvocation(200 * time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
+	runtime := afterTimeout.Pid
+	for _, c := range []struct {
+		name    string
+		signal  func(time.Duration) (int, int, bool, error)
+		status  int
+		errType string
+		msg     string
+	}{
+		{"kill", f.KillInvocation, 502, "Runtime.ExitError", "signal: killed"},
+		{"freeze", f.FreezeInvocation, 200, "Sandbox.Timedout", "Task timed out after 2.00 seconds"},
+	} {
+		type outcome struct {
+			res InvokeResult
+			err error
 		}
-		pid = p
-		return ok
-	})
-	if pid != afterTimeout.Pid {
-		t.Errorf("killed pid %d, but the runtime is %d", pid, afterTimeout.Pid)
-	}
-	o := <-killed
-	if o.err != nil {
-		t.Fatal(o.err)
-	}
-	failed(t, o.res, 502, "Runtime.ExitError", "signal: killed")
-	if again := succeeded(t, invoke(t, f, `{"do":"ok"}`)); again.Pid == pid {
-		t.Errorf("runtime not restarted after it was killed (pid %d)", pid)
+		done := make(chan outcome, 1)
+		go func() {
+			res, err := f.Invoke(t.Context(), []byte(`{"do":"sleep","sleepMs":1500}`))
+			done <- outcome{res, err}
+		}()
+		var pid int
+		waitUntil(t, "the invocation to run for 200ms", func() bool {
+			_, p, ok, err := c.signal(200 * time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid = p
+			return ok
+		})
+		if pid != runtime {
+			t.Errorf("%s: signalled pid %d, but the runtime is %d", c.name, pid, runtime)
+		}
+		o := <-done
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		failed(t, o.res, c.status, c.errType, c.msg)
+		again := succeeded(t, invoke(t, f, `{"do":"ok"}`))
+		if again.Pid == pid {
+			t.Errorf("%s: runtime not restarted (pid %d)", c.name, pid)
+		}
+		runtime = again.Pid
 	}
 }
 
