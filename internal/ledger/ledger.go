@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -135,7 +136,8 @@ func (r Report) Err() error {
 }
 
 // Checker checks one bucket. It remembers the objects it has read (by key and ETag), so that checking again and
-// again while the pipeline fills the bucket downloads only what changed. Not safe for concurrent use.
+// again while the pipeline fills the bucket downloads only what changed. Check is not safe for concurrent use (it
+// reads objects concurrently itself).
 type Checker struct {
 	api    S3
 	bucket string
@@ -144,6 +146,7 @@ type Checker struct {
 	// between its hour and the time of the check.
 	Since time.Time
 
+	mu    sync.Mutex // guards cache: objects are read concurrently
 	cache map[string]cached
 	zstd  *zstd.Decoder
 
@@ -194,6 +197,8 @@ func (c *Checker) Check(ctx context.Context, want []Expect) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	c.prefetch(ctx, dataObjs, c.layout.OutputMode == "batch")
+	c.prefetch(ctx, errObjs, false)
 	for _, o := range dataObjs {
 		if strings.HasPrefix(o.Key, c.layout.ErrorPrefix) {
 			continue // the error prefix may lie under the key prefix
@@ -251,10 +256,43 @@ func (c *Checker) list(ctx context.Context, prefix string) ([]Object, error) {
 	return objs, nil
 }
 
+// readers is how many objects a check reads at once: a bucket of one object per record (record mode) holds
+// hundreds of thousands after a large run, and S3 answers each GET in its own time.
+const readers = 16
+
+// prefetch reads the objects not cached yet into the cache, readers at a time, so that the matching (which is
+// sequential) finds them there.
+func (c *Checker) prefetch(ctx context.Context, objs []Object, batch bool) {
+	next := make(chan Object)
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Go(func() {
+			for o := range next {
+				_, _ = c.read(ctx, o, batch) // an error is met again, and reported, by the matching
+			}
+		})
+	}
+	for _, o := range objs {
+		if _, ok := c.cached(o); !ok && ctx.Err() == nil {
+			next <- o
+		}
+	}
+	close(next)
+	wg.Wait()
+}
+
+// cached returns the cache entry of an object whose ETag is unchanged.
+func (c *Checker) cached(o Object) (cached, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hit, ok := c.cache[o.Key]
+	return hit, ok && hit.etag == o.etag && o.etag != ""
+}
+
 // read returns the object's body, decompressed for batch objects, from the cache when its ETag is unchanged.
 // An undecodable body is a Problem of the object, not an error of the check.
 func (c *Checker) read(ctx context.Context, o Object, batch bool) ([]byte, error) {
-	if hit, ok := c.cache[o.Key]; ok && hit.etag == o.etag && o.etag != "" {
+	if hit, ok := c.cached(o); ok {
 		return hit.body, hit.err
 	}
 	out, err := c.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(o.Key)})
@@ -273,7 +311,9 @@ func (c *Checker) read(ctx context.Context, o Object, batch bool) ([]byte, error
 			err = fmt.Errorf("%s: not %s: %w", o.Key, c.layout.Compression, err)
 		}
 	}
+	c.mu.Lock()
 	c.cache[o.Key] = cached{etag: aws.ToString(out.ETag), body: body, err: err}
+	c.mu.Unlock()
 	return body, err
 }
 

@@ -108,6 +108,9 @@ func New(target string) (*Proxy, error) {
 			r.SetURL(u)
 			r.Out.Host = r.In.Host // the host the client signed
 		},
+		// A client that goes away mid-request (a runtime killed or timed out) is expected here, not worth a log
+		// line on stderr; the entry's status says 502.
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) },
 	}
 	p.server = httptest.NewServer(http.HandlerFunc(p.serve))
 	p.URL = p.server.URL
