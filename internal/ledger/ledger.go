@@ -12,7 +12,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/md5"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -197,11 +199,25 @@ func (c *Checker) Check(ctx context.Context, want []Expect) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	c.prefetch(ctx, dataObjs, c.layout.OutputMode == "batch")
+	var toRead []Object
+	for _, o := range dataObjs {
+		if _, ok := c.sameETag(o, m); !ok {
+			toRead = append(toRead, o)
+		}
+	}
+	c.prefetch(ctx, toRead, c.layout.OutputMode == "batch")
 	c.prefetch(ctx, errObjs, false)
 	for _, o := range dataObjs {
 		if strings.HasPrefix(o.Key, c.layout.ErrorPrefix) {
 			continue // the error prefix may lie under the key prefix
+		}
+		if e, ok := c.sameETag(o, m); ok {
+			o.FirstLine = e.Data
+			if m.take(e, &o) {
+				rep.Written++
+			}
+			rep.Objects = append(rep.Objects, o)
+			continue
 		}
 		body, err := c.read(ctx, o, c.layout.OutputMode == "batch")
 		if err != nil {
@@ -363,6 +379,30 @@ func (c *Checker) checkHour(key string, parts []string, rep *Report) {
 	if !c.Since.IsZero() && (t.Before(c.Since.UTC().Truncate(time.Hour)) || t.After(time.Now().UTC())) {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: hour partition outside %s–now", key, c.Since.UTC().Format(time.RFC3339)))
 	}
+}
+
+// sameETag reports that a record-mode object's ETag, as listed, is the MD5 of the record its key names, and returns
+// the record: the object then holds exactly the record's bytes, and need not be read. S3 (and fauxqs) give a
+// single-part object without SSE-KMS the MD5 of its bytes as its ETag; any other object is read. This is what lets
+// a check of a bucket of hundreds of thousands of record-mode objects finish in seconds.
+func (c *Checker) sameETag(o Object, m *matcher) (Expect, bool) {
+	if c.layout.OutputMode != "record" || o.etag == "" {
+		return Expect{}, false
+	}
+	parts := c.recordKey.FindStringSubmatch(o.Key)
+	if parts == nil {
+		return Expect{}, false
+	}
+	sub := -1
+	if parts[2] != "" {
+		sub, _ = strconv.Atoi(parts[2])
+	}
+	e, ok := m.bySeq(parts[1], sub)
+	if !ok || e.Quarantine {
+		return Expect{}, false
+	}
+	sum := md5.Sum(e.Data)
+	return e, o.etag == `"`+hex.EncodeToString(sum[:])+`"`
 }
 
 func (c *Checker) checkRecord(o *Object, body []byte, m *matcher, rep *Report) {

@@ -134,6 +134,9 @@ func writeTable(w io.Writer, results []Result) {
 	tw.Flush()
 
 	for _, r := range results {
+		if r.Duplicated == 0 && r.Lost == 0 && len(r.Failures) == 0 {
+			fmt.Fprintf(w, "%s: every user record is in the bucket exactly once\n", r.Mode)
+		}
 		for _, cause := range slices.Sorted(maps.Keys(r.DuplicateCauses)) {
 			fmt.Fprintf(w, "%s: %d duplicated user records: %s\n", r.Mode, r.DuplicateCauses[cause], cause)
 		}
