@@ -76,10 +76,16 @@ tf-check: $(TOFU)
 ## test: everything CI runs. Integration tests start their own emulators and RIE processes.
 test: lint unit tf-check integration
 
-## bench: throughput and allocation figures for the handler core (one core), then record mode end to end.
+## bench: throughput and allocation figures for the handler core (one core), record mode end to end, PutRecords
+## into the local stream, then the local pipeline's latency at 1,000 records/s (1 s and 5 s windows) and the rate it
+## drains in each mode, with the CPU of each component (full log: build/bench-e2e.log). About 10 minutes.
 bench: build-local tools emulators
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./function/...
 	$(GO) test -run '^$$' -bench RecordModeThroughput -benchtime 3x ./test/
+	$(GO) test -run '^$$' -bench GenerateLocalKinesis -benchtime 40000x ./cmd/pipelinectl/
+	E2E_MEASURE=1 $(GO) test -count=1 -v -timeout 30m -run 'E2EMeasure/local' ./test/ > $(BUILD)/bench-e2e.log 2>&1 || \
+		{ tail -50 $(BUILD)/bench-e2e.log; exit 1; }
+	grep -E 'machine:|LATENCY|DRAIN' $(BUILD)/bench-e2e.log
 
 ## chaos: 100,000 records per mode (record, batch+zstd) through the local pipeline while S3 fails, runtimes crash
 ## and time out and ranges go to the DLQ; then pipelinectl redrive and the ledger's verdict. ~10 min on 2 cores.

@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 
 	logDir := t.TempDir()
 	p, err := pipeline.Start(t.Context(), pipeline.Options{
-		Settings: s, Stack: l.stack, S3Faults: true, LogDir: logDir, Paused: ps.Paused,
+		Settings: s, Stack: l.stack, S3Faults: !ps.WithoutFaults, LogDir: logDir, Paused: ps.Paused,
 		ESMOptions: []esm.Option{esm.WithRetryBackoff(50*time.Millisecond, 2*time.Second)},
 	})
 	if err != nil {
@@ -78,15 +79,38 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 	})
 	logger.Default.Logf(t, "local pipeline %s: %s, %d shards, batch size %d, window %s, %d retries", s.Name, s.OutputMode,
 		s.Shards, s.ESM.BatchSize, s.ESM.MaximumBatchingWindow, s.ESM.MaximumRetryAttempts)
+	var faults S3Faults
+	if p.Faults != nil {
+		faults = proxyFaults{p.Faults}
+	}
 	return &Deployment{
 		Name: s.Name, StreamName: p.StreamName, StreamARN: p.StreamARN, Bucket: p.Bucket, DLQURL: p.QueueURL,
 		Kinesis: p.Kinesis, S3: p.S3, SQS: p.SQS, Env: l.stack.Env(),
 		Layout:       s.Layout(),
 		Patience:     90 * time.Second,
-		Faults:       proxyFaults{p.Faults},
+		Faults:       faults,
 		MappingStats: p.Mapping.Stats,
 		Resume:       func(context.Context) error { p.Resume(); return nil },
+		Processes:    func() (map[string][]int, error) { return processes(p) },
 	}
+}
+
+// processes are the pipeline's processes by component. The emulators are shared by the scenarios; the function's
+// RIEs come with their bootstraps; this test process runs the event source mapping and the fault proxy.
+func processes(p *pipeline.Pipeline) (map[string][]int, error) {
+	fn, err := emulators.Descendants(p.Function.PIDs())
+	if err != nil {
+		return nil, err
+	}
+	test := "test process (mapping)"
+	if p.Faults != nil {
+		test = "test process (mapping, fault proxy)"
+	}
+	m := map[string][]int{"function (RIEs and bootstraps)": fn, test: {os.Getpid()}}
+	for name, pid := range p.Stack.ProcessIDs() {
+		m[name] = []int{pid}
+	}
+	return m, nil
 }
 
 // proxyFaults drives the fault proxy between the local function and S3.

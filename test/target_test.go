@@ -42,6 +42,9 @@ type PipelineSettings struct {
 	// Paused deploys the event source mapping disabled (esm_enabled = false): records wait in the stream until
 	// Deployment.Resume.
 	Paused bool
+	// WithoutFaults leaves the fault proxy out of a local deployment (Deployment.Faults is nil): measurements want
+	// the pipeline alone.
+	WithoutFaults bool
 }
 
 // Deployment is a running pipeline, as the scenarios see it.
@@ -67,6 +70,9 @@ type Deployment struct {
 	MappingStats func() esm.Stats
 	// Resume enables the event source mapping of a deployment made with PipelineSettings.Paused.
 	Resume func(context.Context) error
+	// Processes returns the process IDs behind the deployment by component, where the target runs them (local),
+	// for the measurements' CPU accounting; nil elsewhere.
+	Processes func() (map[string][]int, error)
 }
 
 // S3Faults fails the function's object uploads.

@@ -421,6 +421,16 @@ func httpOK(ctx context.Context, url string) error {
 	return nil
 }
 
+// ProcessIDs returns the process ID of each emulator the stack started, by name (kinesalite or kinesis-mock,
+// fauxqs).
+func (s *Stack) ProcessIDs() map[string]int {
+	m := map[string]int{}
+	for _, p := range s.procs {
+		m[p.name] = p.cmd.Process.Pid
+	}
+	return m
+}
+
 // PIDs returns the process ID of each emulator the stack started; each leads a process group of its own.
 func (s *Stack) PIDs() []int {
 	var pids []int
