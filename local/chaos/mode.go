@@ -131,12 +131,12 @@ func runMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, lo
 	if drained != nil {
 		r.fail("the mapping did not work through the stream: %v", drained)
 	}
-	r.Faults = in.faults()
 	say("the mapping is through the stream\n")
 
 	// The runbook: fix the cause, then redrive. Redriving while S3 still fails a fifth of the requests keeps
 	// record-mode ranges (each attempt gets only as far as the first upload that failed for good).
 	in.stopFaults()
+	r.Faults = in.faults()
 	say("S3 is healthy again: redriving the DLQ\n")
 	r.Redrive = redriveDLQ(ctx, cfg, p, dir, say)
 	if r.OnFailureLeft, err = p.QueueDepth(ctx); err != nil {
