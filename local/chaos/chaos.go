@@ -9,9 +9,11 @@
 //   - one runtime is killed in the middle of an invocation, and another is frozen until its invocation runs into
 //     the function's timeout;
 //   - S3 then fails every upload until the mapping has given up on some ranges (retries exhausted) and sent
-//     their on-failure records to the DLQ;
+//     their on-failure records to the mode's destination: the SQS queue (the DLQ) in record mode, S3 objects in
+//     batch mode;
 //   - once the mapping has worked through the stream and S3 is healthy again (the runbook's "fix the cause"),
-//     `pipelinectl redrive` runs as a real process, the way an operator runs it, until the DLQ is empty.
+//     `pipelinectl redrive` runs as a real process, the way an operator runs it, until the queue, or the on-failure
+//     prefix, is empty.
 //
 // Then the pipeline stops and the ledger (internal/ledger) reads the bucket: every user record must be written or
 // quarantined, none lost. Duplicates are counted: record mode must have none; batch mode may, in the one case the
@@ -54,7 +56,7 @@ type Config struct {
 	ModeTimeout time.Duration
 	// Seed makes the records reproducible (the faults' timing is not).
 	Seed uint64
-	// Pipelinectl is the pipelinectl binary that redrives the DLQ. Required.
+	// Pipelinectl is the pipelinectl binary that redrives what the mapping gave up on. Required.
 	Pipelinectl string
 	// LogDir keeps the emulators', function's, mapping's and redrive's logs; empty means a temporary directory,
 	// removed when the run succeeds.
@@ -70,10 +72,16 @@ type Mode struct {
 	Settings func(*pipeline.Settings)
 }
 
-// Modes are the output modes a run exercises by default.
+// Modes are the output modes a run exercises by default. Each uses one of the two on-failure destinations, so that
+// a run replays both: record mode the SQS queue (pipelinectl redrive -queue-url), batch mode S3 objects
+// (pipelinectl redrive -source s3://…).
 var Modes = []Mode{
-	{Name: "record", Settings: func(s *pipeline.Settings) { s.OutputMode = "record" }},
-	{Name: "batch-zstd", Settings: func(s *pipeline.Settings) { s.OutputMode, s.Compression = "batch", "zstd" }},
+	{Name: "record", Settings: func(s *pipeline.Settings) {
+		s.OutputMode, s.OnFailureDestination = "record", pipeline.OnFailureSQS
+	}},
+	{Name: "batch-zstd", Settings: func(s *pipeline.Settings) {
+		s.OutputMode, s.Compression, s.OnFailureDestination = "batch", "zstd", pipeline.OnFailureS3
+	}},
 }
 
 // DefaultConfig is `make chaos`: 100,000 records over 4 shards in each of Modes.

@@ -26,7 +26,7 @@ func (s span) holds(shard, seq string) bool {
 }
 
 // events collects what the mapping reports that its Stats do not say: why whole batches failed, which ranges
-// failed that way or were sent to the DLQ, and how many retries there were.
+// failed that way or were given up on (on-failure records), and how many retries there were.
 type events struct {
 	mu        sync.Mutex
 	retries   int

@@ -107,7 +107,7 @@ func (in *injector) run(ctx context.Context) error {
 	}{
 		{killAt, "kill a runtime mid-invocation", in.kill},
 		{freezeAt, "freeze a runtime until its invocation times out", in.freeze},
-		{outageAt, "an S3 outage until ranges go to the DLQ", in.s3Outage},
+		{outageAt, "an S3 outage until ranges go to the on-failure destination", in.s3Outage},
 	}
 	for _, s := range steps {
 		if err := in.waitProgress(ctx, s.at); err != nil {

@@ -31,20 +31,23 @@ type Result struct {
 	DuplicateCauses                        map[string]int
 	Problems                               []string
 	// What was injected, and what the mapping made of it.
-	FaultShare      float64
-	Faults          Faults
-	Mapping         esm.Stats
-	FunctionErrors  map[string]int // whole-batch function errors by cause
-	Retries         int            // batch retries
-	Redrive         RedriveTotals
-	OnFailureLeft   int // on-failure records still waiting at the end
-	Wall            time.Duration
-	Failures        []string // why the mode failed, if it did
-	missingExamples []ledger.Expect
+	FaultShare     float64
+	Faults         Faults
+	Mapping        esm.Stats
+	FunctionErrors map[string]int // whole-batch function errors by cause
+	Retries        int            // batch retries
+	Redrive        RedriveTotals
+	// OnFailureDestination is where the mapping sent what it gave up on (sqs or s3); OnFailureLeft how many
+	// on-failure records were still there at the end.
+	OnFailureDestination string
+	OnFailureLeft        int
+	Wall                 time.Duration
+	Failures             []string // why the mode failed, if it did
+	missingExamples      []ledger.Expect
 }
 
 // Err is nil when the mode proved what it set out to: nothing lost, nothing wrong, no duplicate in record mode and
-// none unexplained in batch mode, every fault injected, the DLQ drained.
+// none unexplained in batch mode, every fault injected, the on-failure destination drained.
 func (r Result) Err() error {
 	if len(r.Failures) == 0 {
 		return nil
@@ -101,8 +104,10 @@ func runMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, lo
 		return r
 	}
 	defer p.Close()
-	say("%s: %d shards, batch size %d, window %s, %d retries, bisect %v, timeout %s\n", describe(s), s.Shards,
-		s.ESM.BatchSize, s.ESM.MaximumBatchingWindow, s.ESM.MaximumRetryAttempts, s.ESM.BisectBatchOnFunctionError, s.Timeout)
+	r.OnFailureDestination = s.OnFailureDestination
+	say("%s: %d shards, batch size %d, window %s, %d retries, bisect %v, timeout %s, on-failure destination %s\n", describe(s),
+		s.Shards, s.ESM.BatchSize, s.ESM.MaximumBatchingWindow, s.ESM.MaximumRetryAttempts, s.ESM.BisectBatchOnFunctionError,
+		s.Timeout, p.OnFailureSource)
 
 	in := &injector{p: p, ev: ev, share: cfg.FaultShare, total: cfg.Records, effect: cfg.FunctionTimeout + 15*time.Second,
 		out: func(format string, args ...any) { say(format, args...) }}
@@ -137,12 +142,12 @@ func runMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, lo
 	// record-mode ranges (each attempt gets only as far as the first upload that failed for good).
 	in.stopFaults()
 	r.Faults = in.faults()
-	say("S3 is healthy again: redriving the DLQ\n")
-	r.Redrive = redriveDLQ(ctx, cfg, p, dir, say)
-	if r.OnFailureLeft, err = p.QueueDepth(ctx); err != nil {
-		r.fail("DLQ depth: %v", err)
+	say("S3 is healthy again: redriving what the mapping gave up on\n")
+	r.Redrive = redrive(ctx, cfg, p, dir, say)
+	if r.OnFailureLeft, err = p.OnFailureCount(ctx); err != nil {
+		r.fail("on-failure records left: %v", err)
 	} else if r.OnFailureLeft > 0 {
-		r.fail("%d on-failure records left on the DLQ after the redrive", r.OnFailureLeft)
+		r.fail("%d on-failure records left in %s after the redrive", r.OnFailureLeft, p.OnFailureSource)
 	}
 	r.Mapping = p.Mapping.Stats()
 	r.Retries, r.FunctionErrors, _, _ = ev.snapshot()
@@ -228,7 +233,7 @@ func reportProgress(ctx context.Context, p *pipeline.Pipeline, ev *events, in *i
 		for pause(ctx, 5*time.Second) == nil {
 			st := p.Mapping.Stats()
 			retries, errs, _, _ := ev.snapshot()
-			say("processed %d of %d records (%.0f%%) · %d invocations · %d function errors · %d partial · %d retries · %d bisections · %d to the DLQ · %d S3 requests failed\n",
+			say("processed %d of %d records (%.0f%%) · %d invocations · %d function errors · %d partial · %d retries · %d bisections · %d given up on · %d S3 requests failed\n",
 				st.RecordsSucceeded+st.RecordsDiscarded, total, 100*in.progress(), st.Invocations,
 				errs[causeTimeout]+errs[causeKilled]+errs[causeOther], st.PartialFailures, retries, st.Bisects, st.OnFailureSent,
 				p.Faults.Count(func(e faultproxy.Entry) bool { return e.Injected }))

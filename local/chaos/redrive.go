@@ -29,19 +29,19 @@ type RedriveTotals struct {
 // maxRedriveRuns bounds the reruns: the runbook's answer to kept messages is to run again.
 const maxRedriveRuns = 3
 
-// redriveDLQ runs pipelinectl redrive in direct mode, as an operator would with the function's settings, until
-// it exits 0 (every message redriven and deleted) or maxRedriveRuns runs. S3 is reached through the fault proxy:
-// the random failures go on.
-func redriveDLQ(ctx context.Context, cfg Config, p *pipeline.Pipeline, dir string, say func(string, ...any)) RedriveTotals {
+// redrive runs pipelinectl redrive in direct mode, as an operator would with the function's settings, on the
+// pipeline's on-failure destination (the queue, or the S3 objects), until it exits 0 (everything redriven and
+// deleted) or maxRedriveRuns runs. S3 is reached through the fault proxy, which fails nothing by then.
+func redrive(ctx context.Context, cfg Config, p *pipeline.Pipeline, dir string, say func(string, ...any)) RedriveTotals {
 	var t RedriveTotals
 	began := time.Now()
 	defer func() { t.Elapsed = time.Since(began) }()
 	for run := 1; run <= maxRedriveRuns && ctx.Err() == nil; run++ {
-		depth, err := p.QueueDepth(ctx)
+		depth, err := p.OnFailureCount(ctx)
 		if err == nil && depth == 0 && run > 1 {
 			break
 		}
-		say("pipelinectl redrive, run %d: %d on-failure records on the DLQ\n", run, depth)
+		say("pipelinectl redrive, run %d: %d on-failure records in %s\n", run, depth, p.OnFailureSource)
 		stdout, exit, err := runRedrive(ctx, cfg.Pipelinectl, p, filepath.Join(dir, fmt.Sprintf("redrive-%d.log", run)))
 		if err != nil {
 			say("  pipelinectl: %v\n", err)
@@ -65,10 +65,15 @@ func redriveDLQ(ctx context.Context, cfg Config, p *pipeline.Pipeline, dir strin
 // process's environment, and keeps its stdout and stderr in logPath.
 func runRedrive(ctx context.Context, bin string, p *pipeline.Pipeline, logPath string) (stdout string, exit int, err error) {
 	s := p.Settings
-	args := []string{"redrive", "-queue-url", p.QueueURL, "-mode", "direct",
+	source := []string{"-queue-url", p.QueueURL}
+	if strings.HasPrefix(p.OnFailureSource, "s3://") {
+		source = []string{"-source", p.OnFailureSource}
+	}
+	args := append([]string{"redrive"}, source...)
+	args = append(args, "-mode", "direct",
 		"-bucket", p.Bucket, "-output-mode", s.OutputMode, "-compression", s.Compression,
 		"-key-prefix", s.KeyPrefix, "-error-prefix", s.ErrorPrefix, "-on-invalid-record", s.OnInvalidRecord,
-		"-upload-concurrency", strconv.Itoa(s.UploadConcurrency), "-s3-force-path-style", "true"}
+		"-upload-concurrency", strconv.Itoa(s.UploadConcurrency), "-s3-force-path-style", "true")
 	home, err := os.MkdirTemp("", "kinesis2s3-chaos-home-")
 	if err != nil {
 		return "", 0, err
@@ -104,8 +109,8 @@ func runRedrive(ctx context.Context, bin string, p *pipeline.Pipeline, logPath s
 
 // The summary lines of pipelinectl redrive that the totals are read from.
 var (
-	messagesLine = regexp.MustCompile(`messages: (\d+) received, (\d+) redriven, (\d+) deleted, (\d+) kept`)
-	recordsLine  = regexp.MustCompile(`records: \d+ found in the stream, (\d+) reprocessed, (\d+) failed`)
+	messagesLine = regexp.MustCompile(`(?:messages: (\d+) received|objects: (\d+) read), (\d+) redriven, (\d+) deleted, (\d+) kept`)
+	recordsLine  = regexp.MustCompile(`records: \d+ found in the (?:stream|objects), (\d+) reprocessed, (\d+) failed`)
 )
 
 // add reads one run's summary; false if it could not.
@@ -116,10 +121,10 @@ func (t *RedriveTotals) add(stdout string) bool {
 		return false
 	}
 	n := func(s string) int { v, _ := strconv.Atoi(s); return v }
-	t.Messages += n(m[1])
-	t.Redriven += n(m[2])
-	t.Deleted += n(m[3])
-	t.Kept += n(m[4])
+	t.Messages += n(m[1]) + n(m[2])
+	t.Redriven += n(m[3])
+	t.Deleted += n(m[4])
+	t.Kept += n(m[5])
 	t.RecordsReprocessed += n(r[1])
 	t.RecordsFailed += n(r[2])
 	return true

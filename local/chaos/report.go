@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
+	"github.com/kinesis2s3/kinesis2s3/local/pipeline"
 )
 
 // Why a record was found twice in batch mode.
 const (
 	dupAfterWholeFailure = "written by an invocation that then failed as a whole (%s); the retry split the batch and wrote it under another key"
-	dupRedriven          = "in a range sent to the DLQ after an invocation had written it; the redrive wrote it again"
+	dupRedriven          = "in a range given up on after an invocation had written it; the redrive wrote it again"
 	dupUnexplained       = "UNEXPLAINED"
 )
 
@@ -53,7 +54,7 @@ func (r *Result) account(rep ledger.Report, ev *events, outputMode string) {
 		r.fail("written %d + quarantined %d ≠ %d user records fed", r.Written, r.Quarantined, r.UserRecords)
 	}
 	if r.Mapping.OnFailureSent == 0 {
-		r.fail("no range went to the DLQ")
+		r.fail("no range went to the on-failure destination")
 	}
 	if r.FaultShare > 0 && r.Faults.S3Errors == 0 && r.Faults.S3Resets == 0 {
 		r.fail("no S3 request failed at random")
@@ -115,11 +116,14 @@ func writeTable(w io.Writer, results []Result) {
 	row("  partial batch failures", func(r Result) string { return num(int(r.Mapping.PartialFailures)) })
 	row("retries", func(r Result) string { return num(r.Retries) })
 	row("bisections", func(r Result) string { return num(int(r.Mapping.Bisects)) })
-	row("DLQ messages (records)", func(r Result) string {
-		return fmt.Sprintf("%d (%s)", r.Mapping.OnFailureSent, num(int(r.Mapping.RecordsDiscarded)))
+	row("given up on: on-failure records / records", func(r Result) string {
+		return fmt.Sprintf("%d / %s", r.Mapping.OnFailureSent, num(int(r.Mapping.RecordsDiscarded)))
 	})
-	row("redriven: messages (records)", func(r Result) string {
-		return fmt.Sprintf("%d (%s)", r.Redrive.Deleted, num(r.Redrive.RecordsReprocessed))
+	row("  sent to", func(r Result) string {
+		return map[string]string{pipeline.OnFailureSQS: "SQS (DLQ)", pipeline.OnFailureS3: "S3 objects"}[r.OnFailureDestination]
+	})
+	row("redriven: on-failure records / records", func(r Result) string {
+		return fmt.Sprintf("%d / %s", r.Redrive.Deleted, num(r.Redrive.RecordsReprocessed))
 	})
 	row("  redrive runs (exit codes)", func(r Result) string { return fmt.Sprintf("%d %v", r.Redrive.Runs, r.Redrive.ExitCodes) })
 	row("lost", func(r Result) string { return num(r.Lost) })
