@@ -37,24 +37,23 @@ type injector struct {
 	total  int64         // records fed, the denominator of progress
 	effect time.Duration // how long a fault may take to show in the mapping's events
 
-	mu               sync.Mutex // guards the two flags and the proxy's rules
+	mu               sync.Mutex // guards the proxy's rules and the brown-out's state
 	brownOut, outage bool
-	outageHits       atomic.Int64
-	killed, frozen   int
-	outageTook       time.Duration
 	brownOutStarted  time.Time
 	brownOutTook     time.Duration
 	brownOutTimer    *time.Timer
+
+	// Written by run's goroutine, read once it has returned.
+	outageHits     atomic.Int64
+	killed, frozen int
+	outageTook     time.Duration
 }
 
 // setFaults sets the proxy's rules from the flags: during the outage every upload fails (and is counted), during
-// the brown-out FaultShare of the requests do.
-func (in *injector) setFaults(brownOut, outage bool) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.brownOut, in.outage = brownOut, outage
+// the brown-out FaultShare of the requests do. The caller holds mu.
+func (in *injector) setFaults() {
 	in.p.Faults.Reset()
-	if outage {
+	if in.outage {
 		in.p.Faults.Fail(func(r faultproxy.Request) bool {
 			if r.IsObjectPut() {
 				in.outageHits.Add(1)
@@ -63,32 +62,41 @@ func (in *injector) setFaults(brownOut, outage bool) {
 			return false
 		}, faultproxy.InternalError, 0)
 	}
-	if brownOut {
+	if in.brownOut {
 		in.p.Faults.FailRandomly(nil, in.share, faultproxy.InternalError, faultproxy.SlowDown, faultproxy.CloseConnection)
 	}
 }
 
-func (in *injector) flags() (brownOut, outage bool) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.brownOut, in.outage
-}
-
 // startBrownOut fails FaultShare of the S3 requests from now on, for d (0: until stopFaults).
 func (in *injector) startBrownOut(d time.Duration) {
-	in.brownOutStarted = time.Now()
-	in.setFaults(true, false)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.brownOut, in.brownOutStarted = true, time.Now()
+	in.setFaults()
 	if d > 0 {
 		in.brownOutTimer = time.AfterFunc(d, in.endBrownOut)
 	}
 }
 
+// endBrownOut stops the random failures; the timer and stopFaults may both call it.
 func (in *injector) endBrownOut() {
-	if brownOut, outage := in.flags(); brownOut {
-		in.setFaults(false, outage)
-		in.brownOutTook = time.Since(in.brownOutStarted)
-		in.out("  ✓ the brown-out ends after %s: S3 no longer fails at random\n", in.brownOutTook.Round(time.Second))
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.brownOut {
+		return
 	}
+	in.brownOut = false
+	in.setFaults()
+	in.brownOutTook = time.Since(in.brownOutStarted)
+	in.out("  ✓ the brown-out ends after %s: S3 no longer fails at random\n", in.brownOutTook.Round(time.Second))
+}
+
+// setOutage starts or ends the outage, leaving the brown-out as it is.
+func (in *injector) setOutage(on bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.outage = on
+	in.setFaults()
 }
 
 // progress is the share of the records the mapping is done with (processed, or given up on).
@@ -178,13 +186,11 @@ func (in *injector) signal(ctx context.Context, verb, cause string, sig func(tim
 // retries too.
 func (in *injector) s3Outage(ctx context.Context) error {
 	before := in.p.Mapping.Stats().OnFailureSent
-	brownOut, _ := in.flags()
-	in.setFaults(brownOut, true)
+	in.setOutage(true)
 	began := time.Now()
 	in.out("  ! S3 outage: every upload fails\n")
 	defer func() {
-		brownOut, _ := in.flags()
-		in.setFaults(brownOut, false)
+		in.setOutage(false)
 		in.outageTook = time.Since(began)
 		in.out("  ✓ S3 back after %s (%d uploads failed); %d on-failure records so far\n",
 			in.outageTook.Round(100*time.Millisecond), in.outageHits.Load(), in.p.Mapping.Stats().OnFailureSent)
@@ -202,17 +208,22 @@ func (in *injector) s3Outage(ctx context.Context) error {
 
 // stopFaults ends every fault: S3 recovers.
 func (in *injector) stopFaults() {
-	if in.brownOutTimer != nil {
-		in.brownOutTimer.Stop()
+	in.mu.Lock()
+	timer := in.brownOutTimer
+	in.mu.Unlock()
+	if timer != nil {
+		timer.Stop()
 	}
 	in.endBrownOut()
-	in.setFaults(false, false)
+	in.setOutage(false)
 }
 
 // faults is what was injected, from the proxy's log and the injector's own counts.
 func (in *injector) faults() Faults {
+	in.mu.Lock()
 	f := Faults{OutageRequests: int(in.outageHits.Load()), Outage: in.outageTook, BrownOut: in.brownOutTook,
 		Killed: in.killed, Frozen: in.frozen}
+	in.mu.Unlock()
 	for _, e := range in.p.Faults.Requests() {
 		switch {
 		case !e.Injected:
