@@ -112,6 +112,7 @@ func TestPipeline(t *testing.T) {
 // RIEs and their bootstraps (invoked by now), and this process, which runs the fault proxy — and fails on any
 // address another machine could reach.
 func listensOnLoopbackOnly(t *testing.T, p *Pipeline) {
+	t.Logf("emulators: %v (the Kinesis emulator is %s)", p.Stack.ProcessIDs(), p.Stack.KinesisEngine)
 	pids := append(append(p.Stack.PIDs(), p.Function.PIDs()...), os.Getpid())
 	ls, err := emulators.Listeners(pids)
 	if err != nil {
