@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -51,12 +54,28 @@ func (w *Writer) Put(ctx context.Context, key string, body []byte, contentType s
 func NewClient(cfg aws.Config, forcePathStyle bool, concurrency int) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = forcePathStyle
+		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
+			r.MaxAttempts = uploadAttempts
+			r.MaxBackoff = uploadMaxBackoff
+			// The SDK's retry quota turns every error final once a burst of failures has spent it, for all the
+			// invocation's uploads at once; the deadline and the partial-batch response bound the work instead.
+			r.RateLimiter = ratelimit.None
+		})
 		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConns = max(t.MaxIdleConns, concurrency)
 			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, concurrency)
 		})
 	})
 }
+
+// Upload retries: more attempts and shorter waits than the SDK's defaults (3 attempts, up to 20 s apart). An
+// upload that still fails is reported and retried by Lambda from that record; the context's deadline (the
+// invocation's, less its reserve) ends the waiting in any case. Measured in the chaos run (20 % of requests
+// failing): 10,000 records in record mode took 6m47s with the defaults, 1m47s with these.
+const (
+	uploadAttempts   = 5
+	uploadMaxBackoff = 500 * time.Millisecond
+)
 
 // maxGet bounds what Get reads: it reads back small state (progress markers), never data.
 const maxGet = 1 << 20
