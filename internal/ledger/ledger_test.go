@@ -118,6 +118,20 @@ func TestRecordModeComplete(t *testing.T) {
 	}
 }
 
+// A progress marker under <ERROR_PREFIX>_progress/ is the function's state, not a record: not a problem, not counted.
+func TestProgressMarkersAreNotRecords(t *testing.T) {
+	b := goodRecordBucket()
+	b["errors/_progress/"+shard0+"-"+seq9+".json"] = []byte(`{"handled":1}`)
+	rep := check(t, b, recordLayout, append(slices.Clone(valid), poison))
+	if err := rep.Err(); err != nil || rep.Written != 3 || rep.Quarantined != 1 || len(rep.Objects) != 4 {
+		t.Fatalf("report %+v, err %v", rep, err)
+	}
+	b["errors/_progressive/"+shard0+"-"+seq9+".json"] = []byte(`{}`)
+	if err := check(t, b, recordLayout, append(slices.Clone(valid), poison)).Err(); err == nil {
+		t.Error("a stray object beside the progress markers went unnoticed")
+	}
+}
+
 func TestRecordModeFindsEachKindOfFault(t *testing.T) {
 	for name, tc := range map[string]struct {
 		edit func(bucket)
