@@ -18,7 +18,7 @@ export KINESIS2S3_RIE       := $(RIE)
 export KINESIS2S3_BOOTSTRAP := $(BUILD)/local/bootstrap
 export KINESIS2S3_EMULATORS := $(EMULATORS)
 
-.PHONY: all build build-local tools emulators fmt lint unit integration tf-check test bench chaos run deploy destroy clean
+.PHONY: all build build-local tools emulators fmt lint unit integration tf-check tf-docs test bench chaos run deploy destroy clean
 
 all: build
 
@@ -69,9 +69,13 @@ unit:
 integration: tools emulators build build-local
 	$(GO) test -count=1 -timeout 25m ./...
 
-## tf-check: tofu fmt/validate for root and modules, tofu test (mock provider, plan mode).
+## tf-check: tofu fmt, the generated README tables, tofu validate and tofu test (mock provider).
 tf-check: $(TOFU)
-	TOFU=$(TOFU) scripts/tf-check.sh
+	TOFU=$(TOFU) GO=$(GO) scripts/tf-check.sh
+
+## tf-docs: rewrite the Inputs/Outputs tables of terraform/**/README.md from the code.
+tf-docs:
+	$(GO) run ./scripts/tfdocs terraform
 
 ## test: everything CI runs. Integration tests start their own emulators and RIE processes.
 test: lint unit tf-check integration
