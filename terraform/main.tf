@@ -1,5 +1,6 @@
 # kinesis2s3: a Kinesis data stream, a Lambda function (Go, arm64) that writes its records to S3, the SQS queue that
-# receives failed batches, and alarms. Every piece is a module under modules/; this file only wires them.
+# receives failed batches, and alarms. Every piece is a module under modules/; this file only wires them. Each
+# pass-through input (var.x) is defaulted and validated by the module it goes to.
 
 module "stream" {
   source = "./modules/stream"
@@ -20,8 +21,8 @@ module "bucket" {
   sse_algorithm                          = var.bucket_sse_algorithm
   kms_key_arn                            = var.bucket_kms_key_arn
   versioning                             = var.bucket_versioning
-  data_prefix                            = var.key_prefix
-  error_prefix                           = var.error_prefix
+  data_prefix                            = module.function.key_prefix
+  error_prefix                           = module.function.error_prefix
   transition_days                        = var.transition_days
   transition_storage_class               = var.transition_storage_class
   data_expiration_days                   = var.data_expiration_days

@@ -2,23 +2,29 @@ package test
 
 import (
 	"archive/zip"
-	"crypto/sha256"
-	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gruntwork-io/terratest/modules/files"
+	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/terraform"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// planProviderOverride is written next to the copied root module as an override file. It lets the plan run without
-// AWS credentials against the real provider (planning new resources makes no AWS call); with the offline provider
-// stub it changes nothing. The stack's own provider block is otherwise untouched.
+// planProviderOverride is written next to the copied root module as an override file. With the offline provider
+// stub it changes nothing; with the real provider it lets init and plan run without an AWS login (planning new
+// resources makes no AWS call). The stack's own provider block is otherwise untouched.
 const planProviderOverride = `provider "aws" {
   region                      = "eu-west-1"
   access_key                  = "plan-test"
@@ -30,43 +36,64 @@ const planProviderOverride = `provider "aws" {
 }
 `
 
-// TestTerraformPlan runs init and plan of the root stack in terraform/ with the pinned OpenTofu and checks what the
-// plan would create: every resource, the event source mapping's failure handling, the function's package, runtime and
-// environment, the bucket's protections, and that the modules are wired to each other.
+// TestTerraformPlan plans the root stack in terraform/ the way a user does, with the pinned OpenTofu and, when it is
+// on PATH, with Terraform, and checks what only a whole plan of the root shows. Everything about the resources'
+// settings is asserted once, in terraform/tests (tofu/terraform test with a mock provider); those tests see a
+// module's outputs from the root, not its resources, so this test checks:
+//   - the exact set of resources the default configuration creates, all of them creations;
+//   - that every pass-through input of the root reaches the resource of the module it is given to;
+//   - that a bad value given to the root fails with the error message of the module that validates it.
 func TestTerraformPlan(t *testing.T) {
-	tofu := planTofuBinary(t)
-	// A copy, so that init and plan leave nothing in the repository. (files rather than test_structure, which would
-	// pull another module into go.mod for the same function.)
+	binaries := map[string]string{"tofu": planTofuBinary(t)}
+	if tf, err := exec.LookPath("terraform"); err == nil {
+		binaries["terraform"] = tf
+	}
+	for _, name := range []string{"tofu", "terraform"} {
+		t.Run(name, func(t *testing.T) {
+			bin, ok := binaries[name]
+			if !ok {
+				t.Skip("terraform is not on PATH")
+			}
+			t.Parallel()
+			testPlan(t, bin)
+		})
+	}
+}
+
+func testPlan(t *testing.T, binary string) {
+	// A copy, so that init and plan leave nothing in the repository. A lock file in terraform/ pins the hashes of
+	// one provider source (a user's registry download); the copy must also plan with another (the offline stub).
 	dir, err := files.CopyTerraformFolderToDest("../terraform", t.TempDir(), "kinesis2s3-plan")
 	require.NoError(t, err)
-	// A lock file in terraform/ pins the hashes of one provider source (a user's registry download); the copy must
-	// also plan with another (the offline stub), and this test checks the configuration, not the lock.
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, ".terraform.lock.hcl")))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plan_test_override.tf"), []byte(planProviderOverride), 0o644))
 
-	zipPath, zipHash := planTestZip(t)
 	env := map[string]string{}
 	if rc := os.Getenv("TF_CLI_CONFIG_FILE"); rc != "" {
 		env["TF_CLI_CONFIG_FILE"] = rc
 	}
-	opts := &terraform.Options{
-		TerraformBinary: tofu,
-		TerraformDir:    dir,
-		Vars: map[string]interface{}{
-			"function_zip_path": zipPath,
-			"name":              "k2s3-plan",
-			"output_mode":       "batch",
-			"compression":       "zstd",
-			"batch_size":        1000,
-			"alarm_actions":     []string{"arn:aws:sns:eu-west-1:123456789012:on-call"},
-		},
-		EnvVars:      env,
-		PlanFilePath: filepath.Join(t.TempDir(), "plan.bin"),
-		NoColor:      true,
+	// The variables go in a .tfvars.json file: -var cannot carry strings with quotes (the filter pattern).
+	options := func(vars map[string]any) *terraform.Options {
+		vars["function_zip_path"] = planTestZip(t)
+		varFile := filepath.Join(t.TempDir(), "plan.tfvars.json")
+		data, err := json.Marshal(vars)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(varFile, data, 0o644))
+		return &terraform.Options{
+			TerraformBinary: binary,
+			TerraformDir:    dir,
+			VarFiles:        []string{varFile},
+			EnvVars:         env,
+			PlanFilePath:    filepath.Join(t.TempDir(), "plan.bin"),
+			NoColor:         true,
+			// The plans are long; a failure shows what was wrong without them.
+			Logger: logger.Discard,
+		}
 	}
-	plan := terraform.InitAndPlanAndShowWithStruct(t, opts)
+	terraform.Init(t, options(map[string]any{}))
 
 	t.Run("creates exactly the stack's resources", func(t *testing.T) {
+		plan := planAndShow(t, options(map[string]any{}))
 		want := []string{
 			`module.alarms[0].aws_cloudwatch_metric_alarm.dlq`,
 			`module.alarms[0].aws_cloudwatch_metric_alarm.lambda["errors"]`,
@@ -80,7 +107,7 @@ func TestTerraformPlan(t *testing.T) {
 			"module.bucket.aws_s3_bucket_server_side_encryption_configuration.this",
 			"module.dlq.aws_sqs_queue.this",
 			"module.dlq.aws_sqs_queue_policy.this",
-			"module.dlq.aws_sqs_queue_redrive_allow_policy.this[0]",
+			"module.dlq.aws_sqs_queue_redrive_allow_policy.this",
 			"module.function.aws_cloudwatch_log_group.this",
 			"module.function.aws_iam_role.this",
 			"module.function.aws_iam_role_policy.this",
@@ -100,105 +127,154 @@ func TestTerraformPlan(t *testing.T) {
 		assert.Equal(t, want, got)
 	})
 
-	t.Run("event source mapping", func(t *testing.T) {
-		esm := planValues(t, plan, "module.function.aws_lambda_event_source_mapping.this")
-		assert.Equal(t, []interface{}{"ReportBatchItemFailures"}, esm["function_response_types"])
-		assert.Equal(t, true, esm["bisect_batch_on_function_error"])
-		assert.Equal(t, 10.0, esm["maximum_retry_attempts"])
-		assert.Equal(t, 3600.0, esm["maximum_record_age_in_seconds"])
-		assert.Equal(t, "TRIM_HORIZON", esm["starting_position"])
-		assert.Equal(t, 1000.0, esm["batch_size"])
-		assert.Equal(t, 5.0, esm["maximum_batching_window_in_seconds"])
-		assert.Equal(t, 1.0, esm["parallelization_factor"])
-		// The destination is the queue's ARN, which is only known after apply: check the plan says so, and check
-		// below in the configuration that it is wired to the DLQ module.
-		unknown := planAfterUnknown(t, plan, "module.function.aws_lambda_event_source_mapping.this")
-		assert.Equal(t, map[string]interface{}{"destination_arn": true},
-			planBlock(t, planBlock(t, unknown["destination_config"])["on_failure"]), "on_failure destination must be set (known after apply)")
-	})
-
-	t.Run("function", func(t *testing.T) {
-		fn := planValues(t, plan, "module.function.aws_lambda_function.this")
-		assert.Equal(t, "provided.al2023", fn["runtime"])
-		assert.Equal(t, []interface{}{"arm64"}, fn["architectures"])
-		assert.Equal(t, "bootstrap", fn["handler"])
-		assert.Equal(t, zipPath, fn["filename"])
-		assert.Equal(t, zipHash, fn["source_code_hash"], "the deployed hash must be the zip's, so a rebuild redeploys")
-		assert.Equal(t, "k2s3-plan", fn["function_name"])
-		vars := planBlock(t, fn["environment"])["variables"].(map[string]interface{})
-		delete(vars, "BUCKET_NAME") // the generated bucket name is known after apply; checked in the wiring below
-		assert.Equal(t, map[string]interface{}{
-			"OUTPUT_MODE":        "batch",
-			"KEY_PREFIX":         "kinesis/",
-			"COMPRESSION":        "zstd",
-			"ERROR_PREFIX":       "errors/",
-			"ON_INVALID_RECORD":  "quarantine",
-			"UPLOAD_CONCURRENCY": "64",
-		}, vars)
-		logging := planBlock(t, fn["logging_config"])
-		assert.Equal(t, "JSON", logging["log_format"])
-		assert.Equal(t, "/aws/lambda/k2s3-plan", logging["log_group"])
-		logs := planValues(t, plan, "module.function.aws_cloudwatch_log_group.this")
-		assert.Equal(t, 30.0, logs["retention_in_days"])
-	})
-
-	t.Run("bucket, queue and stream protections", func(t *testing.T) {
-		pab := planValues(t, plan, "module.bucket.aws_s3_bucket_public_access_block.this")
-		for _, k := range []string{"block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"} {
-			assert.Equal(t, true, pab[k], k)
+	t.Run("every input reaches its resource", func(t *testing.T) {
+		vars := map[string]any{}
+		for name, p := range passThroughs {
+			vars[name] = p.value
 		}
-		sse := planValues(t, plan, "module.bucket.aws_s3_bucket_server_side_encryption_configuration.this")
-		assert.Equal(t, "AES256", planBlock(t, planBlock(t, sse["rule"])["apply_server_side_encryption_by_default"])["sse_algorithm"])
-		own := planValues(t, plan, "module.bucket.aws_s3_bucket_ownership_controls.this")
-		assert.Equal(t, "BucketOwnerEnforced", planBlock(t, own["rule"])["object_ownership"])
-		assert.Equal(t, false, planValues(t, plan, "module.bucket.aws_s3_bucket.this")["force_destroy"])
-
-		q := planValues(t, plan, "module.dlq.aws_sqs_queue.this")
-		assert.Equal(t, 1209600.0, q["message_retention_seconds"])
-		assert.Equal(t, true, q["sqs_managed_sse_enabled"])
-		assert.Equal(t, `{"redrivePermission":"denyAll"}`,
-			planValues(t, plan, "module.dlq.aws_sqs_queue_redrive_allow_policy.this[0]")["redrive_allow_policy"])
-
-		s := planValues(t, plan, "module.stream.aws_kinesis_stream.this")
-		assert.Equal(t, 168.0, s["retention_period"])
-		assert.Equal(t, "KMS", s["encryption_type"])
-		assert.Equal(t, "ON_DEMAND", planBlock(t, s["stream_mode_details"])["stream_mode"])
-	})
-
-	t.Run("alarms notify the given topic", func(t *testing.T) {
-		for _, kind := range []string{`lambda["errors"]`, `lambda["iterator-age"]`, `lambda["throttles"]`, "dlq"} {
-			a := planValues(t, plan, "module.alarms[0].aws_cloudwatch_metric_alarm."+kind)
-			assert.Equal(t, []interface{}{"arn:aws:sns:eu-west-1:123456789012:on-call"}, a["alarm_actions"], kind)
-		}
-	})
-
-	// Values the plan cannot know yet (ARNs, the generated bucket name) are checked through the configuration: the
-	// function module's inputs must reference the other modules' outputs.
-	t.Run("modules are wired to each other", func(t *testing.T) {
-		require.NotNil(t, plan.RawPlan.Config)
-		call, ok := plan.RawPlan.Config.RootModule.ModuleCalls["function"]
-		require.True(t, ok, "module call function")
-		for input, ref := range map[string]string{
-			"stream_arn":  "module.stream.arn",
-			"bucket_arn":  "module.bucket.arn",
-			"bucket_name": "module.bucket.name",
-			"dlq_arn":     "module.dlq.arn",
-		} {
-			expr, ok := call.Expressions[input]
-			if assert.True(t, ok, "function input %s is set", input) {
-				assert.Contains(t, expr.References, ref, "function input %s", input)
+		plan := planAndShow(t, options(vars))
+		for name, p := range passThroughs {
+			r, ok := plan.ResourcePlannedValuesMap[p.resource]
+			if !assert.True(t, ok, "%s: %s is not in the plan", name, p.resource) {
+				continue
 			}
-		}
-		var esm *tfjson.ConfigResource
-		for _, r := range call.Module.Resources {
-			if r.Address == "aws_lambda_event_source_mapping.this" {
-				esm = r
+			want := p.want
+			if want == nil {
+				want = p.value
 			}
+			assert.Equal(t, normalize(want), normalize(attribute(r.AttributeValues, p.attribute)), "%s → %s.%s", name, p.resource, p.attribute)
 		}
-		require.NotNil(t, esm, "event source mapping in the function module's configuration")
-		onFailure := esm.Expressions["destination_config"].NestedBlocks[0]["on_failure"].NestedBlocks[0]
-		assert.Contains(t, onFailure["destination_arn"].References, "var.dlq_arn")
 	})
+
+	t.Run("a bad root value fails with the module's message", func(t *testing.T) {
+		out, err := terraform.PlanE(t, options(map[string]any{"batch_size": 0, "transition_storage_class": "COLD"}))
+		require.Error(t, err)
+		out = strings.Join(strings.Fields(out), " ") // the CLI wraps messages at 80 columns
+		assert.Contains(t, out, "batch_size must be a whole number from 1 to 10000.")
+		assert.Contains(t, out, "transition_storage_class must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE.")
+	})
+}
+
+// planAndShow plans into options.PlanFilePath and returns the plan as JSON (the directory is already initialised).
+func planAndShow(t *testing.T, options *terraform.Options) *terraform.PlanStruct {
+	terraform.Plan(t, options)
+	return terraform.ShowWithStruct(t, options)
+}
+
+// passThrough is a non-default value for a pass-through input of the root, and where the plan must show it.
+type passThrough struct {
+	value     any
+	resource  string // address in the plan
+	attribute string // dotted path in the resource's planned values; list elements by index
+	want      any    // the planned value, when it is not value itself
+}
+
+// passThroughs covers every pass-through input of terraform/variables.tf (TestPassThroughsCoverTheRoot holds it to
+// that). The values are valid together, and none is a module's default.
+var passThroughs = map[string]passThrough{
+	"stream_mode":            {"PROVISIONED", "module.stream.aws_kinesis_stream.this", "stream_mode_details.0.stream_mode", nil},
+	"shard_count":            {2, "module.stream.aws_kinesis_stream.this", "shard_count", nil},
+	"stream_retention_hours": {48, "module.stream.aws_kinesis_stream.this", "retention_period", nil},
+	"stream_kms_key_arn":     {testKey(1), "module.stream.aws_kinesis_stream.this", "kms_key_id", nil},
+
+	"bucket_name":                            {"k2s3-plan-test-bucket", "module.bucket.aws_s3_bucket.this", "bucket", nil},
+	"bucket_force_destroy":                   {true, "module.bucket.aws_s3_bucket.this", "force_destroy", nil},
+	"bucket_sse_algorithm":                   {"aws:kms", "module.bucket.aws_s3_bucket_server_side_encryption_configuration.this", "rule.0.apply_server_side_encryption_by_default.0.sse_algorithm", nil},
+	"bucket_kms_key_arn":                     {testKey(2), "module.bucket.aws_s3_bucket_server_side_encryption_configuration.this", "rule.0.apply_server_side_encryption_by_default.0.kms_master_key_id", nil},
+	"bucket_versioning":                      {true, "module.bucket.aws_s3_bucket_versioning.this[0]", "versioning_configuration.0.status", "Enabled"},
+	"abort_incomplete_multipart_upload_days": {3, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.0.abort_incomplete_multipart_upload.0.days_after_initiation", nil},
+	"transition_days":                        {45, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.transition.0.days", nil},
+	"transition_storage_class":               {"GLACIER_IR", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.transition.0.storage_class", nil},
+	"data_expiration_days":                   {400, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.2.expiration.0.days", nil},
+	"error_expiration_days":                  {30, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.expiration.0.days", nil},
+
+	"dlq_kms_key_arn":        {testKey(3), "module.dlq.aws_sqs_queue.this", "kms_master_key_id", nil},
+	"dlq_redrive_permission": {"allowAll", "module.dlq.aws_sqs_queue_redrive_allow_policy.this", "redrive_allow_policy", `{"redrivePermission":"allowAll"}`},
+
+	"memory_size":                    {1024, "module.function.aws_lambda_function.this", "memory_size", nil},
+	"timeout":                        {120, "module.function.aws_lambda_function.this", "timeout", nil},
+	"reserved_concurrent_executions": {5, "module.function.aws_lambda_function.this", "reserved_concurrent_executions", nil},
+	"log_retention_days":             {14, "module.function.aws_cloudwatch_log_group.this", "retention_in_days", nil},
+	"log_level":                      {"DEBUG", "module.function.aws_lambda_function.this", "logging_config.0.application_log_level", nil},
+	"output_mode":                    {"batch", "module.function.aws_lambda_function.this", "environment.0.variables.OUTPUT_MODE", nil},
+	"compression":                    {"zstd", "module.function.aws_lambda_function.this", "environment.0.variables.COMPRESSION", nil},
+	"on_invalid_record":              {"fail", "module.function.aws_lambda_function.this", "environment.0.variables.ON_INVALID_RECORD", nil},
+	"upload_concurrency":             {8, "module.function.aws_lambda_function.this", "environment.0.variables.UPLOAD_CONCURRENCY", "8"},
+	// The function writes under the prefixes, and the bucket's lifecycle rules follow them.
+	"key_prefix":   {"data/", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.filter.0.prefix", nil},
+	"error_prefix": {"bad/", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.filter.0.prefix", nil},
+
+	"esm_enabled":                        {false, "module.function.aws_lambda_event_source_mapping.this", "enabled", nil},
+	"starting_position":                  {"AT_TIMESTAMP", "module.function.aws_lambda_event_source_mapping.this", "starting_position", nil},
+	"starting_position_timestamp":        {"2025-01-02T15:04:05Z", "module.function.aws_lambda_event_source_mapping.this", "starting_position_timestamp", nil},
+	"batch_size":                         {1000, "module.function.aws_lambda_event_source_mapping.this", "batch_size", nil},
+	"maximum_batching_window_in_seconds": {10, "module.function.aws_lambda_event_source_mapping.this", "maximum_batching_window_in_seconds", nil},
+	"parallelization_factor":             {2, "module.function.aws_lambda_event_source_mapping.this", "parallelization_factor", nil},
+	"maximum_retry_attempts":             {3, "module.function.aws_lambda_event_source_mapping.this", "maximum_retry_attempts", nil},
+	"maximum_record_age_in_seconds":      {7200, "module.function.aws_lambda_event_source_mapping.this", "maximum_record_age_in_seconds", nil},
+	"filter_patterns":                    {[]string{`{"data":{"type":["order"]}}`}, "module.function.aws_lambda_event_source_mapping.this", "filter_criteria.0.filter.0.pattern", `{"data":{"type":["order"]}}`},
+	"esm_metrics":                        {[]string{}, "module.function.aws_lambda_event_source_mapping.this", "metrics_config", []any{}},
+
+	"alarm_actions":             {[]string{"arn:aws:sns:eu-west-1:123456789012:on-call"}, `module.alarms[0].aws_cloudwatch_metric_alarm.lambda["errors"]`, "alarm_actions", nil},
+	"iterator_age_threshold_ms": {60000, `module.alarms[0].aws_cloudwatch_metric_alarm.lambda["iterator-age"]`, "threshold", nil},
+}
+
+func testKey(n int) string {
+	return fmt.Sprintf("arn:aws:kms:eu-west-1:123456789012:key/%d%d%d%d%d%d%d%d-0000-0000-0000-000000000000", n, n, n, n, n, n, n, n)
+}
+
+// TestPassThroughsCoverTheRoot holds passThroughs to terraform/variables.tf: every input without a description of
+// its own (a pass-through, see scripts/tfdocs) must have a value there, so that its wiring is planned.
+func TestPassThroughsCoverTheRoot(t *testing.T) {
+	f, diags := hclparse.NewParser().ParseHCLFile("../terraform/variables.tf")
+	require.False(t, diags.HasErrors(), "%s", diags)
+	var inputs []string
+	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		if _, described := b.Body.Attributes["description"]; b.Type == "variable" && !described {
+			inputs = append(inputs, b.Labels[0])
+		}
+	}
+	var covered []string
+	for name := range passThroughs {
+		covered = append(covered, name)
+	}
+	slices.Sort(inputs)
+	slices.Sort(covered)
+	assert.Equal(t, inputs, covered)
+}
+
+// attribute follows a dotted path (map keys, list indexes) into planned attribute values; nil if it is not there.
+func attribute(v any, path string) any {
+	for _, p := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// normalize makes Go test values and plan JSON values comparable: numbers as float64, lists as []any.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case []string:
+		out := make([]any, len(x))
+		for i, s := range x {
+			out[i] = s
+		}
+		return out
+	}
+	return v
 }
 
 // planTofuBinary returns the pinned OpenTofu: $KINESIS2S3_TOFU (set by the Makefile), else ../.bin/tofu.
@@ -216,11 +292,10 @@ func planTofuBinary(t *testing.T) string {
 	return abs
 }
 
-// planTestZip writes a small deployment package (the plan only hashes it, so make build is not needed) and returns
-// its path and the base64 SHA-256 that Terraform's filebase64sha256 gives.
-func planTestZip(t *testing.T) (path, hash string) {
+// planTestZip writes a small deployment package (the plan only hashes it, so make build is not needed).
+func planTestZip(t *testing.T) string {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "function.zip")
+	path := filepath.Join(t.TempDir(), "function.zip")
 	f, err := os.Create(path)
 	require.NoError(t, err)
 	zw := zip.NewWriter(f)
@@ -230,36 +305,5 @@ func planTestZip(t *testing.T) (path, hash string) {
 	require.NoError(t, err)
 	require.NoError(t, zw.Close())
 	require.NoError(t, f.Close())
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	sum := sha256.Sum256(data)
-	return path, base64.StdEncoding.EncodeToString(sum[:])
-}
-
-// planValues returns the planned attribute values of the resource at addr.
-func planValues(t *testing.T, plan *terraform.PlanStruct, addr string) map[string]interface{} {
-	t.Helper()
-	r, ok := plan.ResourcePlannedValuesMap[addr]
-	require.True(t, ok, "%s is not in the plan", addr)
-	return r.AttributeValues
-}
-
-// planAfterUnknown returns which attributes of the resource at addr the plan marks as known only after apply.
-func planAfterUnknown(t *testing.T, plan *terraform.PlanStruct, addr string) map[string]interface{} {
-	t.Helper()
-	rc, ok := plan.ResourceChangesMap[addr]
-	require.True(t, ok, "%s is not in the plan", addr)
-	m, ok := rc.Change.AfterUnknown.(map[string]interface{})
-	require.True(t, ok, "%s: after_unknown is %T", addr, rc.Change.AfterUnknown)
-	return m
-}
-
-// planBlock returns the only element of a nested block list (a block with max_items = 1) as a map.
-func planBlock(t *testing.T, v interface{}) map[string]interface{} {
-	t.Helper()
-	list, ok := v.([]interface{})
-	require.True(t, ok && len(list) == 1, "want a one-element block list, got %#v", v)
-	m, ok := list[0].(map[string]interface{})
-	require.True(t, ok, "want a block, got %#v", list[0])
-	return m
+	return path
 }

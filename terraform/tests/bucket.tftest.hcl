@@ -1,4 +1,6 @@
-# The bucket module on its own: never public, owner-enforced, encrypted, TLS-only, with its lifecycle rules.
+# The bucket module on its own: never public, owner-enforced, encrypted, TLS-only, with its lifecycle rules, and the
+# validation of its inputs. Runs that read computed values (the bucket's ARN in its policy) apply against the mock
+# provider: Terraform, unlike OpenTofu, keeps mocked computed values unknown in plan mode.
 
 mock_provider "aws" {
   mock_resource "aws_s3_bucket" {
@@ -7,11 +9,13 @@ mock_provider "aws" {
 }
 
 variables {
-  name = "k2s3-test-bucket"
+  name         = "k2s3-test-bucket"
+  data_prefix  = "kinesis/"
+  error_prefix = "errors/"
 }
 
 run "defaults" {
-  command = plan
+  command = apply
 
   module {
     source = "./modules/bucket"
@@ -32,22 +36,36 @@ run "defaults" {
     error_message = "Object ownership must be BucketOwnerEnforced (ACLs disabled)."
   }
   assert {
-    condition     = [for r in aws_s3_bucket_server_side_encryption_configuration.this.rule : r.apply_server_side_encryption_by_default[0].sse_algorithm] == ["AES256"]
+    condition     = [for r in aws_s3_bucket_server_side_encryption_configuration.this.rule : [r.apply_server_side_encryption_by_default[0].sse_algorithm, r.bucket_key_enabled]] == [["AES256", false]]
     error_message = "Default encryption must be SSE-S3 unless SSE-KMS is asked for."
   }
   assert {
-    condition     = aws_s3_bucket.this.force_destroy == false && length(aws_s3_bucket_versioning.this) == 0
-    error_message = "force_destroy must be opt-in; versioning is off by default."
+    condition     = aws_s3_bucket.this.bucket == "k2s3-test-bucket" && aws_s3_bucket.this.force_destroy == false && length(aws_s3_bucket_versioning.this) == 0
+    error_message = "The bucket must have the given name; force_destroy must be opt-in; versioning is off by default."
   }
   assert {
-    condition = [for s in jsondecode(aws_s3_bucket_policy.this.policy).Statement : s if s.Effect == "Deny" && s.Principal == "*" && s.Action == "s3:*" &&
-      s.Resource == ["arn:aws:s3:::k2s3-test-bucket", "arn:aws:s3:::k2s3-test-bucket/*"] &&
-    try(s.Condition.Bool["aws:SecureTransport"], "") == "false"] != []
-    error_message = "The bucket policy must deny all non-TLS requests to the bucket and its objects. Got ${aws_s3_bucket_policy.this.policy}"
-  }
-  assert {
-    condition     = alltrue([for s in jsondecode(aws_s3_bucket_policy.this.policy).Statement : s.Effect == "Deny"])
-    error_message = "The bucket policy must only deny: access is granted by IAM."
+    condition = jsondecode(aws_s3_bucket_policy.this.policy) == {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid       = "DenyInsecureTransport"
+          Effect    = "Deny"
+          Principal = "*"
+          Action    = "s3:*"
+          Resource  = ["arn:aws:s3:::k2s3-test-bucket", "arn:aws:s3:::k2s3-test-bucket/*"]
+          Condition = { Bool = { "aws:SecureTransport" = "false" } }
+        },
+        {
+          Sid       = "DenyOutdatedTLS"
+          Effect    = "Deny"
+          Principal = "*"
+          Action    = "s3:*"
+          Resource  = ["arn:aws:s3:::k2s3-test-bucket", "arn:aws:s3:::k2s3-test-bucket/*"]
+          Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
+        },
+      ]
+    }
+    error_message = "The bucket policy must deny, on the bucket and its objects, every request without TLS and with TLS older than 1.2, and grant nothing. Got ${aws_s3_bucket_policy.this.policy}"
   }
   assert {
     condition = { for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.id => r.status } == {
@@ -71,9 +89,17 @@ run "defaults" {
     )
     error_message = "Quarantined records under errors/ must expire after 90 days; incomplete multipart uploads abort after 7."
   }
+  assert {
+    condition     = aws_s3_bucket_lifecycle_configuration.this.transition_default_minimum_object_size == "all_storage_classes_128K"
+    error_message = "Objects under 128 KiB must never be transitioned (the transition would cost more than it saves)."
+  }
+  assert {
+    condition     = output.name == "k2s3-test-bucket" && output.arn == "arn:aws:s3:::k2s3-test-bucket" && output.kms_key_arn == null
+    error_message = "The outputs must name the bucket; without a customer managed key no key is handed on to writers."
+  }
 }
 
-run "sse_kms_versioning_and_force_destroy" {
+run "generated_name" {
   command = plan
 
   module {
@@ -81,13 +107,32 @@ run "sse_kms_versioning_and_force_destroy" {
   }
 
   variables {
-    sse_algorithm        = "aws:kms"
-    kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
-    versioning           = true
-    force_destroy        = true
-    data_prefix          = "data/"
-    transition_days      = null
-    data_expiration_days = 365
+    name        = null
+    name_prefix = "clickstream-"
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this.bucket_prefix == "clickstream-"
+    error_message = "Without a name, AWS must generate one from name_prefix."
+  }
+}
+
+run "sse_kms_versioning_and_force_destroy" {
+  command = apply
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    sse_algorithm         = "aws:kms"
+    kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+    versioning            = true
+    force_destroy         = true
+    data_prefix           = "data/"
+    transition_days       = 0
+    data_expiration_days  = 365
+    error_expiration_days = 0
   }
 
   assert {
@@ -108,62 +153,17 @@ run "sse_kms_versioning_and_force_destroy" {
   }
   assert {
     condition = (
-      [for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.id] == ["abort-incomplete-multipart-uploads", "expire-data", "expire-errors", "expire-noncurrent-versions"] &&
+      [for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.id] == ["abort-incomplete-multipart-uploads", "expire-data", "expire-noncurrent-versions"] &&
       one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "expire-data"]).filter[0].prefix == "data/" &&
       one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "expire-data"]).expiration[0].days == 365 &&
       one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "expire-noncurrent-versions"]).noncurrent_version_expiration[0].noncurrent_days == 30
     )
-    error_message = "Lifecycle rules must follow the variables (no transition, data expiry on data/, noncurrent expiry)."
+    error_message = "Lifecycle rules must follow the variables (0 turns the transition and the error expiry off; data expiry on data/; noncurrent expiry)."
   }
   assert {
     condition     = aws_s3_bucket.this.force_destroy == true
     error_message = "force_destroy = true must be passed through."
   }
-}
-
-run "rejects_kms_key_without_sse_kms" {
-  command = plan
-
-  module {
-    source = "./modules/bucket"
-  }
-
-  variables {
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
-  }
-
-  expect_failures = [aws_s3_bucket_server_side_encryption_configuration.this]
-}
-
-run "rejects_bad_names_and_classes" {
-  command = plan
-
-  module {
-    source = "./modules/bucket"
-  }
-
-  variables {
-    name                     = "Not_A_Bucket"
-    sse_algorithm            = "aws:kms:dsse"
-    transition_storage_class = "COLD"
-    error_prefix             = ""
-  }
-
-  expect_failures = [var.name, var.sse_algorithm, var.transition_storage_class, var.error_prefix]
-}
-
-run "rejects_early_transition_to_infrequent_access" {
-  command = plan
-
-  module {
-    source = "./modules/bucket"
-  }
-
-  variables {
-    transition_days = 7
-  }
-
-  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
 }
 
 run "accepts_early_transition_to_intelligent_tiering" {
@@ -184,4 +184,86 @@ run "accepts_early_transition_to_intelligent_tiering" {
     ] == [[1, "INTELLIGENT_TIERING"]]
     error_message = "INTELLIGENT_TIERING has no 30-day minimum."
   }
+}
+
+run "rejects_kms_key_without_sse_kms" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+  }
+
+  expect_failures = [aws_s3_bucket_server_side_encryption_configuration.this]
+}
+
+run "rejects_early_transition_to_infrequent_access" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    transition_days = 29
+  }
+
+  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+}
+
+run "rejects_expiry_before_transition" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    transition_days      = 30
+    data_expiration_days = 30
+  }
+
+  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+}
+
+# Each variable listed in expect_failures must fail on its own ("Missing expected failure" otherwise).
+run "rejects_bad_names_classes_and_prefixes" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    name                     = "Not_A_Bucket"
+    name_prefix              = "UPPER-"
+    sse_algorithm            = "aws:kms:dsse"
+    kms_key_arn              = "alias/aws/s3"
+    transition_storage_class = "COLD"
+    data_prefix              = ""
+    error_prefix             = ""
+  }
+
+  expect_failures = [var.name, var.name_prefix, var.sse_algorithm, var.kms_key_arn, var.transition_storage_class, var.data_prefix, var.error_prefix]
+}
+
+run "rejects_bad_day_counts" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    transition_days                        = -1
+    data_expiration_days                   = 1.5
+    error_expiration_days                  = -1
+    abort_incomplete_multipart_upload_days = 0
+    noncurrent_version_expiration_days     = 0
+  }
+
+  expect_failures = [var.transition_days, var.data_expiration_days, var.error_expiration_days, var.abort_incomplete_multipart_upload_days, var.noncurrent_version_expiration_days]
 }

@@ -15,15 +15,15 @@ variables {
 }
 
 run "defaults" {
-  command = plan
+  command = apply
 
   module {
     source = "./modules/dlq"
   }
 
   assert {
-    condition     = aws_sqs_queue.this.message_retention_seconds == 1209600
-    error_message = "Failure records must be kept 14 days (the SQS maximum)."
+    condition     = aws_sqs_queue.this.name == "k2s3-test-on-failure" && aws_sqs_queue.this.message_retention_seconds == 1209600 && aws_sqs_queue.this.visibility_timeout_seconds == 300
+    error_message = "Failure records must be kept 14 days (the SQS maximum), hidden 300 s while a redrive works on them."
   }
   assert {
     condition     = aws_sqs_queue.this.sqs_managed_sse_enabled == true && aws_sqs_queue.this.kms_master_key_id == null
@@ -41,12 +41,20 @@ run "defaults" {
     error_message = "The queue policy must only deny non-TLS access. Got ${aws_sqs_queue_policy.this.policy}"
   }
   assert {
-    condition     = length(aws_sqs_queue_redrive_allow_policy.this) == 0
-    error_message = "No redrive-allow policy unless asked for."
+    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.this.redrive_allow_policy) == { redrivePermission = "denyAll" }
+    error_message = "By default no other queue may dead-letter into this one (denyAll)."
+  }
+  assert {
+    condition = (
+      output.arn == "arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure" &&
+      output.url == "https://sqs.eu-west-1.amazonaws.com/123456789012/k2s3-test-on-failure" &&
+      output.kms_key_arn == null
+    )
+    error_message = "The outputs must expose the queue; without a customer managed key no key is handed on to senders."
   }
 }
 
-run "customer_managed_key_and_deny_all_redrive" {
+run "customer_managed_key_and_allow_all_redrive" {
   command = plan
 
   module {
@@ -54,17 +62,22 @@ run "customer_managed_key_and_deny_all_redrive" {
   }
 
   variables {
-    kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"
-    redrive_permission = "denyAll"
+    kms_key_arn                       = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"
+    kms_data_key_reuse_period_seconds = 600
+    redrive_permission                = "allowAll"
   }
 
   assert {
-    condition     = aws_sqs_queue.this.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333" && aws_sqs_queue.this.sqs_managed_sse_enabled != true
-    error_message = "A customer managed key must replace SSE-SQS."
+    condition = (
+      aws_sqs_queue.this.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333" &&
+      aws_sqs_queue.this.kms_data_key_reuse_period_seconds == 600 &&
+      output.kms_key_arn == "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"
+    )
+    error_message = "A customer managed key must encrypt the queue and be handed on to senders."
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.this[0].redrive_allow_policy) == { redrivePermission = "denyAll" }
-    error_message = "redrive_permission = denyAll must be set on the queue."
+    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.this.redrive_allow_policy) == { redrivePermission = "allowAll" }
+    error_message = "redrive_permission = allowAll must be set on the queue."
   }
 }
 
@@ -81,7 +94,7 @@ run "by_queue_redrive" {
   }
 
   assert {
-    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.this[0].redrive_allow_policy) == { redrivePermission = "byQueue", sourceQueueArns = ["arn:aws:sqs:eu-west-1:123456789012:other"] }
+    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.this.redrive_allow_policy) == { redrivePermission = "byQueue", sourceQueueArns = ["arn:aws:sqs:eu-west-1:123456789012:other"] }
     error_message = "byQueue must list the source queues."
   }
 }
@@ -108,10 +121,22 @@ run "rejects_bad_values" {
   }
 
   variables {
-    name                      = "k2s3.fifo"
-    message_retention_seconds = 1209601
-    redrive_permission        = "someQueues"
+    name                              = "k2s3.fifo"
+    message_retention_seconds         = 1209601
+    visibility_timeout_seconds        = 43201
+    kms_key_arn                       = "alias/aws/sqs"
+    kms_data_key_reuse_period_seconds = 59
+    redrive_permission                = "someQueues"
+    redrive_source_queue_arns         = ["arn:aws:sqs:eu-west-1:123456789012:q0", "arn:aws:sqs:eu-west-1:123456789012:q1", "arn:aws:sqs:eu-west-1:123456789012:q2", "arn:aws:sqs:eu-west-1:123456789012:q3", "arn:aws:sqs:eu-west-1:123456789012:q4", "arn:aws:sqs:eu-west-1:123456789012:q5", "arn:aws:sqs:eu-west-1:123456789012:q6", "arn:aws:sqs:eu-west-1:123456789012:q7", "arn:aws:sqs:eu-west-1:123456789012:q8", "arn:aws:sqs:eu-west-1:123456789012:q9", "arn:aws:sqs:eu-west-1:123456789012:q10"]
   }
 
-  expect_failures = [var.name, var.message_retention_seconds, var.redrive_permission]
+  expect_failures = [
+    var.name,
+    var.message_retention_seconds,
+    var.visibility_timeout_seconds,
+    var.kms_key_arn,
+    var.kms_data_key_reuse_period_seconds,
+    var.redrive_permission,
+    var.redrive_source_queue_arns,
+  ]
 }

@@ -1,7 +1,8 @@
-# The function module on its own: event source mapping settings, the handler's environment and the execution role's
-# policy, read from the planned resources themselves (the policy is jsonencoded in the module, so what is decoded
-# here is exactly what would be deployed). The mock provider creates nothing; its computed values are placeholders
-# except where mock_resource/mock_data pin realistic ones.
+# The function module on its own: event source mapping settings, the handler's environment, the execution role's
+# policy (read from the planned resources themselves: the policy is jsonencoded in the module, so what is decoded here
+# is exactly what would be deployed) and the validation of its inputs. Runs that read computed values (ARNs) apply
+# against the mock provider, which creates nothing: Terraform, unlike OpenTofu, keeps mocked computed values unknown
+# in plan mode.
 
 mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
@@ -25,7 +26,7 @@ variables {
 }
 
 run "defaults" {
-  command = plan
+  command = apply
 
   module {
     source = "./modules/function"
@@ -101,9 +102,19 @@ run "defaults" {
     condition = (
       aws_lambda_function.this.logging_config[0].log_format == "JSON" &&
       aws_lambda_function.this.logging_config[0].log_group == aws_cloudwatch_log_group.this.name &&
-      aws_lambda_function.this.logging_config[0].application_log_level == "INFO"
+      aws_lambda_function.this.logging_config[0].application_log_level == "INFO" &&
+      aws_lambda_function.this.logging_config[0].system_log_level == "WARN"
     )
-    error_message = "The function must log JSON at INFO into its own log group."
+    error_message = "The function must log JSON at INFO into its own log group, with Lambda's platform logs at WARN."
+  }
+  assert {
+    condition = (
+      aws_lambda_function.this.function_name == "k2s3-test" &&
+      aws_lambda_function.this.memory_size == 512 &&
+      aws_lambda_function.this.timeout == 60 &&
+      aws_lambda_function.this.reserved_concurrent_executions == null
+    )
+    error_message = "The function must be named after the module's name, with 512 MB, a 60 s timeout and no reserved concurrency by default."
   }
   assert {
     condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/k2s3-test" && aws_cloudwatch_log_group.this.retention_in_days == 30
@@ -157,13 +168,17 @@ run "defaults" {
 }
 
 run "settings_follow_variables" {
-  command = plan
+  command = apply
 
   module {
     source = "./modules/function"
   }
 
   variables {
+    memory_size                        = 1769
+    timeout                            = 900
+    reserved_concurrent_executions     = 4
+    enabled                            = false
     output_mode                        = "batch"
     key_prefix                         = "data/raw/"
     compression                        = "zstd"
@@ -223,10 +238,14 @@ run "settings_follow_variables" {
     condition     = aws_lambda_function.this.logging_config[0].application_log_level == "DEBUG" && aws_cloudwatch_log_group.this.retention_in_days == 7
     error_message = "Log level and retention must follow the variables."
   }
+  assert {
+    condition     = aws_lambda_function.this.memory_size == 1769 && aws_lambda_function.this.timeout == 900 && aws_lambda_function.this.reserved_concurrent_executions == 4 && aws_lambda_event_source_mapping.this.enabled == false
+    error_message = "Memory, timeout, reserved concurrency and the mapping's enabled flag must follow the variables."
+  }
 }
 
 run "customer_managed_keys" {
-  command = plan
+  command = apply
 
   module {
     source = "./modules/function"
@@ -347,4 +366,152 @@ run "rejects_wildcard_resources" {
   }
 
   expect_failures = [var.stream_arn, var.bucket_arn, var.dlq_arn]
+}
+
+run "rejects_values_below_the_ranges" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    memory_size                        = 127
+    timeout                            = 0
+    reserved_concurrent_executions     = -1
+    upload_concurrency                 = 0
+    batch_size                         = 0
+    maximum_batching_window_in_seconds = -1
+    parallelization_factor             = 0
+    maximum_retry_attempts             = -2
+    maximum_record_age_in_seconds      = 59
+  }
+
+  expect_failures = [
+    var.memory_size,
+    var.timeout,
+    var.reserved_concurrent_executions,
+    var.upload_concurrency,
+    var.batch_size,
+    var.maximum_batching_window_in_seconds,
+    var.parallelization_factor,
+    var.maximum_retry_attempts,
+    var.maximum_record_age_in_seconds,
+  ]
+}
+
+run "rejects_values_above_the_ranges" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    memory_size                        = 10241
+    timeout                            = 901
+    upload_concurrency                 = 513
+    batch_size                         = 10001
+    maximum_batching_window_in_seconds = 301
+    parallelization_factor             = 11
+    maximum_retry_attempts             = 10001
+    maximum_record_age_in_seconds      = 604801
+    filter_patterns                    = ["{}", "{}", "{}", "{}", "{}", "{}"]
+  }
+
+  expect_failures = [
+    var.memory_size,
+    var.timeout,
+    var.upload_concurrency,
+    var.batch_size,
+    var.maximum_batching_window_in_seconds,
+    var.parallelization_factor,
+    var.maximum_retry_attempts,
+    var.maximum_record_age_in_seconds,
+    var.filter_patterns,
+  ]
+}
+
+run "rejects_fractions" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    memory_size                    = 512.5
+    timeout                        = 1.5
+    reserved_concurrent_executions = 1.5
+    upload_concurrency             = 1.5
+    batch_size                     = 10.5
+    parallelization_factor         = 1.5
+    maximum_record_age_in_seconds  = 60.5
+  }
+
+  expect_failures = [
+    var.memory_size,
+    var.timeout,
+    var.reserved_concurrent_executions,
+    var.upload_concurrency,
+    var.batch_size,
+    var.parallelization_factor,
+    var.maximum_record_age_in_seconds,
+  ]
+}
+
+run "rejects_unknown_modes" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode       = "batches"
+    compression       = "lz4"
+    on_invalid_record = "drop"
+    starting_position = "EARLIEST"
+    log_level         = "VERBOSE"
+    esm_metrics       = ["ErrorCount"]
+  }
+
+  expect_failures = [var.output_mode, var.compression, var.on_invalid_record, var.starting_position, var.log_level, var.esm_metrics]
+}
+
+run "rejects_bad_names_paths_and_settings" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    name                        = "k2s3 test"
+    zip_path                    = "build/bootstrap"
+    log_retention_days          = 10
+    key_prefix                  = "/kinesis/"
+    error_prefix                = ""
+    starting_position_timestamp = "yesterday"
+    filter_patterns             = ["not json"]
+  }
+
+  expect_failures = [var.name, var.zip_path, var.log_retention_days, var.key_prefix, var.error_prefix, var.starting_position_timestamp, var.filter_patterns]
+}
+
+run "rejects_bad_keys" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    log_kms_key_arn    = "alias/aws/logs"
+    bucket_kms_key_arn = "alias/aws/s3"
+    stream_kms_key_arn = "alias/aws/kinesis"
+    dlq_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:alias/dlq"
+  }
+
+  expect_failures = [var.log_kms_key_arn, var.bucket_kms_key_arn, var.stream_kms_key_arn, var.dlq_kms_key_arn]
 }

@@ -18,8 +18,8 @@ run "defaults" {
     error_message = "The stream must be ON_DEMAND without a shard count by default."
   }
   assert {
-    condition     = aws_kinesis_stream.this.retention_period == 168
-    error_message = "Retention must default to 7 days, so failed batches can still be redriven."
+    condition     = aws_kinesis_stream.this.name == "k2s3-test" && aws_kinesis_stream.this.retention_period == 168 && length(aws_kinesis_stream.this.shard_level_metrics) == 0
+    error_message = "The stream must have the given name, 7 days of retention (so failed batches can still be redriven) and no paid shard-level metrics by default."
   }
   assert {
     condition     = aws_kinesis_stream.this.encryption_type == "KMS" && aws_kinesis_stream.this.kms_key_id == "alias/aws/kinesis"
@@ -43,6 +43,7 @@ run "provisioned_with_customer_managed_key" {
     shard_count            = 4
     retention_period_hours = 48
     kms_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+    shard_level_metrics    = ["IteratorAgeMilliseconds"]
   }
 
   assert {
@@ -50,8 +51,8 @@ run "provisioned_with_customer_managed_key" {
     error_message = "PROVISIONED mode must use shard_count."
   }
   assert {
-    condition     = aws_kinesis_stream.this.retention_period == 48
-    error_message = "Retention must follow the variable."
+    condition     = aws_kinesis_stream.this.retention_period == 48 && aws_kinesis_stream.this.shard_level_metrics == toset(["IteratorAgeMilliseconds"])
+    error_message = "Retention and shard-level metrics must follow the variables."
   }
   assert {
     condition = (
@@ -99,10 +100,13 @@ run "rejects_bad_values" {
   }
 
   variables {
+    name                   = "k2s3 test"
     stream_mode            = "SERVERLESS"
+    shard_count            = 1.5
     retention_period_hours = 12
     kms_key_arn            = "alias/my-key"
+    shard_level_metrics    = ["IteratorAge"]
   }
 
-  expect_failures = [var.stream_mode, var.retention_period_hours, var.kms_key_arn]
+  expect_failures = [var.name, var.stream_mode, var.shard_count, var.retention_period_hours, var.kms_key_arn, var.shard_level_metrics]
 }

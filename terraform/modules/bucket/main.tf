@@ -98,7 +98,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   dynamic "rule" {
-    for_each = var.transition_days == null ? [] : [1]
+    for_each = var.transition_days > 0 ? [1] : []
     content {
       id     = "transition-data"
       status = "Enabled"
@@ -113,7 +113,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   dynamic "rule" {
-    for_each = var.data_expiration_days == null ? [] : [1]
+    for_each = var.data_expiration_days > 0 ? [1] : []
     content {
       id     = "expire-data"
       status = "Enabled"
@@ -127,7 +127,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   dynamic "rule" {
-    for_each = var.error_expiration_days == null ? [] : [1]
+    for_each = var.error_expiration_days > 0 ? [1] : []
     content {
       id     = "expire-errors"
       status = "Enabled"
@@ -157,11 +157,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.data_expiration_days == null || var.transition_days == null || try(var.data_expiration_days > var.transition_days, false)
+      condition     = var.data_expiration_days == 0 || var.transition_days == 0 || var.data_expiration_days > var.transition_days
       error_message = "data_expiration_days must be greater than transition_days."
     }
     precondition {
-      condition     = var.transition_days == null || !contains(["STANDARD_IA", "ONEZONE_IA"], var.transition_storage_class) || try(var.transition_days >= 30, false)
+      condition     = var.transition_days == 0 || !contains(["STANDARD_IA", "ONEZONE_IA"], var.transition_storage_class) || var.transition_days >= 30
       error_message = "S3 moves objects to STANDARD_IA or ONEZONE_IA no earlier than 30 days after creation: set transition_days >= 30."
     }
   }

@@ -13,6 +13,7 @@ variable "name_prefix" {
   description = "Prefix of the generated bucket name when name is null (at most 37 characters)."
   type        = string
   default     = "kinesis2s3-"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{0,36}$", var.name_prefix))
@@ -24,12 +25,14 @@ variable "force_destroy" {
   description = "Allow terraform destroy to delete a bucket that still holds objects. Opt in only for throwaway environments."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "sse_algorithm" {
   description = "Default encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS, with the S3 bucket key)."
   type        = string
   default     = "AES256"
+  nullable    = false
 
   validation {
     condition     = contains(["AES256", "aws:kms"], var.sse_algorithm)
@@ -52,12 +55,14 @@ variable "versioning" {
   description = "Enable versioning. Off by default: the writer's keys are deterministic, so a retried batch overwrites its own objects and versioning would keep a copy per retry."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "noncurrent_version_expiration_days" {
   description = "With versioning, delete noncurrent versions this many days after they are replaced."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
     condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
@@ -66,15 +71,18 @@ variable "noncurrent_version_expiration_days" {
 }
 
 variable "data_prefix" {
-  description = "Key prefix of the data objects (the handler's KEY_PREFIX); the transition and data expiration rules apply to it."
+  description = "Key prefix of the data objects (the writer's KEY_PREFIX, e.g. the function module's key_prefix output); the transition and data expiration rules apply to it."
   type        = string
-  default     = "kinesis/"
+
+  validation {
+    condition     = length(var.data_prefix) > 0
+    error_message = "data_prefix must not be empty: the transition and expiration rules would otherwise cover the whole bucket."
+  }
 }
 
 variable "error_prefix" {
-  description = "Key prefix of quarantined records (the handler's ERROR_PREFIX); the error expiration rule applies to it."
+  description = "Key prefix of quarantined records (the writer's ERROR_PREFIX, e.g. the function module's error_prefix output); the error expiration rule applies to it."
   type        = string
-  default     = "errors/"
 
   validation {
     condition     = length(var.error_prefix) > 0
@@ -83,13 +91,14 @@ variable "error_prefix" {
 }
 
 variable "transition_days" {
-  description = "Move data objects to transition_storage_class this many days after creation. null disables the transition."
+  description = "Move data objects to transition_storage_class this many days after creation. 0 disables the transition."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
-    condition     = var.transition_days == null || try(var.transition_days >= 1 && floor(var.transition_days) == var.transition_days, false)
-    error_message = "transition_days must be a whole number >= 1, or null."
+    condition     = var.transition_days >= 0 && floor(var.transition_days) == var.transition_days
+    error_message = "transition_days must be a whole number >= 0 (0: never)."
   }
 }
 
@@ -97,6 +106,7 @@ variable "transition_storage_class" {
   description = "Storage class data objects move to (STANDARD_IA and ONEZONE_IA need transition_days >= 30)."
   type        = string
   default     = "STANDARD_IA"
+  nullable    = false
 
   validation {
     condition     = contains(["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], var.transition_storage_class)
@@ -105,24 +115,26 @@ variable "transition_storage_class" {
 }
 
 variable "data_expiration_days" {
-  description = "Delete data objects this many days after creation. null keeps them."
+  description = "Delete data objects this many days after creation. 0 keeps them."
   type        = number
-  default     = null
+  default     = 0
+  nullable    = false
 
   validation {
-    condition     = var.data_expiration_days == null || try(var.data_expiration_days >= 1 && floor(var.data_expiration_days) == var.data_expiration_days, false)
-    error_message = "data_expiration_days must be a whole number >= 1, or null."
+    condition     = var.data_expiration_days >= 0 && floor(var.data_expiration_days) == var.data_expiration_days
+    error_message = "data_expiration_days must be a whole number >= 0 (0: kept)."
   }
 }
 
 variable "error_expiration_days" {
-  description = "Delete quarantined records under error_prefix this many days after creation. null keeps them."
+  description = "Delete quarantined records under error_prefix this many days after creation. 0 keeps them."
   type        = number
   default     = 90
+  nullable    = false
 
   validation {
-    condition     = var.error_expiration_days == null || try(var.error_expiration_days >= 1 && floor(var.error_expiration_days) == var.error_expiration_days, false)
-    error_message = "error_expiration_days must be a whole number >= 1, or null."
+    condition     = var.error_expiration_days >= 0 && floor(var.error_expiration_days) == var.error_expiration_days
+    error_message = "error_expiration_days must be a whole number >= 0 (0: kept)."
   }
 }
 
@@ -130,6 +142,7 @@ variable "abort_incomplete_multipart_upload_days" {
   description = "Abort multipart uploads still incomplete after this many days (their parts are billed until then)."
   type        = number
   default     = 7
+  nullable    = false
 
   validation {
     condition     = var.abort_incomplete_multipart_upload_days >= 1 && floor(var.abort_incomplete_multipart_upload_days) == var.abort_incomplete_multipart_upload_days
@@ -141,4 +154,5 @@ variable "tags" {
   description = "Tags for the bucket (in addition to the provider's default_tags)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

@@ -38,7 +38,6 @@ resource "aws_sqs_queue_policy" "this" {
 }
 
 resource "aws_sqs_queue_redrive_allow_policy" "this" {
-  count     = var.redrive_permission == null ? 0 : 1
   queue_url = aws_sqs_queue.this.id
   redrive_allow_policy = jsonencode(merge(
     { redrivePermission = var.redrive_permission },
@@ -51,4 +50,10 @@ resource "aws_sqs_queue_redrive_allow_policy" "this" {
       error_message = "redrive_source_queue_arns must list 1-10 queues when redrive_permission is byQueue, and be empty otherwise."
     }
   }
+}
+
+# Before redrive_permission became non-nullable, the policy was optional.
+moved {
+  from = aws_sqs_queue_redrive_allow_policy.this[0]
+  to   = aws_sqs_queue_redrive_allow_policy.this
 }

@@ -12,6 +12,7 @@ variable "message_retention_seconds" {
   description = "How long a failure record waits to be redriven (60-1,209,600 seconds; default 14 days, the SQS maximum)."
   type        = number
   default     = 1209600
+  nullable    = false
 
   validation {
     condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600 && floor(var.message_retention_seconds) == var.message_retention_seconds
@@ -23,6 +24,7 @@ variable "visibility_timeout_seconds" {
   description = "How long a received message stays hidden from other consumers (0-43,200 seconds): long enough for a redrive to re-read the records and write them."
   type        = number
   default     = 300
+  nullable    = false
 
   validation {
     condition     = var.visibility_timeout_seconds >= 0 && var.visibility_timeout_seconds <= 43200 && floor(var.visibility_timeout_seconds) == var.visibility_timeout_seconds
@@ -45,6 +47,7 @@ variable "kms_data_key_reuse_period_seconds" {
   description = "With a customer managed key: how long SQS reuses a data key before calling KMS again (60-86,400 seconds)."
   type        = number
   default     = 300
+  nullable    = false
 
   validation {
     condition     = var.kms_data_key_reuse_period_seconds >= 60 && var.kms_data_key_reuse_period_seconds <= 86400
@@ -53,13 +56,14 @@ variable "kms_data_key_reuse_period_seconds" {
 }
 
 variable "redrive_permission" {
-  description = "Redrive-allow policy: which source queues may use this queue as their dead-letter queue: allowAll, denyAll or byQueue (see redrive_source_queue_arns). null sets no policy (SQS then allows all)."
+  description = "Redrive-allow policy: which source queues may use this queue as their dead-letter queue: denyAll (none, so the queue only ever holds the mapping's failure records), allowAll, or byQueue (see redrive_source_queue_arns)."
   type        = string
-  default     = null
+  default     = "denyAll"
+  nullable    = false
 
   validation {
-    condition     = var.redrive_permission == null || contains(["allowAll", "denyAll", "byQueue"], coalesce(var.redrive_permission, "-"))
-    error_message = "redrive_permission must be allowAll, denyAll, byQueue or null."
+    condition     = contains(["allowAll", "denyAll", "byQueue"], var.redrive_permission)
+    error_message = "redrive_permission must be denyAll, allowAll or byQueue."
   }
 }
 
@@ -67,6 +71,7 @@ variable "redrive_source_queue_arns" {
   description = "With redrive_permission = byQueue: the source queues (at most 10) allowed to use this queue as their dead-letter queue."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = length(var.redrive_source_queue_arns) <= 10
@@ -78,4 +83,5 @@ variable "tags" {
   description = "Tags for the queue (in addition to the provider's default_tags)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

@@ -42,3 +42,13 @@ output "role_policy_json" {
   description = "The execution role's inline policy, as deployed (JSON)."
   value       = aws_iam_role_policy.this.policy
 }
+
+output "key_prefix" {
+  description = "KEY_PREFIX: where the function writes data objects (the bucket's lifecycle rules follow it)."
+  value       = var.key_prefix
+}
+
+output "error_prefix" {
+  description = "ERROR_PREFIX: where the function writes quarantined records."
+  value       = var.error_prefix
+}

@@ -11,12 +11,18 @@ variable "name" {
 variable "zip_path" {
   description = "Path of the deployment package built by make build (bootstrap at the zip root)."
   type        = string
+
+  validation {
+    condition     = endswith(var.zip_path, ".zip")
+    error_message = "zip_path must name a .zip file (make build writes build/function.zip)."
+  }
 }
 
 variable "memory_size" {
   description = "Memory in MB (128-10,240). CPU grows with memory: 1,769 MB is one full vCPU."
   type        = number
   default     = 512
+  nullable    = false
 
   validation {
     condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
@@ -28,6 +34,7 @@ variable "timeout" {
   description = "Function timeout in seconds (1-900). A timed-out batch counts as failed and is retried (bisected)."
   type        = number
   default     = 60
+  nullable    = false
 
   validation {
     condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
@@ -41,8 +48,8 @@ variable "reserved_concurrent_executions" {
   default     = null
 
   validation {
-    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 0, false)
-    error_message = "reserved_concurrent_executions must be >= 0, or null."
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 0 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
+    error_message = "reserved_concurrent_executions must be a whole number >= 0, or null."
   }
 }
 
@@ -50,6 +57,7 @@ variable "log_retention_days" {
   description = "Retention of the function's log group in days (a CloudWatch Logs value; 0 keeps logs forever)."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
     condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -72,6 +80,7 @@ variable "log_level" {
   description = "Application log level of the JSON logs (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)."
   type        = string
   default     = "INFO"
+  nullable    = false
 
   validation {
     condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
@@ -109,6 +118,7 @@ variable "output_mode" {
   description = "OUTPUT_MODE: record (one object per record) or batch (one JSON Lines object per shard and hour per invocation)."
   type        = string
   default     = "record"
+  nullable    = false
 
   validation {
     condition     = contains(["record", "batch"], var.output_mode)
@@ -120,6 +130,7 @@ variable "key_prefix" {
   description = "KEY_PREFIX of the data objects (must not start with '/')."
   type        = string
   default     = "kinesis/"
+  nullable    = false
 
   validation {
     condition     = !startswith(var.key_prefix, "/")
@@ -131,6 +142,7 @@ variable "compression" {
   description = "COMPRESSION of batch-mode objects: gzip, zstd or none."
   type        = string
   default     = "gzip"
+  nullable    = false
 
   validation {
     condition     = contains(["gzip", "zstd", "none"], var.compression)
@@ -142,6 +154,7 @@ variable "error_prefix" {
   description = "ERROR_PREFIX of quarantined records (non-empty, must not start with '/', must differ from key_prefix)."
   type        = string
   default     = "errors/"
+  nullable    = false
 
   validation {
     condition     = var.error_prefix != "" && !startswith(var.error_prefix, "/")
@@ -153,6 +166,7 @@ variable "on_invalid_record" {
   description = "ON_INVALID_RECORD: quarantine (write under error_prefix), fail (report as a batch item failure) or skip."
   type        = string
   default     = "quarantine"
+  nullable    = false
 
   validation {
     condition     = contains(["quarantine", "fail", "skip"], var.on_invalid_record)
@@ -164,6 +178,7 @@ variable "upload_concurrency" {
   description = "UPLOAD_CONCURRENCY: parallel S3 uploads per invocation (1-512)."
   type        = number
   default     = 64
+  nullable    = false
 
   validation {
     condition     = var.upload_concurrency >= 1 && var.upload_concurrency <= 512 && floor(var.upload_concurrency) == var.upload_concurrency
@@ -217,12 +232,14 @@ variable "enabled" {
   description = "Whether the event source mapping polls the stream (false pauses processing; records wait in the stream)."
   type        = bool
   default     = true
+  nullable    = false
 }
 
 variable "starting_position" {
   description = "Where a new mapping starts reading: TRIM_HORIZON (oldest retained record), LATEST or AT_TIMESTAMP."
   type        = string
   default     = "TRIM_HORIZON"
+  nullable    = false
 
   validation {
     condition     = contains(["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"], var.starting_position)
@@ -245,6 +262,7 @@ variable "batch_size" {
   description = "Most records per invocation (1-10,000)."
   type        = number
   default     = 500
+  nullable    = false
 
   validation {
     condition     = var.batch_size >= 1 && var.batch_size <= 10000 && floor(var.batch_size) == var.batch_size
@@ -256,6 +274,7 @@ variable "maximum_batching_window_in_seconds" {
   description = "How long to gather records before invoking (0-300 seconds)."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.maximum_batching_window_in_seconds >= 0 && var.maximum_batching_window_in_seconds <= 300 && floor(var.maximum_batching_window_in_seconds) == var.maximum_batching_window_in_seconds
@@ -267,6 +286,7 @@ variable "parallelization_factor" {
   description = "Concurrent batches per shard (1-10). Order is kept per partition key, not per shard, above 1."
   type        = number
   default     = 1
+  nullable    = false
 
   validation {
     condition     = var.parallelization_factor >= 1 && var.parallelization_factor <= 10 && floor(var.parallelization_factor) == var.parallelization_factor
@@ -278,6 +298,7 @@ variable "maximum_retry_attempts" {
   description = "Retries of a failed batch before its records go to the DLQ (0-10,000; -1 is infinite and blocks the shard until the records expire)."
   type        = number
   default     = 10
+  nullable    = false
 
   validation {
     condition     = var.maximum_retry_attempts >= -1 && var.maximum_retry_attempts <= 10000 && floor(var.maximum_retry_attempts) == var.maximum_retry_attempts
@@ -289,6 +310,7 @@ variable "maximum_record_age_in_seconds" {
   description = "Records older than this go to the DLQ unprocessed (60-604,800 seconds; -1 is infinite)."
   type        = number
   default     = 3600
+  nullable    = false
 
   validation {
     condition     = var.maximum_record_age_in_seconds == -1 || (var.maximum_record_age_in_seconds >= 60 && var.maximum_record_age_in_seconds <= 604800 && floor(var.maximum_record_age_in_seconds) == var.maximum_record_age_in_seconds)
@@ -300,6 +322,7 @@ variable "filter_patterns" {
   description = "Event filtering patterns (JSON strings, at most 5); records that match none are dropped without invoking the function."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = length(var.filter_patterns) <= 5 && alltrue([for p in var.filter_patterns : can(jsondecode(p))])
@@ -311,6 +334,7 @@ variable "esm_metrics" {
   description = "Event source mapping metrics to publish: [\"EventCount\"] (polled, filtered, failed, dropped records; CloudWatch charges apply) or []."
   type        = list(string)
   default     = ["EventCount"]
+  nullable    = false
 
   validation {
     condition     = alltrue([for m in var.esm_metrics : m == "EventCount"])
@@ -322,4 +346,5 @@ variable "tags" {
   description = "Tags for the function, log group, role and mapping (in addition to the provider's default_tags)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

@@ -12,6 +12,7 @@ variable "stream_mode" {
   description = "ON_DEMAND (capacity follows traffic, billed per GB) or PROVISIONED (fixed shard_count, billed per shard-hour)."
   type        = string
   default     = "ON_DEMAND"
+  nullable    = false
 
   validation {
     condition     = contains(["ON_DEMAND", "PROVISIONED"], var.stream_mode)
@@ -34,6 +35,7 @@ variable "retention_period_hours" {
   description = "How long records stay readable (24-8,760 hours). Failed batches can be redriven from the DLQ only while their records are still retained, so keep it well above the time you need to notice and fix a failure."
   type        = number
   default     = 168
+  nullable    = false
 
   validation {
     condition     = var.retention_period_hours >= 24 && var.retention_period_hours <= 8760 && floor(var.retention_period_hours) == var.retention_period_hours
@@ -56,6 +58,7 @@ variable "shard_level_metrics" {
   description = "Enhanced shard-level CloudWatch metrics to enable (extra cost per shard and metric), e.g. [\"IteratorAgeMilliseconds\"]."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition = alltrue([for m in var.shard_level_metrics : contains([
@@ -70,4 +73,5 @@ variable "tags" {
   description = "Tags for the stream (in addition to the provider's default_tags)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
