@@ -7,6 +7,7 @@ GO           ?= go
 BIN          := $(CURDIR)/.bin
 BUILD        := $(CURDIR)/build
 TOFU         := $(BIN)/tofu
+TFLINT       := $(BIN)/tflint
 RIE          := $(BIN)/aws-lambda-rie
 EMULATORS    := $(CURDIR)/tools/emulators
 # Terraform or OpenTofu for deploy/destroy: whichever is on PATH, override with TF=...
@@ -35,12 +36,17 @@ build-local:
 	mkdir -p $(BUILD)/local
 	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(BUILD)/local/bootstrap ./function/cmd/bootstrap
 
-## tools: OpenTofu and the Lambda RIE, pinned in tools/go.mod.
-tools: $(TOFU) $(RIE)
+## tools: OpenTofu and the Lambda RIE, pinned in tools/go.mod; tflint, pinned in tools/tflint/go.mod (a module of its
+## own: its dependencies would otherwise move OpenTofu's).
+tools: $(TOFU) $(RIE) $(TFLINT)
 $(TOFU) $(RIE): tools/go.mod tools/go.sum
 	mkdir -p $(BIN)
 	cd tools && $(GO) build -o $(BIN)/ tool
 	touch $(TOFU) $(RIE)
+$(TFLINT): tools/tflint/go.mod tools/tflint/go.sum
+	mkdir -p $(BIN)
+	cd tools/tflint && $(GO) build -o $(BIN)/ tool
+	touch $(TFLINT)
 
 ## emulators: kinesalite, kinesis-mock, fauxqs and Node 22 from tools/emulators/package-lock.json.
 emulators: $(EMULATORS)/node_modules/.installed
@@ -69,9 +75,9 @@ unit:
 integration: tools emulators build build-local
 	$(GO) test -count=1 -timeout 25m ./...
 
-## tf-check: tofu fmt, the generated README tables, tofu validate and tofu test (mock provider).
-tf-check: $(TOFU)
-	TOFU=$(TOFU) GO=$(GO) scripts/tf-check.sh
+## tf-check: tofu fmt, the generated README tables, tflint, tofu validate and tofu test (mock provider).
+tf-check: $(TOFU) $(TFLINT)
+	TOFU=$(TOFU) TFLINT=$(TFLINT) GO=$(GO) scripts/tf-check.sh
 
 ## tf-docs: rewrite the Inputs/Outputs tables of terraform/**/README.md from the code.
 tf-docs:

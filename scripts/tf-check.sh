@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Offline checks of terraform/: formatting, the generated README tables, then init + validate of the root and the
-# test suites in terraform/tests (mock provider). Usage: TOFU=/path/to/tofu scripts/tf-check.sh (make tf-check sets
-# TOFU).
+# Offline checks of terraform/: formatting, the generated README tables, tflint, then init + validate of the root
+# and the test suites in terraform/tests (mock provider). Usage:
+#   TOFU=/path/to/tofu TFLINT=/path/to/tflint scripts/tf-check.sh        (make tf-check sets both)
 #
 # Everything but fmt runs in a temporary copy, so no .terraform/, lock file or state is ever written into the
 # repository, and a .terraform.lock.hcl a user committed is neither used nor changed. terraform.tfvars files are left
@@ -12,12 +12,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 src="$repo/terraform"
 TOFU="${TOFU:-$repo/.bin/tofu}"
+TFLINT="${TFLINT:-$repo/.bin/tflint}"
 GO="${GO:-go}"
 
-if [[ ! -x "$TOFU" ]]; then
-  echo "tf-check: $TOFU is not an executable OpenTofu: run make tools (or set TOFU=)" >&2
-  exit 1
-fi
+for tool in "$TOFU" "$TFLINT"; do
+  if [[ ! -x "$tool" ]]; then
+    echo "tf-check: $tool is not an executable: run make tools (or set TOFU= / TFLINT=)" >&2
+    exit 1
+  fi
+done
 
 color=()
 [[ -t 1 ]] || color=(-no-color)
@@ -38,6 +41,9 @@ step "fmt -check -recursive terraform"
 
 step "README.md inputs/outputs tables of every module are up to date (scripts/tfdocs)"
 (cd "$repo" && "$GO" run ./scripts/tfdocs -check terraform)
+
+step "tflint --recursive (Terraform ruleset, recommended preset)"
+"$TFLINT" --chdir="$src" --recursive --config="$src/.tflint.hcl" --no-color
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-check.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
