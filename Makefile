@@ -75,7 +75,7 @@ unit:
 integration: tools emulators build build-local
 	$(GO) test -count=1 -timeout 25m ./...
 
-## tf-check: tofu fmt, the generated README tables, tflint, tofu validate and tofu test (mock provider).
+## tf-check: fmt, the generated README tables, tflint, validate and test (mock provider), with tofu and terraform.
 tf-check: $(TOFU) $(TFLINT)
 	TOFU=$(TOFU) TFLINT=$(TFLINT) GO=$(GO) scripts/tf-check.sh
 

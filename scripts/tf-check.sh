@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Offline checks of terraform/: formatting, the generated README tables, tflint, then init + validate of the root
-# and the test suites in terraform/tests (mock provider). Usage:
+# and the test suites in terraform/tests (mock provider), under OpenTofu and, when it is on PATH, Terraform as well:
+# the configuration claims both. Usage:
 #   TOFU=/path/to/tofu TFLINT=/path/to/tflint scripts/tf-check.sh        (make tf-check sets both)
+# TERRAFORM=/path/to/terraform picks the Terraform binary; TERRAFORM= (empty) skips it.
 #
 # Everything but fmt runs in a temporary copy, so no .terraform/, lock file or state is ever written into the
 # repository, and a .terraform.lock.hcl a user committed is neither used nor changed. terraform.tfvars files are left
@@ -14,6 +16,7 @@ src="$repo/terraform"
 TOFU="${TOFU:-$repo/.bin/tofu}"
 TFLINT="${TFLINT:-$repo/.bin/tflint}"
 GO="${GO:-go}"
+TERRAFORM="${TERRAFORM-$(command -v terraform || true)}"
 
 for tool in "$TOFU" "$TFLINT"; do
   if [[ ! -x "$tool" ]]; then
@@ -45,18 +48,36 @@ step "README.md inputs/outputs tables of every module are up to date (scripts/tf
 step "tflint --recursive (Terraform ruleset, recommended preset)"
 "$TFLINT" --chdir="$src" --recursive --config="$src/.tflint.hcl" --no-color
 
+binaries=("$TOFU")
+if [[ -n "$TERRAFORM" ]]; then
+  binaries+=("$TERRAFORM")
+else
+  echo "tf-check: terraform is not on PATH: checking with OpenTofu only" >&2
+fi
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-check.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-tar -C "$src" -cf - \
-  --exclude=.terraform --exclude=.terraform.lock.hcl --exclude='terraform.tfstate*' \
-  --exclude='*.tfvars' --exclude='*.tfvars.json' --exclude=tfplan . | tar -C "$work" -xf -
 
-step "init + validate terraform (root)"
-"$TOFU" -chdir="$work" init -backend=false "${color[@]}" >"$work/init.log" 2>&1 || {
-  cat "$work/init.log" >&2
-  exit 1
-}
-"$TOFU" -chdir="$work" validate "${color[@]}"
+for bin in "${binaries[@]}"; do
+  tool="$(basename "$bin")"
+  dir="$work/$tool"
+  mkdir -p "$dir"
+  tar -C "$src" -cf - \
+    --exclude=.terraform --exclude=.terraform.lock.hcl --exclude='terraform.tfstate*' \
+    --exclude='*.tfvars' --exclude='*.tfvars.json' --exclude=tfplan . | tar -C "$dir" -xf -
 
-step "tofu test (terraform/tests)"
-"$TOFU" -chdir="$work" test "${color[@]}"
+  if [[ "$bin" != "$TOFU" ]]; then
+    step "$tool fmt -check -recursive terraform"
+    "$bin" fmt -check -recursive -diff "${color[@]}" "$dir"
+  fi
+
+  step "$tool init + validate terraform (root)"
+  "$bin" -chdir="$dir" init -backend=false "${color[@]}" >"$work/init.log" 2>&1 || {
+    cat "$work/init.log" >&2
+    exit 1
+  }
+  "$bin" -chdir="$dir" validate "${color[@]}"
+
+  step "$tool test (terraform/tests)"
+  "$bin" -chdir="$dir" test "${color[@]}"
+done
