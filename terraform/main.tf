@@ -1,6 +1,19 @@
-# kinesis2s3: a Kinesis data stream, a Lambda function (Go, arm64) that writes its records to S3, the SQS queue that
-# receives failed batches, and alarms. Every piece is a module under modules/; this file only wires them. Each
-# pass-through input (var.x) is defaulted and validated by the module it goes to.
+# kinesis2s3: a Kinesis data stream, a Lambda function (Go, arm64) that writes its records to S3, an on-failure
+# destination for the batches it gives up on (an SQS queue, or S3), alarms and a dashboard, and optionally an IAM
+# policy for the operators who redrive failed batches. Every piece is a module under modules/; this file only wires
+# them. Each pass-through input (var.x) is defaulted and validated by the module it goes to.
+#
+# There is no provider block: deployed from this directory, the AWS provider takes its region and credentials from
+# the environment (AWS_REGION, AWS_PROFILE, ...); used as a module (see examples/), it takes the caller's.
+
+locals {
+  tags = merge({ Application = "kinesis2s3", Stack = var.name }, var.tags)
+
+  to_sqs = var.on_failure_destination == "sqs"
+  # With S3, failed batches go to the data bucket unless another bucket is given.
+  failed_batches_bucket_arn = local.to_sqs ? null : coalesce(var.on_failure_s3_bucket_arn, module.bucket.arn)
+  failed_batches_kms_key    = var.on_failure_s3_bucket_arn == null ? module.bucket.kms_key_arn : var.on_failure_s3_kms_key_arn
+}
 
 module "stream" {
   source = "./modules/stream"
@@ -10,6 +23,7 @@ module "stream" {
   shard_count            = var.shard_count
   retention_period_hours = var.stream_retention_hours
   kms_key_arn            = var.stream_kms_key_arn
+  tags                   = local.tags
 }
 
 module "bucket" {
@@ -28,14 +42,18 @@ module "bucket" {
   data_expiration_days                   = var.data_expiration_days
   error_expiration_days                  = var.error_expiration_days
   abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
+  tags                                   = local.tags
 }
 
 module "dlq" {
   source = "./modules/dlq"
+  count  = local.to_sqs ? 1 : 0
 
   name               = "${var.name}-on-failure"
   kms_key_arn        = var.dlq_kms_key_arn
   redrive_permission = var.dlq_redrive_permission
+  sender_role_arn    = module.function.role_arn
+  tags               = local.tags
 }
 
 module "function" {
@@ -47,6 +65,7 @@ module "function" {
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
   log_retention_days             = var.log_retention_days
+  log_kms_key_arn                = var.log_kms_key_arn
   log_level                      = var.log_level
 
   bucket_name        = module.bucket.name
@@ -59,10 +78,13 @@ module "function" {
   on_invalid_record  = var.on_invalid_record
   upload_concurrency = var.upload_concurrency
 
-  stream_arn         = module.stream.arn
-  stream_kms_key_arn = module.stream.kms_key_arn
-  dlq_arn            = module.dlq.arn
-  dlq_kms_key_arn    = module.dlq.kms_key_arn
+  stream_arn             = module.stream.arn
+  stream_kms_key_arn     = module.stream.kms_key_arn
+  stream_retention_hours = module.stream.retention_period_hours
+  enhanced_fan_out       = var.enhanced_fan_out
+
+  on_failure_destination_arn = local.to_sqs ? module.dlq[0].arn : local.failed_batches_bucket_arn
+  on_failure_kms_key_arn     = local.to_sqs ? module.dlq[0].kms_key_arn : local.failed_batches_kms_key
 
   enabled                            = var.esm_enabled
   starting_position                  = var.starting_position
@@ -74,15 +96,54 @@ module "function" {
   maximum_record_age_in_seconds      = var.maximum_record_age_in_seconds
   filter_patterns                    = var.filter_patterns
   esm_metrics                        = var.esm_metrics
+  tags                               = local.tags
 }
 
 module "alarms" {
   source = "./modules/alarms"
   count  = var.alarms_enabled ? 1 : 0
 
-  name_prefix               = var.name
-  function_name             = module.function.function_name
-  dlq_name                  = module.dlq.name
-  alarm_actions             = var.alarm_actions
-  iterator_age_threshold_ms = var.iterator_age_threshold_ms
+  name_prefix                  = var.name
+  function_name                = module.function.function_name
+  event_source_mapping_uuid    = module.function.event_source_mapping_uuid
+  event_source_mapping_metrics = module.function.event_source_mapping_metrics
+  dlq = local.to_sqs ? {
+    name                      = module.dlq[0].name
+    message_retention_seconds = module.dlq[0].message_retention_seconds
+  } : null
+  stream_retention_hours        = module.stream.retention_period_hours
+  maximum_record_age_in_seconds = module.function.maximum_record_age_in_seconds
+
+  alarm_actions                 = var.alarm_actions
+  topic_enabled                 = var.alarm_topic_enabled
+  email_addresses               = var.alarm_email_addresses
+  iterator_age_threshold_ms     = var.iterator_age_threshold_ms
+  records_quarantined_threshold = var.records_quarantined_threshold
+  dashboard_enabled             = var.dashboard_enabled
+  tags                          = local.tags
+}
+
+module "redrive_operator" {
+  source = "./modules/redrive-operator"
+
+  name                       = var.name
+  modes                      = var.redrive_operator_modes
+  queue_arn                  = local.to_sqs ? module.dlq[0].arn : null
+  queue_kms_key_arn          = local.to_sqs ? module.dlq[0].kms_key_arn : null
+  stream_arn                 = module.stream.arn
+  stream_kms_key_arn         = module.stream.kms_key_arn
+  failed_batches_bucket_arn  = local.failed_batches_bucket_arn
+  failed_batches_kms_key_arn = local.to_sqs ? null : local.failed_batches_kms_key
+  function_arn               = module.function.function_arn
+  bucket_arn                 = module.bucket.arn
+  bucket_kms_key_arn         = module.bucket.kms_key_arn
+  key_prefix                 = module.function.key_prefix
+  error_prefix               = module.function.error_prefix
+  tags                       = local.tags
+}
+
+# The queue became optional (on_failure_destination = "s3").
+moved {
+  from = module.dlq
+  to   = module.dlq[0]
 }

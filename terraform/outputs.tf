@@ -19,13 +19,23 @@ output "bucket_arn" {
 }
 
 output "dlq_url" {
-  description = "URL of the on-failure queue, which the redrive tool reads."
-  value       = module.dlq.url
+  description = "URL of the on-failure queue, which pipelinectl redrive reads (-queue-url); null with on_failure_destination = \"s3\"."
+  value       = one(module.dlq[*].url)
 }
 
 output "dlq_arn" {
-  description = "ARN of the on-failure queue."
-  value       = module.dlq.arn
+  description = "ARN of the on-failure queue; null with on_failure_destination = \"s3\"."
+  value       = one(module.dlq[*].arn)
+}
+
+output "on_failure_destination_arn" {
+  description = "Where the event source mapping sends the batches it gives up on: the queue or the bucket."
+  value       = module.function.on_failure_destination_arn
+}
+
+output "failed_batches_s3_uri" {
+  description = "With on_failure_destination = \"s3\": where the failed batches are, s3://<bucket>/aws/lambda/<mapping UUID>/ (what pipelinectl redrive -source reads); null with SQS."
+  value       = local.to_sqs ? null : "s3://${split(":::", local.failed_batches_bucket_arn)[1]}/aws/lambda/${module.function.event_source_mapping_uuid}/"
 }
 
 output "function_name" {
@@ -53,7 +63,27 @@ output "event_source_mapping_uuid" {
   value       = module.function.event_source_mapping_uuid
 }
 
+output "stream_consumer_arn" {
+  description = "ARN of the function's enhanced fan-out consumer, or null without enhanced_fan_out."
+  value       = module.function.stream_consumer_arn
+}
+
 output "alarm_names" {
   description = "Names of the CloudWatch alarms by kind (empty when alarms_enabled is false)."
   value       = var.alarms_enabled ? module.alarms[0].alarm_names : {}
+}
+
+output "alarm_topic_arn" {
+  description = "The SNS topic every alarm notifies: subscribe the on-call to it. null without alarms or alarm_topic_enabled."
+  value       = one(module.alarms[*].topic_arn)
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard, or null."
+  value       = one(module.alarms[*].dashboard_name)
+}
+
+output "redrive_operator_policy_arn" {
+  description = "ARN of the IAM policy for the operators who run pipelinectl redrive (attach it to their role or group), or null without redrive_operator_modes."
+  value       = module.redrive_operator.policy_arn
 }

@@ -7,17 +7,6 @@
 # The root's own inputs
 # ---------------------------------------------------------------------------------------------------------------------
 
-variable "region" {
-  description = "AWS region to deploy to. null takes it from AWS_REGION / AWS_DEFAULT_REGION or the profile."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.region == null || can(regex("^[a-z]{2,}(-[a-z]+)+-[0-9]+$", var.region))
-    error_message = "region must be an AWS region code such as eu-west-1, or null."
-  }
-}
-
 variable "name" {
   description = "Name of the stack: names the stream, function, queue and alarms, and prefixes the bucket and role (lowercase letters, digits, '-'; 3-32 characters)."
   type        = string
@@ -31,7 +20,7 @@ variable "name" {
 }
 
 variable "tags" {
-  description = "Tags applied to every resource (merged into the provider's default_tags with Application and Stack)."
+  description = "Tags for every resource, with Application = \"kinesis2s3\" and Stack = <name> (which these can override)."
   type        = map(string)
   default     = {}
   nullable    = false
@@ -50,10 +39,39 @@ variable "function_zip_path" {
 }
 
 variable "alarms_enabled" {
-  description = "Create the CloudWatch alarms (modules/alarms)."
+  description = "Create the CloudWatch alarms, their SNS topic and the dashboard (modules/alarms)."
   type        = bool
   default     = true
   nullable    = false
+}
+
+variable "on_failure_destination" {
+  description = "Where the event source mapping records the batches it gives up on: sqs (the on-failure queue, modules/dlq: a pointer to the records, which stay in the stream for its retention) or s3 (the whole batch, as an object under aws/lambda/<mapping UUID>/ in on_failure_s3_bucket_arn, independent of the stream's retention)."
+  type        = string
+  default     = "sqs"
+  nullable    = false
+
+  validation {
+    condition     = contains(["sqs", "s3"], var.on_failure_destination)
+    error_message = "on_failure_destination must be sqs or s3."
+  }
+}
+
+variable "on_failure_s3_bucket_arn" {
+  description = "With on_failure_destination = \"s3\": the bucket for failed batches. null uses the data bucket (its aws/lambda/ prefix, which the function's role can write to but not read)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.on_failure_s3_bucket_arn == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.on_failure_s3_bucket_arn))
+    error_message = "on_failure_s3_bucket_arn must be the ARN of an S3 bucket (arn:aws:s3:::<name>), or null."
+  }
+}
+
+variable "on_failure_s3_kms_key_arn" {
+  description = "The customer managed key of on_failure_s3_bucket_arn's default encryption, if any (with the data bucket, its key is used)."
+  type        = string
+  default     = null
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -135,7 +153,7 @@ variable "abort_incomplete_multipart_upload_days" {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
-# On-failure queue (modules/dlq)
+# On-failure queue (modules/dlq; on_failure_destination = "sqs")
 # ---------------------------------------------------------------------------------------------------------------------
 
 variable "dlq_kms_key_arn" {
@@ -169,6 +187,11 @@ variable "reserved_concurrent_executions" {
 
 variable "log_retention_days" {
   type    = number
+  default = null
+}
+
+variable "log_kms_key_arn" {
+  type    = string
   default = null
 }
 
@@ -208,6 +231,11 @@ variable "upload_concurrency" {
 }
 
 variable "esm_enabled" {
+  type    = bool
+  default = null
+}
+
+variable "enhanced_fan_out" {
   type    = bool
   default = null
 }
@@ -266,7 +294,36 @@ variable "alarm_actions" {
   default = null
 }
 
+variable "alarm_topic_enabled" {
+  type    = bool
+  default = null
+}
+
+variable "alarm_email_addresses" {
+  type    = list(string)
+  default = null
+}
+
 variable "iterator_age_threshold_ms" {
   type    = number
+  default = null
+}
+
+variable "records_quarantined_threshold" {
+  type    = number
+  default = null
+}
+
+variable "dashboard_enabled" {
+  type    = bool
+  default = null
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Redrive operators (modules/redrive-operator)
+# ---------------------------------------------------------------------------------------------------------------------
+
+variable "redrive_operator_modes" {
+  type    = set(string)
   default = null
 }

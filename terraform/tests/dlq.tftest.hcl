@@ -11,7 +11,8 @@ mock_provider "aws" {
 }
 
 variables {
-  name = "k2s3-test-on-failure"
+  name            = "k2s3-test-on-failure"
+  sender_role_arn = "arn:aws:iam::123456789012:role/k2s3-test-20250102"
 }
 
 run "defaults" {
@@ -30,15 +31,25 @@ run "defaults" {
     error_message = "The queue must be encrypted (SSE-SQS) by default."
   }
   assert {
-    condition = jsondecode(aws_sqs_queue_policy.this.policy).Statement == [{
-      Sid       = "DenyInsecureTransport"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "sqs:*"
-      Resource  = "arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure"
-      Condition = { Bool = { "aws:SecureTransport" = "false" } }
-    }]
-    error_message = "The queue policy must only deny non-TLS access. Got ${aws_sqs_queue_policy.this.policy}"
+    condition = jsondecode(aws_sqs_queue_policy.this.policy).Statement == [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = "arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure"
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+      {
+        Sid       = "DenySendersButTheMapping"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:SendMessage"
+        Resource  = "arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure"
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::123456789012:role/k2s3-test-20250102" } }
+      },
+    ]
+    error_message = "The queue policy must deny access without TLS and sending by anyone but the function's role, and grant nothing. Got ${aws_sqs_queue_policy.this.policy}"
   }
   assert {
     condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.this.redrive_allow_policy) == { redrivePermission = "denyAll" }
@@ -48,7 +59,7 @@ run "defaults" {
     condition = (
       output.arn == "arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure" &&
       output.url == "https://sqs.eu-west-1.amazonaws.com/123456789012/k2s3-test-on-failure" &&
-      output.kms_key_arn == null
+      output.kms_key_arn == null && output.message_retention_seconds == 1209600
     )
     error_message = "The outputs must expose the queue; without a customer managed key no key is handed on to senders."
   }
@@ -127,6 +138,7 @@ run "rejects_bad_values" {
     kms_key_arn                       = "alias/aws/sqs"
     kms_data_key_reuse_period_seconds = 59
     redrive_permission                = "someQueues"
+    sender_role_arn                   = "arn:aws:iam::123456789012:user/someone"
     redrive_source_queue_arns         = ["arn:aws:sqs:eu-west-1:123456789012:q0", "arn:aws:sqs:eu-west-1:123456789012:q1", "arn:aws:sqs:eu-west-1:123456789012:q2", "arn:aws:sqs:eu-west-1:123456789012:q3", "arn:aws:sqs:eu-west-1:123456789012:q4", "arn:aws:sqs:eu-west-1:123456789012:q5", "arn:aws:sqs:eu-west-1:123456789012:q6", "arn:aws:sqs:eu-west-1:123456789012:q7", "arn:aws:sqs:eu-west-1:123456789012:q8", "arn:aws:sqs:eu-west-1:123456789012:q9", "arn:aws:sqs:eu-west-1:123456789012:q10"]
   }
 
@@ -137,6 +149,7 @@ run "rejects_bad_values" {
     var.kms_key_arn,
     var.kms_data_key_reuse_period_seconds,
     var.redrive_permission,
+    var.sender_role_arn,
     var.redrive_source_queue_arns,
   ]
 }

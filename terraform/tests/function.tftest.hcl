@@ -8,21 +8,28 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/k2s3-test" }
   }
+  mock_resource "aws_kinesis_stream_consumer" {
+    defaults = { arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/k2s3-test/consumer/k2s3-test:1735830245" }
+  }
   mock_data "aws_region" {
     defaults = { region = "eu-west-1" }
   }
   mock_data "aws_partition" {
     defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
   }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
 }
 
 variables {
-  name        = "k2s3-test"
-  zip_path    = "tests/fixtures/empty.zip" # an empty but valid zip: the plan only hashes it
-  bucket_name = "k2s3-test-bucket"
-  bucket_arn  = "arn:aws:s3:::k2s3-test-bucket"
-  stream_arn  = "arn:aws:kinesis:eu-west-1:123456789012:stream/k2s3-test"
-  dlq_arn     = "arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure"
+  name                       = "k2s3-test"
+  zip_path                   = "tests/fixtures/empty.zip" # an empty but valid zip: the plan only hashes it
+  bucket_name                = "k2s3-test-bucket"
+  bucket_arn                 = "arn:aws:s3:::k2s3-test-bucket"
+  stream_arn                 = "arn:aws:kinesis:eu-west-1:123456789012:stream/k2s3-test"
+  stream_retention_hours     = 168
+  on_failure_destination_arn = "arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure"
 }
 
 run "defaults" {
@@ -42,20 +49,16 @@ run "defaults" {
     error_message = "The mapping must bisect a batch whose invocation fails."
   }
   assert {
-    condition     = aws_lambda_event_source_mapping.this.maximum_retry_attempts == 10
-    error_message = "Retries must be finite by default (10)."
+    condition     = aws_lambda_event_source_mapping.this.maximum_retry_attempts == 10 && aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 3600
+    error_message = "Retries (10) and record age (3600 s) must be bounded by default."
   }
   assert {
-    condition     = aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 3600
-    error_message = "Record age must be bounded by default (3600 s)."
-  }
-  assert {
-    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == var.dlq_arn
-    error_message = "Failed batches must go to the DLQ."
+    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == var.on_failure_destination_arn
+    error_message = "Failed batches must go to the on-failure destination."
   }
   assert {
     condition     = aws_lambda_event_source_mapping.this.event_source_arn == var.stream_arn && aws_lambda_event_source_mapping.this.function_name == aws_lambda_function.this.arn
-    error_message = "The mapping must connect the stream to this function."
+    error_message = "The mapping must connect the stream itself (no enhanced fan-out by default) to this function."
   }
   assert {
     condition = (
@@ -71,6 +74,10 @@ run "defaults" {
   assert {
     condition     = aws_lambda_event_source_mapping.this.metrics_config[0].metrics == toset(["EventCount"]) && length(aws_lambda_event_source_mapping.this.filter_criteria) == 0
     error_message = "By default the mapping publishes EventCount metrics and filters nothing."
+  }
+  assert {
+    condition     = length(aws_kinesis_stream_consumer.this) == 0 && output.stream_consumer_arn == null && output.event_source_arn == var.stream_arn
+    error_message = "No enhanced fan-out consumer by default."
   }
 
   # --- function ---------------------------------------------------------------------------------------------------
@@ -117,53 +124,62 @@ run "defaults" {
     error_message = "The function must be named after the module's name, with 512 MB, a 60 s timeout and no reserved concurrency by default."
   }
   assert {
-    condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/k2s3-test" && aws_cloudwatch_log_group.this.retention_in_days == 30
+    condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/k2s3-test" && aws_cloudwatch_log_group.this.retention_in_days == 30 && aws_cloudwatch_log_group.this.kms_key_id == null
     error_message = "The log group must be /aws/lambda/<name> with a 30-day retention."
   }
+
+  # --- execution role: least privilege ----------------------------------------------------------------------------
   assert {
-    condition     = aws_lambda_function.this.role == aws_iam_role.this.arn && jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal == { Service = "lambda.amazonaws.com" }
-    error_message = "The function must run with its own role, assumable only by Lambda."
+    condition = aws_lambda_function.this.role == aws_iam_role.this.arn && jsondecode(aws_iam_role.this.assume_role_policy) == {
+      Version = "2012-10-17"
+      Statement = [{
+        Effect    = "Allow"
+        Principal = { Service = "lambda.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+        Condition = { StringEquals = { "aws:SourceAccount" = "123456789012" } }
+      }]
+    }
+    error_message = "The function must run with its own role, assumable only by Lambda acting for this account (aws:SourceAccount). Got ${aws_iam_role.this.assume_role_policy}"
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.this.policy).Statement == [
+      {
+        Sid      = "ReadStream"
+        Effect   = "Allow"
+        Action   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"]
+        Resource = ["arn:aws:kinesis:eu-west-1:123456789012:stream/k2s3-test"]
+      },
+      {
+        Sid       = "WriteObjects"
+        Effect    = "Allow"
+        Action    = ["s3:PutObject"]
+        Resource  = ["arn:aws:s3:::k2s3-test-bucket/kinesis/*", "arn:aws:s3:::k2s3-test-bucket/errors/*"]
+        Condition = { StringEquals = { "s3:ResourceAccount" = "123456789012" } }
+      },
+      {
+        Sid      = "WriteLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/k2s3-test:*"]
+      },
+      {
+        Sid      = "SendFailureRecords"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = ["arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure"]
+      },
+    ]
+    error_message = "The policy must grant exactly: read this stream, put objects under the two prefixes of this account's bucket, write to its log group, send to the on-failure queue; no kinesis:ListStreams (the mapping does not need it), no KMS without customer managed keys, no wildcard. Got ${aws_iam_role_policy.this.policy}"
   }
 
-  # --- execution role policy: least privilege ---------------------------------------------------------------------
+  # --- outputs --------------------------------------------------------------------------------------------------
   assert {
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
-    alltrue([for a in s.Action : !strcontains(a, "*")])])
-    error_message = "No action may contain a wildcard: ${aws_iam_role_policy.this.policy}"
-  }
-  assert {
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
-    s.Effect == "Allow" && !can(s.NotAction) && !can(s.NotResource)])
-    error_message = "Only plain Allow statements (no NotAction/NotResource) are expected."
-  }
-  assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Action if contains(s.Resource, "*")] == [["kinesis:ListStreams"]]
-    error_message = "Only kinesis:ListStreams (which has no resource-level permissions) may use Resource \"*\"."
-  }
-  assert {
-    condition = { for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Sid => { actions = s.Action, resources = s.Resource } } == {
-      ReadStream = {
-        actions   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"]
-        resources = ["arn:aws:kinesis:eu-west-1:123456789012:stream/k2s3-test"]
-      }
-      ListStreams = {
-        actions   = ["kinesis:ListStreams"]
-        resources = ["*"]
-      }
-      WriteObjects = {
-        actions   = ["s3:PutObject"]
-        resources = ["arn:aws:s3:::k2s3-test-bucket/kinesis/*", "arn:aws:s3:::k2s3-test-bucket/errors/*"]
-      }
-      SendFailureRecords = {
-        actions   = ["sqs:SendMessage"]
-        resources = ["arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure"]
-      }
-      WriteLogs = {
-        actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/k2s3-test:*"]
-      }
-    }
-    error_message = "The policy must grant exactly: read this stream, list streams, put objects under the two prefixes, send to the DLQ, write to its log group (no KMS without customer managed keys). Got ${aws_iam_role_policy.this.policy}"
+    condition = (
+      output.key_prefix == "kinesis/" && output.error_prefix == "errors/" && output.maximum_record_age_in_seconds == 3600 &&
+      output.event_source_mapping_metrics == tolist(["EventCount"]) && output.on_failure_destination_arn == var.on_failure_destination_arn &&
+      output.role_policy_json == aws_iam_role_policy.this.policy
+    )
+    error_message = "The outputs must hand on the resolved settings the other modules need."
   }
 }
 
@@ -187,12 +203,13 @@ run "settings_follow_variables" {
     upload_concurrency                 = 8
     log_level                          = "DEBUG"
     log_retention_days                 = 7
+    log_kms_key_arn                    = "arn:aws:kms:eu-west-1:123456789012:key/44444444-4444-4444-4444-444444444444"
     starting_position                  = "AT_TIMESTAMP"
     starting_position_timestamp        = "2025-01-02T15:04:05Z"
     batch_size                         = 10000
     maximum_batching_window_in_seconds = 300
     parallelization_factor             = 10
-    maximum_retry_attempts             = 0
+    maximum_retry_attempts             = -1
     maximum_record_age_in_seconds      = 60
     filter_patterns                    = ["{\"data\":{\"type\":[\"order\"]}}"]
     esm_metrics                        = []
@@ -221,10 +238,11 @@ run "settings_follow_variables" {
       aws_lambda_event_source_mapping.this.batch_size == 10000 &&
       aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 300 &&
       aws_lambda_event_source_mapping.this.parallelization_factor == 10 &&
-      aws_lambda_event_source_mapping.this.maximum_retry_attempts == 0 &&
-      aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 60
+      aws_lambda_event_source_mapping.this.maximum_retry_attempts == -1 &&
+      aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 60 &&
+      aws_lambda_event_source_mapping.this.enabled == false
     )
-    error_message = "The mapping must follow the variables."
+    error_message = "The mapping must follow the variables (infinite retries are accepted: the record age bounds them)."
   }
   assert {
     condition     = [for f in aws_lambda_event_source_mapping.this.filter_criteria[0].filter : f.pattern] == ["{\"data\":{\"type\":[\"order\"]}}"] && length(aws_lambda_event_source_mapping.this.metrics_config) == 0
@@ -235,12 +253,16 @@ run "settings_follow_variables" {
     error_message = "Bisecting and partial batch responses are not configurable: they must stay on."
   }
   assert {
-    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "DEBUG" && aws_cloudwatch_log_group.this.retention_in_days == 7
-    error_message = "Log level and retention must follow the variables."
+    condition = (
+      aws_lambda_function.this.logging_config[0].application_log_level == "DEBUG" &&
+      aws_cloudwatch_log_group.this.retention_in_days == 7 &&
+      aws_cloudwatch_log_group.this.kms_key_id == "arn:aws:kms:eu-west-1:123456789012:key/44444444-4444-4444-4444-444444444444"
+    )
+    error_message = "Log level, retention and the log group's key must follow the variables."
   }
   assert {
-    condition     = aws_lambda_function.this.memory_size == 1769 && aws_lambda_function.this.timeout == 900 && aws_lambda_function.this.reserved_concurrent_executions == 4 && aws_lambda_event_source_mapping.this.enabled == false
-    error_message = "Memory, timeout, reserved concurrency and the mapping's enabled flag must follow the variables."
+    condition     = aws_lambda_function.this.memory_size == 1769 && aws_lambda_function.this.timeout == 900 && aws_lambda_function.this.reserved_concurrent_executions == 4
+    error_message = "Memory, timeout and reserved concurrency must follow the variables."
   }
 }
 
@@ -252,37 +274,152 @@ run "customer_managed_keys" {
   }
 
   variables {
-    stream_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
-    bucket_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
-    dlq_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"
+    stream_kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+    bucket_kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+    on_failure_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"
   }
 
   assert {
-    condition = { for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Sid => s if startswith(s.Action[0], "kms:") } == {
-      DecryptStream = {
+    condition = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if startswith(s.Action[0], "kms:")] == [
+      {
         Sid       = "DecryptStream"
         Effect    = "Allow"
         Action    = ["kms:Decrypt"]
         Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"]
         Condition = { StringEquals = { "kms:ViaService" = "kinesis.eu-west-1.amazonaws.com" } }
-      }
-      EncryptObjects = {
+      },
+      {
         Sid       = "EncryptObjects"
         Effect    = "Allow"
-        Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Action    = ["kms:GenerateDataKey"]
         Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"]
         Condition = { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }
-      }
-      EncryptFailureRecords = {
+      },
+      {
         Sid       = "EncryptFailureRecords"
         Effect    = "Allow"
         Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
         Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"]
         Condition = { StringEquals = { "kms:ViaService" = "sqs.eu-west-1.amazonaws.com" } }
-      }
-    }
-    error_message = "KMS permissions must name only the keys in use, each limited to its service. Got ${aws_iam_role_policy.this.policy}"
+      },
+    ]
+    error_message = "KMS permissions must name only the keys in use, each limited to its service: Decrypt for the stream, a data key for PutObject (no Decrypt: never multipart), both for SendMessage to an SSE-KMS queue. Got ${aws_iam_role_policy.this.policy}"
   }
+}
+
+run "s3_on_failure_destination" {
+  command = apply
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    on_failure_destination_arn = "arn:aws:s3:::k2s3-test-bucket"
+    on_failure_kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == "arn:aws:s3:::k2s3-test-bucket"
+    error_message = "Failed batches must go to the bucket."
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if contains(["WriteFailedBatches", "ListFailedBatchBucket", "EncryptFailureRecords", "SendFailureRecords"], s.Sid)] == [
+      {
+        Sid       = "WriteFailedBatches"
+        Effect    = "Allow"
+        Action    = ["s3:PutObject"]
+        Resource  = ["arn:aws:s3:::k2s3-test-bucket/aws/lambda/*"]
+        Condition = { StringEquals = { "s3:ResourceAccount" = "123456789012" } }
+      },
+      {
+        Sid       = "ListFailedBatchBucket"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = ["arn:aws:s3:::k2s3-test-bucket"]
+        Condition = { StringEquals = { "s3:ResourceAccount" = "123456789012" } }
+      },
+      {
+        Sid       = "EncryptFailureRecords"
+        Effect    = "Allow"
+        Action    = ["kms:GenerateDataKey"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"]
+        Condition = { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }
+      },
+    ]
+    error_message = "An S3 destination needs s3:PutObject under aws/lambda/ and s3:ListBucket on the bucket, both only in this account, and a data key from the bucket's key; no SQS. Got ${aws_iam_role_policy.this.policy}"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : !contains(s.Action, "s3:GetObject")])
+    error_message = "The function must not be able to read the failed batches (nor anything else in S3)."
+  }
+}
+
+run "enhanced_fan_out" {
+  command = apply
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    enhanced_fan_out = true
+  }
+
+  assert {
+    condition = (
+      aws_kinesis_stream_consumer.this[0].name == "k2s3-test" &&
+      aws_kinesis_stream_consumer.this[0].stream_arn == var.stream_arn &&
+      aws_lambda_event_source_mapping.this.event_source_arn == aws_kinesis_stream_consumer.this[0].arn &&
+      output.stream_consumer_arn == aws_kinesis_stream_consumer.this[0].arn
+    )
+    error_message = "With enhanced fan-out the mapping must read through a consumer of its own, named after the function."
+  }
+  assert {
+    condition = one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "ReadThroughConsumer"]) == {
+      Sid      = "ReadThroughConsumer"
+      Effect   = "Allow"
+      Action   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
+      Resource = ["arn:aws:kinesis:eu-west-1:123456789012:stream/k2s3-test/consumer/k2s3-test:1735830245"]
+    }
+    error_message = "The role must be able to subscribe through that consumer, and only it. Got ${aws_iam_role_policy.this.policy}"
+  }
+}
+
+run "accepts_a_record_age_that_ends_before_the_retention" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    stream_retention_hours        = 24
+    timeout                       = 60
+    maximum_record_age_in_seconds = 86339 # + 60 s of timeout = 86,399 s < 24 h
+    maximum_retry_attempts        = -1
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 86339
+    error_message = "A record age that ends, with one invocation to spare, before the retention must be accepted."
+  }
+}
+
+run "rejects_a_record_age_that_outlives_the_retention" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    stream_retention_hours        = 24
+    timeout                       = 60
+    maximum_record_age_in_seconds = 86340 # + 60 s of timeout = 24 h: a record can expire before the mapping gives up
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
 }
 
 run "rejects_at_timestamp_without_timestamp" {
@@ -299,7 +436,7 @@ run "rejects_at_timestamp_without_timestamp" {
   expect_failures = [aws_lambda_event_source_mapping.this]
 }
 
-run "rejects_error_prefix_equal_to_key_prefix" {
+run "rejects_overlapping_prefixes" {
   command = plan
 
   module {
@@ -308,13 +445,13 @@ run "rejects_error_prefix_equal_to_key_prefix" {
 
   variables {
     key_prefix   = "data/"
-    error_prefix = "data/"
+    error_prefix = "data/errors/"
   }
 
   expect_failures = [aws_lambda_function.this]
 }
 
-run "rejects_out_of_range_mapping_settings" {
+run "rejects_prefixes_over_the_failed_batches" {
   command = plan
 
   module {
@@ -322,20 +459,11 @@ run "rejects_out_of_range_mapping_settings" {
   }
 
   variables {
-    batch_size                         = 10001
-    maximum_batching_window_in_seconds = 301
-    parallelization_factor             = 0
-    maximum_retry_attempts             = -2
-    maximum_record_age_in_seconds      = 30
+    on_failure_destination_arn = "arn:aws:s3:::k2s3-test-bucket"
+    key_prefix                 = "aws/"
   }
 
-  expect_failures = [
-    var.batch_size,
-    var.maximum_batching_window_in_seconds,
-    var.parallelization_factor,
-    var.maximum_retry_attempts,
-    var.maximum_record_age_in_seconds,
-  ]
+  expect_failures = [aws_lambda_function.this]
 }
 
 run "rejects_missing_package" {
@@ -352,23 +480,9 @@ run "rejects_missing_package" {
   expect_failures = [aws_lambda_function.this]
 }
 
-run "rejects_wildcard_resources" {
-  command = plan
-
-  module {
-    source = "./modules/function"
-  }
-
-  variables {
-    stream_arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/*"
-    bucket_arn = "*"
-    dlq_arn    = "arn:aws:sqs:eu-west-1:123456789012:*"
-  }
-
-  expect_failures = [var.stream_arn, var.bucket_arn, var.dlq_arn]
-}
-
-run "rejects_values_below_the_ranges" {
+# Each variable listed in expect_failures must fail on its own ("Missing expected failure" otherwise), so one run
+# checks many variables; a variable's lower bound, upper bound and fractions need a run each.
+run "rejects_values_below_the_ranges_and_unknown_names" {
   command = plan
 
   module {
@@ -378,13 +492,27 @@ run "rejects_values_below_the_ranges" {
   variables {
     memory_size                        = 127
     timeout                            = 0
-    reserved_concurrent_executions     = -1
+    reserved_concurrent_executions     = 0
     upload_concurrency                 = 0
     batch_size                         = 0
     maximum_batching_window_in_seconds = -1
     parallelization_factor             = 0
     maximum_retry_attempts             = -2
-    maximum_record_age_in_seconds      = 59
+    maximum_record_age_in_seconds      = -1
+    stream_retention_hours             = 23
+    output_mode                        = "batches"
+    compression                        = "lz4"
+    on_invalid_record                  = "drop"
+    starting_position                  = "EARLIEST"
+    log_level                          = "VERBOSE"
+    esm_metrics                        = ["ErrorCount"]
+    name                               = "k2s3 test"
+    zip_path                           = "build/bootstrap"
+    log_retention_days                 = 10
+    key_prefix                         = ""
+    error_prefix                       = "/errors/"
+    starting_position_timestamp        = "yesterday"
+    filter_patterns                    = ["not json"]
   }
 
   expect_failures = [
@@ -397,10 +525,24 @@ run "rejects_values_below_the_ranges" {
     var.parallelization_factor,
     var.maximum_retry_attempts,
     var.maximum_record_age_in_seconds,
+    var.stream_retention_hours,
+    var.output_mode,
+    var.compression,
+    var.on_invalid_record,
+    var.starting_position,
+    var.log_level,
+    var.esm_metrics,
+    var.name,
+    var.zip_path,
+    var.log_retention_days,
+    var.key_prefix,
+    var.error_prefix,
+    var.starting_position_timestamp,
+    var.filter_patterns,
   ]
 }
 
-run "rejects_values_above_the_ranges" {
+run "rejects_values_above_the_ranges_and_bad_arns" {
   command = plan
 
   module {
@@ -416,7 +558,17 @@ run "rejects_values_above_the_ranges" {
     parallelization_factor             = 11
     maximum_retry_attempts             = 10001
     maximum_record_age_in_seconds      = 604801
+    stream_retention_hours             = 8761
     filter_patterns                    = ["{}", "{}", "{}", "{}", "{}", "{}"]
+    key_prefix                         = "/kinesis/"
+    error_prefix                       = ""
+    log_kms_key_arn                    = "alias/aws/logs"
+    bucket_kms_key_arn                 = "alias/aws/s3"
+    stream_kms_key_arn                 = "alias/aws/kinesis"
+    on_failure_kms_key_arn             = "arn:aws:kms:eu-west-1:123456789012:alias/dlq"
+    stream_arn                         = "arn:aws:kinesis:eu-west-1:123456789012:stream/*"
+    bucket_arn                         = "*"
+    on_failure_destination_arn         = "arn:aws:sqs:eu-west-1:123456789012:k2s3-test.fifo"
   }
 
   expect_failures = [
@@ -428,7 +580,17 @@ run "rejects_values_above_the_ranges" {
     var.parallelization_factor,
     var.maximum_retry_attempts,
     var.maximum_record_age_in_seconds,
+    var.stream_retention_hours,
     var.filter_patterns,
+    var.key_prefix,
+    var.error_prefix,
+    var.log_kms_key_arn,
+    var.bucket_kms_key_arn,
+    var.stream_kms_key_arn,
+    var.on_failure_kms_key_arn,
+    var.stream_arn,
+    var.bucket_arn,
+    var.on_failure_destination_arn,
   ]
 }
 
@@ -440,13 +602,16 @@ run "rejects_fractions" {
   }
 
   variables {
-    memory_size                    = 512.5
-    timeout                        = 1.5
-    reserved_concurrent_executions = 1.5
-    upload_concurrency             = 1.5
-    batch_size                     = 10.5
-    parallelization_factor         = 1.5
-    maximum_record_age_in_seconds  = 60.5
+    memory_size                        = 512.5
+    timeout                            = 1.5
+    reserved_concurrent_executions     = 1.5
+    upload_concurrency                 = 1.5
+    batch_size                         = 10.5
+    maximum_batching_window_in_seconds = 1.5
+    parallelization_factor             = 1.5
+    maximum_retry_attempts             = 1.5
+    maximum_record_age_in_seconds      = 60.5
+    on_failure_destination_arn         = "arn:aws:sns:eu-west-1:123456789012:k2s3-test"
   }
 
   expect_failures = [
@@ -455,63 +620,10 @@ run "rejects_fractions" {
     var.reserved_concurrent_executions,
     var.upload_concurrency,
     var.batch_size,
+    var.maximum_batching_window_in_seconds,
     var.parallelization_factor,
+    var.maximum_retry_attempts,
     var.maximum_record_age_in_seconds,
+    var.on_failure_destination_arn,
   ]
-}
-
-run "rejects_unknown_modes" {
-  command = plan
-
-  module {
-    source = "./modules/function"
-  }
-
-  variables {
-    output_mode       = "batches"
-    compression       = "lz4"
-    on_invalid_record = "drop"
-    starting_position = "EARLIEST"
-    log_level         = "VERBOSE"
-    esm_metrics       = ["ErrorCount"]
-  }
-
-  expect_failures = [var.output_mode, var.compression, var.on_invalid_record, var.starting_position, var.log_level, var.esm_metrics]
-}
-
-run "rejects_bad_names_paths_and_settings" {
-  command = plan
-
-  module {
-    source = "./modules/function"
-  }
-
-  variables {
-    name                        = "k2s3 test"
-    zip_path                    = "build/bootstrap"
-    log_retention_days          = 10
-    key_prefix                  = "/kinesis/"
-    error_prefix                = ""
-    starting_position_timestamp = "yesterday"
-    filter_patterns             = ["not json"]
-  }
-
-  expect_failures = [var.name, var.zip_path, var.log_retention_days, var.key_prefix, var.error_prefix, var.starting_position_timestamp, var.filter_patterns]
-}
-
-run "rejects_bad_keys" {
-  command = plan
-
-  module {
-    source = "./modules/function"
-  }
-
-  variables {
-    log_kms_key_arn    = "alias/aws/logs"
-    bucket_kms_key_arn = "alias/aws/s3"
-    stream_kms_key_arn = "alias/aws/kinesis"
-    dlq_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:alias/dlq"
-  }
-
-  expect_failures = [var.log_kms_key_arn, var.bucket_kms_key_arn, var.stream_kms_key_arn, var.dlq_kms_key_arn]
 }

@@ -25,11 +25,20 @@ mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/kinesis2s3-20250102" }
   }
+  mock_resource "aws_iam_policy" {
+    defaults = { arn = "arn:aws:iam::123456789012:policy/kinesis2s3-redrive-20250102" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:kinesis2s3-alarms" }
+  }
   mock_data "aws_region" {
     defaults = { region = "eu-west-1" }
   }
   mock_data "aws_partition" {
     defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
   }
 }
 
@@ -37,20 +46,24 @@ variables {
   function_zip_path = "tests/fixtures/empty.zip" # an empty but valid zip: the plan only hashes it
 }
 
-run "wiring" {
+run "wiring_with_the_on_failure_queue" {
   command = apply
 
+  variables {
+    redrive_operator_modes = ["invoke"]
+  }
+
   assert {
-    condition     = module.function.on_failure_destination_arn == module.dlq.arn
-    error_message = "The mapping's on-failure destination must be the stack's DLQ."
+    condition     = module.function.on_failure_destination_arn == module.dlq[0].arn && output.on_failure_destination_arn == module.dlq[0].arn
+    error_message = "By default the mapping's on-failure destination must be the stack's queue."
   }
   assert {
-    condition = { for s in jsondecode(module.function.role_policy_json).Statement : s.Sid => s.Resource if s.Sid != "ListStreams" && s.Sid != "WriteLogs" } == {
+    condition = { for s in jsondecode(module.function.role_policy_json).Statement : s.Sid => s.Resource if s.Sid != "WriteLogs" } == {
       ReadStream         = [module.stream.arn]
       WriteObjects       = ["${module.bucket.arn}/kinesis/*", "${module.bucket.arn}/errors/*"]
-      SendFailureRecords = [module.dlq.arn]
+      SendFailureRecords = [module.dlq[0].arn]
     }
-    error_message = "The function may read only the stack's stream, write only under the data and error prefixes of the stack's bucket, and send only to the stack's DLQ; without customer managed keys it gets no KMS permission. Got ${module.function.role_policy_json}"
+    error_message = "The function may read only the stack's stream, write only under the data and error prefixes of the stack's bucket, and send only to the stack's queue; without customer managed keys it gets no KMS permission. Got ${module.function.role_policy_json}"
   }
   assert {
     condition     = module.function.environment["BUCKET_NAME"] == module.bucket.name && module.function.environment["OUTPUT_MODE"] == "record"
@@ -58,24 +71,102 @@ run "wiring" {
   }
   assert {
     condition = (
-      module.stream.name == "kinesis2s3" && module.function.function_name == "kinesis2s3" && module.dlq.name == "kinesis2s3-on-failure" &&
+      module.stream.name == "kinesis2s3" && module.function.function_name == "kinesis2s3" && module.dlq[0].name == "kinesis2s3-on-failure" &&
       output.stream_name == module.stream.name && output.stream_arn == module.stream.arn &&
       output.bucket_name == module.bucket.name && output.bucket_arn == module.bucket.arn &&
-      output.dlq_url == module.dlq.url && output.dlq_arn == module.dlq.arn &&
+      output.dlq_url == module.dlq[0].url && output.dlq_arn == module.dlq[0].arn && output.failed_batches_s3_uri == null &&
       output.function_name == module.function.function_name && output.function_arn == module.function.function_arn &&
       output.log_group_name == "/aws/lambda/kinesis2s3" && output.role_arn == module.function.role_arn &&
-      output.event_source_mapping_uuid == module.function.event_source_mapping_uuid
+      output.event_source_mapping_uuid == module.function.event_source_mapping_uuid && output.stream_consumer_arn == null
     )
     error_message = "The stack's resources must be named after var.name, and the outputs must expose them."
   }
   assert {
     condition = output.alarm_names == tomap({
-      "dlq-not-empty" = "kinesis2s3-dlq-not-empty"
-      "errors"        = "kinesis2s3-errors"
-      "iterator-age"  = "kinesis2s3-iterator-age"
-      "throttles"     = "kinesis2s3-throttles"
+      "destination-delivery-failures" = "kinesis2s3-destination-delivery-failures"
+      "dlq-age"                       = "kinesis2s3-dlq-age"
+      "dlq-not-empty"                 = "kinesis2s3-dlq-not-empty"
+      "dropped-events"                = "kinesis2s3-dropped-events"
+      "errors"                        = "kinesis2s3-errors"
+      "failed-invoke-events"          = "kinesis2s3-failed-invoke-events"
+      "iterator-age"                  = "kinesis2s3-iterator-age"
+      "records-quarantined"           = "kinesis2s3-records-quarantined"
+      "throttles"                     = "kinesis2s3-throttles"
     })
-    error_message = "The alarms must be created by default and named after the stack."
+    error_message = "Every alarm for a stack with an on-failure queue must be created by default, named after the stack."
+  }
+  assert {
+    condition     = output.alarm_topic_arn == "arn:aws:sns:eu-west-1:123456789012:kinesis2s3-alarms" && output.dashboard_name == "kinesis2s3"
+    error_message = "The alarm topic and the dashboard must be created by default."
+  }
+  assert {
+    condition = output.redrive_operator_policy_arn == "arn:aws:iam::123456789012:policy/kinesis2s3-redrive-20250102" && {
+      for s in jsondecode(module.redrive_operator.policy_json).Statement : s.Sid => s.Resource if contains(["ReadFailureRecords", "ReadStream", "InvokeFunction"], s.Sid)
+      } == {
+      ReadFailureRecords = [module.dlq[0].arn]
+      ReadStream         = [module.stream.arn]
+      InvokeFunction     = [module.function.function_arn, "${module.function.function_arn}:*"]
+    }
+    error_message = "The redrive operator policy must be created for the configured modes, on the stack's queue, stream and function."
+  }
+}
+
+run "wiring_with_failed_batches_in_s3" {
+  command = apply
+
+  variables {
+    on_failure_destination = "s3"
+    bucket_sse_algorithm   = "aws:kms"
+    bucket_kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+    redrive_operator_modes = ["dry-run"]
+  }
+
+  assert {
+    condition     = module.function.on_failure_destination_arn == module.bucket.arn && length(module.dlq) == 0 && output.dlq_url == null && output.dlq_arn == null
+    error_message = "With on_failure_destination = s3 the mapping must send failed batches to the data bucket, and there must be no queue."
+  }
+  assert {
+    condition = { for s in jsondecode(module.function.role_policy_json).Statement : s.Sid => s.Resource if contains(["WriteFailedBatches", "ListFailedBatchBucket", "EncryptFailureRecords"], s.Sid) } == {
+      WriteFailedBatches    = ["${module.bucket.arn}/aws/lambda/*"]
+      ListFailedBatchBucket = [module.bucket.arn]
+      EncryptFailureRecords = ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"]
+    }
+    error_message = "The role must be able to write failed batches under aws/lambda/ in the data bucket, with the bucket's key. Got ${module.function.role_policy_json}"
+  }
+  assert {
+    condition     = output.failed_batches_s3_uri == "s3://kinesis2s3-20250102/aws/lambda/11111111-2222-3333-4444-555555555555/"
+    error_message = "The output must say where the failed batches are."
+  }
+  assert {
+    condition     = contains(keys(output.alarm_names), "failed-batches-in-s3") && !contains(keys(output.alarm_names), "dlq-not-empty")
+    error_message = "With failed batches in S3 the alarms must watch those instead of a queue."
+  }
+  assert {
+    condition = { for s in jsondecode(module.redrive_operator.policy_json).Statement : s.Sid => s.Resource } == {
+      ListFailedBatches = [module.bucket.arn]
+      ReadFailedBatches = ["${module.bucket.arn}/aws/lambda/*"]
+      DecryptS3         = ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"]
+    }
+    error_message = "The redrive operator policy must read the failed batches in the data bucket, with the bucket's key."
+  }
+}
+
+run "failed_batches_in_a_bucket_of_their_own" {
+  command = apply
+
+  variables {
+    on_failure_destination    = "s3"
+    on_failure_s3_bucket_arn  = "arn:aws:s3:::k2s3-failed-batches"
+    on_failure_s3_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/77777777-7777-7777-7777-777777777777"
+  }
+
+  assert {
+    condition = (
+      module.function.on_failure_destination_arn == "arn:aws:s3:::k2s3-failed-batches" &&
+      output.failed_batches_s3_uri == "s3://k2s3-failed-batches/aws/lambda/11111111-2222-3333-4444-555555555555/" &&
+      one([for s in jsondecode(module.function.role_policy_json).Statement : s.Resource if s.Sid == "EncryptFailureRecords"]) == ["arn:aws:kms:eu-west-1:123456789012:key/77777777-7777-7777-7777-777777777777"]
+    )
+    error_message = "A bucket of their own, with its key, must be the destination."
   }
 }
 
@@ -105,28 +196,104 @@ run "customer_managed_keys_reach_the_role" {
     error_message = "The S3 grant must follow key_prefix and error_prefix."
   }
   assert {
-    condition     = output.alarm_names == {}
-    error_message = "alarms_enabled = false must create no alarms."
+    condition     = output.alarm_names == {} && output.alarm_topic_arn == null && output.dashboard_name == null && output.redrive_operator_policy_arn == null
+    error_message = "alarms_enabled = false must create no alarm, topic or dashboard; no redrive_operator_modes, no policy."
   }
 }
 
-run "rejects_bad_names_and_tags" {
+run "rejects_bad_root_inputs" {
   command = plan
 
   variables {
-    name = "Kinesis_2_S3"
-    tags = { "aws:created-by" = "me" }
+    name                     = "Kinesis_2_S3"
+    tags                     = { "aws:created-by" = "me" }
+    on_failure_destination   = "sns"
+    on_failure_s3_bucket_arn = "arn:aws:sqs:eu-west-1:123456789012:q"
   }
 
-  expect_failures = [var.name, var.tags]
+  expect_failures = [var.name, var.tags, var.on_failure_destination, var.on_failure_s3_bucket_arn]
 }
 
-run "rejects_bad_region" {
+# --- examples/: each planned as a user would deploy it ----------------------------------------------------------
+
+run "example_minimal" {
   command = plan
 
-  variables {
-    region = "Europe"
+  module {
+    source = "./examples/minimal"
   }
 
-  expect_failures = [var.region]
+  variables {
+    alarm_email_addresses = ["oncall@example.com"]
+  }
+
+  assert {
+    condition     = output.stream_name == "kinesis2s3-minimal"
+    error_message = "The minimal example must plan the stack under its name."
+  }
+}
+
+run "example_customer_managed_keys" {
+  command = apply
+
+  module {
+    source = "./examples/customer-managed-keys"
+  }
+
+  override_resource {
+    target = aws_kms_key.data
+    values = { arn = "arn:aws:kms:eu-west-1:123456789012:key/aaaaaaaa-0000-0000-0000-000000000000" }
+  }
+  override_resource {
+    target = aws_kms_key.logs
+    values = { arn = "arn:aws:kms:eu-west-1:123456789012:key/bbbbbbbb-0000-0000-0000-000000000000" }
+  }
+
+  assert {
+    condition = jsondecode(aws_kms_key.data.policy).Statement == [{
+      Sid       = "EnableIAMPolicies"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::123456789012:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+    error_message = "The data key must hand access to IAM, whose policies (the function's role, the redrive operators') grant it through Kinesis, S3 and SQS. Got ${aws_kms_key.data.policy}"
+  }
+  assert {
+    condition = one([for s in jsondecode(aws_kms_key.logs.policy).Statement : s if s.Sid == "AllowCloudWatchLogs"]) == {
+      Sid       = "AllowCloudWatchLogs"
+      Effect    = "Allow"
+      Principal = { Service = "logs.eu-west-1.amazonaws.com" }
+      Action    = ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+      Resource  = "*"
+      Condition = { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:eu-west-1:123456789012:log-group:${module.kinesis2s3.log_group_name}" } }
+    }
+    error_message = "The logs key must let CloudWatch Logs use it for the function's log group, and for nothing else. Got ${aws_kms_key.logs.policy}"
+  }
+  assert {
+    condition     = aws_kms_key.data.enable_key_rotation && aws_kms_key.logs.enable_key_rotation
+    error_message = "Every key must rotate."
+  }
+  assert {
+    condition     = output.redrive_operator_policy_arn != null
+    error_message = "The example must create the redrive operators' policy."
+  }
+}
+
+run "example_enhanced_fan_out" {
+  command = apply
+
+  module {
+    source = "./examples/enhanced-fan-out"
+  }
+
+  override_resource {
+    target = aws_kinesis_stream_consumer.analytics
+    values = { arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/kinesis2s3/consumer/kinesis2s3-efo-analytics:1735830245" }
+  }
+
+  assert {
+    condition     = output.function_consumer_arn != null && output.function_consumer_arn != output.analytics_consumer_arn && aws_kinesis_stream_consumer.analytics.stream_arn == output.stream_arn
+    error_message = "The function must read through a consumer of its own, beside the other application's consumer on the same stream."
+  }
 }

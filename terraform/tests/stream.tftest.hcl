@@ -18,7 +18,7 @@ run "defaults" {
     error_message = "The stream must be ON_DEMAND without a shard count by default."
   }
   assert {
-    condition     = aws_kinesis_stream.this.name == "k2s3-test" && aws_kinesis_stream.this.retention_period == 168 && length(aws_kinesis_stream.this.shard_level_metrics) == 0
+    condition     = aws_kinesis_stream.this.name == "k2s3-test" && aws_kinesis_stream.this.retention_period == 168 && output.retention_period_hours == 168 && length(aws_kinesis_stream.this.shard_level_metrics) == 0
     error_message = "The stream must have the given name, 7 days of retention (so failed batches can still be redriven) and no paid shard-level metrics by default."
   }
   assert {

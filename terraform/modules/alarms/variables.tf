@@ -1,10 +1,10 @@
 variable "name_prefix" {
-  description = "Prefix of the alarm names."
+  description = "Prefix of the alarm, topic and dashboard names (the alarm topic's KMS key lets CloudWatch use it only for alarms named <name_prefix>-*)."
   type        = string
 
   validation {
-    condition     = length(var.name_prefix) >= 1 && length(var.name_prefix) <= 200
-    error_message = "name_prefix must be 1-200 characters."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,200}$", var.name_prefix))
+    error_message = "name_prefix must be 1-200 characters of letters, digits, '-' or '_'."
   }
 }
 
@@ -13,13 +13,39 @@ variable "function_name" {
   type        = string
 }
 
-variable "dlq_name" {
-  description = "Name of the on-failure SQS queue to watch."
+variable "event_source_mapping_uuid" {
+  description = "UUID of the function's event source mapping (the EventSourceMappingUUID dimension of the mapping's metrics)."
   type        = string
 }
 
+variable "event_source_mapping_metrics" {
+  description = "The metrics the mapping publishes. The dropped, failed-invoke and delivered-to-S3 alarms need [\"EventCount\"]: without it they could never fire."
+  type        = list(string)
+  default     = ["EventCount"]
+  nullable    = false
+}
+
+variable "dlq" {
+  description = "The on-failure SQS queue to watch (name and message retention), or null when failed batches go to S3 instead."
+  type = object({
+    name                      = string
+    message_retention_seconds = number
+  })
+  default = null
+}
+
+variable "stream_retention_hours" {
+  description = "Retention of the stream: with maximum_record_age_in_seconds, it bounds how long a failure record in the DLQ still points at data."
+  type        = number
+}
+
+variable "maximum_record_age_in_seconds" {
+  description = "The mapping's maximum record age: the records of a failure record can be that old when it is sent."
+  type        = number
+}
+
 variable "alarm_actions" {
-  description = "ARNs (usually SNS topics) notified when an alarm fires and when it recovers. Empty: alarms only show in the console."
+  description = "ARNs (SNS topics, incident tools) notified when an alarm fires and when it recovers, in addition to the topic this module creates (topic_enabled)."
   type        = list(string)
   default     = []
   nullable    = false
@@ -27,6 +53,25 @@ variable "alarm_actions" {
   validation {
     condition     = alltrue([for a in var.alarm_actions : startswith(a, "arn:")])
     error_message = "alarm_actions must be ARNs."
+  }
+}
+
+variable "topic_enabled" {
+  description = "Create an SNS topic, <name_prefix>-alarms, that every alarm notifies, encrypted with a customer managed key of its own whose policy lets CloudWatch use it (the AWS managed key aws/sns would not: alarms would notify nobody). Subscribe the on-call to it (email_addresses, or your paging tool)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "email_addresses" {
+  description = "Email addresses subscribed to the alarm topic (each must confirm the subscription from the email AWS sends)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for e in var.email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "email_addresses must be email addresses."
   }
 }
 
@@ -39,6 +84,18 @@ variable "iterator_age_threshold_ms" {
   validation {
     condition     = var.iterator_age_threshold_ms >= 1000
     error_message = "iterator_age_threshold_ms must be at least 1000."
+  }
+}
+
+variable "records_quarantined_threshold" {
+  description = "Alarm when the handler quarantines more than this many records in one period (its RecordsQuarantined metric)."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.records_quarantined_threshold >= 0 && floor(var.records_quarantined_threshold) == var.records_quarantined_threshold
+    error_message = "records_quarantined_threshold must be a whole number >= 0."
   }
 }
 
@@ -55,7 +112,7 @@ variable "period_seconds" {
 }
 
 variable "evaluation_periods" {
-  description = "Consecutive breaching periods before the iterator-age alarm fires (the others fire on the first)."
+  description = "Consecutive breaching periods before the iterator-age and failed-invoke alarms fire (the others fire on the first)."
   type        = number
   default     = 5
   nullable    = false
@@ -66,8 +123,15 @@ variable "evaluation_periods" {
   }
 }
 
+variable "dashboard_enabled" {
+  description = "Create a CloudWatch dashboard, <name_prefix>: iterator age, invocations, errors, throttles, the handler's metrics, the mapping's event counts, the on-failure destination and the alarms."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "tags" {
-  description = "Tags for the alarms (in addition to the provider's default_tags)."
+  description = "Tags for the alarms, topic and key (in addition to the provider's default_tags)."
   type        = map(string)
   default     = {}
   nullable    = false

@@ -5,17 +5,29 @@
 locals {
   cmk = var.kms_key_arn != null
 
-  # Deny every request that does not use TLS (built with jsonencode so tests read the deployed document).
+  # Built with jsonencode (not a data source) so that tests read exactly the document that is deployed. It only
+  # denies: access is granted by IAM (the sender's role, the redrive operator's policy).
   policy = {
     Version = "2012-10-17"
-    Statement = [{
-      Sid       = "DenyInsecureTransport"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "sqs:*"
-      Resource  = aws_sqs_queue.this.arn
-      Condition = { Bool = { "aws:SecureTransport" = "false" } }
-    }]
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.this.arn
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+      {
+        # A message from anyone else would be redriven as if it were a failed batch of this pipeline.
+        Sid       = "DenySendersButTheMapping"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:SendMessage"
+        Resource  = aws_sqs_queue.this.arn
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = var.sender_role_arn } }
+      },
+    ]
   }
 }
 

@@ -67,6 +67,16 @@ variable "redrive_permission" {
   }
 }
 
+variable "sender_role_arn" {
+  description = "The only role that may send to the queue: the function's execution role, with which the event source mapping sends its on-failure records. The queue policy denies sqs:SendMessage to every other principal."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.sender_role_arn))
+    error_message = "sender_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
 variable "redrive_source_queue_arns" {
   description = "With redrive_permission = byQueue: the source queues (at most 10) allowed to use this queue as their dead-letter queue."
   type        = list(string)

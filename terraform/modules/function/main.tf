@@ -4,6 +4,7 @@
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   # The handler's configuration contract (see function/config).
@@ -17,8 +18,23 @@ locals {
     UPLOAD_CONCURRENCY = tostring(var.upload_concurrency)
   }
 
+  account_id = data.aws_caller_identity.current.account_id
+
+  # "sqs" or "s3", from the ARN (arn:<partition>:<service>:...), which the variable's validation allows only for these.
+  on_failure = split(":", var.on_failure_destination_arn)[2]
+  # Where Lambda writes failed batches in an S3 destination: aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/... (AWS
+  # chooses the key; the destination is a bucket).
+  failed_batch_prefix = "aws/lambda/"
+
+  # The mapping reads either the stream itself or, with enhanced fan-out, the stream through its own consumer.
+  event_source_arn = var.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : var.stream_arn
+
   # kms:ViaService limits each key to requests that the named service makes on the function's behalf.
   via = { for s in ["kinesis", "s3", "sqs"] : s => "${s}.${data.aws_region.current.region}.${data.aws_partition.current.dns_suffix}" }
+
+  # s3:ResourceAccount keeps the grants on this account's buckets: a deleted bucket's name re-created by someone else
+  # must not receive the pipeline's data.
+  this_account = { StringEquals = { "s3:ResourceAccount" = local.account_id } }
 
   kms_statements = concat(
     var.stream_kms_key_arn == null ? [] : [{
@@ -29,21 +45,57 @@ locals {
       Condition = { StringEquals = { "kms:ViaService" = local.via.kinesis } }
     }],
     var.bucket_kms_key_arn == null ? [] : [{
-      # GenerateDataKey encrypts new objects; Decrypt is needed to complete multipart uploads.
+      # PutObject (never multipart: the handler's objects are small) needs only a data key.
       Sid       = "EncryptObjects"
       Effect    = "Allow"
-      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Action    = ["kms:GenerateDataKey"]
       Resource  = [var.bucket_kms_key_arn]
       Condition = { StringEquals = { "kms:ViaService" = local.via.s3 } }
     }],
-    var.dlq_kms_key_arn == null ? [] : [{
+    var.on_failure_kms_key_arn == null ? [] : [{
+      # SendMessage to an SSE-KMS queue needs both; an S3 destination only a data key.
       Sid       = "EncryptFailureRecords"
       Effect    = "Allow"
-      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
-      Resource  = [var.dlq_kms_key_arn]
-      Condition = { StringEquals = { "kms:ViaService" = local.via.sqs } }
+      Action    = local.on_failure == "sqs" ? ["kms:GenerateDataKey", "kms:Decrypt"] : ["kms:GenerateDataKey"]
+      Resource  = [var.on_failure_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = local.via[local.on_failure] } }
     }],
   )
+
+  on_failure_statements = concat(
+    local.on_failure == "sqs" ? [{
+      # The event source mapping sends on-failure records with the function's role.
+      Sid      = "SendFailureRecords"
+      Effect   = "Allow"
+      Action   = ["sqs:SendMessage"]
+      Resource = [var.on_failure_destination_arn]
+    }] : [],
+    local.on_failure == "s3" ? [
+      {
+        # The function itself never reads them: no s3:GetObject anywhere in this policy.
+        Sid       = "WriteFailedBatches"
+        Effect    = "Allow"
+        Action    = ["s3:PutObject"]
+        Resource  = ["${var.on_failure_destination_arn}/${local.failed_batch_prefix}*"]
+        Condition = local.this_account
+      },
+      {
+        # AWS documents s3:ListBucket as required for an S3 destination; it lists keys, it reads no object.
+        Sid       = "ListFailedBatchBucket"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = [var.on_failure_destination_arn]
+        Condition = local.this_account
+      },
+    ] : [],
+  )
+
+  consumer_statements = var.enhanced_fan_out ? [{
+    Sid      = "ReadThroughConsumer"
+    Effect   = "Allow"
+    Action   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
+    Resource = [aws_kinesis_stream_consumer.this[0].arn]
+  }] : []
 
   # The execution role's only policy. Built with jsonencode (not a data source) so that the module output and the
   # tests see exactly the document that is deployed.
@@ -63,27 +115,14 @@ locals {
         Resource = [var.stream_arn]
       },
       {
-        # ListStreams has no resource-level permissions: AWS only accepts "*" for it. It returns stream names only.
-        Sid      = "ListStreams"
-        Effect   = "Allow"
-        Action   = ["kinesis:ListStreams"]
-        Resource = ["*"]
-      },
-      {
         Sid    = "WriteObjects"
         Effect = "Allow"
         Action = ["s3:PutObject"]
-        Resource = distinct([
+        Resource = [
           "${var.bucket_arn}/${var.key_prefix}*",
           "${var.bucket_arn}/${var.error_prefix}*",
-        ])
-      },
-      {
-        # The event source mapping sends on-failure records with the function's role.
-        Sid      = "SendFailureRecords"
-        Effect   = "Allow"
-        Action   = ["sqs:SendMessage"]
-        Resource = [var.dlq_arn]
+        ]
+        Condition = local.this_account
       },
       {
         Sid      = "WriteLogs"
@@ -91,15 +130,17 @@ locals {
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
       },
-    ], local.kms_statements)
+    ], local.consumer_statements, local.on_failure_statements, local.kms_statements)
   }
 
+  # aws:SourceAccount: only Lambda acting for this account may assume the role (no confused deputy).
   assume_role_policy = {
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
       Principal = { Service = "lambda.amazonaws.com" }
       Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
     }]
   }
 }
@@ -159,8 +200,14 @@ resource "aws_lambda_function" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.error_prefix != var.key_prefix
-      error_message = "error_prefix must differ from key_prefix: quarantined records would mix with the data."
+      condition     = !startswith(var.error_prefix, var.key_prefix) && !startswith(var.key_prefix, var.error_prefix)
+      error_message = "error_prefix and key_prefix must not overlap (neither may start with the other): quarantined records would mix with the data, and the data's lifecycle rules would apply to them."
+    }
+    precondition {
+      condition = var.on_failure_destination_arn != var.bucket_arn || alltrue([
+        for p in [var.key_prefix, var.error_prefix] : !startswith(p, local.failed_batch_prefix) && !startswith(local.failed_batch_prefix, p)
+      ])
+      error_message = "key_prefix and error_prefix must not overlap ${local.failed_batch_prefix}, where Lambda writes the failed batches when the data bucket is the on-failure destination."
     }
     precondition {
       condition     = fileexists(var.zip_path)
@@ -169,8 +216,17 @@ resource "aws_lambda_function" "this" {
   }
 }
 
+# Enhanced fan-out: a consumer of its own gives the function dedicated read throughput on every shard.
+resource "aws_kinesis_stream_consumer" "this" {
+  count = var.enhanced_fan_out ? 1 : 0
+
+  name       = var.name
+  stream_arn = var.stream_arn
+  tags       = var.tags
+}
+
 resource "aws_lambda_event_source_mapping" "this" {
-  event_source_arn            = var.stream_arn
+  event_source_arn            = local.event_source_arn
   function_name               = aws_lambda_function.this.arn
   enabled                     = var.enabled
   starting_position           = var.starting_position
@@ -184,13 +240,14 @@ resource "aws_lambda_event_source_mapping" "this" {
   function_response_types = ["ReportBatchItemFailures"]
   # A whole-batch error (timeout, crash) halves the batch to isolate a poison record.
   bisect_batch_on_function_error = true
-  # Finite by default: with -1 a poison record would block its shard for the stream's whole retention.
+  # Bounded: a batch that keeps failing, or waits behind throttling, goes to the on-failure destination by
+  # maximum_record_age_in_seconds at the latest, while the stream still holds it (see the precondition below).
   maximum_retry_attempts        = var.maximum_retry_attempts
   maximum_record_age_in_seconds = var.maximum_record_age_in_seconds
 
   destination_config {
     on_failure {
-      destination_arn = var.dlq_arn
+      destination_arn = var.on_failure_destination_arn
     }
   }
 
@@ -222,6 +279,14 @@ resource "aws_lambda_event_source_mapping" "this" {
     precondition {
       condition     = (var.starting_position == "AT_TIMESTAMP") == (var.starting_position_timestamp != null)
       error_message = "starting_position_timestamp must be set when starting_position is AT_TIMESTAMP, and only then."
+    }
+    precondition {
+      condition     = var.maximum_record_age_in_seconds + var.timeout < var.stream_retention_hours * 3600
+      error_message = <<-EOT
+        maximum_record_age_in_seconds (${var.maximum_record_age_in_seconds} s) plus the function timeout (${var.timeout} s) must be less than the stream's retention (${var.stream_retention_hours} h = ${var.stream_retention_hours * 3600} s).
+        The mapping hands a batch to the on-failure destination only when its retries run out or its records grow older than maximum_record_age_in_seconds. A record that is still being retried, or waits behind throttling, when the stream's retention ends is deleted by Kinesis: it never reaches the destination and no metric counts it (DroppedEventCount does not). maximum_retry_attempts cannot prevent this, since throttled batches are not retries; only the record age can, so it must end, with one invocation's time to spare, before the retention does.
+        Lower maximum_record_age_in_seconds or raise the stream's retention.
+      EOT
     }
   }
 }

@@ -24,13 +24,28 @@ output "log_group_name" {
 }
 
 output "event_source_mapping_uuid" {
-  description = "UUID of the event source mapping (for aws lambda update-event-source-mapping)."
+  description = "UUID of the event source mapping (for aws lambda update-event-source-mapping, and the EventSourceMappingUUID dimension of its metrics)."
   value       = aws_lambda_event_source_mapping.this.uuid
+}
+
+output "event_source_arn" {
+  description = "What the mapping reads: the stream, or with enhanced_fan_out its consumer."
+  value       = aws_lambda_event_source_mapping.this.event_source_arn
+}
+
+output "stream_consumer_arn" {
+  description = "ARN of the enhanced fan-out consumer, or null without enhanced_fan_out."
+  value       = var.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : null
 }
 
 output "on_failure_destination_arn" {
   description = "Where the event source mapping sends records that exhausted their retries or aged out."
   value       = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn
+}
+
+output "event_source_mapping_metrics" {
+  description = "The metrics the event source mapping publishes ([\"EventCount\"] or [])."
+  value       = var.esm_metrics
 }
 
 output "environment" {
@@ -41,6 +56,11 @@ output "environment" {
 output "role_policy_json" {
   description = "The execution role's inline policy, as deployed (JSON)."
   value       = aws_iam_role_policy.this.policy
+}
+
+output "maximum_record_age_in_seconds" {
+  description = "The mapping's maximum record age: records of a failed batch were at most this old when it was handed to the on-failure destination."
+  value       = aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds
 }
 
 output "key_prefix" {

@@ -48,8 +48,8 @@ variable "reserved_concurrent_executions" {
   default     = null
 
   validation {
-    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 0 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
-    error_message = "reserved_concurrent_executions must be a whole number >= 0, or null."
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
+    error_message = "reserved_concurrent_executions must be a whole number >= 1, or null: 0 throttles every invocation, so records only age out of the mapping (set enabled = false to pause instead)."
   }
 }
 
@@ -127,14 +127,14 @@ variable "output_mode" {
 }
 
 variable "key_prefix" {
-  description = "KEY_PREFIX of the data objects (must not start with '/')."
+  description = "KEY_PREFIX of the data objects (non-empty, must not start with '/'); s3:PutObject is granted only under it and error_prefix."
   type        = string
   default     = "kinesis/"
   nullable    = false
 
   validation {
-    condition     = !startswith(var.key_prefix, "/")
-    error_message = "key_prefix must not start with '/'."
+    condition     = var.key_prefix != "" && !startswith(var.key_prefix, "/")
+    error_message = "key_prefix must be non-empty and must not start with '/': an empty prefix would let the function write anywhere in the bucket."
   }
 }
 
@@ -151,7 +151,7 @@ variable "compression" {
 }
 
 variable "error_prefix" {
-  description = "ERROR_PREFIX of quarantined records (non-empty, must not start with '/', must differ from key_prefix)."
+  description = "ERROR_PREFIX of quarantined records (non-empty, must not start with '/', must not overlap key_prefix)."
   type        = string
   default     = "errors/"
   nullable    = false
@@ -196,6 +196,23 @@ variable "stream_arn" {
   }
 }
 
+variable "stream_retention_hours" {
+  description = "Retention of the stream, in hours: maximum_record_age_in_seconds is checked against it, so that no record can expire from the stream before the mapping gives up on it."
+  type        = number
+
+  validation {
+    condition     = var.stream_retention_hours >= 24 && var.stream_retention_hours <= 8760
+    error_message = "stream_retention_hours must be from 24 to 8760 (Kinesis's range)."
+  }
+}
+
+variable "enhanced_fan_out" {
+  description = "Read the stream through a dedicated enhanced fan-out consumer (aws_kinesis_stream_consumer named after the function): 2 MB/s per shard for this function alone and push delivery, instead of sharing each shard's 2 MB/s and 5 reads/s with the stream's other consumers. Billed per consumer-shard hour and per GB."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "stream_kms_key_arn" {
   description = "Customer managed key encrypting the stream, or null (AWS managed key: no KMS permission needed)."
   type        = string
@@ -207,24 +224,24 @@ variable "stream_kms_key_arn" {
   }
 }
 
-variable "dlq_arn" {
-  description = "ARN of the SQS queue receiving on-failure records; the role may send only to it."
+variable "on_failure_destination_arn" {
+  description = "Where the event source mapping records batches it gives up on: an SQS queue ARN (a pointer to the records: shard and sequence numbers) or an S3 bucket ARN (the whole batch, under aws/lambda/<mapping UUID>/, a prefix AWS chooses). The role may send or write only there."
   type        = string
 
   validation {
-    condition     = startswith(var.dlq_arn, "arn:") && !strcontains(var.dlq_arn, "*")
-    error_message = "dlq_arn must be the ARN of one queue, without wildcards: the role's permissions are scoped to it."
+    condition     = can(regex("^arn:aws[a-z-]*:(sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}|s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$", var.on_failure_destination_arn))
+    error_message = "on_failure_destination_arn must be the ARN of one standard SQS queue or of one S3 bucket, without wildcards (FIFO queues cannot be on-failure destinations)."
   }
 }
 
-variable "dlq_kms_key_arn" {
-  description = "Customer managed key encrypting the queue, or null (SSE-SQS)."
+variable "on_failure_kms_key_arn" {
+  description = "Customer managed key encrypting the on-failure destination (the queue's SSE-KMS key or the bucket's default key), or null."
   type        = string
   default     = null
 
   validation {
-    condition     = var.dlq_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.dlq_kms_key_arn))
-    error_message = "dlq_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null."
+    condition     = var.on_failure_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.on_failure_kms_key_arn))
+    error_message = "on_failure_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null."
   }
 }
 
@@ -295,7 +312,7 @@ variable "parallelization_factor" {
 }
 
 variable "maximum_retry_attempts" {
-  description = "Retries of a failed batch before its records go to the DLQ (0-10,000; -1 is infinite and blocks the shard until the records expire)."
+  description = "Retries of a failed batch before it goes to the on-failure destination (0-10,000; -1 retries until maximum_record_age_in_seconds)."
   type        = number
   default     = 10
   nullable    = false
@@ -307,14 +324,14 @@ variable "maximum_retry_attempts" {
 }
 
 variable "maximum_record_age_in_seconds" {
-  description = "Records older than this go to the DLQ unprocessed (60-604,800 seconds; -1 is infinite)."
+  description = "Records older than this go to the on-failure destination unprocessed (60-604,800 seconds). Must stay below the stream's retention minus the function timeout; -1 (infinite) is refused."
   type        = number
   default     = 3600
   nullable    = false
 
   validation {
-    condition     = var.maximum_record_age_in_seconds == -1 || (var.maximum_record_age_in_seconds >= 60 && var.maximum_record_age_in_seconds <= 604800 && floor(var.maximum_record_age_in_seconds) == var.maximum_record_age_in_seconds)
-    error_message = "maximum_record_age_in_seconds must be -1 or a whole number from 60 to 604800."
+    condition     = var.maximum_record_age_in_seconds >= 60 && var.maximum_record_age_in_seconds <= 604800 && floor(var.maximum_record_age_in_seconds) == var.maximum_record_age_in_seconds
+    error_message = "maximum_record_age_in_seconds must be a whole number from 60 to 604800. -1 (infinite) is refused: a record that never ages out is retried, or waits behind throttling, until the stream's retention deletes it, and then it is gone without reaching the on-failure destination and without a metric."
   }
 }
 
