@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,10 +23,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// planProviderOverride is written next to the copied root module as an override file. With the offline provider
-// stub it changes nothing; with the real provider it lets init and plan run without an AWS login (planning new
-// resources makes no AWS call). The stack's own provider block is otherwise untouched.
-const planProviderOverride = `provider "aws" {
+// planProvider is written into the copied root module, which has no provider block of its own (a caller's, or the
+// environment's, configures the provider): a region, and with the real provider, init and plan without an AWS login
+// for the resources. The offline provider stub ignores it.
+const planProvider = `provider "aws" {
   region                      = "eu-west-1"
   access_key                  = "plan-test"
   secret_key                  = "plan-test"
@@ -36,13 +37,15 @@ const planProviderOverride = `provider "aws" {
 }
 `
 
-// TestTerraformPlan plans the root stack in terraform/ the way a user does, with the pinned OpenTofu and, when it is
-// on PATH, with Terraform, and checks what only a whole plan of the root shows. Everything about the resources'
-// settings is asserted once, in terraform/tests (tofu/terraform test with a mock provider); those tests see a
-// module's outputs from the root, not its resources, so this test checks:
+// TestTerraformPlan plans terraform/ and its examples the way a user does, with the pinned OpenTofu and, when it is
+// on PATH, with Terraform, and checks what only a real plan shows. Everything about the resources' settings is
+// asserted once, in terraform/tests (tofu/terraform test with a mock provider); those suites see a module's outputs
+// from the root, not its resources, and a mock provider knows every value at plan time, where a real plan does not
+// (a count that depends on an ARN plans under the mock and fails for real). So this test checks:
 //   - the exact set of resources the default configuration creates, all of them creations;
 //   - that every pass-through input of the root reaches the resource of the module it is given to;
-//   - that a bad value given to the root fails with the error message of the module that validates it.
+//   - that a bad value given to the root fails with the error message of the module that validates it;
+//   - that every example plans.
 func TestTerraformPlan(t *testing.T) {
 	binaries := map[string]string{"tofu": planTofuBinary(t)}
 	if tf, err := exec.LookPath("terraform"); err == nil {
@@ -63,86 +66,69 @@ func TestTerraformPlan(t *testing.T) {
 func testPlan(t *testing.T, binary string) {
 	// A copy, so that init and plan leave nothing in the repository. A lock file in terraform/ pins the hashes of
 	// one provider source (a user's registry download); the copy must also plan with another (the offline stub).
-	dir, err := files.CopyTerraformFolderToDest("../terraform", t.TempDir(), "kinesis2s3-plan")
+	root, err := files.CopyTerraformFolderToDest("../terraform", t.TempDir(), "kinesis2s3-plan")
 	require.NoError(t, err)
-	require.NoError(t, os.RemoveAll(filepath.Join(dir, ".terraform.lock.hcl")))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "plan_test_override.tf"), []byte(planProviderOverride), 0o644))
-
-	env := map[string]string{}
-	if rc := os.Getenv("TF_CLI_CONFIG_FILE"); rc != "" {
-		env["TF_CLI_CONFIG_FILE"] = rc
-	}
-	// The variables go in a .tfvars.json file: -var cannot carry strings with quotes (the filter pattern).
-	options := func(vars map[string]any) *terraform.Options {
-		vars["function_zip_path"] = planTestZip(t)
-		varFile := filepath.Join(t.TempDir(), "plan.tfvars.json")
-		data, err := json.Marshal(vars)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(varFile, data, 0o644))
-		return &terraform.Options{
-			TerraformBinary: binary,
-			TerraformDir:    dir,
-			VarFiles:        []string{varFile},
-			EnvVars:         env,
-			PlanFilePath:    filepath.Join(t.TempDir(), "plan.bin"),
-			NoColor:         true,
-			// The plans are long; a failure shows what was wrong without them.
-			Logger: logger.Discard,
-		}
-	}
+	require.NoError(t, os.RemoveAll(filepath.Join(root, ".terraform.lock.hcl")))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "plan_test_provider.tf"), []byte(planProvider), 0o644))
+	options := func(vars map[string]any) *terraform.Options { return planOptions(t, binary, root, vars) }
 	terraform.Init(t, options(map[string]any{}))
 
 	t.Run("creates exactly the stack's resources", func(t *testing.T) {
-		plan := planAndShow(t, options(map[string]any{}))
-		want := []string{
-			`module.alarms[0].aws_cloudwatch_metric_alarm.dlq`,
-			`module.alarms[0].aws_cloudwatch_metric_alarm.lambda["errors"]`,
-			`module.alarms[0].aws_cloudwatch_metric_alarm.lambda["iterator-age"]`,
-			`module.alarms[0].aws_cloudwatch_metric_alarm.lambda["throttles"]`,
+		assertCreates(t, planAndShow(t, options(map[string]any{})), []string{
+			"module.alarms[0].aws_cloudwatch_dashboard.this[0]",
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["destination-delivery-failures"]`,
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["dlq-age"]`,
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["dlq-not-empty"]`,
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["dropped-events"]`,
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["errors"]`,
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["failed-invoke-events"]`,
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["iterator-age"]`,
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["records-quarantined"]`,
+			`module.alarms[0].aws_cloudwatch_metric_alarm.this["throttles"]`,
+			"module.alarms[0].aws_kms_key.topic[0]",
+			"module.alarms[0].aws_sns_topic.alarms[0]",
+			"module.alarms[0].aws_sns_topic_policy.alarms[0]",
 			"module.bucket.aws_s3_bucket.this",
 			"module.bucket.aws_s3_bucket_lifecycle_configuration.this",
 			"module.bucket.aws_s3_bucket_ownership_controls.this",
 			"module.bucket.aws_s3_bucket_policy.this",
 			"module.bucket.aws_s3_bucket_public_access_block.this",
 			"module.bucket.aws_s3_bucket_server_side_encryption_configuration.this",
-			"module.dlq.aws_sqs_queue.this",
-			"module.dlq.aws_sqs_queue_policy.this",
-			"module.dlq.aws_sqs_queue_redrive_allow_policy.this",
+			"module.dlq[0].aws_sqs_queue.this",
+			"module.dlq[0].aws_sqs_queue_policy.this",
+			"module.dlq[0].aws_sqs_queue_redrive_allow_policy.this",
 			"module.function.aws_cloudwatch_log_group.this",
 			"module.function.aws_iam_role.this",
 			"module.function.aws_iam_role_policy.this",
 			"module.function.aws_lambda_event_source_mapping.this",
 			"module.function.aws_lambda_function.this",
 			"module.stream.aws_kinesis_stream.this",
-		}
-		var got []string
-		for addr, rc := range plan.ResourceChangesMap {
-			if rc.Mode != tfjson.ManagedResourceMode {
-				continue
-			}
-			got = append(got, addr)
-			assert.Equal(t, tfjson.Actions{tfjson.ActionCreate}, rc.Change.Actions, "%s: only creations expected", addr)
-		}
-		slices.Sort(got)
-		assert.Equal(t, want, got)
+		})
 	})
 
 	t.Run("every input reaches its resource", func(t *testing.T) {
-		vars := map[string]any{}
-		for name, p := range passThroughs {
-			vars[name] = p.value
-		}
-		plan := planAndShow(t, options(vars))
-		for name, p := range passThroughs {
-			r, ok := plan.ResourcePlannedValuesMap[p.resource]
-			if !assert.True(t, ok, "%s: %s is not in the plan", name, p.resource) {
-				continue
+		for i, p := range passThroughPlans {
+			vars := map[string]any{}
+			maps.Copy(vars, p.base)
+			for name, in := range p.inputs {
+				vars[name] = in.value
 			}
-			want := p.want
-			if want == nil {
-				want = p.value
+			plan := planAndShow(t, options(vars))
+			for name, in := range p.inputs {
+				r, ok := plan.ResourcePlannedValuesMap[in.resource]
+				if in.attribute == "" {
+					assert.False(t, ok, "plan %d: %s: %s must not be planned", i, name, in.resource)
+					continue
+				}
+				if !assert.True(t, ok, "plan %d: %s: %s is not in the plan", i, name, in.resource) {
+					continue
+				}
+				want := in.want
+				if want == nil {
+					want = in.value
+				}
+				assert.Equal(t, normalize(want), normalize(attribute(r.AttributeValues, in.attribute)), "plan %d: %s → %s.%s", i, name, in.resource, in.attribute)
 			}
-			assert.Equal(t, normalize(want), normalize(attribute(r.AttributeValues, p.attribute)), "%s → %s.%s", name, p.resource, p.attribute)
 		}
 	})
 
@@ -153,6 +139,46 @@ func testPlan(t *testing.T, binary string) {
 		assert.Contains(t, out, "batch_size must be a whole number from 1 to 10000.")
 		assert.Contains(t, out, "transition_storage_class must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE.")
 	})
+
+	// The examples configure the provider themselves, as a caller of the root module does.
+	require.NoError(t, os.Remove(filepath.Join(root, "plan_test_provider.tf")))
+	examples, err := filepath.Glob(filepath.Join(root, "examples", "*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	for _, dir := range examples {
+		t.Run("example "+filepath.Base(dir), func(t *testing.T) {
+			opts := planOptions(t, binary, dir, map[string]any{})
+			terraform.Init(t, opts)
+			plan := planAndShow(t, opts)
+			assert.Contains(t, plan.ResourceChangesMap, "module.kinesis2s3.module.function.aws_lambda_event_source_mapping.this")
+			assertCreates(t, plan, nil)
+		})
+	}
+}
+
+// planOptions plans dir with binary and vars, a small deployment package standing in for build/function.zip (the
+// plan only hashes it). The variables go in a .tfvars.json file: -var cannot carry strings with quotes.
+func planOptions(t *testing.T, binary, dir string, vars map[string]any) *terraform.Options {
+	vars = maps.Clone(vars)
+	vars["function_zip_path"] = planTestZip(t)
+	varFile := filepath.Join(t.TempDir(), "plan.tfvars.json")
+	data, err := json.Marshal(vars)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(varFile, data, 0o644))
+	env := map[string]string{}
+	if rc := os.Getenv("TF_CLI_CONFIG_FILE"); rc != "" {
+		env["TF_CLI_CONFIG_FILE"] = rc
+	}
+	return &terraform.Options{
+		TerraformBinary: binary,
+		TerraformDir:    dir,
+		VarFiles:        []string{varFile},
+		EnvVars:         env,
+		PlanFilePath:    filepath.Join(t.TempDir(), "plan.bin"),
+		NoColor:         true,
+		// The plans are long; a failure shows what was wrong without them.
+		Logger: logger.Discard,
+	}
 }
 
 // planAndShow plans into options.PlanFilePath and returns the plan as JSON (the directory is already initialised).
@@ -161,7 +187,25 @@ func planAndShow(t *testing.T, options *terraform.Options) *terraform.PlanStruct
 	return terraform.ShowWithStruct(t, options)
 }
 
-// passThrough is a non-default value for a pass-through input of the root, and where the plan must show it.
+// assertCreates checks that the plan only creates, and, unless want is nil, exactly the managed resources in want.
+func assertCreates(t *testing.T, plan *terraform.PlanStruct, want []string) {
+	t.Helper()
+	var got []string
+	for addr, rc := range plan.ResourceChangesMap {
+		if rc.Mode != tfjson.ManagedResourceMode {
+			continue
+		}
+		got = append(got, addr)
+		assert.Equal(t, tfjson.Actions{tfjson.ActionCreate}, rc.Change.Actions, "%s: only creations expected", addr)
+	}
+	if want != nil {
+		slices.Sort(got)
+		assert.Equal(t, want, got)
+	}
+}
+
+// passThrough is a non-default value for a pass-through input of the root, and where the plan must show it: an
+// attribute of a resource, or (attribute "") a resource the value removes.
 type passThrough struct {
 	value     any
 	resource  string // address in the plan
@@ -169,62 +213,81 @@ type passThrough struct {
 	want      any    // the planned value, when it is not value itself
 }
 
-// passThroughs covers every pass-through input of terraform/variables.tf (TestPassThroughsCoverTheRoot holds it to
-// that). The values are valid together, and none is a module's default.
-var passThroughs = map[string]passThrough{
-	"stream_mode":            {"PROVISIONED", "module.stream.aws_kinesis_stream.this", "stream_mode_details.0.stream_mode", nil},
-	"shard_count":            {2, "module.stream.aws_kinesis_stream.this", "shard_count", nil},
-	"stream_retention_hours": {48, "module.stream.aws_kinesis_stream.this", "retention_period", nil},
-	"stream_kms_key_arn":     {testKey(1), "module.stream.aws_kinesis_stream.this", "kms_key_id", nil},
+// passThroughPlans covers every pass-through input of terraform/variables.tf (TestPassThroughsCoverTheRoot holds it
+// to that), in plans whose values are valid together; none is a module's default.
+var passThroughPlans = []struct {
+	base   map[string]any
+	inputs map[string]passThrough
+}{
+	{inputs: map[string]passThrough{
+		"stream_mode":            {"PROVISIONED", "module.stream.aws_kinesis_stream.this", "stream_mode_details.0.stream_mode", nil},
+		"shard_count":            {2, "module.stream.aws_kinesis_stream.this", "shard_count", nil},
+		"stream_retention_hours": {48, "module.stream.aws_kinesis_stream.this", "retention_period", nil},
+		"stream_kms_key_arn":     {testKey(1), "module.stream.aws_kinesis_stream.this", "kms_key_id", nil},
 
-	"bucket_name":                            {"k2s3-plan-test-bucket", "module.bucket.aws_s3_bucket.this", "bucket", nil},
-	"bucket_force_destroy":                   {true, "module.bucket.aws_s3_bucket.this", "force_destroy", nil},
-	"bucket_sse_algorithm":                   {"aws:kms", "module.bucket.aws_s3_bucket_server_side_encryption_configuration.this", "rule.0.apply_server_side_encryption_by_default.0.sse_algorithm", nil},
-	"bucket_kms_key_arn":                     {testKey(2), "module.bucket.aws_s3_bucket_server_side_encryption_configuration.this", "rule.0.apply_server_side_encryption_by_default.0.kms_master_key_id", nil},
-	"bucket_versioning":                      {true, "module.bucket.aws_s3_bucket_versioning.this[0]", "versioning_configuration.0.status", "Enabled"},
-	"abort_incomplete_multipart_upload_days": {3, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.0.abort_incomplete_multipart_upload.0.days_after_initiation", nil},
-	"transition_days":                        {45, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.transition.0.days", nil},
-	"transition_storage_class":               {"GLACIER_IR", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.transition.0.storage_class", nil},
-	"data_expiration_days":                   {400, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.2.expiration.0.days", nil},
-	"error_expiration_days":                  {30, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.expiration.0.days", nil},
+		"bucket_name":                            {"k2s3-plan-test-bucket", "module.bucket.aws_s3_bucket.this", "bucket", nil},
+		"bucket_force_destroy":                   {true, "module.bucket.aws_s3_bucket.this", "force_destroy", nil},
+		"bucket_sse_algorithm":                   {"aws:kms", "module.bucket.aws_s3_bucket_server_side_encryption_configuration.this", "rule.0.apply_server_side_encryption_by_default.0.sse_algorithm", nil},
+		"bucket_kms_key_arn":                     {testKey(2), "module.bucket.aws_s3_bucket_server_side_encryption_configuration.this", "rule.0.apply_server_side_encryption_by_default.0.kms_master_key_id", nil},
+		"bucket_versioning":                      {true, "module.bucket.aws_s3_bucket_versioning.this[0]", "versioning_configuration.0.status", "Enabled"},
+		"abort_incomplete_multipart_upload_days": {3, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.0.abort_incomplete_multipart_upload.0.days_after_initiation", nil},
+		"transition_days":                        {45, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.transition.0.days", nil},
+		"transition_storage_class":               {"GLACIER_IR", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.transition.0.storage_class", nil},
+		"data_expiration_days":                   {400, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.2.expiration.0.days", nil},
+		"error_expiration_days":                  {30, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.expiration.0.days", nil},
 
-	"dlq_kms_key_arn":        {testKey(3), "module.dlq.aws_sqs_queue.this", "kms_master_key_id", nil},
-	"dlq_redrive_permission": {"allowAll", "module.dlq.aws_sqs_queue_redrive_allow_policy.this", "redrive_allow_policy", `{"redrivePermission":"allowAll"}`},
+		"dlq_kms_key_arn":        {testKey(3), "module.dlq[0].aws_sqs_queue.this", "kms_master_key_id", nil},
+		"dlq_redrive_permission": {"allowAll", "module.dlq[0].aws_sqs_queue_redrive_allow_policy.this", "redrive_allow_policy", `{"redrivePermission":"allowAll"}`},
 
-	"memory_size":                    {1024, "module.function.aws_lambda_function.this", "memory_size", nil},
-	"timeout":                        {120, "module.function.aws_lambda_function.this", "timeout", nil},
-	"reserved_concurrent_executions": {5, "module.function.aws_lambda_function.this", "reserved_concurrent_executions", nil},
-	"log_retention_days":             {14, "module.function.aws_cloudwatch_log_group.this", "retention_in_days", nil},
-	"log_level":                      {"DEBUG", "module.function.aws_lambda_function.this", "logging_config.0.application_log_level", nil},
-	"output_mode":                    {"batch", "module.function.aws_lambda_function.this", "environment.0.variables.OUTPUT_MODE", nil},
-	"compression":                    {"zstd", "module.function.aws_lambda_function.this", "environment.0.variables.COMPRESSION", nil},
-	"on_invalid_record":              {"fail", "module.function.aws_lambda_function.this", "environment.0.variables.ON_INVALID_RECORD", nil},
-	"upload_concurrency":             {8, "module.function.aws_lambda_function.this", "environment.0.variables.UPLOAD_CONCURRENCY", "8"},
-	// The function writes under the prefixes, and the bucket's lifecycle rules follow them.
-	"key_prefix":   {"data/", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.filter.0.prefix", nil},
-	"error_prefix": {"bad/", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.filter.0.prefix", nil},
+		"memory_size":                    {1024, "module.function.aws_lambda_function.this", "memory_size", nil},
+		"timeout":                        {120, "module.function.aws_lambda_function.this", "timeout", nil},
+		"reserved_concurrent_executions": {5, "module.function.aws_lambda_function.this", "reserved_concurrent_executions", nil},
+		"log_retention_days":             {14, "module.function.aws_cloudwatch_log_group.this", "retention_in_days", nil},
+		"log_kms_key_arn":                {testKey(4), "module.function.aws_cloudwatch_log_group.this", "kms_key_id", nil},
+		"log_level":                      {"DEBUG", "module.function.aws_lambda_function.this", "logging_config.0.application_log_level", nil},
+		"output_mode":                    {"batch", "module.function.aws_lambda_function.this", "environment.0.variables.OUTPUT_MODE", nil},
+		"compression":                    {"zstd", "module.function.aws_lambda_function.this", "environment.0.variables.COMPRESSION", nil},
+		"on_invalid_record":              {"fail", "module.function.aws_lambda_function.this", "environment.0.variables.ON_INVALID_RECORD", nil},
+		"upload_concurrency":             {8, "module.function.aws_lambda_function.this", "environment.0.variables.UPLOAD_CONCURRENCY", "8"},
+		// The function writes under the prefixes, and the bucket's lifecycle rules follow them.
+		"key_prefix":   {"data/", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.filter.0.prefix", nil},
+		"error_prefix": {"bad/", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.filter.0.prefix", nil},
 
-	"esm_enabled":                        {false, "module.function.aws_lambda_event_source_mapping.this", "enabled", nil},
-	"starting_position":                  {"AT_TIMESTAMP", "module.function.aws_lambda_event_source_mapping.this", "starting_position", nil},
-	"starting_position_timestamp":        {"2025-01-02T15:04:05Z", "module.function.aws_lambda_event_source_mapping.this", "starting_position_timestamp", nil},
-	"batch_size":                         {1000, "module.function.aws_lambda_event_source_mapping.this", "batch_size", nil},
-	"maximum_batching_window_in_seconds": {10, "module.function.aws_lambda_event_source_mapping.this", "maximum_batching_window_in_seconds", nil},
-	"parallelization_factor":             {2, "module.function.aws_lambda_event_source_mapping.this", "parallelization_factor", nil},
-	"maximum_retry_attempts":             {3, "module.function.aws_lambda_event_source_mapping.this", "maximum_retry_attempts", nil},
-	"maximum_record_age_in_seconds":      {7200, "module.function.aws_lambda_event_source_mapping.this", "maximum_record_age_in_seconds", nil},
-	"filter_patterns":                    {[]string{`{"data":{"type":["order"]}}`}, "module.function.aws_lambda_event_source_mapping.this", "filter_criteria.0.filter.0.pattern", `{"data":{"type":["order"]}}`},
-	"esm_metrics":                        {[]string{}, "module.function.aws_lambda_event_source_mapping.this", "metrics_config", []any{}},
+		"esm_enabled":                        {false, "module.function.aws_lambda_event_source_mapping.this", "enabled", nil},
+		"enhanced_fan_out":                   {true, "module.function.aws_kinesis_stream_consumer.this[0]", "name", "kinesis2s3"},
+		"starting_position":                  {"AT_TIMESTAMP", "module.function.aws_lambda_event_source_mapping.this", "starting_position", nil},
+		"starting_position_timestamp":        {"2025-01-02T15:04:05Z", "module.function.aws_lambda_event_source_mapping.this", "starting_position_timestamp", nil},
+		"batch_size":                         {1000, "module.function.aws_lambda_event_source_mapping.this", "batch_size", nil},
+		"maximum_batching_window_in_seconds": {10, "module.function.aws_lambda_event_source_mapping.this", "maximum_batching_window_in_seconds", nil},
+		"parallelization_factor":             {2, "module.function.aws_lambda_event_source_mapping.this", "parallelization_factor", nil},
+		"maximum_retry_attempts":             {3, "module.function.aws_lambda_event_source_mapping.this", "maximum_retry_attempts", nil},
+		"maximum_record_age_in_seconds":      {7200, "module.function.aws_lambda_event_source_mapping.this", "maximum_record_age_in_seconds", nil},
+		"filter_patterns":                    {[]string{`{"data":{"type":["order"]}}`}, "module.function.aws_lambda_event_source_mapping.this", "filter_criteria.0.filter.0.pattern", `{"data":{"type":["order"]}}`},
 
-	"alarm_actions":             {[]string{"arn:aws:sns:eu-west-1:123456789012:on-call"}, `module.alarms[0].aws_cloudwatch_metric_alarm.lambda["errors"]`, "alarm_actions", nil},
-	"iterator_age_threshold_ms": {60000, `module.alarms[0].aws_cloudwatch_metric_alarm.lambda["iterator-age"]`, "threshold", nil},
+		"alarm_email_addresses":         {[]string{"oncall@example.com"}, `module.alarms[0].aws_sns_topic_subscription.email["oncall@example.com"]`, "endpoint", "oncall@example.com"},
+		"iterator_age_threshold_ms":     {60000, `module.alarms[0].aws_cloudwatch_metric_alarm.this["iterator-age"]`, "threshold", nil},
+		"records_quarantined_threshold": {10, `module.alarms[0].aws_cloudwatch_metric_alarm.this["records-quarantined"]`, "threshold", nil},
+
+		"redrive_operator_modes": {[]string{"dry-run", "direct"}, "module.redrive_operator.aws_iam_policy.this[0]", "description", "pipelinectl redrive (direct, dry-run) for the kinesis2s3 pipeline."},
+	}},
+	// Switches that remove a resource; without the topic, the alarms notify alarm_actions alone.
+	{inputs: map[string]passThrough{
+		"alarm_topic_enabled": {false, "module.alarms[0].aws_sns_topic.alarms[0]", "", nil},
+		"dashboard_enabled":   {false, "module.alarms[0].aws_cloudwatch_dashboard.this[0]", "", nil},
+		"alarm_actions":       {[]string{"arn:aws:sns:eu-west-1:123456789012:on-call"}, `module.alarms[0].aws_cloudwatch_metric_alarm.this["errors"]`, "alarm_actions", nil},
+	}},
+	// Without the mapping's metrics, its alarms could never fire: the alarms module refuses them.
+	{base: map[string]any{"alarms_enabled": false}, inputs: map[string]passThrough{
+		"esm_metrics": {[]string{}, "module.function.aws_lambda_event_source_mapping.this", "metrics_config", []any{}},
+	}},
 }
 
 func testKey(n int) string {
 	return fmt.Sprintf("arn:aws:kms:eu-west-1:123456789012:key/%d%d%d%d%d%d%d%d-0000-0000-0000-000000000000", n, n, n, n, n, n, n, n)
 }
 
-// TestPassThroughsCoverTheRoot holds passThroughs to terraform/variables.tf: every input without a description of
-// its own (a pass-through, see scripts/tfdocs) must have a value there, so that its wiring is planned.
+// TestPassThroughsCoverTheRoot holds passThroughPlans to terraform/variables.tf: every input without a description
+// of its own (a pass-through, see scripts/tfdocs) must have a value there, so that its wiring is planned.
 func TestPassThroughsCoverTheRoot(t *testing.T) {
 	f, diags := hclparse.NewParser().ParseHCLFile("../terraform/variables.tf")
 	require.False(t, diags.HasErrors(), "%s", diags)
@@ -235,8 +298,10 @@ func TestPassThroughsCoverTheRoot(t *testing.T) {
 		}
 	}
 	var covered []string
-	for name := range passThroughs {
-		covered = append(covered, name)
+	for _, p := range passThroughPlans {
+		for name := range p.inputs {
+			covered = append(covered, name)
+		}
 	}
 	slices.Sort(inputs)
 	slices.Sort(covered)
