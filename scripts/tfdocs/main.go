@@ -263,7 +263,7 @@ func sourceText(e hclsyntax.Expression, src []byte) string {
 	return strings.Join(strings.Fields(string(r.SliceBytes(src))), " ")
 }
 
-// cell makes text safe inside a Markdown table cell.
+// cell makes text safe inside a Markdown table cell: a pipe would end the cell, and <name> would be taken for HTML.
 func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;").Replace(s)
 }
