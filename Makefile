@@ -19,7 +19,7 @@ export KINESIS2S3_RIE       := $(RIE)
 export KINESIS2S3_BOOTSTRAP := $(BUILD)/local/bootstrap
 export KINESIS2S3_EMULATORS := $(EMULATORS)
 
-.PHONY: all build build-local tools emulators fmt lint unit integration tf-check tf-docs test bench chaos run deploy destroy clean
+.PHONY: all build build-local tools emulators fmt lint unit integration tf-check tf-docs tf-mutants test bench chaos run deploy destroy clean
 
 all: build
 
@@ -79,12 +79,16 @@ integration: tools emulators build build-local
 tf-check: $(TOFU) $(TFLINT)
 	TOFU=$(TOFU) TFLINT=$(TFLINT) GO=$(GO) scripts/tf-check.sh
 
+## tf-mutants: each mutation in scripts/tf-mutants.sh must make a terraform/tests run fail (NAMES="a b" for some).
+tf-mutants: $(TOFU)
+	TOFU=$(TOFU) scripts/tf-mutants.sh $(NAMES)
+
 ## tf-docs: rewrite the Inputs/Outputs tables of terraform/**/README.md from the code.
 tf-docs:
 	$(GO) run ./scripts/tfdocs terraform
 
 ## test: everything CI runs. Integration tests start their own emulators and RIE processes.
-test: lint unit tf-check integration
+test: lint unit tf-check tf-mutants integration
 
 ## bench: throughput and allocation figures for the handler core (one core), record mode end to end, PutRecords
 ## into the local stream, then the local pipeline's latency at 1,000 records/s (1 s and 5 s windows) and the rate it

@@ -58,7 +58,10 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-check.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-for bin in "${binaries[@]}"; do
+# check BIN: init, validate and test a copy of terraform/ with BIN (and fmt, if BIN is not the OpenTofu that checked it
+# above). The binaries run at once, each with its own copy and log.
+check() {
+  local bin="$1" tool dir
   tool="$(basename "$bin")"
   dir="$work/$tool"
   mkdir -p "$dir"
@@ -70,14 +73,24 @@ for bin in "${binaries[@]}"; do
     step "$tool fmt -check -recursive terraform"
     "$bin" fmt -check -recursive -diff "${color[@]}" "$dir"
   fi
-
   step "$tool init + validate terraform (root)"
-  "$bin" -chdir="$dir" init -backend=false "${color[@]}" >"$work/init.log" 2>&1 || {
-    cat "$work/init.log" >&2
-    exit 1
+  "$bin" -chdir="$dir" init -backend=false "${color[@]}" >"$dir.init.log" 2>&1 || {
+    cat "$dir.init.log"
+    return 1
   }
   "$bin" -chdir="$dir" validate "${color[@]}"
-
   step "$tool test (terraform/tests)"
   "$bin" -chdir="$dir" test "${color[@]}"
+}
+
+pids=()
+for bin in "${binaries[@]}"; do
+  check "$bin" >"$work/$(basename "$bin").log" 2>&1 &
+  pids+=($!)
 done
+failed=0
+for i in "${!binaries[@]}"; do
+  wait "${pids[$i]}" || failed=1
+  cat "$work/$(basename "${binaries[$i]}").log"
+done
+exit "$failed"
