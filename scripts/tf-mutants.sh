@@ -62,6 +62,9 @@ mutant stream-read-anywhere modules/function/main.tf function:defaults \
 mutant trust-any-account modules/function/main.tf function:defaults \
   's/\n      Condition = \{ StringEquals = \{ "aws:SourceAccount" = local.account_id \} \}//' \
   "Lambda acting for another account could assume the role (confused deputy)"
+mutant progress-read-widened modules/function/main.tf function:defaults \
+  's/Resource  = \["\$\{var.bucket_arn\}\/\$\{local.progress_prefix\}\*"\]/Resource  = ["\${var.bucket_arn}\/*"]/' \
+  "the function could read all of its data, not only its progress markers"
 mutant kms-via-any-service modules/function/main.tf function:customer_managed_keys \
   's/Resource  = \[var.stream_kms_key_arn\]\n      Condition = \{ StringEquals = \{ "kms:ViaService" = local.via.kinesis \} \}/Resource  = [var.stream_kms_key_arn]/' \
   "the role could use the stream's key directly, not only through Kinesis"

@@ -157,6 +157,13 @@ run "defaults" {
         Condition = { StringEquals = { "s3:ResourceAccount" = "123456789012" } }
       },
       {
+        Sid       = "ReadProgressMarkers"
+        Effect    = "Allow"
+        Action    = ["s3:GetObject"]
+        Resource  = ["arn:aws:s3:::k2s3-test-bucket/errors/_progress/*"]
+        Condition = { StringEquals = { "s3:ResourceAccount" = "123456789012" } }
+      },
+      {
         Sid      = "WriteLogs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -169,7 +176,7 @@ run "defaults" {
         Resource = ["arn:aws:sqs:eu-west-1:123456789012:k2s3-test-on-failure"]
       },
     ]
-    error_message = "The policy must grant exactly: read this stream, put objects under the two prefixes of this account's bucket, write to its log group, send to the on-failure queue; no kinesis:ListStreams (the mapping does not need it), no KMS without customer managed keys, no wildcard. Got ${aws_iam_role_policy.this.policy}"
+    error_message = "The policy must grant exactly: read this stream, put objects under the two prefixes of this account's bucket and read back its own progress markers, write to its log group, send to the on-failure queue; no kinesis:ListStreams (the mapping does not need it), no KMS without customer managed keys, no wildcard. Got ${aws_iam_role_policy.this.policy}"
   }
 
   # --- outputs --------------------------------------------------------------------------------------------------
@@ -228,8 +235,11 @@ run "settings_follow_variables" {
     error_message = "The environment must follow the variables."
   }
   assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "WriteObjects"]) == ["arn:aws:s3:::k2s3-test-bucket/data/raw/*", "arn:aws:s3:::k2s3-test-bucket/quarantine/*"]
-    error_message = "s3:PutObject must follow key_prefix and error_prefix."
+    condition = (
+      one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "WriteObjects"]) == ["arn:aws:s3:::k2s3-test-bucket/data/raw/*", "arn:aws:s3:::k2s3-test-bucket/quarantine/*"] &&
+      one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "ReadProgressMarkers"]) == ["arn:aws:s3:::k2s3-test-bucket/quarantine/_progress/*"]
+    )
+    error_message = "s3:PutObject must follow key_prefix and error_prefix, and s3:GetObject the progress markers under error_prefix."
   }
   assert {
     condition = (
@@ -291,7 +301,7 @@ run "customer_managed_keys" {
       {
         Sid       = "EncryptObjects"
         Effect    = "Allow"
-        Action    = ["kms:GenerateDataKey"]
+        Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
         Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"]
         Condition = { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }
       },
@@ -303,7 +313,7 @@ run "customer_managed_keys" {
         Condition = { StringEquals = { "kms:ViaService" = "sqs.eu-west-1.amazonaws.com" } }
       },
     ]
-    error_message = "KMS permissions must name only the keys in use, each limited to its service: Decrypt for the stream, a data key for PutObject (no Decrypt: never multipart), both for SendMessage to an SSE-KMS queue. Got ${aws_iam_role_policy.this.policy}"
+    error_message = "KMS permissions must name only the keys in use, each limited to its service: Decrypt for the stream, a data key for PutObject and Decrypt for reading its progress markers, both for SendMessage to an SSE-KMS queue. Got ${aws_iam_role_policy.this.policy}"
   }
 }
 
@@ -350,8 +360,8 @@ run "s3_on_failure_destination" {
     error_message = "An S3 destination needs s3:PutObject under aws/lambda/ and s3:ListBucket on the bucket, both only in this account, and a data key from the bucket's key; no SQS. Got ${aws_iam_role_policy.this.policy}"
   }
   assert {
-    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : !contains(s.Action, "s3:GetObject")])
-    error_message = "The function must not be able to read the failed batches (nor anything else in S3)."
+    condition     = flatten([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if contains(s.Action, "s3:GetObject")]) == ["arn:aws:s3:::k2s3-test-bucket/errors/_progress/*"]
+    error_message = "The function must not be able to read the failed batches: it reads nothing but its progress markers."
   }
 }
 

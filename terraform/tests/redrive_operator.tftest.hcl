@@ -114,13 +114,13 @@ run "invoke_from_s3" {
   assert {
     condition = { for s in jsondecode(aws_iam_policy.this[0].policy).Statement : s.Sid => [s.Action, s.Resource, try(s.Condition, null)] } == {
       ListFailedBatches         = [["s3:ListBucket"], ["arn:aws:s3:::k2s3-test-bucket"], { StringLike = { "s3:prefix" = ["aws/lambda/*"] } }]
-      ReadFailedBatches         = [["s3:GetObject"], ["arn:aws:s3:::k2s3-test-bucket/aws/lambda/*"], null]
+      ReadFailedBatches         = [["s3:GetObject", "s3:GetObjectTagging"], ["arn:aws:s3:::k2s3-test-bucket/aws/lambda/*"], null]
       RetireRedrivenBatches     = [["s3:DeleteObject", "s3:PutObjectTagging"], ["arn:aws:s3:::k2s3-test-bucket/aws/lambda/*"], null]
       ReadFunctionConfiguration = [["lambda:GetFunctionConfiguration"], ["arn:aws:lambda:eu-west-1:123456789012:function:k2s3-test", "arn:aws:lambda:eu-west-1:123456789012:function:k2s3-test:*"], null]
       InvokeFunction            = [["lambda:InvokeFunction"], ["arn:aws:lambda:eu-west-1:123456789012:function:k2s3-test", "arn:aws:lambda:eu-west-1:123456789012:function:k2s3-test:*"], null]
       DecryptS3                 = [["kms:Decrypt"], ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"], { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }]
     }
-    error_message = "Redriving from S3 lists and reads the failed batches under aws/lambda/ only, and deletes or tags them once redriven; it needs neither the queue nor the stream. Got ${aws_iam_policy.this[0].policy}"
+    error_message = "Redriving from S3 lists and reads the failed batches (and their tags) under aws/lambda/ only, and deletes or tags them once redriven; it needs neither the queue nor the stream. Got ${aws_iam_policy.this[0].policy}"
   }
 }
 

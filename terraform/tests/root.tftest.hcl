@@ -59,9 +59,10 @@ run "wiring_with_the_on_failure_queue" {
   }
   assert {
     condition = { for s in jsondecode(module.function.role_policy_json).Statement : s.Sid => s.Resource if s.Sid != "WriteLogs" } == {
-      ReadStream         = [module.stream.arn]
-      WriteObjects       = ["${module.bucket.arn}/kinesis/*", "${module.bucket.arn}/errors/*"]
-      SendFailureRecords = [module.dlq[0].arn]
+      ReadStream          = [module.stream.arn]
+      WriteObjects        = ["${module.bucket.arn}/kinesis/*", "${module.bucket.arn}/errors/*"]
+      ReadProgressMarkers = ["${module.bucket.arn}/errors/_progress/*"]
+      SendFailureRecords  = [module.dlq[0].arn]
     }
     error_message = "The function may read only the stack's stream, write only under the data and error prefixes of the stack's bucket, and send only to the stack's queue; without customer managed keys it gets no KMS permission. Got ${module.function.role_policy_json}"
   }

@@ -20,6 +20,10 @@ locals {
 
   account_id = data.aws_caller_identity.current.account_id
 
+  # Where the handler saves its progress inside a large KPL aggregate, and reads it back on the retry (function/layout:
+  # <error_prefix>_progress/<shard>-<sequence number>.json). The only objects it reads.
+  progress_prefix = "${var.error_prefix}_progress/"
+
   # "sqs" or "s3", from the ARN (arn:<partition>:<service>:...), which the variable's validation allows only for these.
   on_failure = split(":", var.on_failure_destination_arn)[2]
   # Where Lambda writes failed batches in an S3 destination: aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/... (AWS
@@ -45,10 +49,11 @@ locals {
       Condition = { StringEquals = { "kms:ViaService" = local.via.kinesis } }
     }],
     var.bucket_kms_key_arn == null ? [] : [{
-      # PutObject (never multipart: the handler's objects are small) needs only a data key.
+      # A data key for PutObject (never multipart: the handler's objects are small); Decrypt only to read its
+      # progress markers back, the only objects it can read.
       Sid       = "EncryptObjects"
       Effect    = "Allow"
-      Action    = ["kms:GenerateDataKey"]
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
       Resource  = [var.bucket_kms_key_arn]
       Condition = { StringEquals = { "kms:ViaService" = local.via.s3 } }
     }],
@@ -72,7 +77,7 @@ locals {
     }] : [],
     local.on_failure == "s3" ? [
       {
-        # The function itself never reads them: no s3:GetObject anywhere in this policy.
+        # The function itself cannot read them: its only s3:GetObject is on its progress markers.
         Sid       = "WriteFailedBatches"
         Effect    = "Allow"
         Action    = ["s3:PutObject"]
@@ -122,6 +127,13 @@ locals {
           "${var.bucket_arn}/${var.key_prefix}*",
           "${var.bucket_arn}/${var.error_prefix}*",
         ]
+        Condition = local.this_account
+      },
+      {
+        Sid       = "ReadProgressMarkers"
+        Effect    = "Allow"
+        Action    = ["s3:GetObject"]
+        Resource  = ["${var.bucket_arn}/${local.progress_prefix}*"]
         Condition = local.this_account
       },
       {

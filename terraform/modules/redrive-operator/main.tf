@@ -5,8 +5,9 @@
 #     ChangeMessageVisibility (hold a message while working on it, release it when kept), DeleteMessage (only once a
 #     range is durably handled, so not for a dry run); DescribeStreamSummary (the retention), GetShardIterator and
 #     GetRecords (the range itself, also read by a dry run for its counts and ages).
-#   redrive from S3 (-source s3://bucket/aws/lambda/...): ListBucket on that prefix, GetObject, and DeleteObject or
-#     PutObjectTagging to retire an object once its records are durable (not for a dry run).
+#   redrive from S3 (-source s3://bucket/aws/lambda/...): ListBucket on that prefix, GetObject, GetObjectTagging
+#     (-redriven-objects tag skips objects tagged by an earlier run, a dry run too), and DeleteObject (the default)
+#     or PutObjectTagging (-redriven-objects tag) to retire an object once its records are durable (not for a dry run).
 #   invoke: lambda:InvokeFunction; GetFunctionConfiguration for the events' invokeIdentityArn.
 #   direct: GetFunctionConfiguration (-config-from-function), s3:PutObject under the function's two prefixes.
 # KMS: Decrypt on the customer managed keys of what it reads, GenerateDataKey on the data bucket's for what it writes,
@@ -60,7 +61,7 @@ locals {
     local.from_sqs ? [] : [{
       Sid      = "ReadFailedBatches"
       Effect   = "Allow"
-      Action   = ["s3:GetObject"]
+      Action   = ["s3:GetObject", "s3:GetObjectTagging"]
       Resource = [local.failed]
     }],
     !local.from_sqs && local.retires ? [{
