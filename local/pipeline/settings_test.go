@@ -17,7 +17,7 @@ import (
 func TestMirrorsTheFunctionModule(t *testing.T) {
 	notLocal := []string{
 		"reserved_concurrent_executions", "log_retention_days", "log_kms_key_arn", "bucket_kms_key_arn",
-		"stream_kms_key_arn", "dlq_kms_key_arn", "enabled", "filter_patterns", "esm_metrics", "tags",
+		"stream_kms_key_arn", "on_failure_kms_key_arn", "enhanced_fan_out", "enabled", "filter_patterns", "esm_metrics", "tags",
 	}
 	var s Settings
 	set := s.handlerSetters()
