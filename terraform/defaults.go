@@ -13,6 +13,16 @@ import (
 //go:embed modules/*/variables.tf
 var modules embed.FS
 
+// The root's own variables: the few that compose modules (on_failure_destination, for one) rather than pass through.
+//
+//go:embed variables.tf
+var root []byte
+
+// RootDefaults returns the default value of each variable of the root module (terraform/variables.tf) that has one.
+func RootDefaults() (map[string]tfvars.Value, error) {
+	return tfvars.Defaults(root, "terraform/variables.tf")
+}
+
 // ModuleDefaults returns the default value of each variable of the module (a directory under modules/, such as
 // "function") that has one.
 func ModuleDefaults(module string) (map[string]tfvars.Value, error) {

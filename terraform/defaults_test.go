@@ -24,6 +24,13 @@ func TestModuleDefaults(t *testing.T) {
 	if v := d["batch_size"]; v.IsNull() || !v.Type().Equals(cty.Number) {
 		t.Errorf("function module batch_size default = %#v, want a number", v.Value)
 	}
+	r, err := RootDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r["on_failure_destination"]; v.IsNull() || !v.Type().Equals(cty.String) {
+		t.Errorf("root on_failure_destination default = %#v, want a string", v.Value)
+	}
 	if _, err := ModuleDefaults("nope"); err == nil {
 		t.Error("a missing module had defaults")
 	}

@@ -48,14 +48,21 @@ const (
 )
 
 // DefaultSettings returns what a deployment of the Terraform modules defaults to (the function module's variable
-// defaults, read from terraform/modules/function/variables.tf), except Shards (see Settings) and the name, which is
+// defaults, read from terraform/modules/function/variables.tf, and the root's on_failure_destination), except Shards (see Settings) and the name, which is
 // kinesis2s3-local so that a local stack is never mistaken for a deployed one.
 func DefaultSettings() Settings {
-	// OnFailureSQS stands until terraform/modules/function declares on_failure_destination (issue 11, in progress on
-	// the Terraform side); then the module's default, applied below, is the one that counts.
-	s := Settings{Name: "kinesis2s3-local", Shards: 2, ESM: esm.DefaultConfig("", ""), OnFailureDestination: OnFailureSQS}
-	if err := tfvars.Apply(terraform.MustModuleDefaults("function"), s.handlerSetters()); err != nil {
+	s := Settings{Name: "kinesis2s3-local", Shards: 2, ESM: esm.DefaultConfig("", "")}
+	set := s.handlerSetters()
+	if err := tfvars.Apply(terraform.MustModuleDefaults("function"), set); err != nil {
 		panic(fmt.Sprintf("pipeline: the function module's defaults: %v", err)) // embedded: a defect the tests catch
+	}
+	// on_failure_destination is the root's: it chooses between the dlq module and a bucket.
+	root, err := terraform.RootDefaults()
+	if err == nil {
+		err = tfvars.Apply(root, map[string]tfvars.Setter{"on_failure_destination": set["on_failure_destination"]})
+	}
+	if err != nil {
+		panic(fmt.Sprintf("pipeline: the root module's on_failure_destination default: %v", err))
 	}
 	return s
 }
