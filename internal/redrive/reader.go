@@ -89,8 +89,17 @@ func (rr *rangeReader) next(ctx context.Context) ([]kinesisevent.Record, error) 
 		}
 		return nil, fmt.Errorf("get records: %w", err)
 	}
+	recs := rr.take(out.Records)
+	if !rr.done {
+		rr.advance(out)
+	}
+	return recs, nil
+}
+
+// take returns the records of a page that fall in the range, and notes where the range starts and ends.
+func (rr *rangeReader) take(page []types.Record) []kinesisevent.Record {
 	var recs []kinesisevent.Record
-	for _, kr := range out.Records {
+	for _, kr := range page {
 		seq := aws.ToString(kr.SequenceNumber)
 		rr.last = seq
 		if seqnum.Compare(seq, rr.b.StartSequenceNumber) < 0 {
@@ -119,9 +128,11 @@ func (rr *rangeReader) next(ctx context.Context) ([]kinesisevent.Record, error) 
 			break
 		}
 	}
-	if rr.done {
-		return recs, nil
-	}
+	return recs
+}
+
+// advance moves to the page after out, or ends the read when the shard can hold no more of the range.
+func (rr *rangeReader) advance(out *kinesis.GetRecordsOutput) {
 	next := aws.ToString(out.NextShardIterator)
 	switch {
 	case next == "":
@@ -139,7 +150,6 @@ func (rr *rangeReader) next(ctx context.Context) ([]kinesisevent.Record, error) 
 		rr.empty = 0
 	}
 	rr.iter = next
-	return recs, nil
 }
 
 // open gets the first iterator: at startSequenceNumber or, when the shard no longer has it (trimmed, or the
