@@ -37,13 +37,40 @@ func AppendCompact(dst, src []byte) ([]byte, error) {
 	return s.dst, nil
 }
 
+// ScanValue reads the JSON value that starts at src[i], after optional white space, without copying it: it returns
+// the offset just past the value. depth is how deeply the value is nested already (0 for a top-level value); it
+// counts towards the same limit. Decoders that take apart a document of a known shape use it to check and step
+// over the values they do not keep.
+func ScanValue(src []byte, i, depth int) (int, error) {
+	s := scanner{src: src, pos: i, depth: depth}
+	if err := s.value(); err != nil {
+		return 0, err
+	}
+	return s.pos, nil
+}
+
+// ScanString reads the JSON string whose opening quote is at src[i]: it returns the offset just past the closing
+// quote, and whether the string holds an escape sequence (without one, the bytes between the quotes are its value
+// when they are valid UTF-8).
+func ScanString(src []byte, i int) (end int, escaped bool, err error) {
+	s := scanner{src: src, pos: i}
+	if i >= len(src) || src[i] != '"' {
+		return 0, false, s.errf("no string at byte %d", i)
+	}
+	if err := s.string(); err != nil {
+		return 0, false, err
+	}
+	return s.pos, s.escaped, nil
+}
+
 type scanner struct {
-	src   []byte
-	pos   int
-	dst   []byte
-	write bool
-	mark  int // start of the significant bytes not yet copied to dst
-	depth int
+	src     []byte
+	pos     int
+	dst     []byte
+	write   bool
+	mark    int // start of the significant bytes not yet copied to dst
+	depth   int
+	escaped bool // the last string scanned held an escape sequence
 }
 
 func (s *scanner) run() error {
@@ -210,6 +237,7 @@ func (s *scanner) separator(closing byte, where string) (done bool, err error) {
 
 func (s *scanner) string() error {
 	s.pos++ // opening quote
+	s.escaped = false
 	src := s.src
 	for {
 		// The common case: plain bytes, eight at a time, then one at a time near the end.
@@ -233,6 +261,7 @@ func (s *scanner) string() error {
 			return s.errf("invalid character %q in string literal", c)
 		}
 		// An escape.
+		s.escaped = true
 		if i+1 >= len(src) {
 			s.pos = len(src)
 			return s.errf("unexpected end of JSON input")

@@ -100,3 +100,52 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	})
 }
+
+func TestScanValue(t *testing.T) {
+	src := []byte(`{"a": [1, {"b": "x\"y"}], "c": true} rest`)
+	end, err := ScanValue(src, 0, 0)
+	if err != nil || string(src[end:]) != " rest" {
+		t.Fatalf("end %d (%q), err %v", end, src[end:], err)
+	}
+	if end, err := ScanValue(src, 5, 1); err != nil || string(src[5:end]) != ` [1, {"b": "x\"y"}]` {
+		t.Fatalf("inner value %q, err %v", src[5:end], err)
+	}
+	if _, err := ScanValue([]byte(`[1,]`), 0, 0); err == nil {
+		t.Fatal("no error for [1,]")
+	}
+	// The depth a value starts at counts towards the limit.
+	nested := []byte(strings.Repeat("[", 10) + strings.Repeat("]", 10))
+	if _, err := ScanValue(nested, 0, maxDepth-10); err != nil {
+		t.Fatalf("at the limit: %v", err)
+	}
+	if _, err := ScanValue(nested, 0, maxDepth-9); err == nil || !strings.Contains(err.Error(), "max depth") {
+		t.Fatalf("over the limit: %v", err)
+	}
+}
+
+func TestScanString(t *testing.T) {
+	for _, c := range []struct {
+		src     string
+		end     int
+		escaped bool
+		bad     bool
+	}{
+		{`"plain" x`, 7, false, false},
+		{`"a\nb"`, 6, true, false},
+		{`"\u00e9"`, 8, true, false},
+		{`"Zoë"`, 6, false, false},
+		{`"open`, 0, false, true},
+		{"\"tab\there\"", 0, false, true},
+		{`"\x"`, 0, false, true},
+	} {
+		end, escaped, err := ScanString([]byte(c.src), 0)
+		if (err != nil) != c.bad || (!c.bad && (end != c.end || escaped != c.escaped)) {
+			t.Errorf("ScanString(%q) = %d, %v, %v", c.src, end, escaped, err)
+		}
+	}
+	// A plain string after an escaped one is plain.
+	src := []byte(`"\n" "x"`)
+	if _, escaped, _ := ScanString(src, 5); escaped {
+		t.Error("escaped carried over")
+	}
+}
