@@ -1,0 +1,720 @@
+// Package event decodes the Kinesis event Lambda invokes the function with, straight from the invocation's raw
+// payload, into the aws-lambda-go records (events.KinesisEventRecord) that the handler's core takes.
+//
+// encoding/json decodes the event by reflection, one field and one allocation at a time, and base64-decodes each
+// record's data into a slice of its own: on a batch of thousands of records that costs more than processing them.
+// This decoder knows the one shape it reads. It makes two passes: the first checks the JSON and notes where each
+// record's values are; the second decodes every record's base64 data into one buffer for the whole event, each
+// record's Data a sub-slice of it, and copies the strings unique to a record (event ID, sequence number, partition
+// key) into one string for the event. The strings every record of a batch shares (source ARN, region, event name,
+// ...) are compared with the previous record's and copied only when they differ. Keys are compared, never copied.
+// Nothing refers to the payload afterwards: the Lambda runtime reuses its buffer for the next invocation.
+//
+// It accepts what aws-lambda-go accepts (the runtime reads the event with an encoding/json Decoder into
+// events.KinesisEvent) and gives the same records: unknown fields are skipped, keys match case-insensitively,
+// strings are unescaped with invalid UTF-8 replaced, a missing or null Records is no records, and what follows the
+// event in the payload is not read. What aws-lambda-go rejects it rejects with an error of the same Kind. A
+// differential fuzz test holds the two together. Three inputs that Lambda never sends are refused (Unsupported) rather than
+// imitated: a record's data as an array of numbers instead of base64, a second Records key, and more than
+// MaxRecords records.
+package event
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
+)
+
+// MaxRecords is the most records an event may hold: the largest batch size of a Kinesis event source mapping. It
+// bounds what a hostile payload of empty records could make the decoder allocate.
+const MaxRecords = 10_000
+
+// Kind classifies why an event could not be decoded, as encoding/json's error types do.
+type Kind int
+
+const (
+	Syntax      Kind = iota + 1 // not JSON (encoding/json: *json.SyntaxError)
+	Type                        // a value of the wrong JSON type for its field (*json.UnmarshalTypeError)
+	Data                        // a record's data is not base64 (base64.CorruptInputError)
+	Unsupported                 // JSON that fits the event, in a form Lambda never sends (see the package doc)
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Syntax:
+		return "syntax error"
+	case Type:
+		return "type error"
+	case Data:
+		return "data error"
+	case Unsupported:
+		return "unsupported"
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Error is why an event could not be decoded.
+type Error struct {
+	Kind   Kind
+	Offset int    // byte offset in the event
+	Msg    string // what is wrong, and where in the event's structure
+	Err    error  // the underlying error, if any: *jsoncompact.SyntaxError, base64.CorruptInputError
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("kinesis event: %s: %s (byte %d)", e.Kind, e.Msg, e.Offset)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Decoder decodes Kinesis events. It keeps its working memory from one event to the next, so it is for one
+// goroutine at a time; the records it returns belong to the caller.
+type Decoder struct {
+	src     []byte
+	recs    []pending // the records read so far
+	side    []byte    // the values of strings with escapes or invalid UTF-8, unquoted
+	shared  [nShared]sharedText
+	records bool // a Records key was read
+	isArray bool // and it was an array (else null or an error): there are records, if maybe none
+
+	// What encoding/json would report, were the event to stop here: syntax errors before everything else (it
+	// checks the whole document first), then refusals of this decoder, then the first error of an arrival time
+	// (its UnmarshalJSON method ends the decoding), then the first other error in the document.
+	syntax, unsupported, abort, failed *Error
+}
+
+// pending is one record as the first pass leaves it: every field but Data and the strings unique to the record,
+// which are only located.
+type pending struct {
+	rec               events.KinesisEventRecord
+	data, id, seq, pk text
+	index             int // in the event's Records
+}
+
+// text locates a string value: src[start:end], or side[start:end] once unquoted; at is its offset in the event.
+type text struct {
+	start, end, at int
+	inSide, set    bool
+}
+
+// The fields whose value every record of a batch shares.
+const (
+	sharedRegion = iota
+	sharedName
+	sharedSource
+	sharedSourceARN
+	sharedVersion
+	sharedIdentity
+	sharedSchemaVersion
+	sharedEncryption
+	nShared
+)
+
+// sharedText is the last value of a shared field: its raw bytes and the string made of them.
+type sharedText struct {
+	raw []byte
+	val string
+	set bool
+}
+
+// Decode decodes a Kinesis event. It returns nil records for a missing or null Records, and an *Error for
+// anything encoding/json would have rejected, or that this decoder refuses.
+func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
+	d.src, d.recs, d.side, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], [nShared]sharedText{}, false, false
+	d.syntax, d.unsupported, d.abort, d.failed = nil, nil, nil, nil
+	defer func() { d.src, d.shared = nil, [nShared]sharedText{} }() // keep no reference to the payload
+
+	d.top()
+	switch {
+	case d.syntax != nil:
+		return nil, d.syntax
+	case d.unsupported != nil:
+		return nil, d.unsupported
+	case d.abort != nil:
+		return nil, d.abort
+	case d.failed != nil:
+		return nil, d.firstError()
+	case !d.isArray:
+		return nil, nil
+	}
+	return d.finish()
+}
+
+// top reads the event.
+func (d *Decoder) top() {
+	i := d.space(0)
+	switch {
+	case i < len(d.src) && d.src[i] == '{':
+		i = d.object(i, 0, levelEvent, nil)
+	case d.isNull(i):
+		i += 4 // no event: no records
+	default:
+		d.other(i, 0, "the event", "an object")
+	}
+	// What follows the event is not read, as the runtime's json.Decoder does not read it.
+}
+
+// Levels of the document, for object.
+const (
+	levelEvent = iota
+	levelRecord
+	levelKinesis
+)
+
+// object reads the object whose '{' is at src[i], nested in depth containers, and returns the offset past it (or
+// anything, once a syntax error is found). p is the record its members go into, below the event level.
+func (d *Decoder) object(i, depth, level int, p *pending) int {
+	i = d.space(i + 1)
+	if i < len(d.src) && d.src[i] == '}' {
+		return i + 1
+	}
+	for d.syntax == nil {
+		if i >= len(d.src) || d.src[i] != '"' {
+			return d.expected(i, "a string for an object key")
+		}
+		end, escaped, err := jsoncompact.ScanString(d.src, i)
+		if err != nil {
+			d.syntaxError(err, "")
+			return i
+		}
+		key := d.src[i+1 : end-1]
+		if escaped {
+			key = appendUnquoted(nil, key)
+		}
+		if i = d.space(end); i >= len(d.src) || d.src[i] != ':' {
+			return d.expected(i, "':' after an object key")
+		}
+		v := d.space(i + 1)
+		switch level {
+		case levelEvent:
+			i = d.eventMember(key, v, depth+1)
+		case levelRecord:
+			i = d.recordMember(key, v, depth+1, p)
+		default:
+			i = d.kinesisMember(key, v, depth+1, p)
+		}
+		var done bool
+		if i, done = d.next(i, '}'); done {
+			return i
+		}
+	}
+	return i
+}
+
+// next reads what follows a member or an element, from src[i]: a comma (more to come) or the closing byte (done),
+// and returns the offset of what comes after it. It is done at once after a syntax error.
+func (d *Decoder) next(i int, closing byte) (int, bool) {
+	if d.syntax != nil {
+		return i, true
+	}
+	switch i = d.space(i); {
+	case i < len(d.src) && d.src[i] == ',':
+		return d.space(i + 1), false
+	case i < len(d.src) && d.src[i] == closing:
+		return i + 1, true
+	}
+	return d.expected(i, fmt.Sprintf("',' or '%c'", closing)), true
+}
+
+// eventMember reads the value at src[v] of the event's member key.
+func (d *Decoder) eventMember(key []byte, v, depth int) int {
+	if !matches(key, "Records") {
+		return d.skip(v, depth)
+	}
+	if d.records {
+		d.refuse(v, "a second Records key")
+		return d.skip(v, depth)
+	}
+	d.records = true
+	switch {
+	case v < len(d.src) && d.src[v] == '[':
+		return d.array(v, depth)
+	case d.isNull(v):
+		return v + 4
+	}
+	return d.other(v, depth, "Records", "an array")
+}
+
+// array reads the Records array at src[v].
+func (d *Decoder) array(v, depth int) int {
+	d.isArray = true // an empty array is no records, where a missing one is nil
+	i := d.space(v + 1)
+	if i < len(d.src) && d.src[i] == ']' {
+		return i + 1
+	}
+	for d.syntax == nil {
+		switch {
+		case len(d.recs) == MaxRecords:
+			d.refuse(i, fmt.Sprintf("more than %d records", MaxRecords))
+			i = d.skip(i, depth+1) // reading on for syntax errors, which come first
+		case i < len(d.src) && d.src[i] == '{':
+			i = d.object(i, depth+1, levelRecord, d.add())
+		case d.isNull(i):
+			d.add() // a null record is an empty one
+			i += 4
+		default:
+			i = d.other(i, depth+1, d.where(d.add(), "record"), "an object")
+		}
+		var done bool
+		if i, done = d.next(i, ']'); done {
+			return i
+		}
+	}
+	return i
+}
+
+// add appends an empty record and returns it.
+func (d *Decoder) add() *pending {
+	d.recs = append(d.recs, pending{index: len(d.recs)})
+	return &d.recs[len(d.recs)-1]
+}
+
+// recordFields are the fields of a record, in events.KinesisEventRecord; kinesisFields those of its "kinesis".
+var (
+	recordFields  = []string{"kinesis", "eventSource", "eventVersion", "eventID", "eventName", "invokeIdentityArn", "awsRegion", "eventSourceARN"}
+	kinesisFields = []string{"kinesisSchemaVersion", "partitionKey", "sequenceNumber", "data", "approximateArrivalTimestamp", "encryptionType"}
+)
+
+func (d *Decoder) recordMember(key []byte, v, depth int, p *pending) int {
+	r := &p.rec
+	switch string(key) {
+	case "kinesis":
+		switch {
+		case v < len(d.src) && d.src[v] == '{':
+			return d.object(v, depth, levelKinesis, p)
+		case d.isNull(v):
+			return v + 4
+		}
+		return d.other(v, depth, d.where(p, "kinesis"), "an object")
+	case "eventSource":
+		return d.sharedString(v, depth, p, "eventSource", sharedSource, &r.EventSource)
+	case "eventVersion":
+		return d.sharedString(v, depth, p, "eventVersion", sharedVersion, &r.EventVersion)
+	case "eventID":
+		return d.ownString(v, depth, p, "eventID", &p.id)
+	case "eventName":
+		return d.sharedString(v, depth, p, "eventName", sharedName, &r.EventName)
+	case "invokeIdentityArn":
+		return d.sharedString(v, depth, p, "invokeIdentityArn", sharedIdentity, &r.InvokeIdentityArn)
+	case "awsRegion":
+		return d.sharedString(v, depth, p, "awsRegion", sharedRegion, &r.AwsRegion)
+	case "eventSourceARN":
+		return d.sharedString(v, depth, p, "eventSourceARN", sharedSourceARN, &r.EventSourceArn)
+	}
+	if name := folded(key, recordFields); name != "" {
+		return d.recordMember([]byte(name), v, depth, p)
+	}
+	return d.skip(v, depth)
+}
+
+func (d *Decoder) kinesisMember(key []byte, v, depth int, p *pending) int {
+	k := &p.rec.Kinesis
+	switch string(key) {
+	case "kinesisSchemaVersion":
+		return d.sharedString(v, depth, p, "kinesis.kinesisSchemaVersion", sharedSchemaVersion, &k.KinesisSchemaVersion)
+	case "partitionKey":
+		return d.ownString(v, depth, p, "kinesis.partitionKey", &p.pk)
+	case "sequenceNumber":
+		return d.ownString(v, depth, p, "kinesis.sequenceNumber", &p.seq)
+	case "data":
+		return d.data(v, depth, p)
+	case "approximateArrivalTimestamp":
+		return d.arrival(v, depth, p)
+	case "encryptionType":
+		return d.sharedString(v, depth, p, "kinesis.encryptionType", sharedEncryption, &k.EncryptionType)
+	}
+	if name := folded(key, kinesisFields); name != "" {
+		return d.kinesisMember([]byte(name), v, depth, p)
+	}
+	return d.skip(v, depth)
+}
+
+// str reads the string at src[v]: its raw bytes between the quotes, whether they need unquoting (escapes or
+// invalid UTF-8), and the offset past it. ok is false, and end past the value, when the value is not a string
+// (what null means is up to the caller); after a syntax error everything is zero.
+func (d *Decoder) str(v int) (raw []byte, unquote bool, end int, ok bool) {
+	if v >= len(d.src) || d.src[v] != '"' {
+		return nil, false, 0, false
+	}
+	end, escaped, err := jsoncompact.ScanString(d.src, v)
+	if err != nil {
+		d.syntaxError(err, "")
+		return nil, false, 0, false
+	}
+	raw = d.src[v+1 : end-1]
+	return raw, escaped || !utf8.Valid(raw), end, true
+}
+
+// ownString reads a string unique to the record into t. A null leaves it as it was, as encoding/json does.
+func (d *Decoder) ownString(v, depth int, p *pending, name string, t *text) int {
+	raw, unquote, end, ok := d.str(v)
+	if !ok {
+		return d.notString(v, depth, p, name)
+	}
+	*t = d.locate(v, raw, unquote)
+	return end
+}
+
+// locate returns where the value of the string at src[v], whose raw bytes are raw, is: in place, or unquoted into
+// side.
+func (d *Decoder) locate(v int, raw []byte, unquote bool) text {
+	if !unquote {
+		start := v + 1
+		return text{start: start, end: start + len(raw), at: v, set: true}
+	}
+	start := len(d.side)
+	d.side = appendUnquoted(d.side, raw)
+	return text{start: start, end: len(d.side), at: v, inSide: true, set: true}
+}
+
+// sharedString reads a string field that records of a batch share into *dst, reusing the previous record's string
+// when the raw bytes are the same.
+func (d *Decoder) sharedString(v, depth int, p *pending, name string, which int, dst *string) int {
+	raw, unquote, end, ok := d.str(v)
+	if !ok {
+		return d.notString(v, depth, p, name)
+	}
+	s := &d.shared[which]
+	if !s.set || !bytes.Equal(raw, s.raw) {
+		s.raw, s.set = raw, true
+		if unquote {
+			s.val = string(appendUnquoted(nil, raw))
+		} else {
+			s.val = string(raw)
+		}
+	}
+	*dst = s.val
+	return end
+}
+
+// notString handles a string field whose value at src[v] is not a string: null changes nothing, anything else is
+// a type error.
+func (d *Decoder) notString(v, depth int, p *pending, name string) int {
+	if d.syntax != nil {
+		return v
+	}
+	if d.isNull(v) {
+		return v + 4
+	}
+	return d.other(v, depth, d.where(p, name), "a string")
+}
+
+// data reads a record's base64 data. Only its place is noted: the second pass decodes it, into the event's
+// buffer. A null makes it nil again.
+func (d *Decoder) data(v, depth int, p *pending) int {
+	raw, unquote, end, ok := d.str(v)
+	switch {
+	case ok:
+		if p.data.set {
+			d.checkData(p, p.data) // overwritten: its error would still count
+		}
+		p.data = d.locate(v, raw, unquote)
+		return end
+	case d.syntax != nil:
+		return v
+	case d.isNull(v):
+		p.data = text{}
+		return v + 4
+	case v < len(d.src) && d.src[v] == '[':
+		d.refuse(v, d.where(p, "kinesis.data")+" is an array of numbers, not base64")
+		return d.skip(v, depth)
+	}
+	return d.other(v, depth, d.where(p, "kinesis.data"), "a base64 string")
+}
+
+// checkData saves the error of data t of p, if it is not base64.
+func (d *Decoder) checkData(p *pending, t text) {
+	raw := d.bytesOf(t)
+	scratch := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+	if _, err := base64.StdEncoding.Decode(scratch, raw); err != nil {
+		d.save(d.dataError(p, t, err))
+	}
+}
+
+func (d *Decoder) dataError(p *pending, t text, err error) *Error {
+	return &Error{Kind: Data, Offset: t.at, Msg: d.where(p, "kinesis.data") + " is not base64: " + err.Error(), Err: err}
+}
+
+// arrival reads approximateArrivalTimestamp: Unix seconds, as a number with or without a fraction.
+func (d *Decoder) arrival(v, depth int, p *pending) int {
+	t := &p.rec.Kinesis.ApproximateArrivalTimestamp
+	if d.isNull(v) {
+		t.Time = time.Unix(0, 0) // aws-lambda-go reads null as 0 seconds
+		return v + 4
+	}
+	end, err := jsoncompact.ScanValue(d.src, v, depth)
+	if err != nil {
+		d.syntaxError(err, "")
+		return v
+	}
+	// Every problem here is one that ends encoding/json's decoding: it comes from an UnmarshalJSON method.
+	const name = "kinesis.approximateArrivalTimestamp"
+	if c := d.src[v]; c != '-' && (c < '0' || c > '9') {
+		d.fail(&d.abort, &Error{Kind: Type, Offset: v, Msg: d.where(p, name) + " is " + kindOf(c) + ", not a number"})
+		return end
+	}
+	f, err := strconv.ParseFloat(string(d.src[v:end]), 64)
+	if err != nil {
+		d.fail(&d.abort, &Error{Kind: Type, Offset: v, Msg: d.where(p, name) + ": " + err.Error(), Err: err})
+		return end
+	}
+	t.Time = epochSeconds(f)
+	return end
+}
+
+// epochSeconds turns Unix seconds into a time exactly as aws-lambda-go's events.SecondsEpochTime does, so that
+// both decoders agree to the nanosecond (the float arithmetic may land a few nanoseconds off the millisecond).
+func epochSeconds(f float64) time.Time {
+	sec := int64(f)
+	return time.Unix(sec, int64((f-float64(sec))*1e9))
+}
+
+// other steps over the value at src[v], which is not what the field called name must be (want), and saves the
+// type error; it returns the offset past the value.
+func (d *Decoder) other(v, depth int, name, want string) int {
+	end := d.skip(v, depth)
+	if d.syntax == nil {
+		d.save(&Error{Kind: Type, Offset: v, Msg: fmt.Sprintf("%s is %s, not %s", name, kindOf(d.src[v]), want)})
+	}
+	return end
+}
+
+// skip steps over the value at src[v], checking its syntax.
+func (d *Decoder) skip(v, depth int) int {
+	end, err := jsoncompact.ScanValue(d.src, v, depth)
+	if err != nil {
+		d.syntaxError(err, "")
+		return v
+	}
+	return end
+}
+
+func (d *Decoder) isNull(v int) bool { return bytes.HasPrefix(d.src[v:], []byte("null")) }
+
+func (d *Decoder) space(i int) int {
+	for i < len(d.src) {
+		switch d.src[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// expected records a syntax error at src[i], where want should have been.
+func (d *Decoder) expected(i int, want string) int {
+	if i >= len(d.src) {
+		d.syntaxError(&jsoncompact.SyntaxError{Offset: i}, "unexpected end of JSON input")
+	} else {
+		d.syntaxError(&jsoncompact.SyntaxError{Offset: i}, fmt.Sprintf("invalid character %q looking for %s", d.src[i], want))
+	}
+	return i
+}
+
+func (d *Decoder) syntaxError(err error, msg string) {
+	off := 0
+	if se, ok := err.(*jsoncompact.SyntaxError); ok {
+		off = se.Offset
+		if msg == "" {
+			msg = se.Error()
+		}
+	}
+	d.fail(&d.syntax, &Error{Kind: Syntax, Offset: off, Msg: msg, Err: err})
+}
+
+func (d *Decoder) refuse(v int, msg string) {
+	d.fail(&d.unsupported, &Error{Kind: Unsupported, Offset: v, Msg: msg})
+}
+
+// save keeps the first error in the document of those after which encoding/json reads on.
+func (d *Decoder) save(e *Error) {
+	if d.failed == nil || e.Offset < d.failed.Offset {
+		d.failed = e
+	}
+}
+
+// fail keeps e in *slot unless an earlier one is there.
+func (d *Decoder) fail(slot **Error, e *Error) {
+	if *slot == nil {
+		*slot = e
+	}
+}
+
+// where names a field of record p for error messages.
+func (d *Decoder) where(p *pending, name string) string {
+	return "Records[" + strconv.Itoa(p.index) + "]." + name
+}
+
+func (d *Decoder) bytesOf(t text) []byte {
+	if t.inSide {
+		return d.side[t.start:t.end]
+	}
+	return d.src[t.start:t.end]
+}
+
+// firstError is the error encoding/json would report when the first pass found one after which it reads on: the
+// first in the document, where the data strings, not decoded yet, may hold an earlier one.
+func (d *Decoder) firstError() *Error {
+	for i := range d.recs {
+		p := &d.recs[i]
+		if p.data.set && p.data.at < d.failed.Offset {
+			d.checkData(p, p.data)
+		}
+	}
+	return d.failed
+}
+
+// finish is the second pass: it decodes the data of every record into one buffer and gathers the strings unique
+// to a record into one string.
+func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
+	dataLen, textLen := 0, 0
+	for i := range d.recs {
+		p := &d.recs[i]
+		if p.data.set {
+			dataLen += base64.StdEncoding.DecodedLen(p.data.end - p.data.start)
+		}
+		textLen += p.id.end - p.id.start + p.seq.end - p.seq.start + p.pk.end - p.pk.start
+	}
+	buf := make([]byte, dataLen)
+	var sb strings.Builder
+	sb.Grow(textLen)
+	out := make([]events.KinesisEventRecord, len(d.recs))
+	off := 0
+	for i := range d.recs {
+		p := &d.recs[i]
+		out[i] = p.rec
+		if p.data.set {
+			n, err := base64.StdEncoding.Decode(buf[off:], d.bytesOf(p.data))
+			if err != nil {
+				return nil, d.dataError(p, p.data, err)
+			}
+			out[i].Kinesis.Data = buf[off : off+n : off+n]
+			off += n
+		}
+		d.gather(&sb, &p.id)
+		d.gather(&sb, &p.seq)
+		d.gather(&sb, &p.pk)
+	}
+	s := sb.String()
+	for i := range d.recs {
+		p := &d.recs[i]
+		out[i].EventID = s[p.id.start:p.id.end]
+		out[i].Kinesis.SequenceNumber = s[p.seq.start:p.seq.end]
+		out[i].Kinesis.PartitionKey = s[p.pk.start:p.pk.end]
+	}
+	clear(d.recs) // the shared strings go with the records
+	return out, nil
+}
+
+// gather writes the string t locates to sb, and makes t locate it there.
+func (d *Decoder) gather(sb *strings.Builder, t *text) {
+	b := d.bytesOf(*t)
+	t.start, t.end = sb.Len(), sb.Len()+len(b)
+	sb.Write(b)
+}
+
+// matches reports whether key names the field name, as encoding/json matches keys: exactly, or else without
+// regard to case (Unicode simple folding).
+func matches(key []byte, name string) bool {
+	return string(key) == name || bytes.EqualFold(key, []byte(name))
+}
+
+// folded returns the name in names that key matches without regard to case, or "". It is for keys that match
+// none exactly.
+func folded(key []byte, names []string) string {
+	for _, n := range names {
+		if bytes.EqualFold(key, []byte(n)) {
+			return n
+		}
+	}
+	return ""
+}
+
+// kindOf names the JSON type of a value from its first byte.
+func kindOf(c byte) string {
+	switch c {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// appendUnquoted appends the value of a JSON string to dst, given its raw bytes between the quotes (known to be
+// valid JSON), as encoding/json decodes it: escapes resolved, invalid UTF-8 and unpaired UTF-16 surrogates
+// replaced by U+FFFD.
+func appendUnquoted(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		switch c := raw[i]; {
+		case c == '\\':
+			if raw[i+1] != 'u' {
+				dst = append(dst, unescape[raw[i+1]])
+				i += 2
+				continue
+			}
+			r := hex4(raw[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					if pair := utf16.DecodeRune(r, hex4(raw[i+2:])); pair != utf8.RuneError {
+						dst = utf8.AppendRune(dst, pair)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(raw[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			} else {
+				dst = append(dst, raw[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	return dst
+}
+
+// unescape maps the byte after a backslash to what the escape stands for (JSON's escapes other than \u).
+var unescape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// hex4 reads four hexadecimal digits (known to be there).
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
