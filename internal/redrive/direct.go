@@ -8,9 +8,8 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/event"
 	"github.com/kinesis2s3/kinesis2s3/function/process"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 )
@@ -33,20 +32,20 @@ func NewDirect(cfg config.Config, w process.Writer, log *slog.Logger) (*Direct, 
 	return &Direct{proc: proc, onInvalid: cfg.OnInvalidRecord}, nil
 }
 
-// Reprocess encodes recs as the Kinesis event Lambda would send and decodes it with aws-lambda-go, as the
-// function's runtime does, so the core sees the same values (arrival times included, which name batch-mode
-// objects); then it processes them. Records before the first one the core reports are durably handled.
+// Reprocess encodes recs as the Kinesis event Lambda would send and decodes it as the function does
+// (function/event), so the core sees the same values (arrival times included, which name batch-mode objects);
+// then it processes them. Records before the first one the core reports are durably handled.
 func (d *Direct) Reprocess(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
 	payload, err := kinesisevent.Encode(src, recs)
 	if err != nil {
 		return Result{}, err
 	}
-	var ev events.KinesisEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
+	records, err := new(event.Decoder).Decode(payload)
+	if err != nil {
 		return Result{}, fmt.Errorf("decode event: %w", err)
 	}
 	errs := &firstError{}
-	resp, m, err := d.proc.Process(context.WithValue(ctx, firstErrorKey{}, errs), ev.Records)
+	resp, m, err := d.proc.Process(context.WithValue(ctx, firstErrorKey{}, errs), records)
 	if err != nil {
 		return Result{}, fmt.Errorf("process: %w", err)
 	}

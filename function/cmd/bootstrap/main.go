@@ -1,6 +1,6 @@
 // Command bootstrap is the Lambda function: it reads the configuration from the environment, builds the S3
-// client, and hands each Kinesis batch to the processing core. Build it with -tags lambda.norpc for the
-// provided.al2023 runtime.
+// client and the processing core, and hands the Lambda runtime a handler that takes each invocation's raw payload
+// (function/handler). Build it with -tags lambda.norpc for the provided.al2023 runtime.
 package main
 
 import (
@@ -14,12 +14,12 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/kinesis2s3/kinesis2s3/function/budget"
 	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/handler"
 	"github.com/kinesis2s3/kinesis2s3/function/process"
 	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
 )
@@ -32,16 +32,10 @@ func main() {
 		reportInitError(err)
 		os.Exit(1)
 	}
-	lambda.Start(h.handle)
+	lambda.Start(h) // a lambda.Handler: the runtime passes the payload as it is, without decoding it
 }
 
-type handler struct {
-	proc     *process.Processor
-	log      *slog.Logger
-	function string
-}
-
-func newHandler(ctx context.Context, log *slog.Logger) (*handler, error) {
+func newHandler(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 	cfg, err := config.Load(os.LookupEnv)
 	if err != nil {
 		return nil, err
@@ -61,28 +55,7 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler, error) {
 		"compression", cfg.Compression, "errorPrefix", cfg.ErrorPrefix, "onInvalidRecord", cfg.OnInvalidRecord,
 		"uploadConcurrency", cfg.UploadConcurrency, "memoryMB", cfg.MemoryMB, "goMemoryLimit", limit,
 		"invocationBudget", b.Invocation, "recordLimit", b.Record)
-	return &handler{proc: proc, log: log, function: os.Getenv(config.EnvFunctionName)}, nil
-}
-
-func (h *handler) handle(ctx context.Context, e events.KinesisEvent) (events.KinesisEventResponse, error) {
-	start := time.Now()
-	resp, m, err := h.proc.Process(ctx, e.Records)
-	// The metrics line goes to stdout on its own, where CloudWatch Logs picks up Embedded Metric Format.
-	fmt.Println(string(m.EMF(h.function, time.Now())))
-	attrs := []any{"records", m.Records, "userRecords", m.UserRecords, "written", m.RecordsWritten,
-		"quarantined", m.RecordsQuarantined, "skipped", m.RecordsSkipped, "failed", m.RecordsFailed,
-		"objects", m.ObjectsWritten, "bytesIn", m.BytesIn, "bytesWritten", m.BytesWritten,
-		"maxArrivalAgeMs", m.MaxArrivalAge.Milliseconds(), "durationMs", time.Since(start).Milliseconds()}
-	switch {
-	case err != nil:
-		h.log.Error("batch rejected", append(attrs, "error", err.Error())...)
-	case len(resp.BatchItemFailures) > 0:
-		h.log.Warn("batch partly processed; Lambda retries from the reported record",
-			append(attrs, "retryFrom", resp.BatchItemFailures[0].ItemIdentifier)...)
-	default:
-		h.log.Info("batch processed", attrs...)
-	}
-	return resp, err
+	return handler.New(proc, log, os.Getenv(config.EnvFunctionName), os.Stdout), nil
 }
 
 // setMemoryLimit sets the Go memory limit the function's budget derives from its memory size, unless GOMEMLIMIT

@@ -1,0 +1,124 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/event"
+	"github.com/kinesis2s3/kinesis2s3/function/process"
+	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
+)
+
+// bucket keeps objects in memory; fail makes the Put of a key fail.
+type bucket struct {
+	mu      sync.Mutex
+	objects map[string][]byte
+	fail    func(key string) bool
+}
+
+func (b *bucket) Put(_ context.Context, key string, body []byte, _ string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fail != nil && b.fail(key) {
+		return errors.New("injected failure")
+	}
+	b.objects[key] = bytes.Clone(body)
+	return nil
+}
+
+func newHandler(t *testing.T, mode string, b *bucket, metrics *bytes.Buffer) *Handler {
+	t.Helper()
+	cfg := config.Config{Bucket: "b", OutputMode: mode, KeyPrefix: "kinesis/", Compression: config.CompressionNone,
+		ErrorPrefix: "errors/", OnInvalidRecord: config.InvalidQuarantine, UploadConcurrency: 4}
+	proc, err := process.New(cfg, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(proc, nil, "fn", metrics)
+}
+
+var source = kinesisevent.Source{StreamARN: "arn:aws:kinesis:us-east-1:1:stream/s", Region: "us-east-1", InvokeIdentityARN: "role"}
+
+func testEvent(t *testing.T, data ...string) ([]byte, []string) {
+	t.Helper()
+	var recs []kinesisevent.Record
+	var seqs []string
+	for i, d := range data {
+		seq := fmt.Sprintf("4959033827149025660855969253836157109592157598913658889%d", i)
+		seqs = append(seqs, seq)
+		recs = append(recs, kinesisevent.Record{ShardID: "shardId-000000000001", SequenceNumber: seq, PartitionKey: "k",
+			Data: []byte(d), Arrival: time.Date(2026, 3, 5, 7, 0, i, 0, time.UTC)})
+	}
+	ev, err := kinesisevent.Encode(source, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, seqs
+}
+
+// From the raw payload to the objects and the partial-batch response, as the Lambda runtime calls it.
+func TestInvoke(t *testing.T) {
+	b := &bucket{objects: map[string][]byte{}}
+	var metrics bytes.Buffer
+	h := newHandler(t, config.ModeRecord, b, &metrics)
+	ev, seqs := testEvent(t, `{"a":1}`, `not json`, `[2]`)
+	resp, err := h.Invoke(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp) != `{"batchItemFailures":[]}` {
+		t.Errorf("response %s", resp)
+	}
+	if got := string(b.objects["kinesis/"+seqs[0]+".json"]); got != `{"a":1}` {
+		t.Errorf("first record's object: %q (objects %d)", got, len(b.objects))
+	}
+	if len(b.objects) != 3 { // two data objects and one quarantine object
+		t.Errorf("%d objects", len(b.objects))
+	}
+	var emf map[string]any
+	if err := json.Unmarshal(metrics.Bytes(), &emf); err != nil || emf["RecordsWritten"] != 2.0 || emf["RecordsQuarantined"] != 1.0 {
+		t.Errorf("metrics line %s: %v", metrics.Bytes(), err)
+	}
+}
+
+func TestInvokeReportsTheFirstRecordNotWritten(t *testing.T) {
+	ev, seqs := testEvent(t, `{"n":0}`, `{"n":1}`, `{"n":2}`)
+	b := &bucket{objects: map[string][]byte{}, fail: func(key string) bool { return strings.Contains(key, seqs[1]) }}
+	resp, err := newHandler(t, config.ModeRecord, b, new(bytes.Buffer)).Invoke(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"batchItemFailures":[{"itemIdentifier":"` + seqs[1] + `"}]}`; string(resp) != want {
+		t.Errorf("response %s, want %s", resp, want)
+	}
+}
+
+// A payload that is not a Kinesis event fails the invocation with the decoder's error, and writes nothing.
+func TestInvokeRejectsAMalformedEvent(t *testing.T) {
+	b := &bucket{objects: map[string][]byte{}}
+	var metrics bytes.Buffer
+	h := newHandler(t, config.ModeBatch, b, &metrics)
+	for _, payload := range []string{`{"Records":[{"kinesis":{"data":"not base64"}}]}`, `{"Records":`, `[]`} {
+		_, err := h.Invoke(context.Background(), []byte(payload))
+		var e *event.Error
+		if !errors.As(err, &e) {
+			t.Errorf("%s: error %v", payload, err)
+		}
+	}
+	if len(b.objects) != 0 || metrics.Len() != 0 {
+		t.Errorf("objects %d, metrics %q", len(b.objects), metrics.Bytes())
+	}
+}
+
+// The handler is what lambda.Start takes: raw payload in, response bytes out.
+var _ interface {
+	Invoke(context.Context, []byte) ([]byte, error)
+} = (*Handler)(nil)
