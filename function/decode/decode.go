@@ -55,13 +55,26 @@ type Decoder struct {
 	// mode validates while it compacts) and reports what it finds with RejectJSON. Text problems are still found.
 	SkipJSON bool
 
-	gz gunzipper
+	gz    gunzipper
+	block []Item // items not handed out yet, for plain records (see one)
+}
+
+// one returns a slice of one item, cut from a block allocated for many: a plain record, by far the most common kind,
+// costs no allocation of its own.
+func (d *Decoder) one() []Item {
+	if len(d.block) == 0 {
+		d.block = make([]Item, 256)
+	}
+	items := d.block[:1:1]
+	d.block = d.block[1:]
+	return items
 }
 
 // Record decodes the data of one Kinesis record whose partition key is partitionKey into at least one item. It
 // returns ErrBudget, and spends nothing, when the invocation's budget cannot hold the record.
 func (d *Decoder) Record(data []byte, partitionKey string) ([]Item, error) {
-	items := []Item{{Data: data, Raw: data, PartitionKey: partitionKey, SubIndex: -1}}
+	items := d.one()
+	items[0] = Item{Data: data, Raw: data, PartitionKey: partitionKey, SubIndex: -1}
 	if IsAggregated(data) {
 		subs, err := Deaggregate(data)
 		if err != nil {

@@ -2,13 +2,13 @@ package process
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kinesis2s3/kinesis2s3/function/event"
+	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 )
 
 // discard is a Writer that keeps nothing: the benchmarks measure the core, not storage.
@@ -16,27 +16,22 @@ type discard struct{}
 
 func (discard) Put(context.Context, string, []byte, string) error { return nil }
 
-// benchBatch is a 10,000-record batch of about 6 MB: clickstream-like JSON of ~600 bytes each, with the mix of
-// repeated and random content that real events have (compression ratios depend on it).
-func benchBatch() ([]events.KinesisEventRecord, int64) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	pages := []string{"/", "/products", "/products/42", "/cart", "/checkout", "/search?q=shoes"}
-	var rs []events.KinesisEventRecord
-	var size int64
-	for i := 0; i < 10000; i++ {
-		data := fmt.Sprintf(`{"event_id": "%016x%016x", "type": "page_view", "user": {"id": "user-%d", "session": "%x", "country": "DE", "agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"}, "page": "%s", "referrer": "https://www.example.com/landing?utm_source=newsletter&utm_campaign=%d", "duration_ms": %d, "ts": "2026-11-25T10:%02d:%02d.%03dZ", "tags": ["%s", "%s"], "padding": "%s"}`,
-			rng.Uint64(), rng.Uint64(), rng.IntN(5000), rng.Uint64(), pages[rng.IntN(len(pages))], rng.IntN(100),
-			rng.IntN(60000), rng.IntN(60), rng.IntN(60), rng.IntN(1000), pages[rng.IntN(len(pages))], pages[rng.IntN(len(pages))],
-			strings.Repeat("x", 100+rng.IntN(60)))
-		r := rec("shardId-000000000000", i, t0, data)
-		rs = append(rs, r)
-		size += int64(len(data))
+// benchBatch is the benchmark workload (internal/benchdata): 4,800 clickstream records, decoded from their 6.2 MB
+// event as the handler decodes it.
+func benchBatch(b *testing.B) ([]events.KinesisEventRecord, int64) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		b.Fatal(err)
 	}
-	return rs, size
+	rs, err := new(event.Decoder).Decode(w.Event)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rs, w.Bytes
 }
 
 func BenchmarkProcess(b *testing.B) {
-	rs, size := benchBatch()
+	rs, size := benchBatch(b)
 	for _, c := range []struct{ mode, compression string }{
 		{"record", "none"}, {"batch", "none"}, {"batch", "gzip"}, {"batch", "zstd"},
 	} {

@@ -27,25 +27,59 @@ func (p *Processor) jobs(units []unit, m *Metrics) (jobs []job, spans [][2]int, 
 			return nil, nil, err
 		}
 	}
+	self := newUnitLists(len(units))
 	for i := range units {
 		// A record's quarantine object before its data objects: a large aggregate's progress (see resume) counts
 		// its invalid user records as handled only once that one object is written.
-		jobs = p.appendQuarantine(jobs, i, &units[i])
+		jobs = p.appendQuarantine(jobs, self.of(i), &units[i])
 		if p.cfg.OutputMode == config.ModeRecord {
-			jobs = p.appendRecordJobs(jobs, i, &units[i])
+			jobs = p.appendRecordJobs(jobs, self.of(i), &units[i])
 		}
 	}
 	p.settleInvalid(units, m)
+	linkUnits(units, jobs)
+	return jobs, spans, nil
+}
+
+// unitLists hands out the list of one unit that most jobs have, each a slice of one shared array rather than an
+// allocation of its own: the list of unit i is unitLists[i:i+1].
+type unitLists []int
+
+func newUnitLists(n int) unitLists {
+	l := make(unitLists, n)
+	for i := range l {
+		l[i] = i
+	}
+	return l
+}
+
+func (l unitLists) of(i int) []int { return l[i : i+1 : i+1] }
+
+// linkUnits gives each unit the indexes of its jobs, in job order, as slices of one shared array.
+func linkUnits(units []unit, jobs []job) {
+	start := make([]int, len(units)+1) // unit u's jobs go to links[start[u]:start[u+1]]
+	for j := range jobs {
+		for _, u := range jobs[j].units {
+			start[u+1]++
+		}
+	}
+	for u := range units {
+		start[u+1] += start[u]
+	}
+	links := make([]int, start[len(units)])
+	for u := range units {
+		units[u].jobs = links[start[u]:start[u]:start[u+1]] // appending below stays within its own range
+	}
 	for j := range jobs {
 		for _, u := range jobs[j].units {
 			units[u].jobs = append(units[u].jobs, j)
 		}
 	}
-	return jobs, spans, nil
 }
 
-// appendRecordJobs adds one object per valid user record of unit i, except those an earlier invocation wrote.
-func (p *Processor) appendRecordJobs(jobs []job, i int, u *unit) []job {
+// appendRecordJobs adds one object per valid user record of unit u (whose list is self), except those an earlier
+// invocation wrote.
+func (p *Processor) appendRecordJobs(jobs []job, self []int, u *unit) []job {
 	for _, it := range u.items[u.resumed:] {
 		if it.Err != nil {
 			continue
@@ -54,7 +88,7 @@ func (p *Processor) appendRecordJobs(jobs []job, i int, u *unit) []job {
 			key:         layout.RecordKey(p.cfg.KeyPrefix, u.rec.Kinesis.SequenceNumber, it.SubIndex),
 			body:        it.Data,
 			contentType: "application/json",
-			units:       []int{i},
+			units:       self,
 			records:     1,
 		})
 	}

@@ -583,3 +583,23 @@ func TestBatchModeAllInvalidWritesNoDataObject(t *testing.T) {
 		}
 	}
 }
+
+// Allocations grow with the records only where they must: in record mode the key of each object, in batch mode
+// nothing per record (the figures per record are in BenchmarkProcess and make bench).
+func TestAllocationsPerRecord(t *testing.T) {
+	rs := batch(2000)
+	for _, c := range []struct {
+		mode      string
+		perRecord float64
+	}{{config.ModeRecord, 1.1}, {config.ModeBatch, 0.1}} {
+		p := newProc(t, cfg(c.mode), discard{})
+		allocs := testing.AllocsPerRun(5, func() {
+			if _, m, err := p.Process(context.Background(), rs); err != nil || m.RecordsWritten != len(rs) {
+				t.Fatalf("metrics %+v, error %v", m, err)
+			}
+		})
+		if got := allocs / float64(len(rs)); got > c.perRecord {
+			t.Errorf("%s mode: %.2f allocations per record, want at most %.1f", c.mode, got, c.perRecord)
+		}
+	}
+}

@@ -35,9 +35,9 @@ type invalidUserRecord struct {
 	Reason   string `json:"reason"`
 }
 
-// appendQuarantine adds the quarantine object of unit i when the policy is quarantine and it has invalid user
-// records.
-func (p *Processor) appendQuarantine(jobs []job, i int, u *unit) []job {
+// appendQuarantine adds the quarantine object of unit u (whose list is self) when the policy is quarantine and it
+// has invalid user records.
+func (p *Processor) appendQuarantine(jobs []job, self []int, u *unit) []job {
 	n, first := u.invalid()
 	if n == 0 || p.cfg.OnInvalidRecord != config.InvalidQuarantine {
 		return jobs
@@ -71,7 +71,7 @@ func (p *Processor) appendQuarantine(jobs []job, i int, u *unit) []job {
 		key:         layout.QuarantineKey(p.cfg.ErrorPrefix, u.arrival, u.shard, r.Kinesis.SequenceNumber, -1),
 		body:        body,
 		contentType: "application/json",
-		units:       []int{i},
+		units:       self,
 		records:     n,
 		quarantine:  true,
 	})

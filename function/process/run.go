@@ -2,32 +2,34 @@ package process
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// run writes the jobs with bounded concurrency, in order. After the first failure, or once ctx is done, it starts
-// no new writes: Lambda retries from the failed record, so later writes would be repeated anyway. Writes already
-// under way finish with ctx, not with the group's context, so a failure elsewhere does not cut them short.
+// run writes the jobs with bounded concurrency, in order: UPLOAD_CONCURRENCY writers take the next job in turn (a
+// goroutine per writer rather than per job, since record mode has thousands). After the first failure, or once ctx
+// is done, they start no new writes: Lambda retries from the failed record, so later writes would be repeated
+// anyway. Writes already under way finish with ctx, not with the group's context, so a failure elsewhere does not
+// cut them short.
 func (p *Processor) run(ctx context.Context, jobs []job) {
 	g, stop := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, p.cfg.UploadConcurrency))
-	for j := range jobs {
-		if stop.Err() != nil {
-			break
-		}
-		jb := &jobs[j]
+	var next atomic.Int64
+	for range min(max(1, p.cfg.UploadConcurrency), len(jobs)) {
 		g.Go(func() error {
-			if stop.Err() != nil { // stopped while this write waited for a slot
-				return nil
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= len(jobs) || stop.Err() != nil {
+					return nil
+				}
+				jb := &jobs[j]
+				if err := p.w.Put(ctx, jb.key, jb.body, jb.contentType); err != nil {
+					p.log.Error("write failed", "key", jb.key, "error", err.Error())
+					return err
+				}
+				jb.ok = true
 			}
-			if err := p.w.Put(ctx, jb.key, jb.body, jb.contentType); err != nil {
-				p.log.Error("write failed", "key", jb.key, "error", err.Error())
-				return err
-			}
-			jb.ok = true
-			return nil
 		})
 	}
 	_ = g.Wait() // the outcome is in each job's ok
