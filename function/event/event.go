@@ -97,7 +97,8 @@ type Decoder struct {
 type pending struct {
 	rec               events.KinesisEventRecord
 	data, id, seq, pk text
-	index             int // in the event's Records
+	index             int  // in the event's Records
+	seqInID           bool // the eventID ends with the sequence number, as Lambda writes it: one copy serves both
 }
 
 // text locates a string value: src[start:end], or side[start:end] once unquoted; at is its offset in the event.
@@ -584,7 +585,11 @@ func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 		if p.data.set {
 			dataLen += base64.StdEncoding.DecodedLen(p.data.end - p.data.start)
 		}
-		textLen += p.id.end - p.id.start + p.seq.end - p.seq.start + p.pk.end - p.pk.start
+		p.seqInID = bytes.HasSuffix(d.bytesOf(p.id), d.bytesOf(p.seq))
+		textLen += p.id.end - p.id.start + p.pk.end - p.pk.start
+		if !p.seqInID {
+			textLen += p.seq.end - p.seq.start
+		}
 	}
 	buf := make([]byte, dataLen)
 	var sb strings.Builder
@@ -602,8 +607,13 @@ func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 			out[i].Kinesis.Data = buf[off : off+n : off+n]
 			off += n
 		}
+		seqLen := p.seq.end - p.seq.start
 		d.gather(&sb, &p.id)
-		d.gather(&sb, &p.seq)
+		if p.seqInID {
+			p.seq.start, p.seq.end = p.id.end-seqLen, p.id.end
+		} else {
+			d.gather(&sb, &p.seq)
+		}
 		d.gather(&sb, &p.pk)
 	}
 	s := sb.String()

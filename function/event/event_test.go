@@ -131,7 +131,7 @@ func TestDecodesLambdaEvents(t *testing.T) {
 }
 
 // The event's data is decoded into one buffer, each record's Data a sub-slice of it that cannot grow into the
-// next; the strings every record shares are one string.
+// next; the strings every record shares are one string, and the sequence number is the end of the eventID.
 func TestOneBufferAndSharedStrings(t *testing.T) {
 	var d Decoder
 	recs, err := d.Decode(lambdaEvent(t, 50))
@@ -142,6 +142,10 @@ func TestOneBufferAndSharedStrings(t *testing.T) {
 		prev, cur := recs[i-1].Kinesis.Data, recs[i].Kinesis.Data
 		if cap(prev) != len(prev) || unsafe.Add(unsafe.Pointer(unsafe.SliceData(prev)), len(prev)) != unsafe.Pointer(unsafe.SliceData(cur)) {
 			t.Fatalf("record %d's data does not follow record %d's in one buffer", i, i-1)
+		}
+		id, seq := recs[i].EventID, recs[i].Kinesis.SequenceNumber
+		if unsafe.Pointer(unsafe.StringData(seq)) != unsafe.Add(unsafe.Pointer(unsafe.StringData(id)), len(id)-len(seq)) {
+			t.Fatalf("record %d: the sequence number is copied apart from the eventID that ends with it", i)
 		}
 		if unsafe.StringData(recs[i].EventSourceArn) != unsafe.StringData(recs[0].EventSourceArn) ||
 			unsafe.StringData(recs[i].AwsRegion) != unsafe.StringData(recs[0].AwsRegion) {
