@@ -19,7 +19,7 @@ export KINESIS2S3_RIE       := $(RIE)
 export KINESIS2S3_BOOTSTRAP := $(BUILD)/local/bootstrap
 export KINESIS2S3_EMULATORS := $(EMULATORS)
 
-.PHONY: all build build-local tools emulators fmt lint unit integration tf-check tf-docs tf-mutants test bench chaos run deploy destroy clean
+.PHONY: all build build-local tools emulators zstd fmt lint unit integration tf-check tf-docs tf-mutants test bench chaos run deploy destroy clean
 
 all: build
 
@@ -90,10 +90,17 @@ tf-docs:
 ## test: everything CI runs. Integration tests start their own emulators and RIE processes.
 test: lint unit tf-check tf-mutants integration
 
-## bench: throughput and allocation figures for the handler core (one core), record mode end to end, PutRecords
-## into the local stream, then the local pipeline's latency at 1,000 records/s (1 s and 5 s windows) and the rate it
-## drains in each mode, with the CPU of each component (full log: build/bench-e2e.log). About 10 minutes.
-bench: build-local tools emulators
+## bench: whole invocations from the event's bytes (issue 9) on one core: the entry point in each mode, the core and
+## the entry point against plain zstd (Limit), the cold start and the bootstrap under the RIE beside `zstd -b1 -T1`,
+## in one go test run of BENCH_COUNT rounds summarised by benchstat (median and spread; raw figures in
+## build/bench.txt); then the packages' own benchmarks, record mode end to end, PutRecords into the local stream,
+## and the local pipeline's latency at 1,000 records/s (1 s and 5 s windows) and the rate it drains in each mode,
+## with the CPU of each component (full log: build/bench-e2e.log).
+BENCH_COUNT ?= 5
+BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+bench: build-local tools emulators zstd
+	$(GO) test -run '^$$' -bench 'Invocation|Limit|ColdStart|RIE' -benchmem -cpu 1 -count $(BENCH_COUNT) -timeout 30m ./test/ | tee $(BUILD)/bench.txt
+	$(GO) run $(BENCHSTAT) $(BUILD)/bench.txt
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./function/...
 	$(GO) test -run '^$$' -bench RecordModeThroughput -benchtime 3x ./test/
 	$(GO) test -run '^$$' -bench GenerateLocalKinesis -benchtime 40000x ./cmd/pipelinectl/
@@ -108,6 +115,12 @@ chaos: build-local tools emulators
 	$(GO) build -o $(BUILD)/pipelinectl ./cmd/pipelinectl
 	$(GO) build -o $(BUILD)/kinesis2s3-chaos ./local/cmd/kinesis2s3-chaos
 	$(BUILD)/kinesis2s3-chaos --pipelinectl $(BUILD)/pipelinectl $(ARGS)
+
+## zstd: the zstd command that make bench compares with; from apt where there is one (never needed by make test).
+zstd:
+	@command -v zstd >/dev/null || { command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq zstd; } \
+		|| { echo "make bench needs the zstd command: install it (apt-get install zstd, brew install zstd)"; exit 1; }
+	@zstd --version
 
 ## run: the whole pipeline locally (DEMO=1 exits after a bounded demo; ARGS="--mode batch --compression zstd" etc.).
 # Built rather than go run: go run exits 1 when Ctrl-C stops the program, which make would report as an error.
