@@ -339,10 +339,10 @@ func (d *Decoder) kinesisMember(key []byte, v, depth int, p *pending) int {
 	return d.skip(v, depth)
 }
 
-// str reads the string at src[v]: its raw bytes between the quotes, whether they need unquoting (escapes or
-// invalid UTF-8), and the offset past it. ok is false, and end past the value, when the value is not a string
-// (what null means is up to the caller); after a syntax error everything is zero.
-func (d *Decoder) str(v int) (raw []byte, unquote bool, end int, ok bool) {
+// str reads the string at src[v]: its raw bytes between the quotes, whether they hold escapes, and the offset past
+// it. ok is false when the value is not a string (what null means is up to the caller); after a syntax error
+// everything is zero. Raw bytes without escapes need unquoting only if they are not valid UTF-8.
+func (d *Decoder) str(v int) (raw []byte, escaped bool, end int, ok bool) {
 	if v >= len(d.src) || d.src[v] != '"' {
 		return nil, false, 0, false
 	}
@@ -351,17 +351,16 @@ func (d *Decoder) str(v int) (raw []byte, unquote bool, end int, ok bool) {
 		d.syntaxError(err, "")
 		return nil, false, 0, false
 	}
-	raw = d.src[v+1 : end-1]
-	return raw, escaped || !utf8.Valid(raw), end, true
+	return d.src[v+1 : end-1], escaped, end, true
 }
 
 // ownString reads a string unique to the record into t. A null leaves it as it was, as encoding/json does.
 func (d *Decoder) ownString(v, depth int, p *pending, name string, t *text) int {
-	raw, unquote, end, ok := d.str(v)
+	raw, escaped, end, ok := d.str(v)
 	if !ok {
 		return d.notString(v, depth, p, name)
 	}
-	*t = d.locate(v, raw, unquote)
+	*t = d.locate(v, raw, escaped || !utf8.Valid(raw))
 	return end
 }
 
@@ -380,14 +379,14 @@ func (d *Decoder) locate(v int, raw []byte, unquote bool) text {
 // sharedString reads a string field that records of a batch share into *dst, reusing the previous record's string
 // when the raw bytes are the same.
 func (d *Decoder) sharedString(v, depth int, p *pending, name string, which int, dst *string) int {
-	raw, unquote, end, ok := d.str(v)
+	raw, escaped, end, ok := d.str(v)
 	if !ok {
 		return d.notString(v, depth, p, name)
 	}
 	s := &d.shared[which]
 	if !s.set || !bytes.Equal(raw, s.raw) {
 		s.raw, s.set = raw, true
-		if unquote {
+		if escaped || !utf8.Valid(raw) {
 			s.val = string(appendUnquoted(nil, raw))
 		} else {
 			s.val = string(raw)
@@ -410,15 +409,16 @@ func (d *Decoder) notString(v, depth int, p *pending, name string) int {
 }
 
 // data reads a record's base64 data. Only its place is noted: the second pass decodes it, into the event's
-// buffer. A null makes it nil again.
+// buffer. A null makes it nil again. Data that is not valid UTF-8 is not base64 either: it need not be unquoted to
+// fail alike.
 func (d *Decoder) data(v, depth int, p *pending) int {
-	raw, unquote, end, ok := d.str(v)
+	raw, escaped, end, ok := d.str(v)
 	switch {
 	case ok:
 		if p.data.set {
 			d.checkData(p, p.data) // overwritten: its error would still count
 		}
-		p.data = d.locate(v, raw, unquote)
+		p.data = d.locate(v, raw, escaped)
 		return end
 	case d.syntax != nil:
 		return v
