@@ -99,7 +99,7 @@ test: lint unit tf-check tf-mutants integration
 BENCH_COUNT ?= 5
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench: build-local tools emulators zstd
-	$(GO) test -run '^$$' -bench 'Invocation|Limit|ColdStart|RIE' -benchmem -cpu 1 -count $(BENCH_COUNT) -timeout 30m ./test/ | tee $(BUILD)/bench.txt
+	$(GO) test -run '^$$' -bench 'Invocation|Limit|ColdStart|RIE|S3Put' -benchmem -cpu 1 -count $(BENCH_COUNT) -timeout 30m ./test/ | tee $(BUILD)/bench.txt
 	$(GO) run $(BENCHSTAT) $(BUILD)/bench.txt
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./function/...
 	$(GO) test -run '^$$' -bench RecordModeThroughput -benchtime 3x ./test/

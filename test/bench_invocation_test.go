@@ -12,16 +12,22 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/event"
 	"github.com/kinesis2s3/kinesis2s3/function/handler"
 	"github.com/kinesis2s3/kinesis2s3/function/process"
+	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
 	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
 )
@@ -33,10 +39,14 @@ import (
 //
 //	go test -run '^$' -bench 'Invocation|Limit|ColdStart|RIE' -cpu 1 -count 5 ./test/
 
-// discard is a Writer that keeps nothing: the in-process benchmarks measure the function, not storage.
-type discard struct{}
+// discard is a Writer that keeps nothing but a count of the bytes: the in-process benchmarks measure the function,
+// not storage.
+type discard struct{ bytes atomic.Int64 }
 
-func (discard) Put(context.Context, string, []byte, string) error { return nil }
+func (d *discard) Put(_ context.Context, _ string, body []byte, _ string) error {
+	d.bytes.Add(int64(len(body)))
+	return nil
+}
 
 func workload(b *testing.B) benchdata.Workload {
 	b.Helper()
@@ -52,21 +62,25 @@ var benchModes = []struct{ name, mode, compression string }{
 	{"record", config.ModeRecord, config.CompressionNone},
 	{"batch+gzip", config.ModeBatch, config.CompressionGzip},
 	{"batch+zstd", config.ModeBatch, config.CompressionZstd},
+	{"batch+none", config.ModeBatch, config.CompressionNone},
 }
 
-func benchHandler(b *testing.B, mode, compression string) (*handler.Handler, *process.Processor) {
+func benchHandler(b *testing.B, mode, compression string) (*handler.Handler, *process.Processor, *discard) {
 	b.Helper()
 	cfg := config.Config{Bucket: "bench", OutputMode: mode, KeyPrefix: config.DefaultKeyPrefix, Compression: compression,
 		ErrorPrefix: config.DefaultErrorPrefix, OnInvalidRecord: config.InvalidQuarantine,
 		UploadConcurrency: config.DefaultUploadConcurrency}
-	proc, err := process.New(cfg, discard{}, nil)
+	w := new(discard)
+	proc, err := process.New(cfg, w, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return handler.New(proc, nil, "bench", io.Discard), proc
+	return handler.New(proc, nil, "bench", io.Discard), proc, w
 }
 
 // BenchmarkInvocation runs the real entry point, handler.Invoke, from the event's raw bytes to the Writer.
+// cpu-MB/s is of the CPU time the process spent rather than the time elapsed, which a loaded machine stretches:
+// with -cpu 1 it is the work of one core, the garbage collector's included, and what pipelinectl cost takes.
 // peak-heap-x-event bounds the heap of an invocation from above, in multiples of the event's size: the event, plus
 // every byte an invocation allocates, as if all of it were live at once. kept-MB is the working memory the handler
 // keeps from one invocation to the next rather than allocating it again (the event decoder's record table, the
@@ -75,7 +89,7 @@ func BenchmarkInvocation(b *testing.B) {
 	w := workload(b)
 	for _, m := range benchModes {
 		b.Run(m.name, func(b *testing.B) {
-			h, _ := benchHandler(b, m.mode, m.compression)
+			h, _, written := benchHandler(b, m.mode, m.compression)
 			invoke := func() {
 				resp, err := h.Invoke(context.Background(), w.Event)
 				if err != nil || !bytes.Equal(resp, []byte(`{"batchItemFailures":[]}`)) {
@@ -85,18 +99,24 @@ func BenchmarkInvocation(b *testing.B) {
 			cold := allocatedBy(invoke)
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
+			written.bytes.Store(0)
 			b.SetBytes(w.Bytes)
 			b.ReportAllocs()
 			b.ResetTimer()
+			startCPU := cpuTime(b)
 			for b.Loop() {
 				invoke()
 			}
 			b.StopTimer()
+			b.ReportMetric(float64(w.Bytes)*float64(b.N)/(cpuTime(b)-startCPU).Seconds()/1e6, "cpu-MB/s")
 			runtime.ReadMemStats(&after)
 			warm := float64(after.TotalAlloc-before.TotalAlloc) / float64(b.N)
 			b.ReportMetric(float64(benchdata.Records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 			b.ReportMetric((float64(len(w.Event))+warm)/float64(len(w.Event)), "peak-heap-x-event")
 			b.ReportMetric((float64(cold)-warm)/1e6, "kept-MB")
+			if m.mode == config.ModeBatch {
+				b.ReportMetric(float64(w.Bytes)*float64(b.N)/float64(written.bytes.Load()), "compression-ratio")
+			}
 		})
 	}
 }
@@ -154,7 +174,7 @@ func BenchmarkVsLimit(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, proc := benchHandler(b, config.ModeBatch, config.CompressionZstd)
+	h, proc, _ := benchHandler(b, config.ModeBatch, config.CompressionZstd)
 	for _, c := range []struct {
 		name string
 		run  func()
@@ -188,6 +208,39 @@ func BenchmarkVsLimit(b *testing.B) {
 			b.ReportMetric(100*limitCPU.Seconds()/spentCPU.Seconds(), "cpu-%-of-limit")
 		})
 	}
+}
+
+// BenchmarkS3Put measures the CPU time the function spends on one S3 PUT of a 1 KB object (the AWS SDK's signing,
+// checksum and HTTP), 64 at a time as record mode writes them, against fauxqs: cpu-µs/put is this process's CPU
+// time per PUT, fauxqs's own excluded. The cost model adds it to record mode's invocations.
+func BenchmarkS3Put(b *testing.B) {
+	stack := emulators.StartT(b, emulators.Options{WithoutKinesis: true})
+	h := &harness{t: b, stack: stack}
+	bucket := h.bucket(b)
+	cfg := aws.Config{Region: stack.Region, BaseEndpoint: aws.String(stack.AWSEndpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(emulators.AccessKeyID, emulators.SecretAccessKey, "")}
+	w := s3writer.New(s3writer.NewClient(cfg, true, config.DefaultUploadConcurrency), bucket)
+	body := bytes.Repeat([]byte("x"), 1024)
+	put := func(i int) {
+		if err := w.Put(b.Context(), fmt.Sprintf("bench/%d.json", i), body, "application/json"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	put(-1) // the first connection
+	var next atomic.Int64
+	start := cpuTime(b)
+	b.ResetTimer()
+	var g errgroup.Group
+	for range config.DefaultUploadConcurrency {
+		g.Go(func() error {
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				put(int(i))
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	b.ReportMetric(float64((cpuTime(b)-start).Microseconds())/float64(b.N), "cpu-µs/put")
 }
 
 // cpuTime is the CPU time this process has used, user and system.
@@ -248,7 +301,10 @@ func reportDuration(b *testing.B, log []byte, re *regexp.Regexp) time.Duration {
 // invocations). MB/s is of the median invocation's duration as the RIE reports it (what Lambda bills: from
 // handing the event to the runtime to its response, the S3 PUT included); wall-MB/s of the whole round trip seen
 // from the client (the RIE passing the 6.2 MB on); zstd-MB/s is zstd's compression speed, the mean of its two runs;
-// %-of-zstd compares the first with the last. peak-rss-MB is the bootstrap's peak resident memory (VmHWM, Linux).
+// %-of-zstd compares the first with the last. On a loaded machine elapsed times stretch unevenly, so the same
+// comparison is made of CPU time too (Linux): cpu-%-of-zstd sets the bootstrap's CPU time per invocation (from
+// /proc, the S3 PUT and the runtime's reading of the event included) against zstd -1 -T1's CPU time compressing
+// the same records, twenty times in one process. peak-rss-MB is the bootstrap's peak resident memory (VmHWM).
 // The bootstrap runs with GOMAXPROCS=1 (one core, as zstd's -T1) and, as gomaxprocs=2, on two.
 func BenchmarkRIE(b *testing.B) {
 	zstdCLI, err := exec.LookPath("zstd")
@@ -289,6 +345,7 @@ func BenchmarkRIE(b *testing.B) {
 			}
 			invoke() // the cold start is BenchmarkColdStart's
 			zstdBefore := zstdBench(b)
+			cpuBefore := bootstrapCPU(b, name)
 			var billed, wall []time.Duration
 			b.ResetTimer()
 			for b.Loop() {
@@ -296,6 +353,7 @@ func BenchmarkRIE(b *testing.B) {
 				billed, wall = append(billed, d), append(wall, wd)
 			}
 			b.StopTimer()
+			bootstrapSpent := bootstrapCPU(b, name) - cpuBefore
 			zstdMBps := (zstdBefore + zstdBench(b)) / 2
 			mbps := func(d time.Duration) float64 { return float64(w.Bytes) / d.Seconds() / 1e6 }
 			b.ReportMetric(mbps(median(billed)), "MB/s")
@@ -309,9 +367,50 @@ func BenchmarkRIE(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MB")
+				cpuMBps := float64(w.Bytes) * float64(b.N) / bootstrapSpent.Seconds() / 1e6
+				b.ReportMetric(cpuMBps, "cpu-MB/s")
+				b.ReportMetric(100*cpuMBps/zstdCPUSpeed(b, zstdCLI, lines, w.Bytes), "cpu-%-of-zstd")
 			}
 		})
 	}
+}
+
+// bootstrapCPU is the CPU time, user and system, that the bootstrap of the function named name has used (Linux,
+// in clock ticks of 10 ms: read around many invocations).
+func bootstrapCPU(b *testing.B, name string) time.Duration {
+	if runtime.GOOS != "linux" {
+		return 0
+	}
+	dir, err := bootstrapProc(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// pid (comm) state ppid ...: utime and stime are the 12th and 13th fields after the command's closing parenthesis.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// zstdCPUSpeed is zstd -1 -T1's speed on the records in CPU time: it compresses the file twenty times in one process.
+func zstdCPUSpeed(b *testing.B, zstdCLI, lines string, size int64) float64 {
+	const passes = 20
+	cmd := exec.CommandContext(b.Context(), zstdCLI, append([]string{"-1", "-T1", "-q", "-c"}, slices.Repeat([]string{lines}, passes)...)...)
+	if out, err := cmd.Output(); err != nil || len(out) == 0 {
+		b.Fatalf("zstd -1 -T1: %v", err)
+	}
+	spent := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return float64(size) * passes / spent.Seconds() / 1e6
 }
 
 func median(xs []time.Duration) time.Duration {

@@ -260,32 +260,40 @@ func (h *harness) hostileFunction(t *testing.T, bucket, endpoint string, env map
 	return fn
 }
 
-// peakRSS returns the VmHWM of the bootstrap process of the function named name: the process whose executable is
-// called bootstrap and whose environment names the function.
-func peakRSS(name string) (int64, error) {
+// bootstrapProc returns the /proc directory of the bootstrap process of the function named name: the process whose
+// executable is called bootstrap and whose environment names the function.
+func bootstrapProc(name string) (string, error) {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, dir := range dirs {
 		exe, _ := os.Readlink(dir + "/exe")
 		env, _ := os.ReadFile(dir + "/environ")
 		env = append([]byte{0}, env...) // each variable between NULs
-		if filepath.Base(exe) != "bootstrap" || !bytes.Contains(env, []byte("\x00AWS_LAMBDA_FUNCTION_NAME="+name+"\x00")) {
-			continue
+		if filepath.Base(exe) == "bootstrap" && bytes.Contains(env, []byte("\x00AWS_LAMBDA_FUNCTION_NAME="+name+"\x00")) {
+			return dir, nil
 		}
-		f, err := os.Open(dir + "/status")
-		if err != nil {
-			return 0, err
-		}
-		defer f.Close()
-		s := bufio.NewScanner(f)
-		for s.Scan() {
-			if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-				kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-				return kb << 10, err
-			}
-		}
-		return 0, fmt.Errorf("%s/status has no VmHWM", dir)
 	}
-	return 0, fmt.Errorf("no bootstrap process for function %s", name)
+	return "", fmt.Errorf("no bootstrap process for function %s", name)
+}
+
+// peakRSS returns the VmHWM of the bootstrap process of the function named name.
+func peakRSS(name string) (int64, error) {
+	dir, err := bootstrapProc(name)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.Open(dir + "/status")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("%s/status has no VmHWM", dir)
 }
 
 // drain invokes the function with recs, then again from each reported record, until nothing is reported, and
