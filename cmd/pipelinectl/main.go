@@ -1,9 +1,11 @@
 // Command pipelinectl is the operator CLI of kinesis2s3: it generates test data into a stream, redrives the
-// batches that the event source mapping gave up on. It links no part of the local stand-in for AWS: the local
-// pipeline behind `make run` is its own program, local/cmd/kinesis2s3-local.
+// batches that the event source mapping gave up on, and estimates the monthly bill of a workload. It links no part
+// of the local stand-in for AWS: the local pipeline behind `make run` is its own program,
+// local/cmd/kinesis2s3-local.
 //
 //	pipelinectl generate --stream NAME [flags]
 //	pipelinectl redrive  --queue-url URL [flags]
+//	pipelinectl cost     [--records-per-second N --record-size BYTES --mode batch ...]
 //
 // AWS endpoints, region and credentials come from the SDK's standard chain (AWS_REGION, AWS_ENDPOINT_URL, ...).
 package main
