@@ -96,7 +96,7 @@ test: lint unit tf-check tf-mutants integration
 ## build/bench.txt); then the packages' own benchmarks, record mode end to end, PutRecords into the local stream,
 ## and the local pipeline's latency at 1,000 records/s (1 s and 5 s windows) and the rate it drains in each mode,
 ## with the CPU of each component (full log: build/bench-e2e.log).
-BENCH_COUNT ?= 5
+BENCH_COUNT ?= 6
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench: build-local tools emulators zstd
 	$(GO) test -run '^$$' -bench 'Invocation|Limit|ColdStart|RIE|S3Put' -benchmem -cpu 1 -count $(BENCH_COUNT) -timeout 30m ./test/ | tee $(BUILD)/bench.txt
