@@ -1,0 +1,169 @@
+package jsonvalue
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var samples = []string{
+	`{}`, `[]`, `""`, `0`, `-0`, `1.5e+10`, `-12.34E-5`, `true`, `false`, `null`,
+	` {"a" : [1, 2, {"b": null}], "c": "x\"y\\z\/\b\f\n\r\t\u00e9\uD83D\uDE80"} `,
+	"\n\t[ 1 ,\r\n 2 ]\n",
+	`{"big": 123456789012345678901234567890, "z": 1, "a": 2}`,
+	`"Zoë 東京 🚀"`, `{"k\u00e9y": "v", "key": "v\u0000"}`, `{"a": 1, "a": 2}`, `[[[]], [{}], [""]]`,
+	`"\ud800"`, `"\udc00\ud800"`, `"\ud800\u0041"`, `"\uD83D\uDE80x"`, "\"\xff\xfe\"", "\"a\xc3\"", `"\u0000"`,
+	// invalid ones
+	``, ` `, `{`, `}`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `.5`, `1e`, `+1`, `-`, `--1`,
+	`tru`, `trUe`, `nul`, `"abc`, `"\x"`, `"\u12G4"`, `"\u12"`, "\"tab\there\"", `1 2`, `{} {}`, `[1 2]`,
+	`"\`, `[`, `{"a":`, `{"a"`, `[1,`, `NaN`, `Infinity`, "\xef\xbb\xbf{}", `"\ud800\u12"`, `{"a":1 "b":2}`,
+}
+
+func TestMatchesEncodingJSON(t *testing.T) {
+	for _, s := range samples {
+		check(t, []byte(s))
+	}
+}
+
+func TestStringsAreSlicesOfOneCopy(t *testing.T) {
+	src := []byte(`{"name": "plain", "esc": "a\nb"}`)
+	v, err := Decode(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src[10] = 'X' // the decoded values must not alias the caller's buffer
+	if m := v.(map[string]any); m["name"] != "plain" || m["esc"] != "a\nb" {
+		t.Fatalf("%#v", m)
+	}
+}
+
+func TestDepthLimit(t *testing.T) {
+	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
+	if _, err := Decode([]byte(deep)); err == nil || !strings.Contains(err.Error(), "max depth") {
+		t.Fatalf("error %v", err)
+	}
+	ok := strings.Repeat(`{"a":[`, maxDepth/2) + strings.Repeat("]}", maxDepth/2)
+	if _, err := Decode([]byte(ok)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestErrorOffset(t *testing.T) {
+	_, err := Decode([]byte(`{"a": tru}`))
+	se, ok := err.(*SyntaxError)
+	if !ok || se.Offset != 9 {
+		t.Fatalf("error %#v", err)
+	}
+}
+
+// TestRandomDocuments decodes generated documents of every shape and compares with encoding/json.
+func TestRandomDocuments(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		check(t, []byte(randomJSON(rng, 0)))
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range samples {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) { check(t, in) })
+}
+
+// check holds Decode to encoding/json (UseNumber) for the same input: the same verdict and, when valid, the same
+// value.
+func check(t *testing.T, in []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(in))
+	dec.UseNumber()
+	var want any
+	wantErr := dec.Decode(&want)
+	if wantErr == nil && !json.Valid(in) { // Decode reads one value; trailing data is an error for us
+		wantErr = fmt.Errorf("trailing data")
+	}
+	got, err := Decode(in)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("Decode(%q) error %v; encoding/json error %v", in, err, wantErr)
+	}
+	if err == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("Decode(%q) = %#v; encoding/json %#v", in, got, want)
+	}
+}
+
+func randomJSON(rng *rand.Rand, depth int) string {
+	k := rng.IntN(9)
+	if depth > 4 {
+		k = rng.IntN(5)
+	}
+	ws := func() string { return []string{"", " ", "\n\t", ""}[rng.IntN(4)] }
+	switch k {
+	case 0:
+		return "null"
+	case 1:
+		return []string{"true", "false"}[rng.IntN(2)]
+	case 2:
+		return []string{"0", "-1", "3.25", "1e9", "-0.5E-3", "12345678901234567890"}[rng.IntN(6)]
+	case 3, 4:
+		return []string{`""`, `"plain"`, `"tab\t"`, `"\u00e9t\u00e9"`, `"é€🚀"`, `"\"quoted\""`, `"\ud83d\ude80"`, `"a\/b"`}[rng.IntN(8)]
+	case 5, 6:
+		var parts []string
+		for range rng.IntN(5) {
+			parts = append(parts, ws()+randomJSON(rng, depth+1)+ws())
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	default:
+		var parts []string
+		for i := range rng.IntN(6) {
+			parts = append(parts, fmt.Sprintf(`%s"k%d"%s:%s`, ws(), i%4, ws(), randomJSON(rng, depth+1)))
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+}
+
+// benchRecords are 10,000 clickstream-like records of about 600 bytes, as in the handler's benchmarks.
+func benchRecords() ([][]byte, int64) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var rs [][]byte
+	var size int64
+	for range 10000 {
+		r := fmt.Appendf(nil, `{"event_id":"%016x","type":"page_view","user":{"id":"user-%d","country":"DE","agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"},"page":"/products/%d","duration_ms":%d,"ts":"2026-11-25T10:%02d:00Z","tags":["a","b"],"text":"grüße \"x\"","padding":"%s"}`,
+			rng.Uint64(), rng.IntN(5000), rng.IntN(100), rng.IntN(60000), rng.IntN(60), strings.Repeat("x", 100+rng.IntN(200)))
+		rs = append(rs, r)
+		size += int64(len(r))
+	}
+	return rs, size
+}
+
+func BenchmarkDecode(b *testing.B) {
+	rs, size := benchRecords()
+	b.Run("jsonvalue", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, r := range rs {
+				if _, err := Decode(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, r := range rs {
+				d := json.NewDecoder(bytes.NewReader(r))
+				d.UseNumber()
+				var v any
+				if err := d.Decode(&v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
