@@ -1,0 +1,63 @@
+// Package transform reshapes records with jq (TRANSFORM, run by github.com/itchyny/gojq) and reads fields by jq
+// path (TIME_FIELD, PARTITION_KEYS). It works on the values of function/jsonvalue: map[string]any, []any, string,
+// json.Number, bool and nil; jq adds int, float64 and *big.Int for numbers it computes.
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/itchyny/gojq"
+)
+
+// Transform is a compiled jq expression. It is safe for concurrent use.
+type Transform struct {
+	code *gojq.Code
+}
+
+// Compile parses and compiles a jq expression, once, at cold start. The expression sees no environment
+// ($ENV and env are empty: the function's credentials are in its environment) and no further inputs.
+func Compile(expr string) (*Transform, error) {
+	q, err := gojq.Parse(expr)
+	if err != nil {
+		return nil, fmt.Errorf("not a jq expression: %w", err)
+	}
+	code, err := gojq.Compile(q)
+	if err != nil {
+		return nil, fmt.Errorf("jq: %w", err)
+	}
+	return &Transform{code: code}, nil
+}
+
+// ErrMultiple is the error for an expression that produced more than one value for a record: one record in, at
+// most one record out, so that nothing is duplicated or lost unseen.
+var ErrMultiple = errors.New("transform: produced more than one value; a record must become one value or none (empty)")
+
+// Apply runs the transform on v. It returns the one value the expression produced, or keep false when it produced
+// none (jq's empty, or halt before any value: the record is dropped). An error raised by the expression (error,
+// halt_error, a type error), a second value, or ctx ending (a transform that runs away on some input) is an error
+// for the record.
+func (t *Transform) Apply(ctx context.Context, v any) (out any, keep bool, err error) {
+	iter := t.code.RunWithContext(ctx, v)
+	for n := 0; ; n++ {
+		next, ok := iter.Next()
+		if !ok || isHalt(next) {
+			return out, n > 0, nil
+		}
+		if err, ok := next.(error); ok {
+			return nil, false, fmt.Errorf("transform: %w", err)
+		}
+		if n > 0 {
+			return nil, false, ErrMultiple
+		}
+		out = next
+	}
+}
+
+// isHalt reports jq's halt: the end of the output, not an error (halt_error carries a value and is one).
+func isHalt(v any) bool {
+	var halt *gojq.HaltError
+	err, ok := v.(error)
+	return ok && errors.As(err, &halt) && halt.Value() == nil
+}
