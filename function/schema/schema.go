@@ -1,0 +1,203 @@
+// Package schema validates records against a JSON Schema (SCHEMA; draft 2020-12 unless the document says otherwise)
+// with github.com/santhosh-tekuri/jsonschema/v6, and derives from the same document the columns of the table the
+// records make (Parquet, and the Glue table in Terraform). The schema is read once, at cold start, from a file or
+// from S3.
+package schema
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// MaxSize bounds the schema document: it is read whole at cold start.
+const MaxSize = 1 << 20
+
+// Fetcher reads one object from S3. The bootstrap passes its S3 client's GetObject, so that this package needs no
+// AWS SDK.
+type Fetcher func(ctx context.Context, bucket, key string) ([]byte, error)
+
+// Schema is a compiled schema document. It is safe for concurrent use.
+type Schema struct {
+	compiled *jsonschema.Schema
+	doc      any // the document as JSON values, for the columns
+}
+
+// Load reads the schema at source — a file path or s3://bucket/key (read with fetch) — and compiles it.
+func Load(ctx context.Context, source string, fetch Fetcher) (*Schema, error) {
+	var data []byte
+	var location string
+	if rest, ok := strings.CutPrefix(source, "s3://"); ok {
+		bucket, key, _ := strings.Cut(rest, "/")
+		if bucket == "" || key == "" {
+			return nil, fmt.Errorf("%q is not an S3 URI: use s3://bucket/key", source)
+		}
+		if fetch == nil {
+			return nil, fmt.Errorf("%s: no S3 client to read it with", source)
+		}
+		var err error
+		if data, err = fetch(ctx, bucket, key); err != nil {
+			return nil, fmt.Errorf("read %s: %w", source, err)
+		}
+		location = source
+	} else {
+		abs, err := filepath.Abs(source)
+		if err != nil {
+			return nil, err
+		}
+		if data, err = os.ReadFile(abs); err != nil {
+			return nil, err
+		}
+		location = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%s is %d bytes; a schema may have at most %d", source, len(data), MaxSize)
+	}
+	return Compile(data, location)
+}
+
+// Compile compiles a schema document; location names it in messages. The document must be self-contained:
+// references to other documents are not loaded. Formats are asserted ("format": "date-time" must be a valid
+// RFC 3339 date-time), as an ingestion pipeline needs them to be.
+func Compile(data []byte, location string) (*Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	c.UseLoader(noLoader{})
+	if err := c.AddResource(location, doc); err != nil {
+		return nil, err
+	}
+	compiled, err := c.Compile(location)
+	if err != nil {
+		return nil, err
+	}
+	return &Schema{compiled: compiled, doc: doc}, nil
+}
+
+// noLoader refuses every document but the schema itself: a deployment's behaviour must not depend on what a
+// $ref reaches at cold start.
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("%s: references to other documents are not supported; put the definitions in $defs", url)
+}
+
+// Validate checks v (a value from function/jsonvalue or from a transform) against the schema. The error is the
+// reason a record is quarantined: it names the first failing instance location (a JSON pointer) and keyword,
+// e.g. `schema: /amount: got string, want number (type)`.
+func (s *Schema) Validate(v any) error {
+	if sure(s.compiled, v, 0) {
+		return nil // the common case: the library's verdict would be the same, and is not needed
+	}
+	if n, changed := normalize(v); changed {
+		v = n
+	}
+	err := s.compiled.Validate(v)
+	if err == nil {
+		return nil
+	}
+	return errors.New(reason(err))
+}
+
+var printer = message.NewPrinter(language.English)
+
+// reason turns the library's error tree into one line: the first of its leaves by instance location and keyword
+// (a deterministic choice, so a retried record gets the same quarantine body), and how many more there are.
+func reason(err error) string {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return "schema: " + err.Error()
+	}
+	var leaves []*jsonschema.ValidationError
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			leaves = append(leaves, e)
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	slices.SortStableFunc(leaves, func(a, b *jsonschema.ValidationError) int {
+		if c := slices.Compare(a.InstanceLocation, b.InstanceLocation); c != 0 {
+			return c
+		}
+		return strings.Compare(keyword(a), keyword(b))
+	})
+	first := leaves[0]
+	msg := fmt.Sprintf("schema: %s: %s", pointer(first.InstanceLocation), first.ErrorKind.LocalizedString(printer))
+	if kw := keyword(first); kw != "" {
+		msg += " (" + kw + ")"
+	}
+	if len(leaves) > 1 {
+		msg += fmt.Sprintf("; and %d more", len(leaves)-1)
+	}
+	return msg
+}
+
+func keyword(e *jsonschema.ValidationError) string {
+	return strings.Join(e.ErrorKind.KeywordPath(), "/")
+}
+
+// pointer writes an instance location as a JSON pointer (RFC 6901), "/" for the whole record.
+func pointer(tokens []string) string {
+	if len(tokens) == 0 {
+		return "/"
+	}
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
+	}
+	return b.String()
+}
+
+// normalize returns v with the *big.Int values a transform computes for integers beyond 64 bits as json.Number,
+// which the library accepts, and whether it changed anything. It copies only the containers on the way to a change.
+func normalize(v any) (any, bool) {
+	switch x := v.(type) {
+	case *big.Int:
+		return json.Number(x.String()), true
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			if n, changed := normalize(e); changed {
+				if out == nil {
+					out = maps.Clone(x)
+				}
+				out[k] = n
+			}
+		}
+		return out, out != nil
+	case []any:
+		var out []any
+		for i, e := range x {
+			if n, changed := normalize(e); changed {
+				if out == nil {
+					out = slices.Clone(x)
+				}
+				out[i] = n
+			}
+		}
+		return out, out != nil
+	}
+	return v, false
+}
