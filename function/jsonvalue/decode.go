@@ -1,13 +1,15 @@
-// Package jsonvalue decodes JSON text into the Go values that the jq and JSON Schema libraries work on:
-// map[string]any, []any, string, json.Number, bool and nil — what encoding/json produces with UseNumber, so numbers
-// keep their exact text. It is about five times faster than encoding/json for records of a few hundred bytes:
-// strings without escapes are slices of one copy of the input rather than allocations of their own. The grammar is
-// encoding/json's; a differential fuzz test holds the two to the same answers and values.
+// Package jsonvalue decodes a JSON record into a compact tree (Value) that the handler's schema checks, field paths
+// and Parquet encoder walk, and converts it to the values the jq and JSON Schema libraries take (Value.Any:
+// map[string]any, []any, string, json.Number, bool, nil — what encoding/json produces with UseNumber). A record of a
+// few hundred bytes decodes with a handful of allocations: strings without escapes and numbers are slices of one
+// copy of the input, and nothing is boxed. The grammar is encoding/json's, and so is the meaning of a repeated key
+// (the last one counts); a differential fuzz test holds the two to the same answers and values.
 package jsonvalue
 
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -23,27 +25,200 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.Offset) }
 
+// Kind is the JSON type of a Value.
+type Kind uint8
+
+// The kinds of values.
+const (
+	Null Kind = iota
+	Bool
+	Number
+	String
+	Array
+	Object
+)
+
+// Value is a decoded JSON value. The zero Value is null. It is two words and a byte, so that a record's tree is a
+// few small allocations.
+type Value struct {
+	text string  // String: the decoded text; Number: the literal; Bool: true or false
+	kids []Value // Array: the elements; Object: key and value of each member in turn, in input order
+	kind Kind
+}
+
+// Kind returns the value's JSON type.
+func (v Value) Kind() Kind { return v.kind }
+
+// Text returns a scalar's text: a string's decoded text, a number's literal, true or false; "" for null and
+// containers.
+func (v Value) Text() string { return v.text }
+
+// True reports whether the value is the literal true.
+func (v Value) True() bool { return v.kind == Bool && v.text == "true" }
+
+// Len returns the number of elements of an array or members of an object (0 for other kinds).
+func (v Value) Len() int {
+	if v.kind == Object {
+		return len(v.kids) / 2
+	}
+	return len(v.kids)
+}
+
+// Index returns element i of an array, or member i's value of an object.
+func (v Value) Index(i int) Value {
+	if v.kind == Object {
+		return v.kids[2*i+1]
+	}
+	return v.kids[i]
+}
+
+// Key returns member i's key of an object.
+func (v Value) Key(i int) string { return v.kids[2*i].text }
+
+// Shadowed reports whether member i of an object has its key repeated by a later member, which replaces it.
+func (v Value) Shadowed(i int) bool {
+	for j := 2*i + 2; j < len(v.kids); j += 2 {
+		if v.kids[j].text == v.kids[2*i].text {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns the value of an object's member key (the last one, if the key is repeated), and whether there is one.
+func (v Value) Get(key string) (Value, bool) {
+	if v.kind != Object {
+		return Value{}, false
+	}
+	for j := len(v.kids) - 2; j >= 0; j -= 2 {
+		if v.kids[j].text == key {
+			return v.kids[j+1], true
+		}
+	}
+	return Value{}, false
+}
+
+// Any converts the value to map[string]any, []any, string, json.Number, bool or nil.
+func (v Value) Any() any {
+	switch v.kind {
+	case Bool:
+		return v.True()
+	case Number:
+		return json.Number(v.text)
+	case String:
+		return v.text
+	case Array:
+		a := make([]any, len(v.kids))
+		for i, k := range v.kids {
+			a[i] = k.Any()
+		}
+		return a
+	case Object:
+		m := make(map[string]any, len(v.kids)/2)
+		for j := 0; j < len(v.kids); j += 2 {
+			m[v.kids[j].text] = v.kids[j+1].Any() // a repeated key keeps the last value
+		}
+		return m
+	}
+	return nil
+}
+
+// AppendJSON appends the value as compact JSON: numbers exactly as the input wrote them, strings with the same
+// text (quotes, backslashes and control characters escaped), each object's members in input order and a repeated
+// key once (with its last value, the one that counts).
+func (v Value) AppendJSON(dst []byte) []byte {
+	switch v.kind {
+	case Array:
+		dst = append(dst, '[')
+		for i, k := range v.kids {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = k.AppendJSON(dst)
+		}
+		return append(dst, ']')
+	case Object:
+		dst = append(dst, '{')
+		first := true
+		for i := range v.Len() {
+			if v.Shadowed(i) {
+				continue
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = AppendQuote(dst, v.Key(i))
+			dst = append(dst, ':')
+			dst = v.Index(i).AppendJSON(dst)
+		}
+		return append(dst, '}')
+	case String:
+		return AppendQuote(dst, v.text)
+	case Null:
+		return append(dst, "null"...)
+	}
+	return append(dst, v.text...)
+}
+
+// AppendQuote appends s as a JSON string literal: quotes, backslashes and control characters escaped, everything
+// else (non-ASCII text included) as it is.
+func AppendQuote(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		}
+		start = i + 1
+	}
+	return append(append(dst, s[start:]...), '"')
+}
+
 // Decode parses src, which must be exactly one JSON value with optional white space around it. Invalid UTF-8 in
 // strings becomes U+FFFD, as with encoding/json.
-func Decode(src []byte) (any, error) {
-	d := decoder{s: string(src)}
+func Decode(src []byte) (Value, error) {
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
+	*d = decoder{s: string(src), kids: d.kids[:0]}
 	v, err := d.value()
 	if err != nil {
-		return nil, err
+		return Value{}, err
 	}
 	d.space()
 	if d.pos < len(d.s) {
-		return nil, d.errf("invalid character %q after top-level value", d.s[d.pos])
+		return Value{}, d.errf("invalid character %q after top-level value", d.s[d.pos])
 	}
 	return v, nil
 }
 
+// decoders keeps decoders, for their stacks.
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
 type decoder struct {
-	s       string // the input: values without escapes are slices of it
-	pos     int
-	depth   int
-	elems   []any    // a stack of array elements under construction, shared by nested arrays
-	members []member // the same for object members: a map made at its final size is never rehashed
+	s     string // the input: values' text and strings without escapes are slices of it
+	pos   int
+	depth int
+	// A stack of the elements and members of the containers under construction, shared by nested containers:
+	// each container gets one exact-size copy, and the stack is reused.
+	kids []Value
+	// arena is where containers' values go: slices of a few large allocations rather than one each.
+	arena []Value
 }
 
 func (d *decoder) errf(format string, args ...any) error {
@@ -70,28 +245,31 @@ func (d *decoder) next() (byte, error) {
 	return d.s[d.pos], nil
 }
 
-func (d *decoder) value() (any, error) {
+func (d *decoder) value() (Value, error) {
 	c, err := d.next()
 	if err != nil {
-		return nil, err
+		return Value{}, err
 	}
+	start := d.pos
 	switch {
 	case c == '{':
 		return d.object()
 	case c == '[':
 		return d.array()
 	case c == '"':
-		return d.string()
+		s, err := d.string()
+		return Value{kind: String, text: s}, err
 	case c == 't':
-		return true, d.literal("true")
+		return Value{kind: Bool, text: "true"}, d.literal("true")
 	case c == 'f':
-		return false, d.literal("false")
+		return Value{kind: Bool, text: "false"}, d.literal("false")
 	case c == 'n':
-		return nil, d.literal("null")
+		return Value{}, d.literal("null")
 	case c == '-' || (c >= '0' && c <= '9'):
-		return d.number()
+		err := d.number()
+		return Value{kind: Number, text: d.s[start:d.pos]}, err
 	}
-	return nil, d.errf("invalid character %q looking for beginning of value", c)
+	return Value{}, d.errf("invalid character %q looking for beginning of value", c)
 }
 
 func (d *decoder) enter() error {
@@ -102,86 +280,94 @@ func (d *decoder) enter() error {
 	return nil
 }
 
-func (d *decoder) object() (any, error) {
+func (d *decoder) object() (Value, error) {
+	v := Value{kind: Object}
 	if err := d.enter(); err != nil {
-		return nil, err
+		return v, err
 	}
 	if c, err := d.next(); err == nil && c == '}' {
 		d.pos++
 		d.depth--
-		return map[string]any{}, nil
+		return v, nil
 	}
-	base := len(d.members)
+	base := len(d.kids)
 	for {
 		c, err := d.next()
 		if err != nil {
-			return nil, err
+			return v, err
 		}
 		if c != '"' {
-			return nil, d.errf("invalid character %q looking for beginning of object key string", c)
+			return v, d.errf("invalid character %q looking for beginning of object key string", c)
 		}
 		key, err := d.string()
 		if err != nil {
-			return nil, err
+			return v, err
 		}
+		d.kids = append(d.kids, Value{kind: String, text: key})
 		if c, err = d.next(); err != nil {
-			return nil, err
+			return v, err
 		}
 		if c != ':' {
-			return nil, d.errf("invalid character %q after object key", c)
+			return v, d.errf("invalid character %q after object key", c)
 		}
 		d.pos++
-		v, err := d.value()
+		m, err := d.value()
 		if err != nil {
-			return nil, err
+			return v, err
 		}
-		d.members = append(d.members, member{key, v})
+		d.kids = append(d.kids, m)
 		done, err := d.separator('}', "after object key:value pair")
 		if err != nil {
-			return nil, err
+			return v, err
 		}
 		if done {
-			ms := d.members[base:]
-			m := make(map[string]any, len(ms))
-			for _, kv := range ms {
-				m[kv.key] = kv.value // a repeated key keeps the last value, as with encoding/json
-			}
-			clear(ms)
-			d.members = d.members[:base]
-			return m, nil
+			v.kids = d.pop(base)
+			return v, nil
 		}
 	}
 }
 
-func (d *decoder) array() (any, error) {
+func (d *decoder) array() (Value, error) {
+	v := Value{kind: Array}
 	if err := d.enter(); err != nil {
-		return nil, err
+		return v, err
 	}
 	if c, err := d.next(); err == nil && c == ']' {
 		d.pos++
 		d.depth--
-		return []any{}, nil
+		return v, nil
 	}
-	base := len(d.elems)
+	base := len(d.kids)
 	for {
-		v, err := d.value()
+		e, err := d.value()
 		if err != nil {
-			return nil, err
+			return v, err
 		}
-		d.elems = append(d.elems, v)
+		d.kids = append(d.kids, e)
 		done, err := d.separator(']', "after array element")
 		if err != nil {
-			return nil, err
+			return v, err
 		}
 		if done {
-			// An exact-size copy: the stack is reused, so growing it costs nothing after the first records.
-			a := make([]any, len(d.elems)-base)
-			copy(a, d.elems[base:])
-			clear(d.elems[base:])
-			d.elems = d.elems[:base]
-			return a, nil
+			v.kids = d.pop(base)
+			return v, nil
 		}
 	}
+}
+
+// pop moves the values stacked since base to the record's arena and unstacks them.
+func (d *decoder) pop(base int) []Value {
+	n := len(d.kids) - base
+	if len(d.arena)+n > cap(d.arena) {
+		// About one value per 16 bytes of input, so that a record's containers usually share one allocation.
+		d.arena = make([]Value, 0, max(n, len(d.s)/16+8))
+	}
+	kids := d.arena[len(d.arena) : len(d.arena)+n : len(d.arena)+n]
+	d.arena = d.arena[:len(d.arena)+n]
+	copy(kids, d.kids[base:])
+	clear(d.kids[base:])
+	d.kids = d.kids[:base]
+	return kids
 }
 
 // separator reads what follows a member or element: a comma (more to come) or the closing byte (done).
@@ -353,13 +539,13 @@ func (d *decoder) literal(word string) error {
 	return nil
 }
 
-func (d *decoder) number() (any, error) {
-	s, start := d.s, d.pos
+func (d *decoder) number() error {
+	s := d.s
 	if s[d.pos] == '-' {
 		d.pos++
 	}
 	if d.pos >= len(s) {
-		return nil, d.errf("unexpected end of JSON input")
+		return d.errf("unexpected end of JSON input")
 	}
 	switch c := s[d.pos]; {
 	case c == '0':
@@ -367,15 +553,15 @@ func (d *decoder) number() (any, error) {
 	case c >= '1' && c <= '9':
 		d.digits()
 	default:
-		return nil, d.errf("invalid character %q in numeric literal", c)
+		return d.errf("invalid character %q in numeric literal", c)
 	}
 	if d.pos < len(s) && s[d.pos] == '.' {
 		d.pos++
 		if d.pos >= len(s) {
-			return nil, d.errf("unexpected end of JSON input")
+			return d.errf("unexpected end of JSON input")
 		}
 		if !isDigit(s[d.pos]) {
-			return nil, d.errf("invalid character %q after decimal point in numeric literal", s[d.pos])
+			return d.errf("invalid character %q after decimal point in numeric literal", s[d.pos])
 		}
 		d.digits()
 	}
@@ -385,14 +571,14 @@ func (d *decoder) number() (any, error) {
 			d.pos++
 		}
 		if d.pos >= len(s) {
-			return nil, d.errf("unexpected end of JSON input")
+			return d.errf("unexpected end of JSON input")
 		}
 		if !isDigit(s[d.pos]) {
-			return nil, d.errf("invalid character %q in exponent of numeric literal", s[d.pos])
+			return d.errf("invalid character %q in exponent of numeric literal", s[d.pos])
 		}
 		d.digits()
 	}
-	return json.Number(s[start:d.pos]), nil
+	return nil
 }
 
 func (d *decoder) digits() {
@@ -402,8 +588,3 @@ func (d *decoder) digits() {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-type member struct {
-	key   string
-	value any
-}

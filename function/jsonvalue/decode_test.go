@@ -36,8 +36,10 @@ func TestStringsAreSlicesOfOneCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	src[10] = 'X' // the decoded values must not alias the caller's buffer
-	if m := v.(map[string]any); m["name"] != "plain" || m["esc"] != "a\nb" {
-		t.Fatalf("%#v", m)
+	name, _ := v.Get("name")
+	esc, _ := v.Get("esc")
+	if name.Text() != "plain" || esc.Text() != "a\nb" {
+		t.Fatalf("%#v", v)
 	}
 }
 
@@ -90,8 +92,17 @@ func check(t *testing.T, in []byte) {
 	if (err == nil) != (wantErr == nil) {
 		t.Fatalf("Decode(%q) error %v; encoding/json error %v", in, err, wantErr)
 	}
-	if err == nil && !reflect.DeepEqual(got, want) {
-		t.Fatalf("Decode(%q) = %#v; encoding/json %#v", in, got, want)
+	if err == nil && !reflect.DeepEqual(got.Any(), want) {
+		t.Fatalf("Decode(%q) = %#v; encoding/json %#v", in, got.Any(), want)
+	}
+	if err == nil {
+		out := got.AppendJSON(nil)
+		again := json.NewDecoder(bytes.NewReader(out))
+		again.UseNumber()
+		var back any
+		if err := again.Decode(&back); err != nil || !reflect.DeepEqual(back, want) || !json.Valid(out) {
+			t.Fatalf("AppendJSON(%q) = %s: %#v, %v", in, out, back, err)
+		}
 	}
 }
 
@@ -166,4 +177,42 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestAccessors(t *testing.T) {
+	v, err := Decode([]byte(`{"a": 1, "b": [true, false, null, "x", 2.5e3], "a": {"c": "d"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := v.Get("a")
+	if !ok || a.Kind() != Object || !v.Shadowed(0) || v.Shadowed(2) || v.Key(1) != "b" || v.Len() != 3 {
+		t.Fatalf("repeated key: %#v", v)
+	}
+	if _, ok := v.Get("z"); ok {
+		t.Fatal("missing key found")
+	}
+	b, _ := v.Get("b")
+	if !b.Index(0).True() || b.Index(1).True() || b.Index(2).Kind() != Null || b.Index(3).Text() != "x" ||
+		b.Index(4).Text() != "2.5e3" || b.Index(4).Kind() != Number {
+		t.Fatalf("elements: %#v", b)
+	}
+	if (Value{}).Kind() != Null || (Value{}).Any() != nil {
+		t.Fatal("the zero Value is not null")
+	}
+}
+
+func TestAppendJSON(t *testing.T) {
+	in := "{ \"a\" : [1, 2.50, -0E+3, \"x\\u00e9\\n\"],\n \"k\\\"\\u0001\": {\"z\": null, \"b\": true, \"z\": false}, \"a\": \"last\" }"
+	v, err := Decode([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(v.AppendJSON(nil))
+	if want := `{"k\"\u0001":{"b":true,"z":false},"a":"last"}`; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	a, _ := Decode([]byte(`[1, 2.50, -0E+3, "x\u00e9\n", {}, []]`))
+	if got := string(a.AppendJSON(nil)); got != `[1,2.50,-0E+3,"xé\n",{},[]]` {
+		t.Fatalf("numbers as written, strings with the same text: %s", got)
+	}
 }

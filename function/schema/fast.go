@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"encoding/json"
 	"math"
 	"math/big"
 	"strconv"
@@ -9,21 +8,24 @@ import (
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 )
 
-// The library builds an error tree, scopes and evaluation state for every value it visits, which costs several
-// times the decoding of a record. sure is a short cut for the records that pass, which are nearly all: it walks
-// the library's compiled schema itself for the keywords that records are usually checked with (type, enum, const,
-// format, $ref, allOf, properties, required, additionalProperties, items, the length, size and range bounds,
-// pattern) and answers true only when it is certain that the library would accept the value. Anything else — a
-// keyword it does not know, a number it cannot compare exactly, a failure — answers false, and the library decides
-// and explains. So sure may be incomplete, never wrong; a differential test holds it to that.
+// The library builds an error tree, scopes and evaluation state for every value it visits, on Go maps that cost
+// more to build than the record costs to decode. sure is a short cut for the records that pass, which are nearly
+// all: it walks the library's compiled schema itself over the decoded record, for the keywords that records are
+// usually checked with (type, enum, const, format, $ref, allOf, properties, required, additionalProperties, items,
+// the length, size and range bounds, pattern), and answers true only when it is certain that the library would
+// accept the record. Anything else — a keyword it does not know, a number it cannot compare exactly, a failure —
+// answers false, and the library decides and explains. So sure may be incomplete, never wrong; a differential test
+// holds it to that.
 
 // maxSureDepth bounds the walk (schemas that refer to themselves recurse with the instance).
 const maxSureDepth = 64
 
 // sure reports whether v is certainly valid against s.
-func sure(s *jsonschema.Schema, v any, depth int) bool {
+func sure(s *jsonschema.Schema, v jsonvalue.Value, depth int) bool {
 	if depth > maxSureDepth {
 		return false
 	}
@@ -33,7 +35,7 @@ func sure(s *jsonschema.Schema, v any, depth int) bool {
 	if !known(s) {
 		return false
 	}
-	if s.Types != nil && !s.Types.IsEmpty() && !typeMatches(s.Types, v) {
+	if s.Types != nil && !s.Types.IsEmpty() && !typeMatches(*s.Types, v) {
 		return false
 	}
 	if s.Const != nil && !equal(v, *s.Const) {
@@ -42,7 +44,7 @@ func sure(s *jsonschema.Schema, v any, depth int) bool {
 	if s.Enum != nil && !inEnum(v, s.Enum.Values) {
 		return false
 	}
-	if s.Format != nil && s.Format.Validate(v) != nil {
+	if s.Format != nil && !formatted(s.Format, v) {
 		return false
 	}
 	if s.Ref != nil && !sure(s.Ref, v, depth+1) {
@@ -53,17 +55,17 @@ func sure(s *jsonschema.Schema, v any, depth int) bool {
 			return false
 		}
 	}
-	switch x := v.(type) {
-	case map[string]any:
-		return sureObject(s, x, depth)
-	case []any:
-		return sureArray(s, x, depth)
-	case string:
-		return sureString(s, x)
-	case nil, bool:
-		return true
+	switch v.Kind() {
+	case jsonvalue.Object:
+		return sureObject(s, v, depth)
+	case jsonvalue.Array:
+		return sureArray(s, v, depth)
+	case jsonvalue.String:
+		return sureString(s, v.Text())
+	case jsonvalue.Number:
+		return sureNumber(s, v)
 	}
-	return sureNumber(s, v)
+	return true
 }
 
 // known reports whether s uses only the keywords sure understands (annotations aside).
@@ -77,14 +79,25 @@ func known(s *jsonschema.Schema) bool {
 		(s.Ref == nil || s.DraftVersion >= 2019) // before 2019-09, $ref made its siblings ignored
 }
 
-func sureObject(s *jsonschema.Schema, obj map[string]any, depth int) bool {
+// formatted asks the library's own format check (strings are passed as they are, without the conversion).
+func formatted(f *jsonschema.Format, v jsonvalue.Value) bool {
+	if v.Kind() == jsonvalue.String {
+		return f.Validate(v.Text()) == nil
+	}
+	return f.Validate(v.Any()) == nil
+}
+
+// sureObject checks the members; a member whose key a later one repeats is checked too, which can only make
+// sure less certain.
+func sureObject(s *jsonschema.Schema, obj jsonvalue.Value, depth int) bool {
 	for _, name := range s.Required {
-		if _, ok := obj[name]; !ok {
+		if _, ok := obj.Get(name); !ok {
 			return false
 		}
 	}
-	for name, value := range obj {
-		if sub, ok := s.Properties[name]; ok {
+	for i := range obj.Len() {
+		value := obj.Index(i)
+		if sub, ok := s.Properties[obj.Key(i)]; ok {
 			if !sure(sub, value, depth+1) {
 				return false
 			}
@@ -104,8 +117,8 @@ func sureObject(s *jsonschema.Schema, obj map[string]any, depth int) bool {
 	return true
 }
 
-func sureArray(s *jsonschema.Schema, arr []any, depth int) bool {
-	if (s.MinItems != nil && len(arr) < *s.MinItems) || (s.MaxItems != nil && len(arr) > *s.MaxItems) {
+func sureArray(s *jsonschema.Schema, arr jsonvalue.Value, depth int) bool {
+	if (s.MinItems != nil && arr.Len() < *s.MinItems) || (s.MaxItems != nil && arr.Len() > *s.MaxItems) {
 		return false
 	}
 	items := s.Items2020
@@ -119,8 +132,8 @@ func sureArray(s *jsonschema.Schema, arr []any, depth int) bool {
 		}
 	}
 	if items != nil {
-		for _, e := range arr {
-			if !sure(items, e, depth+1) {
+		for i := range arr.Len() {
+			if !sure(items, arr.Index(i), depth+1) {
 				return false
 			}
 		}
@@ -138,7 +151,7 @@ func sureString(s *jsonschema.Schema, str string) bool {
 	return s.Pattern == nil || s.Pattern.MatchString(str)
 }
 
-func sureNumber(s *jsonschema.Schema, v any) bool {
+func sureNumber(s *jsonschema.Schema, v jsonvalue.Value) bool {
 	if s.Minimum == nil && s.Maximum == nil && s.ExclusiveMinimum == nil && s.ExclusiveMaximum == nil {
 		return true
 	}
@@ -146,28 +159,18 @@ func sureNumber(s *jsonschema.Schema, v any) bool {
 		beyond(v, s.Maximum, -1, false) && beyond(v, s.ExclusiveMaximum, -1, true)
 }
 
-// beyond reports whether v - bound certainly has the sign (or is 0, unless strict). Integers compare exactly; other
-// numbers as float64 only when they are more than a rounding step apart from the bound.
-func beyond(v any, bound *big.Rat, sign int, strict bool) bool {
+// beyond reports whether the number v minus bound certainly has the sign (or is 0, unless strict). Integers
+// compare exactly; other numbers as float64, only when they are more than a rounding step apart.
+func beyond(v jsonvalue.Value, bound *big.Rat, sign int, strict bool) bool {
 	if bound == nil {
 		return true
 	}
-	if n, ok := exactInt(v); ok && bound.IsInt() && bound.Num().IsInt64() {
+	if n, err := strconv.ParseInt(v.Text(), 10, 64); err == nil && bound.IsInt() && bound.Num().IsInt64() {
 		b := bound.Num().Int64()
 		return (sign > 0 && (n > b || !strict && n == b)) || (sign < 0 && (n < b || !strict && n == b))
 	}
-	var f float64
-	switch x := v.(type) {
-	case json.Number:
-		var err error
-		if f, err = strconv.ParseFloat(string(x), 64); err != nil {
-			return false
-		}
-	case float64:
-		f = x
-	case int:
-		f = float64(x)
-	default:
+	f, err := strconv.ParseFloat(v.Text(), 64)
+	if err != nil {
 		return false
 	}
 	b, _ := bound.Float64()
@@ -188,69 +191,26 @@ func typeBit(name string) int {
 	return int(t)
 }
 
-func typeMatches(types *jsonschema.Types, v any) bool {
-	want := int(*types)
-	switch v.(type) {
-	case nil:
+func typeMatches(types jsonschema.Types, v jsonvalue.Value) bool {
+	want := int(types)
+	switch v.Kind() {
+	case jsonvalue.Null:
 		return want&tNull != 0
-	case bool:
+	case jsonvalue.Bool:
 		return want&tBoolean != 0
-	case string:
+	case jsonvalue.String:
 		return want&tString != 0
-	case []any:
+	case jsonvalue.Array:
 		return want&tArray != 0
-	case map[string]any:
+	case jsonvalue.Object:
 		return want&tObject != 0
 	}
-	if want&tNumber != 0 {
-		return isNumber(v)
-	}
-	if want&tInteger != 0 {
-		return isInteger(v)
-	}
-	return false
-}
-
-func isNumber(v any) bool {
-	switch x := v.(type) {
-	case json.Number, int, int64, *big.Int:
-		return true
-	case float64:
-		return !math.IsNaN(x) && !math.IsInf(x, 0)
-	}
-	return false
-}
-
-// isInteger reports an integer by the library's rule (a number with no fractional part), answering false when
-// it cannot tell cheaply.
-func isInteger(v any) bool {
-	switch x := v.(type) {
-	case json.Number:
-		return !strings.ContainsAny(string(x), ".eE") // 1.0 and 1e3 are integers too: the library decides those
-	case int, int64, *big.Int:
-		return true
-	case float64:
-		return x == math.Trunc(x) && !math.IsInf(x, 0)
-	}
-	return false
-}
-
-// exactInt returns v as an int64 when it is one exactly.
-func exactInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case json.Number:
-		n, err := strconv.ParseInt(string(x), 10, 64)
-		return n, err == nil
-	case int:
-		return int64(x), true
-	case int64:
-		return x, true
-	}
-	return 0, false
+	// An integer by the library's rule is a number without a fractional part; 1.0 and 1e3 are left to it.
+	return want&tNumber != 0 || (want&tInteger != 0 && !strings.ContainsAny(v.Text(), ".eE"))
 }
 
 // inEnum reports whether v is certainly one of values.
-func inEnum(v any, values []any) bool {
+func inEnum(v jsonvalue.Value, values []any) bool {
 	for _, e := range values {
 		if equal(v, e) {
 			return true
@@ -259,22 +219,26 @@ func inEnum(v any, values []any) bool {
 	return false
 }
 
-// equal reports whether v certainly equals the schema value e: strings, booleans and null exactly, numbers when
-// both are the same integer. Containers are left to the library.
-func equal(v, e any) bool {
-	switch x := v.(type) {
-	case nil:
+// equal reports whether v certainly equals the schema's value e: strings, booleans and null exactly, numbers
+// when both are the same integer. Containers are left to the library.
+func equal(v jsonvalue.Value, e any) bool {
+	switch v.Kind() {
+	case jsonvalue.Null:
 		return e == nil
-	case bool:
+	case jsonvalue.Bool:
 		b, ok := e.(bool)
-		return ok && b == x
-	case string:
+		return ok && b == v.True()
+	case jsonvalue.String:
 		s, ok := e.(string)
-		return ok && s == x
-	case map[string]any, []any:
-		return false
+		return ok && s == v.Text()
+	case jsonvalue.Number:
+		n, ok := e.(interface{ String() string }) // json.Number, as the library reads schema documents
+		if !ok {
+			return false
+		}
+		a, err1 := strconv.ParseInt(v.Text(), 10, 64)
+		b, err2 := strconv.ParseInt(n.String(), 10, 64)
+		return err1 == nil && err2 == nil && a == b
 	}
-	a, ok1 := exactInt(v)
-	b, ok2 := exactInt(e)
-	return ok1 && ok2 && a == b
+	return false
 }

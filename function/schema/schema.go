@@ -7,11 +7,8 @@ package schema
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,6 +18,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 )
 
 // MaxSize bounds the schema document: it is read whole at cold start.
@@ -99,17 +98,14 @@ func (noLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("%s: references to other documents are not supported; put the definitions in $defs", url)
 }
 
-// Validate checks v (a value from function/jsonvalue or from a transform) against the schema. The error is the
+// Validate checks a record against the schema. The error is the
 // reason a record is quarantined: it names the first failing instance location (a JSON pointer) and keyword,
 // e.g. `schema: /amount: got string, want number (type)`.
-func (s *Schema) Validate(v any) error {
+func (s *Schema) Validate(v jsonvalue.Value) error {
 	if sure(s.compiled, v, 0) {
 		return nil // the common case: the library's verdict would be the same, and is not needed
 	}
-	if n, changed := normalize(v); changed {
-		v = n
-	}
-	err := s.compiled.Validate(v)
+	err := s.compiled.Validate(v.Any())
 	if err == nil {
 		return nil
 	}
@@ -168,36 +164,4 @@ func pointer(tokens []string) string {
 		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
 	}
 	return b.String()
-}
-
-// normalize returns v with the *big.Int values a transform computes for integers beyond 64 bits as json.Number,
-// which the library accepts, and whether it changed anything. It copies only the containers on the way to a change.
-func normalize(v any) (any, bool) {
-	switch x := v.(type) {
-	case *big.Int:
-		return json.Number(x.String()), true
-	case map[string]any:
-		var out map[string]any
-		for k, e := range x {
-			if n, changed := normalize(e); changed {
-				if out == nil {
-					out = maps.Clone(x)
-				}
-				out[k] = n
-			}
-		}
-		return out, out != nil
-	case []any:
-		var out []any
-		for i, e := range x {
-			if n, changed := normalize(e); changed {
-				if out == nil {
-					out = slices.Clone(x)
-				}
-				out[i] = n
-			}
-		}
-		return out, out != nil
-	}
-	return v, false
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -48,7 +47,7 @@ func compile(t testing.TB, doc string) *Schema {
 	return s
 }
 
-func value(t testing.TB, doc string) any {
+func value(t testing.TB, doc string) jsonvalue.Value {
 	t.Helper()
 	v, err := jsonvalue.Decode([]byte(doc))
 	if err != nil {
@@ -94,22 +93,6 @@ func TestReasonIsDeterministic(t *testing.T) {
 	for range 50 {
 		if got := s.Validate(value(t, doc)).Error(); got != first {
 			t.Fatalf("reason changed: %q, then %q", first, got)
-		}
-	}
-}
-
-func TestValidateComputedNumbers(t *testing.T) {
-	s := compile(t, `{"type": "object", "properties": {"n": {"type": "integer"}, "f": {"type": "number"}}}`)
-	huge, _ := new(big.Int).SetString("123456789012345678901234567890", 10)
-	for _, v := range []any{
-		map[string]any{"n": 3, "f": 2.5},
-		map[string]any{"n": 3.0, "f": 1},
-		map[string]any{"n": huge, "f": huge},
-		map[string]any{"n": []any{}, "f": 1}, // invalid
-	} {
-		err := s.Validate(v)
-		if _, bad := v.(map[string]any)["n"].([]any); bad != (err != nil) {
-			t.Errorf("%v: %v", v, err)
 		}
 	}
 }
@@ -184,7 +167,7 @@ func TestSureNeverDisagrees(t *testing.T) {
 		`0.5`, `0.50000000000000001`, `0.49999999999999999`, `3.0000000000000001`, `10.000000000000002`, `1e-300`, `1e400`,
 		`"a"`, `"ab"`, `"abc"`, `"abcd"`, `"A1"`, `"2026-11-25T10:00:00Z"`, `"2026-13-25T10:00:00Z"`, `[]`, `[1]`,
 		`[1, 2]`, `[1, "x"]`, `["a", "a"]`, `{}`, `{"a": 1}`, `{"a": "x"}`, `{"b": "x"}`, `{"a": 1, "b": "y"}`,
-		`{"a": 1, "c": 2}`, `{"c": "z"}`}
+		`{"a": 1, "c": 2}`, `{"c": "z"}`, `{"a": "x", "a": 1}`, `{"a": 1, "a": "x"}`}
 	rng := rand.New(rand.NewPCG(5, 6))
 	checked, certain := 0, 0
 	for range 3000 {
@@ -199,11 +182,11 @@ func TestSureNeverDisagrees(t *testing.T) {
 		}
 		for _, vs := range values {
 			v := value(t, vs)
-			lib := s.compiled.Validate(v) == nil
+			lib := s.compiled.Validate(v.Any()) == nil
 			if sure(s.compiled, v, 0) {
 				certain++
 				if !lib {
-					t.Fatalf("schema %s, value %s: sure says valid, the library says %v", doc, vs, s.compiled.Validate(v))
+					t.Fatalf("schema %s, value %s: sure says valid, the library says %v", doc, vs, s.compiled.Validate(v.Any()))
 				}
 			}
 			checked++

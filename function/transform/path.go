@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 )
 
 // PathPattern is the syntax of a field path (TIME_FIELD, the paths of PARTITION_KEYS): the part of jq's path
@@ -99,24 +101,18 @@ func (p Path) String() string { return p.src }
 
 // Get returns the value at the path in v, and whether there is one. A missing key, an index past the end, or a
 // step into a value that is not an object or array means none.
-func (p Path) Get(v any) (any, bool) {
+func (p Path) Get(v jsonvalue.Value) (jsonvalue.Value, bool) {
 	for _, s := range p.steps {
-		switch c := v.(type) {
-		case map[string]any:
-			if s.index >= 0 {
-				return nil, false
+		var ok bool
+		switch {
+		case v.Kind() == jsonvalue.Object && s.index < 0:
+			if v, ok = v.Get(s.key); !ok {
+				return v, false
 			}
-			var ok bool
-			if v, ok = c[s.key]; !ok {
-				return nil, false
-			}
-		case []any:
-			if s.index < 0 || s.index >= len(c) {
-				return nil, false
-			}
-			v = c[s.index]
+		case v.Kind() == jsonvalue.Array && s.index >= 0 && s.index < v.Len():
+			v = v.Index(s.index)
 		default:
-			return nil, false
+			return jsonvalue.Value{}, false
 		}
 	}
 	return v, true

@@ -1,6 +1,7 @@
 // Package transform reshapes records with jq (TRANSFORM, run by github.com/itchyny/gojq) and reads fields by jq
-// path (TIME_FIELD, PARTITION_KEYS). It works on the values of function/jsonvalue: map[string]any, []any, string,
-// json.Number, bool and nil; jq adds int, float64 and *big.Int for numbers it computes.
+// path (TIME_FIELD, PARTITION_KEYS). A transform takes and returns the Go values of jsonvalue.Value.Any
+// (map[string]any, []any, string, json.Number, bool, nil; jq adds int, float64 and *big.Int for numbers it
+// computes); a path reads a jsonvalue.Value.
 package transform
 
 import (

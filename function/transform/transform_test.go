@@ -2,7 +2,6 @@ package transform
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,7 +13,7 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 )
 
-func decode(t testing.TB, s string) any {
+func decode(t testing.TB, s string) jsonvalue.Value {
 	t.Helper()
 	v, err := jsonvalue.Decode([]byte(s))
 	if err != nil {
@@ -46,7 +45,7 @@ func TestApply(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.expr, err)
 		}
-		out, keep, err := tr.Apply(context.Background(), decode(t, in))
+		out, keep, err := tr.Apply(context.Background(), decode(t, in).Any())
 		var got string
 		switch {
 		case err != nil:
@@ -111,8 +110,7 @@ func TestParsePath(t *testing.T) {
 		}
 		got := "-"
 		if v, ok := p.Get(doc); ok {
-			b, _ := json.Marshal(v)
-			got = string(b)
+			got = string(v.AppendJSON(nil))
 		}
 		if got != c.want || p.String() != c.path {
 			t.Errorf("%s: got %s (%s), want %s", c.path, got, p, c.want)
@@ -132,7 +130,7 @@ func ExampleTransform_Apply() {
 		panic(err)
 	}
 	record, _ := jsonvalue.Decode([]byte(`{"order": "o-1", "amount": 12.34, "card": "4111 1111 1111 1111"}`))
-	out, keep, err := tr.Apply(context.Background(), record)
+	out, keep, err := tr.Apply(context.Background(), record.Any())
 	b, _ := gojq.Marshal(out)
 	fmt.Println(string(b), keep, err)
 	// Output:
