@@ -1,0 +1,328 @@
+package layout
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/gzip"
+	"github.com/parquet-go/parquet-go/compress/snappy"
+	"github.com/parquet-go/parquet-go/compress/uncompressed"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
+)
+
+// ParquetExtension and ParquetContentType name Parquet batch objects; the compression is inside the file.
+const (
+	ParquetExtension   = ".parquet"
+	ParquetContentType = "application/vnd.apache.parquet"
+)
+
+// Parquet turns records into the rows of a Parquet file whose columns are a schema's (schema.Column), and writes
+// files of them. Every column is optional; a struct is a group, an array a LIST, a date-time a
+// TIMESTAMP(MICROS, UTC). A Parquet is not safe for concurrent use.
+type Parquet struct {
+	root    *node
+	schema  *parquet.Schema
+	columns int               // leaf columns
+	scratch [][]parquet.Value // the values of each column of the row being made
+	writer  *parquet.Writer
+}
+
+// node is a column in the Dremel encoding: where its values go and at which levels.
+type node struct {
+	name   string
+	typ    schema.Type
+	fields []*node         // struct
+	names  map[string]bool // struct: the names of its columns, _extra aside
+	elem   *node           // array
+	rep    int             // repetition level of the array's elements (arrays only)
+	first  int             // first leaf column at or under the node
+	end    int             // one past the last
+}
+
+// NewParquet returns a Parquet for the root columns cols (schema.Schema.Columns), compressing pages with
+// compression: zstd, gzip, snappy or none.
+func NewParquet(cols []schema.Column, compression string) (*Parquet, error) {
+	codec, err := parquetCodec(compression)
+	if err != nil {
+		return nil, err
+	}
+	p := &Parquet{}
+	p.root, p.columns = build(schema.Column{Type: schema.Struct, Fields: cols}, 0, 0)
+	p.scratch = make([][]parquet.Value, p.columns)
+	group := parquet.Group{}
+	for _, c := range cols {
+		group[c.Name] = parquetNode(c)
+	}
+	p.schema = parquet.NewSchema("record", group)
+	// Version 1 data pages: the ones every reader (Athena, Spark, Redshift Spectrum, DuckDB) reads.
+	config, err := parquet.NewWriterConfig(p.schema, parquet.Compression(codec), parquet.DataPageVersion(1),
+		parquet.CreatedBy("kinesis2s3", "", ""))
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	p.writer = parquet.NewWriter(nil, config)
+	return p, nil
+}
+
+func parquetCodec(compression string) (compress.Codec, error) {
+	switch compression {
+	case "zstd":
+		// The fastest level, as for JSON Lines: the batch must fit in one core's budget.
+		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
+	case "gzip":
+		return &gzip.Codec{Level: gzip.DefaultCompression}, nil
+	case "snappy":
+		return &snappy.Codec{}, nil
+	case "none":
+		return &uncompressed.Codec{}, nil
+	}
+	return nil, fmt.Errorf("unknown compression %q for parquet", compression)
+}
+
+// Schema is the Parquet schema of the files.
+func (p *Parquet) Schema() *parquet.Schema { return p.schema }
+
+// parquetNode is the Parquet type of a column. Groups sort their fields by name, as schema.Column lists them.
+func parquetNode(c schema.Column) parquet.Node {
+	var n parquet.Node
+	switch c.Type {
+	case schema.String:
+		n = parquet.String()
+	case schema.Bigint:
+		n = parquet.Leaf(parquet.Int64Type)
+	case schema.Double:
+		n = parquet.Leaf(parquet.DoubleType)
+	case schema.Boolean:
+		n = parquet.Leaf(parquet.BooleanType)
+	case schema.Timestamp:
+		n = parquet.Timestamp(parquet.Microsecond)
+	case schema.Struct:
+		g := parquet.Group{}
+		for _, f := range c.Fields {
+			g[f.Name] = parquetNode(f)
+		}
+		n = g
+	case schema.Array:
+		n = parquet.List(parquetNode(*c.Elem))
+	}
+	return parquet.Optional(n)
+}
+
+// build makes the node of column c, whose leaves start at column first and whose elements (if an array) repeat
+// at level rep+1. It returns the node and the next free column.
+func build(c schema.Column, first, rep int) (*node, int) {
+	n := &node{name: c.Name, typ: c.Type, first: first}
+	next := first
+	switch c.Type {
+	case schema.Struct:
+		n.names = map[string]bool{}
+		for _, f := range c.Fields {
+			var child *node
+			child, next = build(f, next, rep)
+			n.fields = append(n.fields, child)
+			if f.Name != schema.ExtraColumn {
+				n.names[f.Name] = true
+			}
+		}
+	case schema.Array:
+		n.rep = rep + 1
+		n.elem, next = build(*c.Elem, next, rep+1)
+	default:
+		next++
+	}
+	n.end = next
+	return n, next
+}
+
+// Row converts a record into a row. A record that the columns cannot hold exactly — a value of another type than
+// its column's, an integer beyond 64 bits, a date-time Go cannot parse — is an error naming where it is: the
+// record must be quarantined rather than changed. Strings in the row share memory with the record.
+func (p *Parquet) Row(record jsonvalue.Value) (parquet.Row, error) {
+	if record.Kind() != jsonvalue.Object {
+		return nil, fmt.Errorf("parquet: /: got %s, want an object", kind(record))
+	}
+	cols := p.scratch
+	for i := range cols {
+		cols[i] = cols[i][:0]
+	}
+	// The root is required, not optional like every column: its own level is one below the columns'.
+	if err := p.root.shred(cols, record, 0, -1); err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	return parquet.AppendRow(nil, cols...), nil
+}
+
+// pathError is a conversion error and the JSON pointer to its value, built as the error returns.
+type pathError struct {
+	path []string // innermost last
+	msg  string
+}
+
+func (e *pathError) Error() string {
+	var b strings.Builder
+	for _, t := range e.path {
+		b.WriteByte('/')
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
+	}
+	if b.Len() == 0 {
+		b.WriteByte('/')
+	}
+	return b.String() + ": " + e.msg
+}
+
+func within(err error, step string) error {
+	if pe, ok := err.(*pathError); ok {
+		pe.path = append([]string{step}, pe.path...)
+	}
+	return err
+}
+
+// shred appends the values of v, the value of node n (null when missing), to the columns: at repetition level rep
+// for the first, and definition level def for a null (def+1 when present).
+func (n *node) shred(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) error {
+	if v.Kind() == jsonvalue.Null {
+		n.nulls(cols, rep, def)
+		return nil
+	}
+	def++
+	switch n.typ {
+	case schema.Struct:
+		if v.Kind() != jsonvalue.Object {
+			return &pathError{msg: fmt.Sprintf("got %s, want an object", kind(v))}
+		}
+		for _, f := range n.fields {
+			if f.name == schema.ExtraColumn {
+				f.leaf(cols, n.extra(v), rep, def+1)
+				continue
+			}
+			field, _ := v.Get(f.name)
+			if err := f.shred(cols, field, rep, def); err != nil {
+				return within(err, f.name)
+			}
+		}
+		return nil
+	case schema.Array:
+		if v.Kind() != jsonvalue.Array {
+			return &pathError{msg: fmt.Sprintf("got %s, want an array", kind(v))}
+		}
+		if v.Len() == 0 {
+			n.elem.nulls(cols, rep, def) // present and empty: the repeated level is not defined
+			return nil
+		}
+		for i := range v.Len() {
+			if err := n.elem.shred(cols, v.Index(i), rep, def+1); err != nil {
+				return within(err, strconv.Itoa(i))
+			}
+			rep = n.rep
+		}
+		return nil
+	}
+	value, err := convert(n.typ, v)
+	if err != nil {
+		return &pathError{msg: err.Error()}
+	}
+	n.leaf(cols, value, rep, def)
+	return nil
+}
+
+// leaf appends a leaf value at the levels of a present one (one less for a null: _extra without extra fields).
+func (n *node) leaf(cols [][]parquet.Value, v parquet.Value, rep, def int) {
+	if v.IsNull() {
+		def--
+	}
+	cols[n.first] = append(cols[n.first], v.Level(rep, def, n.first))
+}
+
+// nulls appends a null at the given levels to every column at or under the node.
+func (n *node) nulls(cols [][]parquet.Value, rep, def int) {
+	for c := n.first; c < n.end; c++ {
+		cols[c] = append(cols[c], parquet.NullValue().Level(rep, def, c))
+	}
+}
+
+// extra returns the members of the object v that are not columns, as a JSON object in their order, or null.
+func (n *node) extra(v jsonvalue.Value) parquet.Value {
+	var b []byte
+	for i := range v.Len() {
+		if n.names[v.Key(i)] || v.Shadowed(i) {
+			continue
+		}
+		if b == nil {
+			b = append(b, '{')
+		} else {
+			b = append(b, ',')
+		}
+		b = jsonvalue.AppendQuote(b, v.Key(i))
+		b = append(b, ':')
+		b = v.Index(i).AppendJSON(b)
+	}
+	if b == nil {
+		return parquet.NullValue()
+	}
+	return parquet.ByteArrayValue(append(b, '}'))
+}
+
+// convert converts a JSON value to a column type exactly, or fails.
+func convert(t schema.Type, v jsonvalue.Value) (parquet.Value, error) {
+	switch {
+	case t == schema.String && v.Kind() == jsonvalue.String:
+		return parquet.ByteArrayValue(bytesOf(v.Text())), nil
+	case t == schema.Boolean && v.Kind() == jsonvalue.Bool:
+		return parquet.BooleanValue(v.True()), nil
+	case t == schema.Bigint && v.Kind() == jsonvalue.Number:
+		n, err := strconv.ParseInt(v.Text(), 10, 64)
+		if err != nil {
+			f, ferr := strconv.ParseFloat(v.Text(), 64) // 1.0 and 1e3 are integers to JSON Schema
+			if ferr != nil || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+				return parquet.Value{}, fmt.Errorf("%s does not fit in a 64-bit integer column", v.Text())
+			}
+			n = int64(f)
+		}
+		return parquet.Int64Value(n), nil
+	case t == schema.Double && v.Kind() == jsonvalue.Number:
+		f, err := strconv.ParseFloat(v.Text(), 64)
+		if err != nil {
+			return parquet.Value{}, fmt.Errorf("%s does not fit in a double column", v.Text())
+		}
+		return parquet.DoubleValue(f), nil
+	case t == schema.Timestamp && v.Kind() == jsonvalue.String:
+		ts, err := time.Parse(time.RFC3339Nano, v.Text())
+		if err != nil {
+			return parquet.Value{}, fmt.Errorf("%q is not a date-time the timestamp column can hold", v.Text())
+		}
+		return parquet.Int64Value(ts.UnixMicro()), nil
+	}
+	return parquet.Value{}, fmt.Errorf("got %s, want %s", kind(v), t)
+}
+
+// bytesOf views a string's bytes without copying them: the writer copies values into its pages and never
+// modifies them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// kind names a value's JSON type for messages.
+func kind(v jsonvalue.Value) string {
+	return [...]string{jsonvalue.Null: "null", jsonvalue.Bool: "boolean", jsonvalue.Number: "number",
+		jsonvalue.String: "string", jsonvalue.Array: "array", jsonvalue.Object: "object"}[v.Kind()]
+}
+
+// Encode writes rows to dst as one Parquet file.
+func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
+	p.writer.Reset(dst)
+	if _, err := p.writer.WriteRows(rows); err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
+	if err := p.writer.Close(); err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package layout
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
+)
+
+const ordersSchema = `{
+  "type": "object",
+  "properties": {
+    "order_id": {"type": "string"},
+    "created_at": {"type": "string", "format": "date-time"},
+    "amount": {"type": "number"},
+    "quantity": {"type": "integer"},
+    "gift": {"type": ["boolean", "null"]},
+    "customer": {"type": "object", "properties": {"id": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}},
+    "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}},
+    "matrix": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+    "tenant": {"type": "string"}
+  }
+}`
+
+func newParquet(t testing.TB, compression string) *Parquet {
+	t.Helper()
+	s, err := schema.Compile([]byte(ordersSchema), "mem://orders.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewParquet(s.Columns([]string{"tenant"}), compression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func decodeJSON(t testing.TB, s string) jsonvalue.Value {
+	t.Helper()
+	v, err := jsonvalue.Decode([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// readBack reads a file written by Encode into one map per row, as parquet-go reconstructs them.
+func readBack(t *testing.T, body []byte, p *Parquet) []map[string]any {
+	t.Helper()
+	f, err := parquet.OpenFile(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.Schema().String(), p.Schema().String(); got != want {
+		t.Fatalf("file schema\n%s\nwant\n%s", got, want)
+	}
+	r := parquet.NewReader(f)
+	var out []map[string]any
+	for {
+		m := map[string]any{}
+		if err := r.Read(&m); err != nil {
+			break
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestParquetRoundTrip(t *testing.T) {
+	records := []string{
+		`{"order_id": "o-1", "created_at": "2026-11-25T10:00:00.123456789+01:00", "amount": 12.5, "quantity": 2,
+		  "gift": true, "customer": {"id": "c-1", "tags": ["vip", null], "since": 2019},
+		  "lines": [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2, "note": "gift wrap"}], "matrix": [[1, 2], [], [3]],
+		  "tenant": "acme", "undeclared": {"kept": [1, "two"]}}`,
+		`{"order_id": "o-2", "quantity": 1.0, "gift": null, "customer": {}, "lines": [], "matrix": []}`,
+		`{}`,
+	}
+	for _, compression := range []string{"zstd", "gzip", "snappy", "none"} {
+		p := newParquet(t, compression)
+		var rows []parquet.Row
+		for _, r := range records {
+			row, err := p.Row(decodeJSON(t, r))
+			if err != nil {
+				t.Fatalf("%s: %v", r, err)
+			}
+			rows = append(rows, row)
+		}
+		var buf bytes.Buffer
+		if err := p.Encode(&buf, rows); err != nil {
+			t.Fatal(err)
+		}
+		got := readBack(t, buf.Bytes(), p)
+		if len(got) != 3 {
+			t.Fatalf("%s: %d rows", compression, len(got))
+		}
+		first, _ := json.Marshal(got[0])
+		for _, want := range []string{`"order_id":"o-1"`, `"amount":12.5`, `"quantity":2`, `"gift":true`,
+			`"_extra":"{\"tenant\":\"acme\",\"undeclared\":{\"kept\":[1,\"two\"]}}"`,
+			`"customer":{"_extra":"{\"since\":2019}","id":"c-1","tags":["vip",null]}`,
+			`"lines":[{"_extra":null,"qty":1,"sku":"A"},{"_extra":"{\"note\":\"gift wrap\"}","qty":2,"sku":"B"}]`,
+			`"matrix":[[1,2],[],[3]]`} {
+			if !strings.Contains(string(first), want) {
+				t.Errorf("%s: row 1 %s lacks %s", compression, first, want)
+			}
+		}
+		// parquet-go reads a timestamp column into a map as its int64.
+		want := time.Date(2026, 11, 25, 9, 0, 0, 123456000, time.UTC).UnixMicro()
+		if ts, ok := got[0]["created_at"].(int64); !ok || ts != want {
+			t.Errorf("%s: created_at %#v: want %d, the instant in microseconds", compression, got[0]["created_at"], want)
+		}
+		second, _ := json.Marshal(got[1])
+		for _, want := range []string{`"quantity":1`, `"gift":null`, `"customer":{"_extra":null,"id":null,"tags":null}`, `"lines":[]`, `"amount":null`} {
+			if !strings.Contains(string(second), want) {
+				t.Errorf("%s: row 2 %s lacks %s", compression, second, want)
+			}
+		}
+	}
+}
+
+func TestParquetRejects(t *testing.T) {
+	p := newParquet(t, "zstd")
+	for doc, want := range map[string]string{
+		`{"quantity": 1.5}`:                      `parquet: /quantity: 1.5 does not fit in a 64-bit integer column`,
+		`{"quantity": 12345678901234567890}`:     `parquet: /quantity: 12345678901234567890 does not fit in a 64-bit integer column`,
+		`{"amount": 1e400}`:                      `parquet: /amount: 1e400 does not fit in a double column`,
+		`{"created_at": "2026-11-25T23:59:60Z"}`: `parquet: /created_at: "2026-11-25T23:59:60Z" is not a date-time`,
+		`{"lines": [{"sku": 5}]}`:                `parquet: /lines/0/sku: got number, want string`,
+		`{"customer": "c-1"}`:                    `parquet: /customer: got string, want an object`,
+		`{"matrix": [[1], ["x"]]}`:               `parquet: /matrix/1/0: got string, want bigint`,
+		`[1]`:                                    `parquet: /: got array, want an object`,
+	} {
+		_, err := p.Row(decodeJSON(t, doc))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: error %v, want %s", doc, err, want)
+		}
+	}
+}
+
+func TestParquetEncoderIsReusable(t *testing.T) {
+	p := newParquet(t, "zstd")
+	for i := range 3 {
+		row, err := p.Row(decodeJSON(t, `{"order_id": "o-1"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := p.Encode(&buf, []parquet.Row{row, row}); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(readBack(t, buf.Bytes(), p)); n != 2 {
+			t.Fatalf("file %d: %d rows", i, n)
+		}
+	}
+}

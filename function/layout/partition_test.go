@@ -1,0 +1,121 @@
+package layout
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+)
+
+func TestParsePartitionKeys(t *testing.T) {
+	keys, err := ParsePartitionKeys(`tenant=.customer.tenant,type=.type,first_tag=.tags[0],k=."a b"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range keys {
+		got = append(got, k.Name+"="+k.Path.String())
+	}
+	if strings.Join(got, " ") != `tenant=.customer.tenant type=.type first_tag=.tags[0] k=."a b"` {
+		t.Fatalf("%q", got)
+	}
+	if keys, err := ParsePartitionKeys(""); keys != nil || err != nil {
+		t.Fatalf("empty: %v %v", keys, err)
+	}
+	for s, want := range map[string]string{
+		"tenant":                        "want name=path pairs",
+		"Tenant=.t":                     "want name=path pairs",
+		"tenant=.t,":                    "want name=path pairs",
+		"tenant=t":                      "want name=path pairs",
+		"my-key=.t":                     "want name=path pairs",
+		"hour=.h":                       "hour is a time level",
+		"a=.x,a=.y":                     "a is named twice",
+		"a=.x | .y":                     "not a field path",
+		`a=."x,y"`:                      "want name=path pairs",
+		"a=.a,b=.b,c=.c,d=.d,e=.e,f=.f": "at most 5",
+	} {
+		if _, err := ParsePartitionKeys(s); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", s, err, want)
+		}
+	}
+}
+
+func TestPartitionValue(t *testing.T) {
+	cases := []struct {
+		json string // "" for a missing field
+		want string
+	}{
+		{`"acme"`, "acme"},
+		{`"Acme Corp/EU=1"`, "Acme_Corp_EU_1"},
+		{`"münchen"`, "m_nchen"},
+		{`"a.b-c_d"`, "a.b-c_d"},
+		{`"tab\there"`, "tab_here"},
+		{`42`, "42"},
+		{`-1.5e3`, "-1.5e3"},
+		{`123456789012345678901234567890`, "123456789012345678901234567890"},
+		{`true`, "true"},
+		{`""`, NullValue},
+		{`null`, NullValue},
+		{``, NullValue},
+		{`{"a": 1}`, NullValue},
+		{`["a"]`, NullValue},
+		{`"` + strings.Repeat("x", 100) + `"`, strings.Repeat("x", MaxValueBytes)},
+	}
+	for _, c := range cases {
+		var v jsonvalue.Value
+		if c.json != "" {
+			v = decodeJSON(t, c.json)
+		}
+		if got := PartitionValue(v, c.json != ""); got != c.want {
+			t.Errorf("%s: %q, want %q", c.json, got, c.want)
+		}
+	}
+}
+
+func TestEventTime(t *testing.T) {
+	want := time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC)
+	for _, in := range []string{`"2026-11-25T10:30:00Z"`, `"2026-11-25T11:30:00+01:00"`, `1795602600`, `1795602600000`,
+		`1795602600.0`, `1.7956026e9`} {
+		got, ok := EventTime(decodeJSON(t, in))
+		if !ok || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%s: %v %v, want %v", in, got, ok, want)
+		}
+	}
+	if got, ok := EventTime(decodeJSON(t, `"2026-11-25T10:30:00.123456789Z"`)); !ok || got.Nanosecond() != 123456789 {
+		t.Errorf("nanoseconds: %v", got)
+	}
+	if got, ok := EventTime(decodeJSON(t, `1795602600.5`)); !ok || got.Nanosecond() != 500000000 {
+		t.Errorf("fractional seconds: %v", got)
+	}
+	for _, bad := range []string{`"yesterday"`, `"2026-11-25"`, `"2026-11-25 10:30:00"`, `true`, `null`, `{}`, `-5`,
+		`1e300`, `"1969-12-31T23:59:59Z"`, `"2100-01-01T00:00:00Z"`, `99999999999999999999`, `[1795602600]`} {
+		if got, ok := EventTime(decodeJSON(t, bad)); ok {
+			t.Errorf("%#v: %v", bad, got)
+		}
+	}
+}
+
+func TestObjectKey(t *testing.T) {
+	p := Partition{Levels: "tenant=acme/", Hour: time.Date(2026, 1, 2, 3, 59, 0, 0, time.FixedZone("X", 3600))}
+	got := ObjectKey("kinesis/", p, "shardId-000000000001", "4965", ".parquet")
+	if got != "kinesis/tenant=acme/year=2026/month=01/day=02/hour=02/shardId-000000000001-4965.parquet" {
+		t.Fatal(got)
+	}
+	arrival := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if a, b := BatchKey("k/", arrival, "s", "1", "zstd"), ObjectKey("k/", Partition{Hour: arrival}, "s", "1", ".jsonl.zst"); a != b {
+		t.Fatalf("%s != %s", a, b)
+	}
+}
+
+func TestPartitionLimit(t *testing.T) {
+	l := PartitionLimit{Max: 2}
+	var got []bool
+	for _, p := range []string{"a", "b", "a", "c", "b", "d"} {
+		got = append(got, l.Admit(p))
+	}
+	if fmt.Sprint(got) != "[true true true false true false]" {
+		t.Fatal(got)
+	}
+}
