@@ -1,0 +1,90 @@
+// Package shape makes one record ready for analytics, in the order the settings are documented: it applies the
+// transform (TRANSFORM), checks the result against the schema (SCHEMA), and reads the event time (TIME_FIELD) and
+// the partition values (PARTITION_KEYS) from it. Without any of these settings the handler does not call it, and
+// records are written as they came.
+package shape
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/itchyny/gojq"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/layout"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
+	"github.com/kinesis2s3/kinesis2s3/function/transform"
+)
+
+// Options are the analytics settings, already parsed and compiled (at cold start). Zero values mean unset.
+type Options struct {
+	Transform     *transform.Transform
+	Schema        *schema.Schema
+	TimeField     *transform.Path
+	PartitionKeys []layout.PartitionKey
+}
+
+// Enabled reports whether any setting is set.
+func (o Options) Enabled() bool {
+	return o.Transform != nil || o.Schema != nil || o.TimeField != nil || len(o.PartitionKeys) > 0
+}
+
+// Record is a shaped record.
+type Record struct {
+	// Value is the record after the transform.
+	Value jsonvalue.Value
+	// JSON is its text: the input as it came when there is no transform, else the transform's output (compact, keys
+	// sorted, as jq writes it).
+	JSON []byte
+	// Levels are the PARTITION_KEYS levels of its key, "tenant=acme/type=click/" ("" without PARTITION_KEYS).
+	Levels string
+	// Time is the event time at TIME_FIELD; HasTime is false without TIME_FIELD or when the field is missing or not a
+	// time, and then the arrival time counts.
+	Time    time.Time
+	HasTime bool
+}
+
+// Shape shapes one record, data being its JSON text. keep is false when the transform dropped the record (jq's
+// empty). An error is the reason to quarantine it: "invalid JSON: …", "transform: …" or "schema: …".
+func (o Options) Shape(ctx context.Context, data []byte) (rec Record, keep bool, err error) {
+	v, err := jsonvalue.Decode(data)
+	if err != nil {
+		return rec, false, fmt.Errorf("invalid JSON: %w", err)
+	}
+	rec.JSON = data
+	if o.Transform != nil {
+		out, keep, err := o.Transform.Apply(ctx, v.Any())
+		if err != nil || !keep {
+			return rec, false, err
+		}
+		// jq's own JSON writer: it knows every value jq makes (integers beyond 64 bits, for one).
+		if rec.JSON, err = gojq.Marshal(out); err != nil {
+			return rec, false, fmt.Errorf("transform: %w", err)
+		}
+		if v, err = jsonvalue.Decode(rec.JSON); err != nil {
+			return rec, false, fmt.Errorf("transform: output is not JSON: %w", err)
+		}
+	}
+	rec.Value = v
+	if o.Schema != nil {
+		if err := o.Schema.Validate(v); err != nil {
+			return rec, false, err
+		}
+	}
+	if o.TimeField != nil {
+		if t, ok := o.TimeField.Get(v); ok {
+			rec.Time, rec.HasTime = layout.EventTime(t)
+		}
+	}
+	if len(o.PartitionKeys) > 0 {
+		var b strings.Builder
+		for _, k := range o.PartitionKeys {
+			value, ok := k.Path.Get(v)
+			b.WriteString(k.Name + "=" + layout.PartitionValue(value, ok) + "/")
+		}
+		rec.Levels = b.String()
+	}
+	return rec, true, nil
+}
