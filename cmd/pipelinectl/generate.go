@@ -39,6 +39,8 @@ type generateFlags struct {
 	invalidKinds           string
 	kplFraction            float64
 	kplRecords             int
+	lateFraction           float64
+	lateBy, outOfOrder     time.Duration
 	output                 string
 	dryRun, listTemplates  bool
 }
@@ -63,6 +65,9 @@ func generateFlagSet(stderr io.Writer, f *generateFlags) *flag.FlagSet {
 	fs.StringVar(&f.invalidKinds, "invalid-kinds", generate.KindList(generate.DefaultInvalidKinds), "comma-separated invalid kinds to draw from: "+generate.KindList(generate.InvalidKinds))
 	fs.Float64Var(&f.kplFraction, "kpl-fraction", 0, "fraction of records sent as KPL aggregates, 0-1")
 	fs.IntVar(&f.kplRecords, "kpl-records", generate.DefaultKPLRecords, "user records per KPL aggregate")
+	fs.Float64Var(&f.lateFraction, "late-fraction", 0, "fraction of records whose event time is late: behind the clock by up to -late-by, 0-1")
+	fs.DurationVar(&f.lateBy, "late-by", time.Hour, "how far behind the clock a late record's event time is, at most (uniformly up to it)")
+	fs.DurationVar(&f.outOfOrder, "out-of-order", 0, "move every record's event time back by a random amount up to this, e.g. 30s: records arrive out of order")
 	fs.StringVar(&f.output, "output", "", "also write each accepted record to `FILE` as JSON Lines (sequence number, shard, key, data, kind)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print -count records (default 10) to stdout as JSON Lines instead of sending them")
 	fs.BoolVar(&f.listTemplates, "list-templates", false, "list the built-in templates and template helpers, then exit")
@@ -80,6 +85,10 @@ only the entries Kinesis rejected. Endpoint, region and credentials come from th
 "generated N sent N failed N throttled-retries N invalid N kpl N ..."; the exit status is 1 if any record was
 not accepted.
 
+Event times (the template's now, timestamp, unixMillis): -out-of-order moves each record's back by a random amount
+up to the given duration; -late-fraction makes that share of the records late by up to -late-by, so that they
+belong to earlier hours than the records sent with them. The summary counts them (late N).
+
 Invalid kinds (-invalid-fraction): not-json (the record cut in half), bad-utf8 (0xFF inserted after the first
 '"'), empty (zero bytes), bad-kpl (a KPL aggregate with a corrupted MD5), oversized (valid JSON padded to exactly
 1 MiB with its key; not drawn unless listed in -invalid-kinds).
@@ -89,6 +98,7 @@ Examples:
   pipelinectl generate --stream events --template iot --duration 10m --invalid-fraction 0.01 --kpl-fraction 0.1
   pipelinectl generate --template-file order.tmpl --partition-key '{{.customer.id}}' --dry-run --count 3
   pipelinectl generate --stream events --count 1000 --rate 0 --seed 7 --output sent.jsonl
+  pipelinectl generate --stream events --template orders --count 5000 --late-fraction 0.05 --late-by 6h --out-of-order 30s
 
 Flags:
 `)
@@ -193,6 +203,9 @@ func newGenerator(f *generateFlags, fs *flag.FlagSet) (*generate.Generator, erro
 		InvalidFraction: f.invalidFraction,
 		KPLFraction:     f.kplFraction,
 		KPLRecords:      f.kplRecords,
+		LateFraction:    f.lateFraction,
+		LateBy:          f.lateBy,
+		Disorder:        f.outOfOrder,
 	}
 	if f.templateFile != "" {
 		if flagSet(fs, "template") {

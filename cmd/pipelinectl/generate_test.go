@@ -59,6 +59,8 @@ func TestGenerateFlagErrors(t *testing.T) {
 		"-batch-size 501: want 1-500":     {"-stream", "s", "-batch-size", "501", "-count", "1"},
 		"-concurrency 0: want at least 1": {"-stream", "s", "-concurrency", "0"},
 		"-rate -1: must not be negative":  {"-stream", "s", "-rate", "-1"},
+		"late fraction 1.5":               {"-late-fraction", "1.5", "-dry-run"},
+		"disorder (-1s)":                  {"-out-of-order", "-1s", "-dry-run"},
 	}
 	for want, args := range cases {
 		_, stderr, exit := runCmd(t, append([]string{"generate"}, args...)...)

@@ -19,6 +19,8 @@ type AuditRecord struct {
 	ShardID        string `json:"shard_id,omitempty"`
 	PartitionKey   string `json:"partition_key"`
 	Kind           Kind   `json:"kind"`
+	// Late marks a record whose event time lags the clock (generate --late-fraction).
+	Late bool `json:"late,omitempty"`
 	Payload
 	// Records are the user records inside a kpl or bad-kpl aggregate; Payload then holds the aggregate itself.
 	Records []AuditSubRecord `json:"records,omitempty"`
@@ -63,6 +65,7 @@ func auditOf(rec *Record, seq, shard string) AuditRecord {
 		ShardID:        shard,
 		PartitionKey:   rec.PartitionKey,
 		Kind:           rec.Kind,
+		Late:           rec.Late,
 		Payload:        payloadOf(rec.Data),
 	}
 	for _, s := range rec.SubRecords {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -85,6 +86,8 @@ type Record struct {
 	Data         []byte
 	// SubRecords are the user records inside a kpl or bad-kpl aggregate.
 	SubRecords []SubRecord
+	// Late says its event time lags the clock (Options.LateFraction).
+	Late bool
 }
 
 // SubRecord is one user record inside a KPL aggregate.
@@ -113,6 +116,13 @@ type Options struct {
 	InvalidKinds    []Kind
 	KPLFraction     float64
 	KPLRecords      int
+	// LateFraction of the Kinesis records are late: their event time lags the clock by a uniform amount in
+	// (0, LateBy], so that they belong to earlier hours than the records around them. Disorder moves every
+	// record's event time back by a uniform amount in [0, Disorder): records arrive out of order. The shifts come
+	// from their own random source, so the same seed renders the same records with or without them.
+	LateFraction float64
+	LateBy       time.Duration
+	Disorder     time.Duration
 }
 
 // DefaultKPLRecords is the number of user records per aggregate unless Options.KPLRecords says otherwise.
@@ -121,17 +131,21 @@ const DefaultKPLRecords = 10
 // Generator produces records from a template. It is deterministic for a given seed and clock and not safe for
 // concurrent use.
 type Generator struct {
-	opts  Options
-	seed  uint64
-	faker *gofakeit.Faker
-	r     *renderer
-	next  int64
+	opts   Options
+	seed   uint64
+	faker  *gofakeit.Faker
+	r      *renderer
+	next   int64
+	shifts *mrand.Rand // late and out-of-order event times
 }
 
 // NewGenerator checks the options and parses the templates.
 func NewGenerator(o Options) (*Generator, error) {
 	if o.InvalidFraction < 0 || o.KPLFraction < 0 || o.InvalidFraction+o.KPLFraction > 1 {
 		return nil, fmt.Errorf("invalid fraction %g and KPL fraction %g must be non-negative and add up to at most 1", o.InvalidFraction, o.KPLFraction)
+	}
+	if o.LateFraction < 0 || o.LateFraction > 1 || (o.LateFraction > 0 && o.LateBy <= 0) || o.LateBy < 0 || o.Disorder < 0 {
+		return nil, fmt.Errorf("late fraction %g must be 0-1 and needs a positive lag (%s); the disorder (%s) must not be negative", o.LateFraction, o.LateBy, o.Disorder)
 	}
 	if o.KPLRecords < 0 {
 		return nil, fmt.Errorf("KPL records per aggregate %d must be positive", o.KPLRecords)
@@ -164,7 +178,7 @@ func NewGenerator(o Options) (*Generator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Generator{opts: o, seed: seed, faker: faker, r: r}, nil
+	return &Generator{opts: o, seed: seed, faker: faker, r: r, shifts: mrand.New(mrand.NewPCG(seed, 0x1a7e))}, nil
 }
 
 // Seed returns the seed in use, so that a run with a random seed can be repeated.
@@ -175,7 +189,7 @@ func (g *Generator) Seed() uint64 { return g.seed }
 func (g *Generator) Next() (Record, error) {
 	index := g.next
 	g.next++
-	now := g.opts.Now()
+	now, late := g.eventTime()
 
 	kind := KindJSON
 	switch u := g.faker.Float64(); {
@@ -185,7 +199,7 @@ func (g *Generator) Next() (Record, error) {
 		kind = KindKPL
 	}
 
-	rec := Record{Index: index, Kind: kind}
+	rec := Record{Index: index, Kind: kind, Late: late}
 	var err error
 	switch kind {
 	case KindKPL:
@@ -261,4 +275,17 @@ func corrupt(rec *Record) error {
 		rec.Data = []byte(head + strings.Repeat("x", pad) + tail)
 	}
 	return nil
+}
+
+// eventTime reads the clock and moves the time back for disorder and lateness (Options.LateFraction).
+func (g *Generator) eventTime() (t time.Time, late bool) {
+	t = g.opts.Now()
+	if g.opts.Disorder > 0 {
+		t = t.Add(-time.Duration(g.shifts.Int64N(int64(g.opts.Disorder))))
+	}
+	if g.opts.LateFraction > 0 && g.shifts.Float64() < g.opts.LateFraction {
+		t = t.Add(-1 - time.Duration(g.shifts.Int64N(int64(g.opts.LateBy))))
+		late = true
+	}
+	return t, late
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kinesis2s3/kinesis2s3/function/decode"
@@ -179,5 +180,66 @@ func TestParseKinds(t *testing.T) {
 	}
 	if _, err := ParseKinds("not-json,kpl"); err == nil || !strings.Contains(err.Error(), `"kpl"`) {
 		t.Errorf("ParseKinds accepted kpl as an invalid kind: %v", err)
+	}
+}
+
+func TestLateAndOutOfOrderEventTimes(t *testing.T) {
+	const tmpl = `{"t": {{quote timestamp}}, "n": {{int 1 1000000}}}`
+	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	clock := func() func() time.Time {
+		i := 0
+		return func() time.Time { i++; return start.Add(time.Duration(i) * time.Second) }
+	}
+	type rec struct {
+		T time.Time
+		N int
+	}
+	render := func(o Options) (recs []rec, late []bool) {
+		g := newGen(t, o)
+		for range 2000 {
+			r, err := g.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v rec
+			if err := json.Unmarshal(r.Data, &v); err != nil {
+				t.Fatal(err)
+			}
+			recs, late = append(recs, v), append(late, r.Late)
+		}
+		return recs, late
+	}
+	plain, _ := render(Options{TemplateName: "t", Template: tmpl, Seed: 9, Now: clock()})
+	shifted, late := render(Options{TemplateName: "t", Template: tmpl, Seed: 9, Now: clock(),
+		LateFraction: 0.1, LateBy: 3 * time.Hour, Disorder: 30 * time.Second})
+	nLate, outOfOrder := 0, 0
+	for i := range plain {
+		if plain[i].N != shifted[i].N {
+			t.Fatalf("record %d: the shifts changed the data (%d, then %d)", i, plain[i].N, shifted[i].N)
+		}
+		lag := plain[i].T.Sub(shifted[i].T)
+		if late[i] {
+			nLate++
+			if lag <= 0 || lag > 3*time.Hour+30*time.Second {
+				t.Fatalf("late record %d lags %s", i, lag)
+			}
+		} else if lag < 0 || lag >= 30*time.Second {
+			t.Fatalf("record %d lags %s, more than the disorder", i, lag)
+		}
+		if i > 0 && shifted[i].T.Before(shifted[i-1].T) {
+			outOfOrder++
+		}
+	}
+	if nLate < 150 || nLate > 250 {
+		t.Fatalf("%d of 2000 records late, want about 200", nLate)
+	}
+	if outOfOrder < 500 {
+		t.Fatalf("only %d records out of order", outOfOrder)
+	}
+	for _, bad := range []Options{{LateFraction: 0.1}, {LateFraction: 1.5, LateBy: time.Hour}, {Disorder: -time.Second}} {
+		bad.TemplateName, bad.Template = "t", tmpl
+		if _, err := NewGenerator(bad); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
 	}
 }

@@ -69,8 +69,8 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Stats counts a run's records. Invalid and KPL count accepted records of those kinds, which is what a
-// consumer will read.
+// Stats counts a run's records. Invalid and KPL count accepted records of those kinds, and Late accepted records
+// with a late event time (Options.LateFraction): what a consumer will read.
 type Stats struct {
 	Generated int64 // records made by the generator
 	Sent      int64 // accepted by Kinesis: each has a sequence number
@@ -79,7 +79,7 @@ type Stats struct {
 	// ThrottledRetries counts records put again after ProvisionedThroughputExceeded or KMS throttling;
 	// ErrorRetries after any other retryable error.
 	ThrottledRetries, ErrorRetries int64
-	Invalid, KPL                   int64
+	Invalid, KPL, Late             int64
 	UserRecords                    int64 // user records in the sent records: n per kpl aggregate, else one
 	Calls                          int64 // PutRecords calls made
 	// FailedByCode counts failed records by the last error code Kinesis gave for them.
@@ -92,8 +92,8 @@ type Stats struct {
 
 // Summary is the one-line final report.
 func (s Stats) Summary() string {
-	line := fmt.Sprintf("generated %d sent %d failed %d throttled-retries %d invalid %d kpl %d unsent %d error-retries %d user-records %d calls %d elapsed %s rate %.1f/s",
-		s.Generated, s.Sent, s.Failed, s.ThrottledRetries, s.Invalid, s.KPL, s.Unsent, s.ErrorRetries, s.UserRecords,
+	line := fmt.Sprintf("generated %d sent %d failed %d throttled-retries %d invalid %d kpl %d late %d unsent %d error-retries %d user-records %d calls %d elapsed %s rate %.1f/s",
+		s.Generated, s.Sent, s.Failed, s.ThrottledRetries, s.Invalid, s.KPL, s.Late, s.Unsent, s.ErrorRetries, s.UserRecords,
 		s.Calls, s.Elapsed.Round(time.Millisecond), s.rate())
 	if len(s.FailedByCode) > 0 {
 		var parts []string
@@ -148,11 +148,11 @@ func (s Stats) eta() (time.Duration, bool) {
 
 // counters are the live, concurrently updated form of Stats.
 type counters struct {
-	generated, sent, failed, unsent  atomic.Int64
-	throttledRetries, errorRetries   atomic.Int64
-	invalid, kpl, userRecords, calls atomic.Int64
-	mu                               sync.Mutex
-	failedByCode                     map[string]int64
+	generated, sent, failed, unsent        atomic.Int64
+	throttledRetries, errorRetries         atomic.Int64
+	invalid, kpl, late, userRecords, calls atomic.Int64
+	mu                                     sync.Mutex
+	failedByCode                           map[string]int64
 }
 
 func (c *counters) fail(code string, n int) {
@@ -172,7 +172,7 @@ func (c *counters) snapshot() Stats {
 	return Stats{
 		Generated: c.generated.Load(), Sent: c.sent.Load(), Failed: c.failed.Load(), Unsent: c.unsent.Load(),
 		ThrottledRetries: c.throttledRetries.Load(), ErrorRetries: c.errorRetries.Load(),
-		Invalid: c.invalid.Load(), KPL: c.kpl.Load(), UserRecords: c.userRecords.Load(), Calls: c.calls.Load(),
+		Invalid: c.invalid.Load(), KPL: c.kpl.Load(), Late: c.late.Load(), UserRecords: c.userRecords.Load(), Calls: c.calls.Load(),
 		FailedByCode: codes,
 	}
 }
@@ -514,6 +514,9 @@ func (r *run) putOnce(pending []Record, attempt int) (retry []attempted, throttl
 
 func (r *run) accept(rec *Record, seq, shard string) {
 	r.n.sent.Add(1)
+	if rec.Late {
+		r.n.late.Add(1)
+	}
 	switch {
 	case rec.Kind == KindKPL:
 		r.n.kpl.Add(1)

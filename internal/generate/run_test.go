@@ -541,6 +541,7 @@ func TestStreamNameOrARN(t *testing.T) {
 func TestOutputLinesForEveryKind(t *testing.T) {
 	o := builtinOptions(t, "orders", 9)
 	o.InvalidFraction, o.KPLFraction, o.InvalidKinds = 0.5, 0.25, InvalidKinds
+	o.LateFraction, o.LateBy = 0.2, time.Hour
 	g := newGen(t, o)
 	f := &fakeKinesis{}
 	var out bytes.Buffer
@@ -552,9 +553,12 @@ func TestOutputLinesForEveryKind(t *testing.T) {
 	}
 	lines := checkAudit(t, f, &out, 200)
 	kinds := map[Kind]int64{}
-	var users int64
+	var users, late int64
 	for _, l := range lines {
 		kinds[l.Kind]++
+		if l.Late {
+			late++
+		}
 		data, _ := l.Bytes()
 		textual := l.Data != nil
 		if textual != (l.Kind != KindBadUTF8 && l.Kind != KindKPL && l.Kind != KindBadKPL) {
@@ -592,8 +596,8 @@ func TestOutputLinesForEveryKind(t *testing.T) {
 		}
 		invalid += kinds[k]
 	}
-	if s.Invalid != invalid || s.KPL != kinds[KindKPL] || s.UserRecords != users {
-		t.Errorf("stats invalid %d kpl %d users %d, output has %d, %d, %d", s.Invalid, s.KPL, s.UserRecords, invalid, kinds[KindKPL], users)
+	if s.Invalid != invalid || s.KPL != kinds[KindKPL] || s.UserRecords != users || s.Late != late || late == 0 {
+		t.Errorf("stats invalid %d kpl %d users %d late %d, output has %d, %d, %d, %d", s.Invalid, s.KPL, s.UserRecords, s.Late, invalid, kinds[KindKPL], users, late)
 	}
 }
 
@@ -627,11 +631,11 @@ func TestConfigErrors(t *testing.T) {
 
 func TestProgressAndSummary(t *testing.T) {
 	s := Stats{Generated: 600, Sent: 500, Failed: 10, ThrottledRetries: 7, Elapsed: 5 * time.Second, Target: 1000,
-		Invalid: 3, KPL: 2, UserRecords: 518, Calls: 4, FailedByCode: map[string]int64{"InternalFailure": 4, "ProvisionedThroughputExceededException": 6}}
+		Invalid: 3, KPL: 2, Late: 1, UserRecords: 518, Calls: 4, FailedByCode: map[string]int64{"InternalFailure": 4, "ProvisionedThroughputExceededException": 6}}
 	if got, want := s.ProgressLine(), "sent 500/1000 (50%)  100 rec/s  throttled 7  failed 10  ETA 5s"; got != want {
 		t.Errorf("progress %q\nwant     %q", got, want)
 	}
-	want := "generated 600 sent 500 failed 10 throttled-retries 7 invalid 3 kpl 2 unsent 0 error-retries 0 user-records 518 calls 4 elapsed 5s rate 100.0/s (failed: InternalFailure 4, ProvisionedThroughputExceededException 6)"
+	want := "generated 600 sent 500 failed 10 throttled-retries 7 invalid 3 kpl 2 late 1 unsent 0 error-retries 0 user-records 518 calls 4 elapsed 5s rate 100.0/s (failed: InternalFailure 4, ProvisionedThroughputExceededException 6)"
 	if got := s.Summary(); got != want {
 		t.Errorf("summary %q\nwant    %q", got, want)
 	}
