@@ -2,11 +2,13 @@ package layout
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/transform"
 )
 
 func TestParsePartitionKeys(t *testing.T) {
@@ -117,5 +119,26 @@ func TestPartitionLimit(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[true true true false true false]" {
 		t.Fatal(got)
+	}
+}
+
+// TestTerraformValidatesPartitionKeysAlike holds the Terraform variables that take PARTITION_KEYS to the patterns
+// the function parses them with: each module's validation must contain both, written as HCL string literals.
+func TestTerraformValidatesPartitionKeysAlike(t *testing.T) {
+	hcl := func(pattern string) string { return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(pattern) }
+	// The list pattern without its anchors: the modules check the whole list, then each path on its own.
+	list := hcl(PartitionKeysPattern)
+	path := hcl(transform.PathPattern)
+	for _, module := range []string{"catalog"} {
+		file := "../../terraform/modules/" + module + "/variables.tf"
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{list, path} {
+			if !strings.Contains(string(src), `"`+want+`"`) {
+				t.Errorf("%s does not validate partition_keys with %s", file, want)
+			}
+		}
 	}
 }

@@ -1,0 +1,158 @@
+variable "name" {
+  description = "Names the Athena workgroup and, unless database_name is set, the Glue database (lowercased, '-' as '_')."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 characters of letters, digits, '-' or '_'."
+  }
+}
+
+variable "database_name" {
+  description = "Name of the Glue database, or null to derive it from name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.database_name == null || can(regex("^[a-z0-9_]{1,255}$", var.database_name))
+    error_message = "database_name must be 1-255 characters of lowercase letters, digits and '_' (Athena's rule)."
+  }
+}
+
+variable "bucket_name" {
+  description = "The bucket the function writes to."
+  type        = string
+}
+
+variable "bucket_arn" {
+  description = "ARN of that bucket, for the query policy."
+  type        = string
+
+  validation {
+    condition     = startswith(var.bucket_arn, "arn:") && !strcontains(var.bucket_arn, "*")
+    error_message = "bucket_arn must be the ARN of one bucket, without wildcards."
+  }
+}
+
+variable "key_prefix" {
+  description = "KEY_PREFIX of the function: the records table covers it."
+  type        = string
+  default     = "kinesis/"
+
+  validation {
+    condition     = var.key_prefix != "" && !startswith(var.key_prefix, "/") && endswith(var.key_prefix, "/")
+    error_message = "key_prefix must be a non-empty folder (ending in '/', not starting with '/') for a table to cover it."
+  }
+}
+
+variable "error_prefix" {
+  description = "ERROR_PREFIX of the function: the quarantine table covers it."
+  type        = string
+  default     = "errors/"
+
+  validation {
+    condition     = var.error_prefix != "" && !startswith(var.error_prefix, "/") && endswith(var.error_prefix, "/")
+    error_message = "error_prefix must be a non-empty folder (ending in '/', not starting with '/') for a table to cover it."
+  }
+}
+
+variable "format" {
+  description = "FORMAT of the function's batch objects: jsonl (the Hive JSON SerDe reads .jsonl, .jsonl.gz and .jsonl.zst) or parquet."
+  type        = string
+  default     = "jsonl"
+
+  validation {
+    condition     = contains(["jsonl", "parquet"], var.format)
+    error_message = "format must be jsonl or parquet."
+  }
+}
+
+variable "schema_file" {
+  description = "Path of the function's JSON Schema document (the function module's schema_file), from which the columns are derived by the function's rules. null: a jsonl table then has one column, line, holding each record's JSON; parquet needs a schema."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.schema_file == null || can(jsondecode(file(var.schema_file)))
+    error_message = "schema_file must be the path of a JSON document."
+  }
+}
+
+variable "partition_keys" {
+  description = "PARTITION_KEYS of the function (name=path pairs, e.g. tenant=.customer.tenant): each name becomes a string partition column before year, month, day and hour."
+  type        = string
+  default     = ""
+
+  validation {
+    condition = var.partition_keys == "" || (
+      can(regex("^([a-z_][a-z0-9_]{0,63}=\\.[^,]*)(,[a-z_][a-z0-9_]{0,63}=\\.[^,]*)*$", var.partition_keys)) &&
+      alltrue([for pair in split(",", var.partition_keys) : can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])*$", split("=", pair)[1]))]) &&
+      length(distinct([for pair in split(",", var.partition_keys) : split("=", pair)[0]])) == length(split(",", var.partition_keys)) &&
+      length(setintersection([for pair in split(",", var.partition_keys) : split("=", pair)[0]], ["year", "month", "day", "hour"])) == 0 &&
+      length(split(",", var.partition_keys)) <= 5
+    )
+    error_message = "partition_keys must be at most 5 name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: distinct names of a-z, 0-9 and _ (not year, month, day or hour), each path .name, .\"any key\", .[\"any key\"] or [N] steps."
+  }
+}
+
+variable "partition_projection" {
+  description = "How Athena projects each partition key: type injected (the default: queries must filter the key with =) or enum with the values the function writes (sanitised: A-Z a-z 0-9 _ . - ; __null__ for missing values)."
+  type = map(object({
+    type   = string
+    values = optional(list(string), [])
+  }))
+  default = {}
+
+  validation {
+    condition = alltrue([for k, p in var.partition_projection :
+      (p.type == "injected" && length(p.values) == 0) ||
+      (p.type == "enum" && length(p.values) > 0 && alltrue([for v in p.values : can(regex("^[A-Za-z0-9_.-]{1,64}$", v))]))
+    ])
+    error_message = "partition_projection: each key is {type = \"injected\"} or {type = \"enum\", values = [...]}, with values as the function writes them (1-64 characters of A-Z a-z 0-9 _ . -)."
+  }
+}
+
+variable "results_prefix" {
+  description = "Where the workgroup writes query results in the bucket: a prefix the function's role cannot write (outside key_prefix and error_prefix)."
+  type        = string
+  default     = "athena-results/"
+
+  validation {
+    condition     = var.results_prefix != "" && !startswith(var.results_prefix, "/") && endswith(var.results_prefix, "/")
+    error_message = "results_prefix must be a non-empty folder: ending in '/', not starting with '/'."
+  }
+}
+
+variable "bytes_scanned_cutoff_per_query" {
+  description = "Athena cancels a query of the workgroup that scans more than this many bytes (at least 10 MB, 10485760). null: no limit."
+  type        = number
+  default     = 10737418240
+
+  validation {
+    condition     = var.bytes_scanned_cutoff_per_query == null || try(var.bytes_scanned_cutoff_per_query >= 10485760 && floor(var.bytes_scanned_cutoff_per_query) == var.bytes_scanned_cutoff_per_query, false)
+    error_message = "bytes_scanned_cutoff_per_query must be a whole number of at least 10485760 (10 MB), or null."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed key of the bucket's SSE-KMS encryption, or null (SSE-S3). Query results are encrypted the same way."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let terraform destroy delete the workgroup with its named queries and query history."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags for the database and the workgroup (in addition to the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}
