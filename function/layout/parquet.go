@@ -34,6 +34,7 @@ type Parquet struct {
 	schema  *parquet.Schema
 	columns int               // leaf columns
 	scratch [][]parquet.Value // the values of each column of the row being made
+	arena   []parquet.Value   // where rows are made
 	writer  *parquet.Writer
 }
 
@@ -64,8 +65,12 @@ func NewParquet(cols []schema.Column, compression string) (*Parquet, error) {
 		group[c.Name] = parquetNode(c)
 	}
 	p.schema = parquet.NewSchema("record", group)
-	// Version 1 data pages: the ones every reader (Athena, Spark, Redshift Spectrum, DuckDB) reads.
+	// Version 1 data pages: the ones every reader (Athena, Spark, Redshift Spectrum, DuckDB) reads. Strings are
+	// dictionary-encoded: event data repeats its strings (types, pages, countries, user agents), and the
+	// dictionary makes a file about a fifth smaller than plain pages compressed alike; a column whose dictionary
+	// outgrows 1 MiB (identifiers) goes on in plain pages.
 	config, err := parquet.NewWriterConfig(p.schema, parquet.Compression(codec), parquet.DataPageVersion(1),
+		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary), parquet.DictionaryMaxBytes(1<<20),
 		parquet.CreatedBy("kinesis2s3", "", ""))
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
@@ -159,7 +164,17 @@ func (p *Parquet) Row(record jsonvalue.Value) (parquet.Row, error) {
 	if err := p.root.shred(cols, record, 0, -1); err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	return parquet.AppendRow(nil, cols...), nil
+	n := 0
+	for _, c := range cols {
+		n += len(c)
+	}
+	if len(p.arena)+n > cap(p.arena) {
+		// Rows are slices of a few large allocations rather than one each.
+		p.arena = make([]parquet.Value, 0, max(n, 1<<14))
+	}
+	row := parquet.AppendRow(p.arena[len(p.arena):len(p.arena):len(p.arena)+n], cols...)
+	p.arena = p.arena[:len(p.arena)+n]
+	return row, nil
 }
 
 // pathError is a conversion error and the JSON pointer to its value, built as the error returns.
