@@ -9,6 +9,7 @@ package jsonvalue
 import (
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -391,7 +392,7 @@ func (d *decoder) separator(closing byte, where string) (done bool, err error) {
 // string reads a string literal whose opening quote is at pos.
 func (d *decoder) string() (string, error) {
 	start := d.pos + 1
-	i := start
+	i := plainRun(d.s, start)
 	for i < len(d.s) {
 		c := d.s[i]
 		if c == '"' {
@@ -588,3 +589,28 @@ func (d *decoder) digits() {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// SWAR constants: a byte-wise test on eight bytes in one uint64.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainRun returns the index of the first byte at or after i that may end a run of plain ASCII string bytes (a
+// quote, a backslash, a control character or a non-ASCII byte), testing eight bytes per step. It may stop early,
+// never late: the caller looks at the byte it stops on.
+func plainRun(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		quote := x ^ (ones * '"')
+		slash := x ^ (ones * '\\')
+		// (v - ones) &^ v & highs has the high bit set in the lowest byte of v that is zero (or below the
+		// subtracted value, for the control-character test); x itself marks the non-ASCII bytes.
+		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x) | x
+		if m &= highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	return i
+}
