@@ -196,7 +196,28 @@ func AppendQuote(dst []byte, s string) []byte {
 func Decode(src []byte) (Value, error) {
 	d := decoders.Get().(*decoder)
 	defer decoders.Put(d)
-	*d = decoder{s: string(src), kids: d.kids[:0]}
+	return d.decode(src, nil)
+}
+
+// Decoder decodes records one after another into the same memory: a Value it returns is valid until its next
+// Decode (strings taken from it stay valid). It saves an allocation per record for a caller that is done with a
+// record before it decodes the next. The zero Decoder is ready to use; it is not safe for concurrent use.
+type Decoder struct {
+	d     decoder
+	arena []Value
+}
+
+// Decode parses src as the package's Decode does.
+func (dd *Decoder) Decode(src []byte) (Value, error) {
+	clear(dd.arena) // drop the last record's references
+	v, err := dd.d.decode(src, dd.arena[:0])
+	dd.arena = dd.d.arena // its last (or only) chunk, reused from the start next time
+	return v, err
+}
+
+// decode parses src with arena as the first place for the containers' values.
+func (d *decoder) decode(src []byte, arena []Value) (Value, error) {
+	*d = decoder{s: string(src), kids: d.kids[:0], arena: arena}
 	v, err := d.value()
 	if err != nil {
 		return Value{}, err

@@ -216,3 +216,27 @@ func TestAppendJSON(t *testing.T) {
 		t.Fatalf("numbers as written, strings with the same text: %s", got)
 	}
 }
+
+func TestDecoderReusesItsMemory(t *testing.T) {
+	var d Decoder
+	first, err := d.Decode([]byte(`{"a": [1, {"b": "x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := first.Index(0).Index(1).Index(0).Text() // a string taken from a record stays valid
+	for _, in := range []string{`{"c": [2, 3, 4]}`, `[{"d": {"e": "f"}}]`, strings.Repeat(`[`, 50) + strings.Repeat(`]`, 50)} {
+		v, err := d.Decode([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(v.AppendJSON(nil)); got != strings.Join(strings.Fields(in), "") {
+			t.Fatalf("%s: %s", in, got)
+		}
+	}
+	if kept != "x" {
+		t.Fatalf("string from an earlier record changed: %q", kept)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _, _ = d.Decode([]byte(`{"a": [1, 2], "b": {"c": true}}`)) }); allocs > 1 {
+		t.Fatalf("%.0f allocations per record; want 1 (the copy of the input)", allocs)
+	}
+}

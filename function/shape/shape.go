@@ -33,7 +33,7 @@ func (o Options) Enabled() bool {
 
 // Record is a shaped record.
 type Record struct {
-	// Value is the record after the transform.
+	// Value is the record after the transform, valid until the Shaper shapes the next record.
 	Value jsonvalue.Value
 	// JSON is its text: the input as it came when there is no transform, else the transform's output (compact, keys
 	// sorted, as jq writes it).
@@ -46,10 +46,17 @@ type Record struct {
 	HasTime bool
 }
 
+// Shaper shapes records one after another, reusing its memory. It is not safe for concurrent use.
+type Shaper struct {
+	Options
+	dec jsonvalue.Decoder
+}
+
 // Shape shapes one record, data being its JSON text. keep is false when the transform dropped the record (jq's
 // empty). An error is the reason to quarantine it: "invalid JSON: …", "transform: …" or "schema: …".
-func (o Options) Shape(ctx context.Context, data []byte) (rec Record, keep bool, err error) {
-	v, err := jsonvalue.Decode(data)
+func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool, err error) {
+	o := s.Options
+	v, err := s.dec.Decode(data)
 	if err != nil {
 		return rec, false, fmt.Errorf("invalid JSON: %w", err)
 	}
@@ -63,7 +70,7 @@ func (o Options) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 		if rec.JSON, err = gojq.Marshal(out); err != nil {
 			return rec, false, fmt.Errorf("transform: %w", err)
 		}
-		if v, err = jsonvalue.Decode(rec.JSON); err != nil {
+		if v, err = s.dec.Decode(rec.JSON); err != nil {
 			return rec, false, fmt.Errorf("transform: output is not JSON: %w", err)
 		}
 	}

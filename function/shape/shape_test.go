@@ -53,7 +53,7 @@ func TestShape(t *testing.T) {
 		{`{"order_id": "o-5", "amount": 1`, `error: invalid JSON: unexpected end of JSON input`},
 	}
 	for _, c := range cases {
-		rec, keep, err := o.Shape(context.Background(), []byte(c.in))
+		rec, keep, err := (&Shaper{Options: o}).Shape(context.Background(), []byte(c.in))
 		var got string
 		switch {
 		case err != nil:
@@ -79,7 +79,7 @@ func TestShapeWithoutTransformKeepsTheInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := []byte(`{ "b": 1,  "a": [2.50] }`)
-	rec, keep, err := Options{Schema: s}.Shape(context.Background(), in)
+	rec, keep, err := (&Shaper{Options: Options{Schema: s}}).Shape(context.Background(), in)
 	if err != nil || !keep || string(rec.JSON) != string(in) || rec.Levels != "" || rec.HasTime {
 		t.Fatalf("%+v %v %v", rec, keep, err)
 	}
