@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/kinesis2s3/kinesis2s3/function/layout"
+	"github.com/kinesis2s3/kinesis2s3/function/transform"
 )
 
 // Output modes.
@@ -18,11 +21,18 @@ const (
 	ModeBatch  = "batch"  // one JSON Lines object per shard and arrival hour per invocation
 )
 
-// Compression codecs for batch mode.
+// Compression codecs for batch mode; snappy for Parquet only.
 const (
-	CompressionGzip = "gzip"
-	CompressionZstd = "zstd"
-	CompressionNone = "none"
+	CompressionGzip   = "gzip"
+	CompressionZstd   = "zstd"
+	CompressionNone   = "none"
+	CompressionSnappy = "snappy"
+)
+
+// Formats of batch objects.
+const (
+	FormatJSONL   = "jsonl"   // JSON Lines, compressed as a whole
+	FormatParquet = "parquet" // Parquet with the columns of SCHEMA, pages compressed
 )
 
 // Policies for records that are not exactly one JSON value in valid UTF-8.
@@ -45,6 +55,14 @@ type Config struct {
 	// MemoryMB is the function's memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), from which the per-invocation
 	// budgets derive; 0 outside Lambda (the redrive tool, tests).
 	MemoryMB int
+
+	// Analytics (batch mode but for SCHEMA and TRANSFORM), checked here and compiled by function/shape.
+	Schema        string // SCHEMA: a file path or s3://bucket/key; empty: no validation
+	Transform     string // TRANSFORM: a jq expression; empty: none
+	TimeField     string // TIME_FIELD: a field path; empty: partition by arrival time
+	PartitionKeys string // PARTITION_KEYS: name=path pairs
+	MaxPartitions int    // MAX_PARTITIONS
+	Format        string // FORMAT
 }
 
 // Load builds a Config from environment variables, read through lookup (os.LookupEnv in production). All problems
@@ -61,8 +79,15 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		ForcePathStyle:    r.boolean(EnvS3ForcePathStyle),
 		UploadConcurrency: r.number(EnvUploadConcurrency),
 		MemoryMB:          r.number(EnvMemorySize),
+		Schema:            r.text(EnvSchema),
+		Transform:         r.text(EnvTransform),
+		TimeField:         r.text(EnvTimeField),
+		PartitionKeys:     r.text(EnvPartitionKeys),
+		MaxPartitions:     r.number(EnvMaxPartitions),
+		Format:            r.oneOf(EnvFormat),
 	}
 	errs := append(r.errs, c.prefixErrors()...)
+	errs = append(errs, c.analyticsErrors()...)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
@@ -146,4 +171,46 @@ func (r *reader) number(name string) int {
 		r.errs = append(r.errs, fmt.Errorf("%s=%q is not valid: use a whole number from %d to %d", name, s, v.Min, v.Max))
 	}
 	return n
+}
+
+// analyticsErrors checks the analytics settings: each on its own (a transform that does not compile, a path that
+// is not one), and together with the output settings.
+func (c Config) analyticsErrors() []error {
+	var errs []error
+	if c.Transform != "" {
+		if _, err := transform.Compile(c.Transform); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvTransform, err))
+		}
+	}
+	if c.TimeField != "" {
+		if _, err := transform.ParsePath(c.TimeField); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvTimeField, err))
+		}
+	}
+	if _, err := layout.ParsePartitionKeys(c.PartitionKeys); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvPartitionKeys, err))
+	}
+	if rest, ok := strings.CutPrefix(c.Schema, "s3://"); ok {
+		if bucket, key, _ := strings.Cut(rest, "/"); bucket == "" || key == "" {
+			errs = append(errs, fmt.Errorf("%s=%q is not an S3 URI: use s3://bucket/key or a file path", EnvSchema, c.Schema))
+		}
+	}
+	if c.OutputMode == ModeRecord {
+		// Record mode writes <prefix><sequenceNumber>.json: nothing to partition, and one format.
+		for _, s := range []struct {
+			name string
+			set  bool
+		}{{EnvTimeField, c.TimeField != ""}, {EnvPartitionKeys, c.PartitionKeys != ""}, {EnvFormat, c.Format != FormatJSONL}} {
+			if name := s.name; s.set {
+				errs = append(errs, fmt.Errorf("%s is for %s=%s; %s=%s writes one object per record", name, EnvOutputMode, ModeBatch, EnvOutputMode, ModeRecord))
+			}
+		}
+	}
+	if c.Format == FormatParquet && c.Schema == "" {
+		errs = append(errs, fmt.Errorf("%s=%s needs %s: the Parquet columns are the schema's", EnvFormat, FormatParquet, EnvSchema))
+	}
+	if c.Compression == CompressionSnappy && c.Format != FormatParquet {
+		errs = append(errs, fmt.Errorf("%s=%s is for %s=%s only: JSON Lines objects are gzip, zstd or none", EnvCompression, CompressionSnappy, EnvFormat, FormatParquet))
+	}
+	return errs
 }

@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Bucket: "b", OutputMode: ModeRecord, KeyPrefix: "kinesis/", Compression: CompressionGzip,
-		ErrorPrefix: "errors/", OnInvalidRecord: InvalidQuarantine, UploadConcurrency: 64}
+		ErrorPrefix: "errors/", OnInvalidRecord: InvalidQuarantine, UploadConcurrency: 64, MaxPartitions: 100, Format: FormatJSONL}
 	if c != want {
 		t.Fatalf("got %+v\nwant %+v", c, want)
 	}
@@ -30,12 +30,16 @@ func TestAllSet(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"BUCKET_NAME": "data", "OUTPUT_MODE": "batch", "KEY_PREFIX": "", "COMPRESSION": "zstd",
 		"ERROR_PREFIX": "bad/", "ON_INVALID_RECORD": "skip", "S3_FORCE_PATH_STYLE": "true", "UPLOAD_CONCURRENCY": "8",
+		"SCHEMA": "s3://cfg/orders.json", "TRANSFORM": "del(.card)", "TIME_FIELD": ".created_at",
+		"PARTITION_KEYS": "tenant=.customer.tenant", "MAX_PARTITIONS": "20", "FORMAT": "parquet",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Bucket: "data", OutputMode: ModeBatch, KeyPrefix: "", Compression: CompressionZstd,
-		ErrorPrefix: "bad/", OnInvalidRecord: InvalidSkip, ForcePathStyle: true, UploadConcurrency: 8}
+		ErrorPrefix: "bad/", OnInvalidRecord: InvalidSkip, ForcePathStyle: true, UploadConcurrency: 8,
+		Schema: "s3://cfg/orders.json", Transform: "del(.card)", TimeField: ".created_at",
+		PartitionKeys: "tenant=.customer.tenant", MaxPartitions: 20, Format: FormatParquet}
 	if c != want {
 		t.Fatalf("got %+v\nwant %+v", c, want)
 	}
@@ -56,6 +60,17 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"BUCKET_NAME": "b", "ERROR_PREFIX": ""}, []string{"ERROR_PREFIX must not be empty"}},
 		{map[string]string{"BUCKET_NAME": "b", "ERROR_PREFIX": "kinesis/"}, []string{"ERROR_PREFIX", "differ from KEY_PREFIX"}},
 		{map[string]string{"BUCKET_NAME": "b", "KEY_PREFIX": "/abs/"}, []string{"KEY_PREFIX"}},
+		// Analytics settings, alone and with the output settings.
+		{map[string]string{"BUCKET_NAME": "b", "TRANSFORM": ".a |"}, []string{"TRANSFORM: not a jq expression"}},
+		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batch", "TIME_FIELD": "created_at"}, []string{"TIME_FIELD:", "not a field path"}},
+		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batch", "PARTITION_KEYS": "hour=.h"}, []string{"PARTITION_KEYS:", "time level"}},
+		{map[string]string{"BUCKET_NAME": "b", "SCHEMA": "s3://bucket-only"}, []string{`SCHEMA="s3://bucket-only" is not an S3 URI`}},
+		{map[string]string{"BUCKET_NAME": "b", "MAX_PARTITIONS": "0"}, []string{"MAX_PARTITIONS", "1 to 10000"}},
+		{map[string]string{"BUCKET_NAME": "b", "FORMAT": "csv"}, []string{`FORMAT="csv"`, "jsonl, parquet"}},
+		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batch", "FORMAT": "parquet"}, []string{"FORMAT=parquet needs SCHEMA"}},
+		{map[string]string{"BUCKET_NAME": "b", "FORMAT": "parquet", "SCHEMA": "s.json"}, []string{"FORMAT is for OUTPUT_MODE=batch"}},
+		{map[string]string{"BUCKET_NAME": "b", "TIME_FIELD": ".t", "PARTITION_KEYS": "t=.t"}, []string{"TIME_FIELD is for OUTPUT_MODE=batch", "PARTITION_KEYS is for OUTPUT_MODE=batch"}},
+		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batch", "COMPRESSION": "snappy"}, []string{"COMPRESSION=snappy is for FORMAT=parquet only"}},
 		// Several problems are reported together.
 		{map[string]string{"OUTPUT_MODE": "x", "COMPRESSION": "y"}, []string{"BUCKET_NAME", "OUTPUT_MODE", "COMPRESSION"}},
 	}

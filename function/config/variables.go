@@ -21,6 +21,12 @@ const (
 	EnvFunctionName      = "AWS_LAMBDA_FUNCTION_NAME"
 	EnvRuntimeAPI        = "AWS_LAMBDA_RUNTIME_API"
 	EnvGoMemLimit        = "GOMEMLIMIT"
+	EnvSchema            = "SCHEMA"
+	EnvTransform         = "TRANSFORM"
+	EnvTimeField         = "TIME_FIELD"
+	EnvPartitionKeys     = "PARTITION_KEYS"
+	EnvMaxPartitions     = "MAX_PARTITIONS"
+	EnvFormat            = "FORMAT"
 )
 
 // Defaults and bounds that other packages (the local pipeline, the redrive tool) refer to.
@@ -29,6 +35,8 @@ const (
 	DefaultErrorPrefix       = "errors/"
 	DefaultUploadConcurrency = 64
 	MaxUploadConcurrency     = 512
+	DefaultMaxPartitions     = 100
+	MaxMaxPartitions         = 10000
 )
 
 // Who sets a variable.
@@ -55,16 +63,29 @@ var Variables = []Variable{
 	{Name: EnvBucketName, SetBy: SetByModule, Required: true, Values: "bucket name",
 		Doc: "the bucket to write to"},
 	{Name: EnvOutputMode, SetBy: SetByModule, Default: ModeRecord, Allowed: []string{ModeRecord, ModeBatch},
-		Doc: "one object per record, or one JSON Lines object per shard and hour per invocation. Record mode pays an S3 PUT per record: about $13,000 a month at 1,000 records/s, batch mode a few tens of dollars (`pipelinectl cost`)"},
+		Doc: "one object per record, or one object per shard and partition (`FORMAT`) per invocation. Record mode pays an S3 PUT per record: about $13,000 a month at 1,000 records/s, batch mode a few tens of dollars (`pipelinectl cost`)"},
 	{Name: EnvKeyPrefix, SetBy: SetByModule, Default: DefaultKeyPrefix, Values: "key prefix",
 		Doc: "prefix of data objects; must not start with `/`"},
 	{Name: EnvCompression, SetBy: SetByModule, Default: CompressionGzip,
-		Allowed: []string{CompressionGzip, CompressionZstd, CompressionNone}, Doc: "batch mode only"},
+		Allowed: []string{CompressionGzip, CompressionZstd, CompressionNone, CompressionSnappy},
+		Doc:     "batch mode only; snappy with `FORMAT=parquet` only"},
 	{Name: EnvErrorPrefix, SetBy: SetByModule, Default: DefaultErrorPrefix, Values: "key prefix",
 		Doc: "prefix of quarantined records; must not be empty, start with `/` or equal `KEY_PREFIX`"},
 	{Name: EnvOnInvalidRecord, SetBy: SetByModule, Default: InvalidQuarantine,
 		Allowed: []string{InvalidQuarantine, InvalidFail, InvalidSkip},
 		Doc:     "quarantine with the reason; or report as a batch item failure (retries, then the DLQ); or count and log only"},
+	{Name: EnvSchema, SetBy: SetByModule, Values: "file path or `s3://bucket/key`",
+		Doc: "JSON Schema (draft 2020-12) every record must conform to, read at cold start; the columns of `parquet`"},
+	{Name: EnvTransform, SetBy: SetByModule, Values: "jq expression",
+		Doc: "applied to each record before validation: one value replaces it, `empty` skips it, an error or more values quarantine it"},
+	{Name: EnvTimeField, SetBy: SetByModule, Values: "field path, e.g. `.created_at`",
+		Doc: "event time (RFC 3339, epoch seconds or ms) for the `year=/month=/day=/hour=` partition; arrival time when missing"},
+	{Name: EnvPartitionKeys, SetBy: SetByModule, Values: "`name=path` pairs, e.g. `tenant=.customer.tenant`",
+		Doc: "`name=value/` key levels before the time levels; batch mode only"},
+	{Name: EnvMaxPartitions, SetBy: SetByModule, Default: strconv.Itoa(DefaultMaxPartitions), Min: 1, Max: MaxMaxPartitions,
+		Doc: "distinct partitions per invocation; records beyond them are quarantined"},
+	{Name: EnvFormat, SetBy: SetByModule, Default: FormatJSONL, Allowed: []string{FormatJSONL, FormatParquet},
+		Doc: "batch objects as JSON Lines, or Parquet with the columns of `SCHEMA`"},
 	{Name: EnvS3ForcePathStyle, SetBy: SetByUser, Default: "false", Allowed: []string{"true", "false"},
 		Doc: "path-style addressing for S3-compatible endpoints"},
 	{Name: EnvUploadConcurrency, SetBy: SetByModule, Default: strconv.Itoa(DefaultUploadConcurrency),

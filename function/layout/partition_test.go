@@ -122,15 +122,14 @@ func TestPartitionLimit(t *testing.T) {
 	}
 }
 
-// TestTerraformValidatesPartitionKeysAlike holds the Terraform variables that take PARTITION_KEYS to the patterns
-// the function parses them with: each module's validation must contain both, written as HCL string literals.
+// TestTerraformValidatesPartitionKeysAlike holds the function module's partition_keys and time_field to the patterns
+// the function parses them with: its validations must contain both, written as HCL string literals.
 func TestTerraformValidatesPartitionKeysAlike(t *testing.T) {
 	hcl := func(pattern string) string { return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(pattern) }
 	// The list pattern without its anchors: the modules check the whole list, then each path on its own.
 	list := hcl(PartitionKeysPattern)
 	path := hcl(transform.PathPattern)
-	for _, module := range []string{"catalog"} {
-		file := "../../terraform/modules/" + module + "/variables.tf"
+	for _, file := range []string{"../../terraform/modules/function/variables.tf"} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

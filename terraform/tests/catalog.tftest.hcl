@@ -19,7 +19,7 @@ variables {
   bucket_name    = "k2s3-test-bucket"
   bucket_arn     = "arn:aws:s3:::k2s3-test-bucket"
   schema_file    = "examples/batch-athena/orders.schema.json"
-  partition_keys = "country=.customer.address.country"
+  partition_columns = ["country"]
 }
 
 run "jsonl" {
@@ -176,7 +176,7 @@ run "without_a_schema" {
 
   variables {
     schema_file    = null
-    partition_keys = ""
+    partition_columns = []
   }
 
   assert {
@@ -198,7 +198,7 @@ run "column_rules" {
 
   variables {
     format         = "parquet"
-    partition_keys = "tenant=.t"
+    partition_columns = ["tenant"]
     schema_file    = "tests/fixtures/column-rules.schema.json"
   }
 
@@ -260,7 +260,7 @@ run "invalid_inputs" {
 
   variables {
     format                         = "csv"
-    partition_keys                 = "hour=.h"
+    partition_columns              = ["hour"]
     partition_projection           = { country = { type = "enum", values = ["a/b"] } }
     results_prefix                 = "/results"
     bytes_scanned_cutoff_per_query = 1000
@@ -270,7 +270,7 @@ run "invalid_inputs" {
 
   expect_failures = [
     var.format,
-    var.partition_keys,
+    var.partition_columns,
     var.partition_projection,
     var.results_prefix,
     var.bytes_scanned_cutoff_per_query,

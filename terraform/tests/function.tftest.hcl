@@ -102,6 +102,12 @@ run "defaults" {
       ERROR_PREFIX       = "errors/"
       ON_INVALID_RECORD  = "quarantine"
       UPLOAD_CONCURRENCY = "64"
+      SCHEMA             = ""
+      TRANSFORM          = ""
+      TIME_FIELD         = ""
+      PARTITION_KEYS     = ""
+      MAX_PARTITIONS     = "100"
+      FORMAT             = "jsonl"
     })
     error_message = "The environment must carry the handler contract with its documented defaults."
   }
@@ -220,6 +226,12 @@ run "settings_follow_variables" {
     maximum_record_age_in_seconds      = 60
     filter_patterns                    = ["{\"data\":{\"type\":[\"order\"]}}"]
     esm_metrics                        = []
+    format                             = "parquet"
+    schema_file                        = "examples/batch-athena/orders.schema.json"
+    transform                          = "del(.card)"
+    time_field                         = ".created_at"
+    partition_keys                     = "country=.customer.address.country"
+    max_partitions                     = 20
   }
 
   assert {
@@ -231,8 +243,26 @@ run "settings_follow_variables" {
       ERROR_PREFIX       = "quarantine/"
       ON_INVALID_RECORD  = "fail"
       UPLOAD_CONCURRENCY = "8"
+      SCHEMA             = "s3://k2s3-test-bucket/schemas/k2s3-test-${substr(filesha256("examples/batch-athena/orders.schema.json"), 0, 16)}.json"
+      TRANSFORM          = "del(.card)"
+      TIME_FIELD         = ".created_at"
+      PARTITION_KEYS     = "country=.customer.address.country"
+      MAX_PARTITIONS     = "20"
+      FORMAT             = "parquet"
     })
-    error_message = "The environment must follow the variables."
+    error_message = "The environment must follow the variables; SCHEMA is the uploaded schema's S3 URI."
+  }
+  assert {
+    condition = (
+      aws_s3_object.schema[0].bucket == "k2s3-test-bucket" && aws_s3_object.schema[0].source == "examples/batch-athena/orders.schema.json" &&
+      one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "ReadSchema"]) == {
+        Sid      = "ReadSchema"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["arn:aws:s3:::k2s3-test-bucket/${aws_s3_object.schema[0].key}"]
+      }
+    )
+    error_message = "schema_file must be uploaded to the bucket, and the role may read that one key."
   }
   assert {
     condition = (
@@ -636,4 +666,96 @@ run "rejects_fractions" {
     var.maximum_record_age_in_seconds,
     var.on_failure_destination_arn,
   ]
+}
+
+run "rejects_bad_analytics_settings" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    time_field     = "created_at"
+    partition_keys = "tenant=.t,tenant=.u"
+    max_partitions = 0
+    format         = "orc"
+    compression    = "lz4"
+    schema_file    = "tests/fixtures/empty.zip"
+  }
+
+  expect_failures = [var.time_field, var.partition_keys, var.max_partitions, var.format, var.compression, var.schema_file]
+}
+
+run "rejects_analytics_in_record_mode" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode    = "record"
+    partition_keys = "tenant=.t"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rejects_parquet_without_schema" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode = "batch"
+    format      = "parquet"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rejects_snappy_for_json_lines" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode = "batch"
+    compression = "snappy"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rejects_schema_under_the_data_prefix" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    schema_prefix = "kinesis/schemas/"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rejects_an_environment_over_4_kb" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    transform = ". | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | . | ." # 4,401 characters of identity steps
+  }
+
+  expect_failures = [aws_lambda_function.this]
 }

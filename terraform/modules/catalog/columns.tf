@@ -18,7 +18,7 @@ locals {
   has_columns = local.root_type == "object"
   extra       = var.format == "parquet" ? ["_extra"] : []
 
-  partition_names = var.partition_keys == "" ? [] : [for pair in split(",", var.partition_keys) : split("=", pair)[0]]
+  partition_names = var.partition_columns
   reserved        = concat(["year", "month", "day", "hour"], local.partition_names)
   column_name     = "^[A-Za-z_][A-Za-z0-9_]{0,254}$"
 

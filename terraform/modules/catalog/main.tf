@@ -125,7 +125,7 @@ resource "aws_glue_catalog_table" "records" {
     }
     precondition {
       condition     = alltrue([for name in keys(var.partition_projection) : contains(local.partition_names, name)])
-      error_message = "partition_projection names keys that are not in partition_keys."
+      error_message = "partition_projection names keys that are not in partition_columns."
     }
   }
 }

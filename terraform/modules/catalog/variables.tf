@@ -78,20 +78,18 @@ variable "schema_file" {
   }
 }
 
-variable "partition_keys" {
-  description = "PARTITION_KEYS of the function (name=path pairs, e.g. tenant=.customer.tenant): each name becomes a string partition column before year, month, day and hour."
-  type        = string
-  default     = ""
+variable "partition_columns" {
+  description = "The names of the function's PARTITION_KEYS, in order (the function module's partition_columns output): string partition columns before year, month, day and hour."
+  type        = list(string)
+  default     = []
 
   validation {
-    condition = var.partition_keys == "" || (
-      can(regex("^([a-z_][a-z0-9_]{0,63}=\\.[^,]*)(,[a-z_][a-z0-9_]{0,63}=\\.[^,]*)*$", var.partition_keys)) &&
-      alltrue([for pair in split(",", var.partition_keys) : can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])*$", split("=", pair)[1]))]) &&
-      length(distinct([for pair in split(",", var.partition_keys) : split("=", pair)[0]])) == length(split(",", var.partition_keys)) &&
-      length(setintersection([for pair in split(",", var.partition_keys) : split("=", pair)[0]], ["year", "month", "day", "hour"])) == 0 &&
-      length(split(",", var.partition_keys)) <= 5
+    condition = (
+      alltrue([for name in var.partition_columns : can(regex("^[a-z_][a-z0-9_]{0,63}$", name))]) &&
+      length(distinct(var.partition_columns)) == length(var.partition_columns) &&
+      length(setintersection(var.partition_columns, ["year", "month", "day", "hour"])) == 0
     )
-    error_message = "partition_keys must be at most 5 name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: distinct names of a-z, 0-9 and _ (not year, month, day or hour), each path .name, .\"any key\", .[\"any key\"] or [N] steps."
+    error_message = "partition_columns must be distinct names of a-z, 0-9 and _ (at most 64), none of year, month, day and hour."
   }
 }
 

@@ -16,12 +16,18 @@ locals {
     ERROR_PREFIX       = var.error_prefix
     ON_INVALID_RECORD  = var.on_invalid_record
     UPLOAD_CONCURRENCY = tostring(var.upload_concurrency)
+    SCHEMA             = var.schema_file == "" ? "" : "s3://${aws_s3_object.schema[0].bucket}/${aws_s3_object.schema[0].key}"
+    TRANSFORM          = var.transform
+    TIME_FIELD         = var.time_field
+    PARTITION_KEYS     = var.partition_keys
+    MAX_PARTITIONS     = tostring(var.max_partitions)
+    FORMAT             = var.format
   }
 
   account_id = data.aws_caller_identity.current.account_id
 
   # Where the handler saves its progress inside a large KPL aggregate, and reads it back on the retry (function/layout:
-  # <error_prefix>_progress/<shard>-<sequence number>.json). The only objects it reads.
+  # <error_prefix>_progress/<shard>-<sequence number>.json). The only objects it reads, besides its schema.
   progress_prefix = "${var.error_prefix}_progress/"
 
   # "sqs" or "s3", from the ARN (arn:<partition>:<service>:...), which the variable's validation allows only for these.
@@ -33,12 +39,24 @@ locals {
   # The mapping reads either the stream itself or, with enhanced fan-out, the stream through its own consumer.
   event_source_arn = var.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : var.stream_arn
 
+  # The schema's key changes with its content, so that a new schema is a new configuration (and new cold starts).
+  schema_key = var.schema_file == "" ? null : "${var.schema_prefix}${var.name}-${substr(filesha256(var.schema_file), 0, 16)}.json"
+
   # kms:ViaService limits each key to requests that the named service makes on the function's behalf.
   via = { for s in ["kinesis", "s3", "sqs"] : s => "${s}.${data.aws_region.current.region}.${data.aws_partition.current.dns_suffix}" }
 
   # s3:ResourceAccount keeps the grants on this account's buckets: a deleted bucket's name re-created by someone else
   # must not receive the pipeline's data.
   this_account = { StringEquals = { "s3:ResourceAccount" = local.account_id } }
+
+  # The SCHEMA object only, read once per cold start.
+  schema_statements = var.schema_file == "" ? [] : [{
+    Sid       = "ReadSchema"
+    Effect    = "Allow"
+    Action    = ["s3:GetObject"]
+    Resource  = ["${var.bucket_arn}/${local.schema_key}"]
+    Condition = local.this_account
+  }]
 
   kms_statements = concat(
     var.stream_kms_key_arn == null ? [] : [{
@@ -50,7 +68,7 @@ locals {
     }],
     var.bucket_kms_key_arn == null ? [] : [{
       # A data key for PutObject (never multipart: the handler's objects are small); Decrypt only to read its
-      # progress markers back, the only objects it can read.
+      # progress markers back and its schema, the only objects it can read.
       Sid       = "EncryptObjects"
       Effect    = "Allow"
       Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
@@ -77,7 +95,7 @@ locals {
     }] : [],
     local.on_failure == "s3" ? [
       {
-        # The function itself cannot read them: its only s3:GetObject is on its progress markers.
+        # The function itself cannot read them: its only s3:GetObject is on its progress markers and its schema.
         Sid       = "WriteFailedBatches"
         Effect    = "Allow"
         Action    = ["s3:PutObject"]
@@ -142,7 +160,7 @@ locals {
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
       },
-    ], local.consumer_statements, local.on_failure_statements, local.kms_statements)
+    ], local.consumer_statements, local.on_failure_statements, local.schema_statements, local.kms_statements)
   }
 
   # aws:SourceAccount: only Lambda acting for this account may assume the role (no confused deputy).
@@ -225,6 +243,27 @@ resource "aws_lambda_function" "this" {
       condition     = fileexists(var.zip_path)
       error_message = "The deployment package ${var.zip_path} does not exist: run make build first."
     }
+    precondition {
+      condition = var.output_mode == "batch" || (var.time_field == "" && var.partition_keys == "" && var.format == "jsonl")
+      error_message = "time_field, partition_keys and format = \"parquet\" are for output_mode = \"batch\": record mode writes one object per record."
+    }
+    precondition {
+      condition     = var.format != "parquet" || var.schema_file != ""
+      error_message = "format = \"parquet\" needs schema_file: the Parquet columns are the schema's."
+    }
+    precondition {
+      condition     = var.compression != "snappy" || var.format == "parquet"
+      error_message = "compression = \"snappy\" is for format = \"parquet\" only: JSON Lines objects are gzip, zstd or none."
+    }
+    precondition {
+      condition     = !startswith(var.schema_prefix, var.key_prefix) && !startswith(var.schema_prefix, var.error_prefix)
+      error_message = "schema_prefix must lie outside key_prefix and error_prefix: the function may write there, and must not be able to change its own schema."
+    }
+    precondition {
+      # AWS limits a function's environment to 4 KB, names and values together; TRANSFORM counts.
+      condition     = length(join("", [for k, v in local.environment : "${k}${v}"])) <= 4096
+      error_message = "The function's environment exceeds Lambda's 4 KB: shorten transform."
+    }
   }
 }
 
@@ -301,4 +340,16 @@ resource "aws_lambda_event_source_mapping" "this" {
       EOT
     }
   }
+}
+
+# The schema the function validates against (SCHEMA), next to the data so that the role needs no other bucket.
+resource "aws_s3_object" "schema" {
+  count = var.schema_file == "" ? 0 : 1
+
+  bucket       = var.bucket_name
+  key          = local.schema_key
+  source       = var.schema_file
+  source_hash  = filesha256(var.schema_file)
+  content_type = "application/schema+json"
+  tags         = var.tags
 }

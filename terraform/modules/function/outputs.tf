@@ -72,3 +72,8 @@ output "error_prefix" {
   description = "ERROR_PREFIX: where the function writes quarantined records."
   value       = var.error_prefix
 }
+
+output "partition_columns" {
+  description = "The names of partition_keys, in order: the partition columns before year, month, day and hour (for the catalog module)."
+  value       = var.partition_keys == "" ? [] : [for pair in split(",", var.partition_keys) : split("=", pair)[0]]
+}

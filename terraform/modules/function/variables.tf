@@ -139,14 +139,14 @@ variable "key_prefix" {
 }
 
 variable "compression" {
-  description = "COMPRESSION of batch-mode objects: gzip, zstd or none."
+  description = "COMPRESSION of batch-mode objects: gzip, zstd or none; snappy too with format = \"parquet\" (whose pages it compresses)."
   type        = string
   default     = "gzip"
   nullable    = false
 
   validation {
-    condition     = contains(["gzip", "zstd", "none"], var.compression)
-    error_message = "compression must be gzip, zstd or none."
+    condition     = contains(["gzip", "zstd", "none", "snappy"], var.compression)
+    error_message = "compression must be gzip, zstd, none or snappy (snappy with format = \"parquet\" only)."
   }
 }
 
@@ -364,4 +364,82 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+}
+
+variable "schema_file" {
+  description = "Path of a JSON Schema (draft 2020-12) every record must conform to: uploaded to the bucket under schema_prefix, read by the function at cold start (SCHEMA). Required with format = \"parquet\", whose columns it defines. \"\": no validation."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.schema_file == "" || can(jsondecode(file(var.schema_file)))
+    error_message = "schema_file must be the path of a JSON document."
+  }
+}
+
+variable "schema_prefix" {
+  description = "Where schema_file is uploaded in the bucket (outside key_prefix and error_prefix, which the function may write)."
+  type        = string
+  default     = "schemas/"
+
+  validation {
+    condition     = var.schema_prefix != "" && !startswith(var.schema_prefix, "/")
+    error_message = "schema_prefix must be non-empty and must not start with '/'."
+  }
+}
+
+variable "transform" {
+  description = "TRANSFORM: a jq expression applied to each record before validation; one value replaces the record, empty skips it, an error or more values quarantine it. Example: del(.card) | .amount_cents = (.amount * 100 | floor)."
+  type        = string
+  default     = ""
+}
+
+variable "time_field" {
+  description = "TIME_FIELD: path of the event time (RFC 3339, or epoch seconds or milliseconds) that chooses the year=/month=/day=/hour= partition, e.g. .created_at. \"\": arrival time. Batch mode only."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.time_field == "" || can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])*$", var.time_field))
+    error_message = "time_field must be a field path: .name, .\"any key\", .[\"any key\"] or [N] steps, e.g. .created_at."
+  }
+}
+
+variable "partition_keys" {
+  description = "PARTITION_KEYS: name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: name=value/ key levels before the time levels. Batch mode only."
+  type        = string
+  default     = ""
+
+  validation {
+    condition = var.partition_keys == "" || (
+      can(regex("^([a-z_][a-z0-9_]{0,63}=\\.[^,]*)(,[a-z_][a-z0-9_]{0,63}=\\.[^,]*)*$", var.partition_keys)) &&
+      alltrue([for pair in split(",", var.partition_keys) : can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])*$", split("=", pair)[1]))]) &&
+      length(distinct([for pair in split(",", var.partition_keys) : split("=", pair)[0]])) == length(split(",", var.partition_keys)) &&
+      length(setintersection([for pair in split(",", var.partition_keys) : split("=", pair)[0]], ["year", "month", "day", "hour"])) == 0 &&
+      5 >= length(split(",", var.partition_keys))
+    )
+    error_message = "partition_keys must be at most 5 name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: distinct names of a-z, 0-9 and _ (not year, month, day or hour), each path .name, .\"any key\", .[\"any key\"] or [N] steps."
+  }
+}
+
+variable "max_partitions" {
+  description = "MAX_PARTITIONS: distinct partitions (partition key values and hour) one invocation may write; records beyond them are quarantined (1-10,000)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.max_partitions >= 1 && var.max_partitions <= 10000 && floor(var.max_partitions) == var.max_partitions
+    error_message = "max_partitions must be a whole number from 1 to 10000."
+  }
+}
+
+variable "format" {
+  description = "FORMAT of batch-mode objects: jsonl (JSON Lines) or parquet (the columns of schema_file, which it needs)."
+  type        = string
+  default     = "jsonl"
+
+  validation {
+    condition     = contains(["jsonl", "parquet"], var.format)
+    error_message = "format must be jsonl or parquet."
+  }
 }
