@@ -127,7 +127,7 @@ func PartitionValue(v jsonvalue.Value, ok bool) string {
 // Event times outside [MinEventYear, MaxEventYear] are not believed: the arrival time is used instead. The
 // catalog's partition projection covers these years.
 const (
-	MinEventYear = 1970
+	MinEventYear = 2000
 	MaxEventYear = 2099
 )
 

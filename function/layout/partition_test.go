@@ -3,6 +3,7 @@ package layout
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestEventTime(t *testing.T) {
 		t.Errorf("fractional seconds: %v", got)
 	}
 	for _, bad := range []string{`"yesterday"`, `"2026-11-25"`, `"2026-11-25 10:30:00"`, `true`, `null`, `{}`, `-5`,
-		`1e300`, `"1969-12-31T23:59:59Z"`, `"2100-01-01T00:00:00Z"`, `99999999999999999999`, `[1795602600]`} {
+		`1e300`, `"1999-12-31T23:59:59Z"`, `"2100-01-01T00:00:00Z"`, `946684799`, `99999999999999999999`, `[1795602600]`} {
 		if got, ok := EventTime(decodeJSON(t, bad)); ok {
 			t.Errorf("%#v: %v", bad, got)
 		}
@@ -139,5 +140,17 @@ func TestTerraformValidatesPartitionKeysAlike(t *testing.T) {
 				t.Errorf("%s does not validate partition_keys with %s", file, want)
 			}
 		}
+	}
+}
+
+// TestCatalogProjectsTheEventYears holds the catalog module's year projection to the event times the function
+// believes: a record filed under a year outside it could not be queried.
+func TestCatalogProjectsTheEventYears(t *testing.T) {
+	src, err := os.ReadFile("../../terraform/modules/catalog/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(`"projection.year.range"\s*=\s*"%d,%d"`, MinEventYear, MaxEventYear); !regexp.MustCompile(want).Match(src) {
+		t.Fatalf("terraform/modules/catalog/main.tf does not project the years %d-%d (%s)", MinEventYear, MaxEventYear, want)
 	}
 }
