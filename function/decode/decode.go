@@ -154,6 +154,9 @@ func Record(data []byte, partitionKey string) []Item {
 // RejectJSON marks an item decoded with SkipJSON invalid for the JSON syntax error err.
 func (it *Item) RejectJSON(err error) { it.reject(jsonError(err)) }
 
+// Reject marks an item invalid for a reason found after decoding (a schema, a transform).
+func (it *Item) Reject(err error) { it.reject(err) }
+
 func (it *Item) reject(err error) {
 	if len(it.Data) != len(it.Raw) || (len(it.Raw) > 0 && &it.Data[0] != &it.Raw[0]) {
 		err = fmt.Errorf("gzip-decompressed data: %w", err)

@@ -55,7 +55,8 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	// The metrics line goes to stdout on its own, where CloudWatch Logs picks up Embedded Metric Format.
 	fmt.Fprintf(h.metrics, "%s\n", m.EMF(h.function, time.Now()))
 	attrs := []any{"records", m.Records, "userRecords", m.UserRecords, "written", m.RecordsWritten,
-		"quarantined", m.RecordsQuarantined, "skipped", m.RecordsSkipped, "failed", m.RecordsFailed,
+		"quarantined", m.RecordsQuarantined, "skipped", m.RecordsSkipped, "dropped", m.RecordsDropped,
+		"eventTimesMissing", m.EventTimesMissing, "failed", m.RecordsFailed,
 		"objects", m.ObjectsWritten, "bytesIn", m.BytesIn, "bytesWritten", m.BytesWritten,
 		"maxArrivalAgeMs", m.MaxArrivalAge.Milliseconds(), "durationMs", time.Since(start).Milliseconds()}
 	switch {

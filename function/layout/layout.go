@@ -20,13 +20,6 @@ func RecordKey(prefix, seq string, sub int) string {
 	return prefix + seq + "-" + strconv.Itoa(sub) + ".json"
 }
 
-// BatchKey is the batch-mode key of the records of one shard that arrived in one UTC hour:
-// <prefix>year=YYYY/month=MM/day=DD/hour=HH/<shardId>-<firstSequenceNumber>.jsonl[.gz|.zst].
-// The Hive-style partitions let Athena, Glue and Spark prune by time.
-func BatchKey(prefix string, arrival time.Time, shardID, firstSeq, compression string) string {
-	return prefix + hourPartition(arrival) + shardID + "-" + firstSeq + ".jsonl" + Extension(compression)
-}
-
 // QuarantineKey is where an invalid record is kept for inspection and replay:
 // <prefix>year=YYYY/month=MM/day=DD/hour=HH/<shardId>-<sequenceNumber>[-<sub>].json.
 func QuarantineKey(prefix string, arrival time.Time, shardID, seq string, sub int) string {

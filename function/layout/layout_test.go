@@ -15,10 +15,10 @@ func TestKeys(t *testing.T) {
 		{RecordKey("kinesis/", seq, 3), "kinesis/" + seq + "-3.json"},
 		{RecordKey("", "1", -1), "1.json"},
 		// The hour partition is UTC: 23:59 CET is 22:59 UTC.
-		{BatchKey("kinesis/", arrival, "shardId-000000000001", seq, "gzip"),
+		{ObjectKey("kinesis/", Partition{Hour: arrival}, "shardId-000000000001", seq, ".jsonl"+Extension("gzip")),
 			"kinesis/year=2026/month=03/day=07/hour=22/shardId-000000000001-" + seq + ".jsonl.gz"},
-		{BatchKey("p/", arrival, "shardId-000000000001", "7", "zstd"), "p/year=2026/month=03/day=07/hour=22/shardId-000000000001-7.jsonl.zst"},
-		{BatchKey("p/", arrival, "shardId-000000000001", "7", "none"), "p/year=2026/month=03/day=07/hour=22/shardId-000000000001-7.jsonl"},
+		{ObjectKey("p/", Partition{Hour: arrival}, "shardId-000000000001", "7", ".jsonl"+Extension("zstd")), "p/year=2026/month=03/day=07/hour=22/shardId-000000000001-7.jsonl.zst"},
+		{ObjectKey("p/", Partition{Hour: arrival}, "shardId-000000000001", "7", ".jsonl"+Extension("none")), "p/year=2026/month=03/day=07/hour=22/shardId-000000000001-7.jsonl"},
 		{QuarantineKey("errors/", arrival, "shardId-000000000002", "9", -1), "errors/year=2026/month=03/day=07/hour=22/shardId-000000000002-9.json"},
 		{QuarantineKey("errors/", arrival, "shardId-000000000002", "9", 0), "errors/year=2026/month=03/day=07/hour=22/shardId-000000000002-9-0.json"},
 		{ProgressKey("errors/", "shardId-000000000002", "9"), "errors/_progress/shardId-000000000002-9.json"},

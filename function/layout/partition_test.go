@@ -106,10 +106,6 @@ func TestObjectKey(t *testing.T) {
 	if got != "kinesis/tenant=acme/year=2026/month=01/day=02/hour=02/shardId-000000000001-4965.parquet" {
 		t.Fatal(got)
 	}
-	arrival := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if a, b := BatchKey("k/", arrival, "s", "1", "zstd"), ObjectKey("k/", Partition{Hour: arrival}, "s", "1", ".jsonl.zst"); a != b {
-		t.Fatalf("%s != %s", a, b)
-	}
 }
 
 func TestPartitionLimit(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/layout"
 )
@@ -78,15 +80,16 @@ func linkUnits(units []unit, jobs []job) {
 }
 
 // appendRecordJobs adds one object per valid user record of unit u (whose list is self), except those an earlier
-// invocation wrote.
+// invocation wrote and those the transform dropped.
 func (p *Processor) appendRecordJobs(jobs []job, self []int, u *unit) []job {
-	for _, it := range u.items[u.resumed:] {
-		if it.Err != nil {
+	for k := u.resumed; k < len(u.items); k++ {
+		it := u.items[k]
+		if it.Err != nil || u.dropped(k) {
 			continue
 		}
 		jobs = append(jobs, job{
 			key:         layout.RecordKey(p.cfg.KeyPrefix, u.rec.Kinesis.SequenceNumber, it.SubIndex),
-			body:        it.Data,
+			body:        u.data(k),
 			contentType: "application/json",
 			units:       self,
 			records:     1,
@@ -95,55 +98,56 @@ func (p *Processor) appendRecordJobs(jobs []job, self []int, u *unit) []job {
 	return jobs
 }
 
-// group is the valid user records of one shard and UTC arrival hour, in sequence order: one batch object.
+// group is the valid user records of one shard and partition (without analytics settings, the UTC arrival hour),
+// in sequence order: one batch object.
 type group struct {
-	values [][]byte
-	refs   []ref // where each value comes from
-	size   int   // of the values as JSON Lines, at most
+	part   layout.Partition
+	values [][]byte      // JSON Lines
+	rows   []parquet.Row // FORMAT=parquet
+	refs   []ref         // where each value comes from
+	size   int           // of the values as JSON Lines, at most
 }
 
 type ref struct{ unit, item int }
 
-func groupByShardHour(units []unit) []*group {
-	type shardHour struct {
-		shard string
-		hour  int64
-	}
+func groupByShardPartition(units []unit) []*group {
+	type shardPartition struct{ shard, part string }
 	var order []*group
-	byKey := map[shardHour]*group{}
-	for i, u := range units {
+	byKey := map[shardPartition]*group{}
+	for i := range units {
+		u := &units[i]
 		for k, it := range u.items {
-			if it.Err != nil {
+			if it.Err != nil || u.dropped(k) {
 				continue
 			}
-			sh := shardHour{u.shard, u.arrival.Unix() / 3600}
-			g := byKey[sh]
+			part := u.partition(k)
+			key := shardPartition{u.shard, part.String()}
+			g := byKey[key]
 			if g == nil {
-				g = &group{}
-				byKey[sh] = g
+				g = &group{part: part}
+				byKey[key] = g
 				order = append(order, g)
 			}
-			g.values = append(g.values, it.Data)
+			if u.out != nil && u.out[k].row != nil {
+				g.rows = append(g.rows, u.out[k].row)
+			} else {
+				g.values = append(g.values, u.data(k))
+			}
 			g.refs = append(g.refs, ref{i, k})
-			g.size += len(it.Data) + 1
+			g.size += len(u.data(k)) + 1
 		}
 	}
 	return order
 }
 
-// batchJobs encodes each shard-hour group into one object named after its first record. Values the encoder finds
+// batchJobs encodes each group into one object named after its first record. Values the JSON Lines encoder finds
 // not to be JSON are marked invalid here.
 func (p *Processor) batchJobs(units []unit) ([]job, [][2]int, error) {
-	groups := groupByShardHour(units)
-	enc, err := p.encoder()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer p.encoders.Put(enc)
+	groups := groupByShardPartition(units)
 	jobs := make([]job, 0, len(groups))
 	spans := make([][2]int, 0, len(groups))
 	for _, g := range groups {
-		j, err := p.encodeGroup(enc, units, g)
+		j, err := p.encodeGroup(units, g)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -156,7 +160,7 @@ func (p *Processor) batchJobs(units []unit) ([]job, [][2]int, error) {
 	return jobs, spans, nil
 }
 
-func (p *Processor) encodeGroup(enc *layout.Encoder, units []unit, g *group) (job, error) {
+func (p *Processor) encodeGroup(units []unit, g *group) (job, error) {
 	var buf bytes.Buffer
 	// Size the output once: the JSON Lines size bounds an uncompressed object, and JSON compresses well beyond 4:1,
 	// so a compressed one rarely needs to grow.
@@ -165,9 +169,29 @@ func (p *Processor) encodeGroup(enc *layout.Encoder, units []unit, g *group) (jo
 	} else {
 		buf.Grow(g.size/4 + 4096)
 	}
-	rejected, err := enc.Encode(&buf, g.values)
-	if err != nil {
-		return job{}, fmt.Errorf("encode batch object: %w", err)
+	extension, contentType := ".jsonl"+layout.Extension(p.cfg.Compression), layout.ContentType(p.cfg.Compression)
+	var rejected []layout.Rejected
+	if p.cfg.Format == config.FormatParquet {
+		extension, contentType = layout.ParquetExtension, layout.ParquetContentType
+		pq, err := p.parquetEncoder()
+		if err != nil {
+			return job{}, err
+		}
+		err = pq.Encode(&buf, g.rows)
+		p.parquets.Put(pq)
+		if err != nil {
+			return job{}, fmt.Errorf("encode batch object: %w", err)
+		}
+	} else {
+		enc, err := p.encoder()
+		if err != nil {
+			return job{}, err
+		}
+		rejected, err = enc.Encode(&buf, g.values)
+		p.encoders.Put(enc)
+		if err != nil {
+			return job{}, fmt.Errorf("encode batch object: %w", err)
+		}
 	}
 	for _, r := range rejected {
 		units[g.refs[r.Index].unit].items[g.refs[r.Index].item].RejectJSON(r.Err)
@@ -183,11 +207,11 @@ func (p *Processor) encodeGroup(enc *layout.Encoder, units []unit, g *group) (jo
 	}
 	first := units[members[0]]
 	return job{
-		key:         layout.BatchKey(p.cfg.KeyPrefix, first.arrival, first.shard, first.rec.Kinesis.SequenceNumber, p.cfg.Compression),
+		key:         layout.ObjectKey(p.cfg.KeyPrefix, g.part, first.shard, first.rec.Kinesis.SequenceNumber, extension),
 		body:        buf.Bytes(),
-		contentType: layout.ContentType(p.cfg.Compression),
+		contentType: contentType,
 		units:       members,
-		records:     len(g.values) - len(rejected),
+		records:     len(g.refs) - len(rejected),
 	}, nil
 }
 

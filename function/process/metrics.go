@@ -24,6 +24,8 @@ func (m Metrics) EMF(functionName string, at time.Time) []byte {
 		{"RecordsWritten", "Count", float64(m.RecordsWritten)},
 		{"RecordsQuarantined", "Count", float64(m.RecordsQuarantined)},
 		{"RecordsSkipped", "Count", float64(m.RecordsSkipped)},
+		{"RecordsDropped", "Count", float64(m.RecordsDropped)},
+		{"EventTimesMissing", "Count", float64(m.EventTimesMissing)},
 		{"RecordsFailed", "Count", float64(m.RecordsFailed)},
 		{"BytesIn", "Bytes", float64(m.BytesIn)},
 		{"BytesWritten", "Bytes", float64(m.BytesWritten)},

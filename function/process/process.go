@@ -6,6 +6,7 @@ package process
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/function/budget"
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/layout"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
+	"github.com/kinesis2s3/kinesis2s3/function/shape"
 )
 
 // Writer stores one object. It must be safe for concurrent use; an error means the object may not be durable.
@@ -36,23 +39,69 @@ type Processor struct {
 	log      *slog.Logger
 	now      func() time.Time
 	encoders sync.Pool // *layout.Encoder, reused across invocations
+	shape    shape.Options
+	parquets sync.Pool       // *layout.Parquet, reused across invocations
+	columns  []schema.Column // FORMAT=parquet: the columns of the schema
 }
 
+// Option configures a Processor.
+type Option func(*Processor)
+
+// WithShape gives the Processor the analytics settings, compiled and loaded by shape.Load (the bootstrap reads
+// the schema from S3). Without it, New loads them itself, reading SCHEMA from a file only.
+func WithShape(o shape.Options) Option { return func(p *Processor) { p.shape = o } }
+
 // New returns a Processor writing through w, within the budget of cfg.MemoryMB. A nil logger discards logs. It
-// fails only for a compression that config.Load would have rejected.
-func New(cfg config.Config, w Writer, log *slog.Logger) (*Processor, error) {
+// fails for analytics settings that do not load, and for a compression that config.Load would have rejected.
+func New(cfg config.Config, w Writer, log *slog.Logger, opts ...Option) (*Processor, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MaxPartitions <= 0 { // a Config made by hand rather than by config.Load
+		cfg.MaxPartitions = config.DefaultMaxPartitions
+	}
 	p := &Processor{cfg: cfg, budget: budget.For(cfg.MemoryMB), w: w, log: log, now: time.Now}
-	if cfg.OutputMode == config.ModeBatch {
-		enc, err := layout.NewEncoder(cfg.Compression)
+	for _, o := range opts {
+		o(p)
+	}
+	if !p.shape.Enabled() {
+		var err error
+		if p.shape, err = shape.Load(context.Background(), cfg, nil); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.OutputMode != config.ModeBatch {
+		return p, nil
+	}
+	if cfg.Format == config.FormatParquet {
+		if p.shape.Schema == nil {
+			return nil, fmt.Errorf("%s=%s needs %s", config.EnvFormat, cfg.Format, config.EnvSchema)
+		}
+		p.columns = p.shape.Schema.Columns(p.shape.PartitionColumns())
+		if p.columns == nil {
+			return nil, fmt.Errorf("%s=%s: %s must describe objects (\"type\": \"object\"): its properties are the columns",
+				config.EnvFormat, cfg.Format, config.EnvSchema)
+		}
+		pq, err := layout.NewParquet(p.columns, cfg.Compression)
 		if err != nil {
 			return nil, err
 		}
-		p.encoders.Put(enc)
+		p.parquets.Put(pq)
+		return p, nil
 	}
+	enc, err := layout.NewEncoder(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	p.encoders.Put(enc)
 	return p, nil
+}
+
+func (p *Processor) parquetEncoder() (*layout.Parquet, error) {
+	if pq, ok := p.parquets.Get().(*layout.Parquet); ok {
+		return pq, nil
+	}
+	return layout.NewParquet(p.columns, p.cfg.Compression)
 }
 
 // Metrics describes one invocation. Records are Kinesis records; user records are what they carry after KPL
@@ -62,7 +111,9 @@ type Metrics struct {
 	UserRecords        int           // user records decoded from them
 	RecordsWritten     int           // user records written to their data object
 	RecordsQuarantined int           // user records written under the error prefix
-	RecordsSkipped     int           // invalid user records dropped by ON_INVALID_RECORD=skip (counted and logged)
+	RecordsSkipped     int           // user records written nowhere: invalid with ON_INVALID_RECORD=skip, or dropped by TRANSFORM
+	RecordsDropped     int           // of those, the ones TRANSFORM dropped (jq's empty)
+	EventTimesMissing  int           // records without a usable TIME_FIELD, partitioned by arrival time instead
 	RecordsFailed      int           // Kinesis records left for Lambda to retry: the reported one and all after it
 	BytesIn            int64         // Kinesis record data
 	BytesWritten       int64         // object bodies written (data and quarantine)

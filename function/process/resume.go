@@ -75,7 +75,7 @@ func (p *Processor) saveProgress(ctx context.Context, u unit, jobs []job) {
 }
 
 // handledPrefix counts the user records of u, from the first, that are durably handled: written by now or by an
-// earlier invocation, quarantined, or skipped.
+// earlier invocation, quarantined, or skipped (invalid, or dropped by the transform).
 func handledPrefix(u unit, jobs []job) int {
 	quarantined := true // without a quarantine job, invalid user records were skipped
 	var data []int      // the unit's data jobs, in user-record order
@@ -87,7 +87,11 @@ func handledPrefix(u unit, jobs []job) int {
 		}
 	}
 	n := u.resumed
-	for _, it := range u.items[u.resumed:] {
+	for k, it := range u.items[u.resumed:] {
+		if u.dropped(u.resumed + k) {
+			n++ // the transform dropped it: nothing to write
+			continue
+		}
 		if it.Err == nil {
 			if !jobs[data[0]].ok {
 				break

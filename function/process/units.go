@@ -19,8 +19,9 @@ type unit struct {
 	shard   string
 	arrival time.Time
 	items   []decode.Item
-	resumed int   // leading user records an earlier invocation handled (record mode, see resume): no job for them
-	jobs    []int // indexes of the jobs that must all succeed for this record to be durable
+	out     []output // per item, when records are shaped (see shape.go)
+	resumed int      // leading user records an earlier invocation handled (record mode, see resume): no job for them
+	jobs    []int    // indexes of the jobs that must all succeed for this record to be durable
 }
 
 // invalid counts the unit's invalid user records and returns the first one's index.
@@ -53,6 +54,10 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 		// Batch mode checks the JSON grammar while it compacts (one pass instead of two); the fail policy needs
 		// every verdict before anything is written, so it checks here.
 		SkipJSON: p.cfg.OutputMode == config.ModeBatch && p.cfg.OnInvalidRecord != config.InvalidFail}
+	sh, err := p.newShaping()
+	if err != nil {
+		return nil, 0, err
+	}
 	for i := range records {
 		r := &records[i]
 		if !seqnum.Valid(r.Kinesis.SequenceNumber) {
@@ -74,7 +79,7 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 			cut = i
 			continue
 		}
-		if !p.decodeUnit(&d, u, m) {
+		if !p.decodeUnit(ctx, &d, sh, u, m) {
 			cut = i
 		}
 	}
@@ -83,7 +88,7 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 
 // decodeUnit decodes one record. It reports false when the invocation must stop before the record: its budget
 // cannot hold it, or the fail policy rejects it.
-func (p *Processor) decodeUnit(d *decode.Decoder, u *unit, m *Metrics) bool {
+func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shaping, u *unit, m *Metrics) bool {
 	items, err := d.Record(u.rec.Kinesis.Data, u.rec.Kinesis.PartitionKey)
 	if err != nil { // decode.ErrBudget
 		p.log.Warn("memory budget spent: leaving the rest of the batch to the next invocation", "shardId", u.shard,
@@ -92,6 +97,9 @@ func (p *Processor) decodeUnit(d *decode.Decoder, u *unit, m *Metrics) bool {
 	}
 	u.items = items
 	m.UserRecords += len(items)
+	if sh != nil {
+		p.shapeUnit(ctx, sh, u, m)
+	}
 	if p.cfg.OnInvalidRecord == config.InvalidFail {
 		if n, first := u.invalid(); n > 0 {
 			p.logInvalid(u, n, first)

@@ -82,17 +82,22 @@ const maxGet = 1 << 20
 
 // Get reads the object at key, up to 1 MiB, so the handler can read back the progress markers it writes.
 func (w *Writer) Get(ctx context.Context, key string) ([]byte, error) {
-	out, err := w.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(key)})
+	return Read(ctx, w.api, w.bucket, key, maxGet)
+}
+
+// Read reads an object of at most limit bytes from any bucket: the handler's own state, or its SCHEMA.
+func Read(ctx context.Context, api API, bucket, key string, limit int64) ([]byte, error) {
+	out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, fmt.Errorf("get s3://%s/%s: %w", w.bucket, key, err)
+		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
 	}
 	defer out.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(out.Body, maxGet+1))
+	body, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("get s3://%s/%s: %w", w.bucket, key, err)
-	case len(body) > maxGet:
-		return nil, fmt.Errorf("get s3://%s/%s: larger than %d bytes", w.bucket, key, maxGet)
+		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	case int64(len(body)) > limit:
+		return nil, fmt.Errorf("get s3://%s/%s: larger than %d bytes", bucket, key, limit)
 	}
 	return body, nil
 }

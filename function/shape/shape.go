@@ -12,6 +12,7 @@ import (
 
 	"github.com/itchyny/gojq"
 
+	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 	"github.com/kinesis2s3/kinesis2s3/function/layout"
 	"github.com/kinesis2s3/kinesis2s3/function/schema"
@@ -94,4 +95,41 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 		rec.Levels = b.String()
 	}
 	return rec, true, nil
+}
+
+// Load compiles the analytics settings of cfg (checked by config.Load) and reads its schema: a file, or an S3
+// object through fetch. Errors name the variable. Without any analytics setting it returns zero Options.
+func Load(ctx context.Context, cfg config.Config, fetch schema.Fetcher) (Options, error) {
+	var o Options
+	var err error
+	if cfg.Transform != "" {
+		if o.Transform, err = transform.Compile(cfg.Transform); err != nil {
+			return o, fmt.Errorf("%s: %w", config.EnvTransform, err)
+		}
+	}
+	if cfg.TimeField != "" {
+		p, err := transform.ParsePath(cfg.TimeField)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", config.EnvTimeField, err)
+		}
+		o.TimeField = &p
+	}
+	if o.PartitionKeys, err = layout.ParsePartitionKeys(cfg.PartitionKeys); err != nil {
+		return o, fmt.Errorf("%s: %w", config.EnvPartitionKeys, err)
+	}
+	if cfg.Schema != "" {
+		if o.Schema, err = schema.Load(ctx, cfg.Schema, fetch); err != nil {
+			return o, fmt.Errorf("%s=%s: %w", config.EnvSchema, cfg.Schema, err)
+		}
+	}
+	return o, nil
+}
+
+// PartitionColumns returns the names of the partition columns: the partition keys, then the time levels.
+func (o Options) PartitionColumns() []string {
+	var names []string
+	for _, k := range o.PartitionKeys {
+		names = append(names, k.Name)
+	}
+	return append(names, layout.TimeLevels...)
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/function/handler"
 	"github.com/kinesis2s3/kinesis2s3/function/process"
 	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
+	"github.com/kinesis2s3/kinesis2s3/function/shape"
 )
 
 func main() {
@@ -47,14 +49,23 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler.Handler, error)
 		return nil, fmt.Errorf("AWS configuration: %w", err)
 	}
 	client := s3writer.NewClient(awsCfg, cfg.ForcePathStyle, cfg.UploadConcurrency)
-	proc, err := process.New(cfg, s3writer.New(client, cfg.Bucket), log)
+	// The schema, when SCHEMA names an S3 object, is read once, here.
+	fetch := func(ctx context.Context, bucket, key string) ([]byte, error) {
+		return s3writer.Read(ctx, client, bucket, key, schema.MaxSize)
+	}
+	analytics, err := shape.Load(ctx, cfg, fetch)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := process.New(cfg, s3writer.New(client, cfg.Bucket), log, process.WithShape(analytics))
 	if err != nil {
 		return nil, err
 	}
 	log.Info("configured", "bucket", cfg.Bucket, "outputMode", cfg.OutputMode, "keyPrefix", cfg.KeyPrefix,
 		"compression", cfg.Compression, "errorPrefix", cfg.ErrorPrefix, "onInvalidRecord", cfg.OnInvalidRecord,
 		"uploadConcurrency", cfg.UploadConcurrency, "memoryMB", cfg.MemoryMB, "goMemoryLimit", limit,
-		"invocationBudget", b.Invocation, "recordLimit", b.Record)
+		"invocationBudget", b.Invocation, "recordLimit", b.Record, "format", cfg.Format, "schema", cfg.Schema,
+		"transform", cfg.Transform != "", "timeField", cfg.TimeField, "partitionKeys", cfg.PartitionKeys, "maxPartitions", cfg.MaxPartitions)
 	return handler.New(proc, log, os.Getenv(config.EnvFunctionName), os.Stdout), nil
 }
 

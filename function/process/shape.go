@@ -1,0 +1,121 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/decode"
+	"github.com/kinesis2s3/kinesis2s3/function/layout"
+	"github.com/kinesis2s3/kinesis2s3/function/shape"
+)
+
+// With analytics settings (SCHEMA, TRANSFORM, TIME_FIELD, PARTITION_KEYS, FORMAT=parquet) each valid user record
+// is shaped as it is decoded (function/shape): transformed, validated, given its partition and, for Parquet, made
+// a row. A record that fails a step is invalid like a record that is not JSON, with the step's reason; one the
+// transform drops is skipped. So the invalid-record policies, the checkpoint and the quarantine apply unchanged.
+
+// output is what a user record contributes to its object.
+type output struct {
+	data    []byte           // the JSON (record mode's body, batch mode's line)
+	row     parquet.Row      // FORMAT=parquet: the row
+	part    layout.Partition // batch mode: the object's partition
+	dropped bool             // TRANSFORM dropped it: no object, counted as skipped
+}
+
+// shaping is the per-invocation state of shaping.
+type shaping struct {
+	shaper  *shape.Shaper
+	parquet *layout.Parquet // FORMAT=parquet: makes the rows (and later, the files)
+	limit   layout.PartitionLimit
+}
+
+// newShaping returns the state for one invocation, or nil when there is nothing to shape.
+func (p *Processor) newShaping() (*shaping, error) {
+	if !p.shape.Enabled() && p.cfg.Format != config.FormatParquet {
+		return nil, nil
+	}
+	s := &shaping{shaper: &shape.Shaper{Options: p.shape}, limit: layout.PartitionLimit{Max: p.cfg.MaxPartitions}}
+	if p.cfg.Format == config.FormatParquet {
+		pq, err := p.parquetEncoder()
+		if err != nil {
+			return nil, err
+		}
+		s.parquet = pq
+	}
+	return s, nil
+}
+
+// shapeUnit shapes the valid user records of u (those an earlier invocation handled aside).
+func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metrics) {
+	u.out = make([]output, len(u.items))
+	for k := u.resumed; k < len(u.items); k++ {
+		it := &u.items[k]
+		if it.Err != nil {
+			continue
+		}
+		if err := p.shapeItem(ctx, s, u, it, &u.out[k], m); err != nil {
+			it.Reject(err)
+		}
+	}
+}
+
+func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output, m *Metrics) error {
+	rec, keep, err := s.shaper.Shape(ctx, it.Data)
+	if err != nil {
+		return err
+	}
+	if !keep {
+		out.dropped = true
+		m.RecordsSkipped++
+		m.RecordsDropped++
+		return nil
+	}
+	if int64(len(rec.JSON)) > p.budget.Record {
+		return fmt.Errorf("transform: its output is %d bytes; a record may have at most %d", len(rec.JSON), p.budget.Record)
+	}
+	out.data = rec.JSON
+	if p.cfg.OutputMode != config.ModeBatch {
+		return nil
+	}
+	hour := rec.Time
+	if !rec.HasTime {
+		hour = u.arrival
+		if p.shape.TimeField != nil {
+			m.EventTimesMissing++
+		}
+	}
+	out.part = layout.Partition{Levels: rec.Levels, Hour: hour.UTC().Truncate(time.Hour)}
+	if part := out.part.String(); !s.limit.Admit(part) {
+		return fmt.Errorf("partition: %s would be one more than the %d distinct partitions an invocation may write (%s)",
+			part, p.cfg.MaxPartitions, config.EnvMaxPartitions)
+	}
+	if s.parquet != nil {
+		if out.row, err = s.parquet.Row(rec.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// data is the JSON of user record k: as shaped, or as decoded.
+func (u *unit) data(k int) []byte {
+	if u.out != nil {
+		return u.out[k].data
+	}
+	return u.items[k].Data
+}
+
+// dropped reports whether the transform dropped user record k.
+func (u *unit) dropped(k int) bool { return u.out != nil && u.out[k].dropped }
+
+// partition is the partition of user record k's batch object: as shaped, or the arrival hour.
+func (u *unit) partition(k int) layout.Partition {
+	if u.out != nil {
+		return u.out[k].part
+	}
+	return layout.Partition{Hour: u.arrival.UTC().Truncate(time.Hour)}
+}
