@@ -17,7 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/process"
 	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
+	"github.com/kinesis2s3/kinesis2s3/function/shape"
 	"github.com/kinesis2s3/kinesis2s3/internal/redrive"
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/onfailure"
 )
@@ -73,13 +76,19 @@ var handlerFlags = []struct{ flag, env string }{
 	{"on-invalid-record", config.EnvOnInvalidRecord},
 	{"s3-force-path-style", config.EnvS3ForcePathStyle},
 	{"upload-concurrency", config.EnvUploadConcurrency},
+	{"schema", config.EnvSchema},
+	{"transform", config.EnvTransform},
+	{"time-field", config.EnvTimeField},
+	{"partition-keys", config.EnvPartitionKeys},
+	{"max-partitions", config.EnvMaxPartitions},
+	{"format", config.EnvFormat},
 }
 
 // handlerUsage describes a direct-mode flag from the contract's definition of its variable.
 func handlerUsage(env string) string {
 	v := config.Lookup(env)
 	u := "direct mode: " + v.Doc
-	if words := strings.Fields(v.Values); len(words) > 0 {
+	if words := strings.Fields(strings.ReplaceAll(v.Values, "`", "")); len(words) > 0 {
 		// The flag package shows a back-quoted word as the argument's name: -bucket NAME, -key-prefix PREFIX.
 		u += " (`" + strings.ToUpper(words[len(words)-1]) + "`)"
 	}
@@ -283,13 +292,20 @@ func newReprocessor(ctx context.Context, awsCfg aws.Config, f *redriveFlags, std
 		return nil, "", err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w := s3writer.New(s3writer.NewClient(awsCfg, cfg.ForcePathStyle, cfg.UploadConcurrency), cfg.Bucket)
-	rp, err := redrive.NewDirect(cfg, w, log)
+	client := s3writer.NewClient(awsCfg, cfg.ForcePathStyle, cfg.UploadConcurrency)
+	w := s3writer.New(client, cfg.Bucket)
+	analytics, err := shape.Load(ctx, cfg, func(ctx context.Context, bucket, key string) ([]byte, error) {
+		return s3writer.Read(ctx, client, bucket, key, schema.MaxSize)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("direct mode settings: %w", err)
+	}
+	rp, err := redrive.NewDirect(cfg, w, log, process.WithShape(analytics))
 	if err != nil {
 		return nil, "", err
 	}
-	return rp, fmt.Sprintf("writing to s3://%s/%s (output mode %s, compression %s, quarantine under %s, invalid records: %s)",
-		cfg.Bucket, cfg.KeyPrefix, cfg.OutputMode, cfg.Compression, cfg.ErrorPrefix, cfg.OnInvalidRecord), nil
+	return rp, fmt.Sprintf("writing to s3://%s/%s (output mode %s, format %s, compression %s, quarantine under %s, invalid records: %s)",
+		cfg.Bucket, cfg.KeyPrefix, cfg.OutputMode, cfg.Format, cfg.Compression, cfg.ErrorPrefix, cfg.OnInvalidRecord), nil
 }
 
 // checkRedriveFlags rejects bad flags by name before any AWS call.

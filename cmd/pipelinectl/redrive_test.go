@@ -73,7 +73,7 @@ func TestDirectConfig(t *testing.T) {
 	}
 	want := config.Config{Bucket: "data", OutputMode: config.ModeRecord, KeyPrefix: config.DefaultKeyPrefix,
 		Compression: config.CompressionGzip, ErrorPrefix: config.DefaultErrorPrefix, OnInvalidRecord: config.InvalidQuarantine,
-		UploadConcurrency: config.DefaultUploadConcurrency}
+		UploadConcurrency: config.DefaultUploadConcurrency, MaxPartitions: config.DefaultMaxPartitions, Format: config.FormatJSONL}
 	if cfg != want {
 		t.Errorf("config %+v\nwant %+v", cfg, want)
 	}
@@ -89,6 +89,15 @@ func TestDirectConfig(t *testing.T) {
 	}
 	if cfg.Bucket != "prod" || cfg.OutputMode != config.ModeBatch || cfg.Compression != config.CompressionZstd || cfg.KeyPrefix != "replayed/" {
 		t.Errorf("config %+v", cfg)
+	}
+
+	// The analytics settings, as flags, so that a replay writes under the keys the function writes.
+	flags = empty()
+	*flags["BUCKET_NAME"], *flags["OUTPUT_MODE"], *flags["FORMAT"], *flags["SCHEMA"] = "data", "batch", "parquet", "s3://cfg/orders.json"
+	*flags["PARTITION_KEYS"], *flags["TIME_FIELD"], *flags["TRANSFORM"], *flags["MAX_PARTITIONS"] = "tenant=.t", ".at", "del(.x)", "10"
+	if cfg, err = directConfig(nil, flags); err != nil || cfg.Format != config.FormatParquet || cfg.Schema != "s3://cfg/orders.json" ||
+		cfg.PartitionKeys != "tenant=.t" || cfg.TimeField != ".at" || cfg.Transform != "del(.x)" || cfg.MaxPartitions != 10 {
+		t.Errorf("config %+v, %v", cfg, err)
 	}
 
 	// Bad values are the handler's own errors, naming the setting.

@@ -21,11 +21,12 @@ type Direct struct {
 	onInvalid string
 }
 
-// NewDirect returns a reprocessor that runs the handler's core with cfg (the function's configuration) and
+// NewDirect returns a reprocessor that runs the handler's core with cfg (the function's configuration; opts pass
+// its analytics settings, loaded as the function loads them) and
 // writes through w (an s3writer.Writer in production). log receives the core's warnings, such as invalid
 // records; nil discards them.
-func NewDirect(cfg config.Config, w process.Writer, log *slog.Logger) (*Direct, error) {
-	proc, err := process.New(cfg, errorRecorder{w}, log)
+func NewDirect(cfg config.Config, w process.Writer, log *slog.Logger, opts ...process.Option) (*Direct, error) {
+	proc, err := process.New(cfg, errorRecorder{w}, log, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func TestDirectBatchModeKeysRepeat(t *testing.T) {
 			t.Fatalf("Reprocess = %+v, %v", res, err)
 		}
 	}
-	key := layout.BatchKey("kinesis/", recs[0].Arrival, shard0, recs[0].SequenceNumber, config.CompressionNone)
+	key := layout.ObjectKey("kinesis/", layout.Partition{Hour: recs[0].Arrival}, shard0, recs[0].SequenceNumber, ".jsonl"+layout.Extension(config.CompressionNone))
 	if len(w.objects) != 1 || strings.Count(w.objects[key], "\n") != 4 {
 		t.Errorf("objects %v, want one with 4 lines under %s", keys(w.objects), key)
 	}

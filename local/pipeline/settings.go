@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -31,6 +32,11 @@ type Settings struct {
 	// Timeout (timeout) and MemoryMB (memory_size) of the function.
 	Timeout  time.Duration
 	MemoryMB int
+	// The analytics settings (schema_file, transform, time_field, partition_keys, max_partitions, format). Locally
+	// SCHEMA is the schema file's path, which the function reads itself; Terraform uploads the file to the bucket
+	// and sets SCHEMA to the object's s3:// URI.
+	SchemaFile, Transform, TimeField, PartitionKeys, Format string
+	MaxPartitions                                           int
 
 	// ESM holds the event source mapping variables (batch_size, maximum_batching_window_in_seconds, ...). Its
 	// StreamARN and FunctionARN are filled in by Start; PollInterval and DiscoveryInterval are local knobs.
@@ -79,6 +85,12 @@ func (s Settings) HandlerEnv(bucket string) map[string]string {
 		config.EnvUploadConcurrency: strconv.Itoa(s.UploadConcurrency),
 		config.EnvS3ForcePathStyle:  "true",
 		config.EnvLogLevel:          s.LogLevel,
+		config.EnvSchema:            s.SchemaFile,
+		config.EnvTransform:         s.Transform,
+		config.EnvTimeField:         s.TimeField,
+		config.EnvPartitionKeys:     s.PartitionKeys,
+		config.EnvMaxPartitions:     strconv.Itoa(s.MaxPartitions),
+		config.EnvFormat:            s.Format,
 	}
 }
 
@@ -120,12 +132,20 @@ func (s *Settings) LoadTFVars(path string) error {
 	set := s.handlerSetters()
 	set["name"] = tfvars.Into(&s.Name)
 	set["shard_count"] = tfvars.Into(&s.Shards)
-	return tfvars.Load(path, set)
+	schemaFile := s.SchemaFile
+	if err := tfvars.Load(path, set); err != nil {
+		return err
+	}
+	// Terraform reads a relative schema_file from where it runs, the directory of terraform.tfvars.
+	if s.SchemaFile != schemaFile && s.SchemaFile != "" && !filepath.IsAbs(s.SchemaFile) {
+		s.SchemaFile = filepath.Join(filepath.Dir(path), s.SchemaFile)
+	}
+	return nil
 }
 
 // handlerSetters stores the function module's variables: output_mode, compression, key_prefix, error_prefix,
-// on_invalid_record, upload_concurrency, log_level, timeout, memory_size, on_failure_destination and the mapping's
-// (esm.TFVarSetters).
+// on_invalid_record, upload_concurrency, log_level, timeout, memory_size, on_failure_destination, the analytics
+// settings and the mapping's (esm.TFVarSetters).
 func (s *Settings) handlerSetters() map[string]tfvars.Setter {
 	set := esm.TFVarSetters(&s.ESM)
 	maps.Copy(set, map[string]tfvars.Setter{
@@ -139,6 +159,12 @@ func (s *Settings) handlerSetters() map[string]tfvars.Setter {
 		"timeout":                tfvars.Seconds(&s.Timeout),
 		"memory_size":            tfvars.Into(&s.MemoryMB),
 		"on_failure_destination": tfvars.Into(&s.OnFailureDestination),
+		"schema_file":            tfvars.Into(&s.SchemaFile),
+		"transform":              tfvars.Into(&s.Transform),
+		"time_field":             tfvars.Into(&s.TimeField),
+		"partition_keys":         tfvars.Into(&s.PartitionKeys),
+		"max_partitions":         tfvars.Into(&s.MaxPartitions),
+		"format":                 tfvars.Into(&s.Format),
 	})
 	return set
 }

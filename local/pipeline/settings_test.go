@@ -18,6 +18,7 @@ func TestMirrorsTheFunctionModule(t *testing.T) {
 	notLocal := []string{
 		"reserved_concurrent_executions", "log_retention_days", "log_kms_key_arn", "bucket_kms_key_arn",
 		"stream_kms_key_arn", "on_failure_kms_key_arn", "enhanced_fan_out", "enabled", "filter_patterns", "esm_metrics", "tags",
+		"schema_prefix", // locally the function reads schema_file where it is
 	}
 	var s Settings
 	set := s.handlerSetters()
@@ -33,7 +34,7 @@ func TestMirrorsTheFunctionModule(t *testing.T) {
 		}
 	}
 	d := DefaultSettings()
-	if d.OutputMode == "" || d.KeyPrefix == "" || d.ESM.BatchSize == 0 || d.Timeout == 0 || d.MemoryMB == 0 ||
+	if d.OutputMode == "" || d.KeyPrefix == "" || d.ESM.BatchSize == 0 || d.Timeout == 0 || d.MemoryMB == 0 || d.Format == "" || d.MaxPartitions == 0 ||
 		d.OnFailureDestination != OnFailureSQS {
 		t.Errorf("DefaultSettings() = %+v: a module default did not arrive", d)
 	}
@@ -51,6 +52,12 @@ error_prefix       = null # the module's default
 timeout            = 30
 batch_size         = 100
 on_failure_destination = "s3"
+format             = "parquet"
+schema_file        = "schemas/orders.json" # relative to the tfvars file, as Terraform reads it there
+partition_keys     = "tenant=.customer.tenant"
+time_field         = ".created_at"
+transform          = "del(.card)"
+max_partitions     = 20
 bucket_versioning  = true # not a local setting: ignored
 `), 0o600)
 	if err != nil {
@@ -61,7 +68,9 @@ bucket_versioning  = true # not a local setting: ignored
 		t.Fatal(err)
 	}
 	if s.Name != "demo" || s.Shards != 3 || s.OutputMode != "batch" || s.Compression != "zstd" || s.KeyPrefix != "raw/" ||
-		s.ErrorPrefix != "errors/" || s.Timeout != 30*time.Second || s.ESM.BatchSize != 100 || s.OnFailureDestination != OnFailureS3 {
+		s.ErrorPrefix != "errors/" || s.Timeout != 30*time.Second || s.ESM.BatchSize != 100 || s.OnFailureDestination != OnFailureS3 ||
+		s.Format != "parquet" || s.SchemaFile != filepath.Join(filepath.Dir(path), "schemas/orders.json") ||
+		s.PartitionKeys != "tenant=.customer.tenant" || s.TimeField != ".created_at" || s.Transform != "del(.card)" || s.MaxPartitions != 20 {
 		t.Errorf("settings = %+v", s)
 	}
 	if err := s.Validate(); err != nil {
@@ -93,13 +102,15 @@ func TestLoadTFVarsErrors(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	for name, edit := range map[string]func(*Settings){
-		"OUTPUT_MODE":            func(s *Settings) { s.OutputMode = "batches" },
-		"COMPRESSION":            func(s *Settings) { s.Compression = "lz4" },
-		"shard_count":            func(s *Settings) { s.Shards = 0 },
-		"timeout":                func(s *Settings) { s.Timeout = 1500 * time.Millisecond },
-		"BatchSize":              func(s *Settings) { s.ESM.BatchSize = 0 },
-		"name":                   func(s *Settings) { s.Name = "" },
-		"on_failure_destination": func(s *Settings) { s.OnFailureDestination = "sns" },
+		"OUTPUT_MODE":                 func(s *Settings) { s.OutputMode = "batches" },
+		"COMPRESSION":                 func(s *Settings) { s.Compression = "lz4" },
+		"TRANSFORM":                   func(s *Settings) { s.Transform = ".a |" },
+		"FORMAT=parquet needs SCHEMA": func(s *Settings) { s.OutputMode, s.Format = "batch", "parquet" },
+		"shard_count":                 func(s *Settings) { s.Shards = 0 },
+		"timeout":                     func(s *Settings) { s.Timeout = 1500 * time.Millisecond },
+		"BatchSize":                   func(s *Settings) { s.ESM.BatchSize = 0 },
+		"name":                        func(s *Settings) { s.Name = "" },
+		"on_failure_destination":      func(s *Settings) { s.OnFailureDestination = "sns" },
 	} {
 		s := DefaultSettings()
 		edit(&s)

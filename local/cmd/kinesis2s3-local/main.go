@@ -46,6 +46,10 @@ type localFlags struct {
 	mode, compression            string
 	shards, batchSize            int
 	onFailure                    string
+	format, schemaFile           string
+	transform, timeField         string
+	partitionKeys                string
+	maxPartitions                int
 	window                       time.Duration
 	records                      int64
 	rate                         float64
@@ -68,6 +72,12 @@ func localFlagSet(stderr io.Writer, f *localFlags) *flag.FlagSet {
 	fs.IntVar(&f.batchSize, "batch-size", 0, "event source mapping batch size (default: batch_size from tfvars, else 500)")
 	fs.DurationVar(&f.window, "window", -1, "batching window, whole seconds (default: maximum_batching_window_in_seconds from tfvars, else 5s)")
 	fs.StringVar(&f.onFailure, "on-failure-destination", "", "where the mapping sends the records it gives up on: sqs (the on-failure queue) or s3 (the bucket, under aws/lambda/<mapping UUID>/) (default: on_failure_destination from tfvars, else sqs)")
+	fs.StringVar(&f.format, "format", "", "batch objects: jsonl or parquet (needs --schema-file) (default: format from tfvars, else jsonl)")
+	fs.StringVar(&f.schemaFile, "schema-file", "", "JSON Schema every record must conform to, and the Parquet columns (`FILE`; default: schema_file from tfvars)")
+	fs.StringVar(&f.transform, "transform", "", "jq expression applied to each record before validation (default: transform from tfvars)")
+	fs.StringVar(&f.timeField, "time-field", "", "path of the event time that chooses the hour partition, e.g. .created_at (default: time_field from tfvars, else the arrival time)")
+	fs.StringVar(&f.partitionKeys, "partition-keys", "", "name=path pairs: key levels before the time levels, e.g. country=.customer.address.country (default: partition_keys from tfvars)")
+	fs.IntVar(&f.maxPartitions, "max-partitions", 0, "distinct partitions per invocation (default: max_partitions from tfvars, else 100)")
 	fs.Int64Var(&f.records, "records", 1000, "sample Kinesis records to feed (0: none)")
 	fs.Float64Var(&f.rate, "rate", 250, "sample records per second")
 	fs.StringVar(&f.template, "template", "orders", "built-in record template for the sample (clickstream, iot, orders)")
@@ -269,6 +279,18 @@ func localSettings(f *localFlags, fs *flag.FlagSet) (pipeline.Settings, string, 
 			s.ESM.MaximumBatchingWindow = f.window
 		case "on-failure-destination":
 			s.OnFailureDestination = f.onFailure
+		case "format":
+			s.Format = f.format
+		case "schema-file":
+			s.SchemaFile = f.schemaFile
+		case "transform":
+			s.Transform = f.transform
+		case "time-field":
+			s.TimeField = f.timeField
+		case "partition-keys":
+			s.PartitionKeys = f.partitionKeys
+		case "max-partitions":
+			s.MaxPartitions = f.maxPartitions
 		default:
 			return
 		}
@@ -286,7 +308,13 @@ func localSettings(f *localFlags, fs *flag.FlagSet) (pipeline.Settings, string, 
 func settingsLine(s pipeline.Settings) string {
 	mode := "output_mode=" + s.OutputMode
 	if s.OutputMode == "batch" {
-		mode += " compression=" + s.Compression
+		mode += " format=" + s.Format + " compression=" + s.Compression
+	}
+	for _, a := range []struct{ name, value string }{{"schema_file", s.SchemaFile}, {"transform", s.Transform},
+		{"time_field", s.TimeField}, {"partition_keys", s.PartitionKeys}} {
+		if a.value != "" {
+			mode += fmt.Sprintf(" %s=%q", a.name, a.value)
+		}
 	}
 	return fmt.Sprintf("%s shards=%d batch_size=%d window=%s parallelization=%d retries=%d bisect=%v on_invalid_record=%s on_failure_destination=%s",
 		mode, s.Shards, s.ESM.BatchSize, s.ESM.MaximumBatchingWindow, s.ESM.ParallelizationFactor,
