@@ -77,6 +77,12 @@ module "function" {
   error_prefix       = var.error_prefix
   on_invalid_record  = var.on_invalid_record
   upload_concurrency = var.upload_concurrency
+  schema_file        = var.schema_file
+  transform          = var.transform
+  time_field         = var.time_field
+  partition_keys     = var.partition_keys
+  max_partitions     = var.max_partitions
+  format             = var.format
 
   stream_arn             = module.stream.arn
   stream_kms_key_arn     = module.stream.kms_key_arn
@@ -146,4 +152,29 @@ module "redrive_operator" {
 moved {
   from = module.dlq
   to   = module.dlq[0]
+}
+
+
+# Tables over batch objects: record mode writes one object per record, which no table would serve well. The function
+# module hands on what it was given, with its own defaults, so that the tables describe exactly what it writes.
+module "catalog" {
+  source = "./modules/catalog"
+  count  = module.function.output_mode == "batch" && var.catalog_enabled ? 1 : 0
+
+  name              = var.name
+  bucket_name       = module.bucket.name
+  bucket_arn        = module.bucket.arn
+  kms_key_arn       = module.bucket.kms_key_arn
+  key_prefix        = module.function.key_prefix
+  error_prefix      = module.function.error_prefix
+  format            = module.function.format
+  schema_file       = module.function.schema_file
+  partition_columns = module.function.partition_columns
+  # A stack whose bucket may be destroyed with its data may lose its query history too.
+  force_destroy = module.bucket.force_destroy
+
+  partition_projection           = var.partition_projection
+  results_prefix                 = var.athena_results_prefix
+  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff
+  tags                           = local.tags
 }

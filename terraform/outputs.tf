@@ -87,3 +87,15 @@ output "redrive_operator_policy_arn" {
   description = "ARN of the IAM policy for the operators who run pipelinectl redrive (attach it to their role or group), or null without redrive_operator_modes."
   value       = module.redrive_operator.policy_arn
 }
+
+output "athena" {
+  description = "The catalog (batch mode): Glue database and tables, Athena workgroup, results location, and an IAM policy for those who query; null without it."
+  value = length(module.catalog) == 0 ? null : {
+    database          = module.catalog[0].database_name
+    records_table     = module.catalog[0].records_table_name
+    quarantine_table  = module.catalog[0].quarantine_table_name
+    workgroup         = module.catalog[0].workgroup_name
+    results_location  = module.catalog[0].results_location
+    query_policy_json = module.catalog[0].query_policy_json
+  }
+}

@@ -45,6 +45,13 @@ variable "alarms_enabled" {
   nullable    = false
 }
 
+variable "catalog_enabled" {
+  description = "With output_mode = \"batch\": create the Glue database, the records and quarantine tables and the Athena workgroup (modules/catalog)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "on_failure_destination" {
   description = "Where the event source mapping records the batches it gives up on: sqs (the on-failure queue, modules/dlq: a pointer to the records, which stay in the stream for its retention) or s3 (the whole batch, as an object under aws/lambda/<mapping UUID>/ in on_failure_s3_bucket_arn, independent of the stream's retention)."
   type        = string
@@ -230,6 +237,36 @@ variable "upload_concurrency" {
   default = null
 }
 
+variable "schema_file" {
+  type    = string
+  default = null
+}
+
+variable "transform" {
+  type    = string
+  default = null
+}
+
+variable "time_field" {
+  type    = string
+  default = null
+}
+
+variable "partition_keys" {
+  type    = string
+  default = null
+}
+
+variable "max_partitions" {
+  type    = number
+  default = null
+}
+
+variable "format" {
+  type    = string
+  default = null
+}
+
 variable "esm_enabled" {
   type    = bool
   default = null
@@ -325,5 +362,28 @@ variable "dashboard_enabled" {
 
 variable "redrive_operator_modes" {
   type    = set(string)
+  default = null
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Catalog and Athena (modules/catalog; output_mode = "batch" and catalog_enabled)
+# ---------------------------------------------------------------------------------------------------------------------
+
+variable "partition_projection" {
+  type = map(object({
+    type   = string
+    values = optional(list(string), [])
+  }))
+  default = null
+}
+
+variable "athena_results_prefix" {
+  type    = string
+  default = null
+}
+
+variable "athena_bytes_scanned_cutoff" {
+  type    = number
   default = null
 }

@@ -209,7 +209,7 @@ func assertCreates(t *testing.T, plan *terraform.PlanStruct, want []string) {
 type passThrough struct {
 	value     any
 	resource  string // address in the plan
-	attribute string // dotted path in the resource's planned values; list elements by index
+	attribute string // dotted path in the resource's planned values; list elements by index, [keys.with.dots]
 	want      any    // the planned value, when it is not value itself
 }
 
@@ -276,6 +276,20 @@ var passThroughPlans = []struct {
 		"dashboard_enabled":   {false, "module.alarms[0].aws_cloudwatch_dashboard.this[0]", "", nil},
 		"alarm_actions":       {[]string{"arn:aws:sns:eu-west-1:123456789012:on-call"}, `module.alarms[0].aws_cloudwatch_metric_alarm.this["errors"]`, "alarm_actions", nil},
 	}},
+	// The analytics settings, in batch mode (the catalog serves batch objects only), with a bucket name so that the
+	// workgroup's result location is known at plan time.
+	{base: map[string]any{"output_mode": "batch", "compression": "zstd", "bucket_name": "k2s3-plan-test-athena"}, inputs: map[string]passThrough{
+		"schema_file":    {exampleSchemaPath(), "module.function.aws_s3_object.schema[0]", "source", nil},
+		"transform":      {"del(.card)", "module.function.aws_lambda_function.this", "environment.0.variables.TRANSFORM", nil},
+		"time_field":     {".created_at", "module.function.aws_lambda_function.this", "environment.0.variables.TIME_FIELD", nil},
+		"partition_keys": {"country=.customer.address.country", "module.function.aws_lambda_function.this", "environment.0.variables.PARTITION_KEYS", nil},
+		"max_partitions": {50, "module.function.aws_lambda_function.this", "environment.0.variables.MAX_PARTITIONS", "50"},
+		"format":         {"parquet", "module.catalog[0].aws_glue_catalog_table.records", "storage_descriptor.0.output_format", "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"},
+
+		"partition_projection":        {map[string]any{"country": map[string]any{"type": "enum", "values": []string{"DE", "FR"}}}, "module.catalog[0].aws_glue_catalog_table.records", "parameters.[projection.country.type]", "enum"},
+		"athena_results_prefix":       {"query-results/", "module.catalog[0].aws_athena_workgroup.this", "configuration.0.result_configuration.0.output_location", "s3://k2s3-plan-test-athena/query-results/"},
+		"athena_bytes_scanned_cutoff": {20971520, "module.catalog[0].aws_athena_workgroup.this", "configuration.0.bytes_scanned_cutoff_per_query", nil},
+	}},
 	// Without the mapping's metrics, its alarms could never fire: the alarms module refuses them.
 	{base: map[string]any{"alarms_enabled": false}, inputs: map[string]passThrough{
 		"esm_metrics": {[]string{}, "module.function.aws_lambda_event_source_mapping.this", "metrics_config", []any{}},
@@ -308,9 +322,17 @@ func TestPassThroughsCoverTheRoot(t *testing.T) {
 	assert.Equal(t, inputs, covered)
 }
 
-// attribute follows a dotted path (map keys, list indexes) into planned attribute values; nil if it is not there.
+// attribute follows a dotted path (map keys, list indexes) into planned attribute values; nil if it is not there. A
+// key with dots in it is written in brackets: parameters.[projection.country.type].
 func attribute(v any, path string) any {
-	for _, p := range strings.Split(path, ".") {
+	for path != "" {
+		var p string
+		if rest, ok := strings.CutPrefix(path, "["); ok {
+			p, path, _ = strings.Cut(rest, "]")
+			path = strings.TrimPrefix(path, ".")
+		} else {
+			p, path, _ = strings.Cut(path, ".")
+		}
 		switch x := v.(type) {
 		case map[string]any:
 			v = x[p]
@@ -371,4 +393,14 @@ func planTestZip(t *testing.T) string {
 	require.NoError(t, zw.Close())
 	require.NoError(t, f.Close())
 	return path
+}
+
+// exampleSchemaPath is the absolute path of examples/batch-athena's schema, which plans of copies of terraform/ can
+// read.
+func exampleSchemaPath() string {
+	p, err := filepath.Abs("../terraform/examples/batch-athena/orders.schema.json")
+	if err != nil {
+		panic(err)
+	}
+	return p
 }

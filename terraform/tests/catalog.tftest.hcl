@@ -15,10 +15,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name           = "k2s3-test"
-  bucket_name    = "k2s3-test-bucket"
-  bucket_arn     = "arn:aws:s3:::k2s3-test-bucket"
-  schema_file    = "examples/batch-athena/orders.schema.json"
+  name              = "k2s3-test"
+  bucket_name       = "k2s3-test-bucket"
+  bucket_arn        = "arn:aws:s3:::k2s3-test-bucket"
+  schema_file       = "examples/batch-athena/orders.schema.json"
   partition_columns = ["country"]
 }
 
@@ -175,7 +175,7 @@ run "without_a_schema" {
   }
 
   variables {
-    schema_file    = null
+    schema_file       = null
     partition_columns = []
   }
 
@@ -197,9 +197,9 @@ run "column_rules" {
   }
 
   variables {
-    format         = "parquet"
+    format            = "parquet"
     partition_columns = ["tenant"]
-    schema_file    = "tests/fixtures/column-rules.schema.json"
+    schema_file       = "tests/fixtures/column-rules.schema.json"
   }
 
   assert {
@@ -277,4 +277,21 @@ run "invalid_inputs" {
     var.key_prefix,
     var.schema_file,
   ]
+}
+
+run "no_scan_cutoff" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    bytes_scanned_cutoff_per_query = 0
+  }
+
+  assert {
+    condition     = aws_athena_workgroup.this.configuration[0].bytes_scanned_cutoff_per_query == null
+    error_message = "bytes_scanned_cutoff_per_query = 0 must leave the workgroup without a cutoff."
+  }
 }

@@ -298,3 +298,45 @@ run "example_enhanced_fan_out" {
     error_message = "The function must read through a consumer of its own, beside the other application's consumer on the same stream."
   }
 }
+
+run "analytics_and_catalog" {
+  command = plan
+
+  variables {
+    output_mode          = "batch"
+    compression          = "zstd"
+    format               = "parquet"
+    schema_file          = "examples/batch-athena/orders.schema.json"
+    transform            = "del(.customer.email)"
+    time_field           = ".created_at"
+    partition_keys       = "country=.customer.address.country"
+    partition_projection = { country = { type = "enum", values = ["DE", "FR"] } }
+  }
+
+  assert {
+    condition = (
+      module.function.environment["FORMAT"] == "parquet" && module.function.environment["PARTITION_KEYS"] == "country=.customer.address.country" &&
+      startswith(module.function.environment["SCHEMA"], "s3://${module.bucket.name}/schemas/")
+    )
+    error_message = "The analytics settings must reach the function, with SCHEMA the uploaded schema's URI in the stack's bucket."
+  }
+  assert {
+    condition = (
+      length(module.catalog) == 1 &&
+      [for c in module.catalog[0].partition_columns : c.name] == ["country", "year", "month", "day", "hour"] &&
+      strcontains(module.catalog[0].location_template, "/kinesis/country=$${country}/year=") &&
+      contains([for c in module.catalog[0].columns : c.name], "_extra") &&
+      output.athena.database == module.catalog[0].database_name
+    )
+    error_message = "In batch mode the catalog covers the stack's bucket with the function's partition keys and the schema's columns."
+  }
+}
+
+run "no_catalog_in_record_mode" {
+  command = plan
+
+  assert {
+    condition     = length(module.catalog) == 0 && output.athena == null
+    error_message = "Record mode has no catalog: a table over one object per record would serve no one."
+  }
+}

@@ -181,7 +181,7 @@ resource "aws_athena_workgroup" "this" {
     # Users of the workgroup cannot send results elsewhere, unencrypted, or through another engine.
     enforce_workgroup_configuration    = true
     publish_cloudwatch_metrics_enabled = true
-    bytes_scanned_cutoff_per_query     = var.bytes_scanned_cutoff_per_query
+    bytes_scanned_cutoff_per_query     = var.bytes_scanned_cutoff_per_query == 0 ? null : var.bytes_scanned_cutoff_per_query
 
     engine_version {
       selected_engine_version = "Athena engine version 3"

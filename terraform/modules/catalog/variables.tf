@@ -38,6 +38,7 @@ variable "key_prefix" {
   description = "KEY_PREFIX of the function: the records table covers it."
   type        = string
   default     = "kinesis/"
+  nullable    = false
 
   validation {
     condition     = var.key_prefix != "" && !startswith(var.key_prefix, "/") && endswith(var.key_prefix, "/")
@@ -49,6 +50,7 @@ variable "error_prefix" {
   description = "ERROR_PREFIX of the function: the quarantine table covers it."
   type        = string
   default     = "errors/"
+  nullable    = false
 
   validation {
     condition     = var.error_prefix != "" && !startswith(var.error_prefix, "/") && endswith(var.error_prefix, "/")
@@ -60,6 +62,7 @@ variable "format" {
   description = "FORMAT of the function's batch objects: jsonl (the Hive JSON SerDe reads .jsonl, .jsonl.gz and .jsonl.zst) or parquet."
   type        = string
   default     = "jsonl"
+  nullable    = false
 
   validation {
     condition     = contains(["jsonl", "parquet"], var.format)
@@ -82,6 +85,7 @@ variable "partition_columns" {
   description = "The names of the function's PARTITION_KEYS, in order (the function module's partition_columns output): string partition columns before year, month, day and hour."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition = (
@@ -99,7 +103,8 @@ variable "partition_projection" {
     type   = string
     values = optional(list(string), [])
   }))
-  default = {}
+  default  = {}
+  nullable = false
 
   validation {
     condition = alltrue([for k, p in var.partition_projection :
@@ -114,6 +119,7 @@ variable "results_prefix" {
   description = "Where the workgroup writes query results in the bucket: a prefix the function's role cannot write (outside key_prefix and error_prefix)."
   type        = string
   default     = "athena-results/"
+  nullable    = false
 
   validation {
     condition     = var.results_prefix != "" && !startswith(var.results_prefix, "/") && endswith(var.results_prefix, "/")
@@ -122,13 +128,14 @@ variable "results_prefix" {
 }
 
 variable "bytes_scanned_cutoff_per_query" {
-  description = "Athena cancels a query of the workgroup that scans more than this many bytes (at least 10 MB, 10485760). null: no limit."
+  description = "Athena cancels a query of the workgroup that scans more than this many bytes (at least 10 MB, 10485760). 0: no limit."
   type        = number
   default     = 10737418240
+  nullable    = false
 
   validation {
-    condition     = var.bytes_scanned_cutoff_per_query == null || try(var.bytes_scanned_cutoff_per_query >= 10485760 && floor(var.bytes_scanned_cutoff_per_query) == var.bytes_scanned_cutoff_per_query, false)
-    error_message = "bytes_scanned_cutoff_per_query must be a whole number of at least 10485760 (10 MB), or null."
+    condition     = var.bytes_scanned_cutoff_per_query == 0 || (var.bytes_scanned_cutoff_per_query >= 10485760 && floor(var.bytes_scanned_cutoff_per_query) == var.bytes_scanned_cutoff_per_query)
+    error_message = "bytes_scanned_cutoff_per_query must be a whole number of at least 10485760 (10 MB), or 0 (no limit)."
   }
 }
 
@@ -147,10 +154,12 @@ variable "force_destroy" {
   description = "Let terraform destroy delete the workgroup with its named queries and query history."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "tags" {
   description = "Tags for the database and the workgroup (in addition to the provider's default_tags)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

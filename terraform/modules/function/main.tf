@@ -244,7 +244,7 @@ resource "aws_lambda_function" "this" {
       error_message = "The deployment package ${var.zip_path} does not exist: run make build first."
     }
     precondition {
-      condition = var.output_mode == "batch" || (var.time_field == "" && var.partition_keys == "" && var.format == "jsonl")
+      condition     = var.output_mode == "batch" || (var.time_field == "" && var.partition_keys == "" && var.format == "jsonl")
       error_message = "time_field, partition_keys and format = \"parquet\" are for output_mode = \"batch\": record mode writes one object per record."
     }
     precondition {

@@ -77,3 +77,18 @@ output "partition_columns" {
   description = "The names of partition_keys, in order: the partition columns before year, month, day and hour (for the catalog module)."
   value       = var.partition_keys == "" ? [] : [for pair in split(",", var.partition_keys) : split("=", pair)[0]]
 }
+
+output "output_mode" {
+  description = "OUTPUT_MODE: record or batch (the catalog module serves batch objects)."
+  value       = var.output_mode
+}
+
+output "format" {
+  description = "FORMAT of batch objects: jsonl or parquet (for the catalog module)."
+  value       = var.format
+}
+
+output "schema_file" {
+  description = "The schema file SCHEMA was uploaded from, or null without one (for the catalog module, which derives its columns from it)."
+  value       = var.schema_file == "" ? null : var.schema_file
+}

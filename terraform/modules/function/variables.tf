@@ -370,6 +370,7 @@ variable "schema_file" {
   description = "Path of a JSON Schema (draft 2020-12) every record must conform to: uploaded to the bucket under schema_prefix, read by the function at cold start (SCHEMA). Required with format = \"parquet\", whose columns it defines. \"\": no validation."
   type        = string
   default     = ""
+  nullable    = false
 
   validation {
     condition     = var.schema_file == "" || can(jsondecode(file(var.schema_file)))
@@ -381,6 +382,7 @@ variable "schema_prefix" {
   description = "Where schema_file is uploaded in the bucket (outside key_prefix and error_prefix, which the function may write)."
   type        = string
   default     = "schemas/"
+  nullable    = false
 
   validation {
     condition     = var.schema_prefix != "" && !startswith(var.schema_prefix, "/")
@@ -392,12 +394,14 @@ variable "transform" {
   description = "TRANSFORM: a jq expression applied to each record before validation; one value replaces the record, empty skips it, an error or more values quarantine it. Example: del(.card) | .amount_cents = (.amount * 100 | floor)."
   type        = string
   default     = ""
+  nullable    = false
 }
 
 variable "time_field" {
   description = "TIME_FIELD: path of the event time (RFC 3339, or epoch seconds or milliseconds) that chooses the year=/month=/day=/hour= partition, e.g. .created_at. \"\": arrival time. Batch mode only."
   type        = string
   default     = ""
+  nullable    = false
 
   validation {
     condition     = var.time_field == "" || can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])*$", var.time_field))
@@ -409,6 +413,7 @@ variable "partition_keys" {
   description = "PARTITION_KEYS: name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: name=value/ key levels before the time levels. Batch mode only."
   type        = string
   default     = ""
+  nullable    = false
 
   validation {
     condition = var.partition_keys == "" || (
@@ -426,6 +431,7 @@ variable "max_partitions" {
   description = "MAX_PARTITIONS: distinct partitions (partition key values and hour) one invocation may write; records beyond them are quarantined (1-10,000)."
   type        = number
   default     = 100
+  nullable    = false
 
   validation {
     condition     = var.max_partitions >= 1 && var.max_partitions <= 10000 && floor(var.max_partitions) == var.max_partitions
@@ -437,6 +443,7 @@ variable "format" {
   description = "FORMAT of batch-mode objects: jsonl (JSON Lines) or parquet (the columns of schema_file, which it needs)."
   type        = string
   default     = "jsonl"
+  nullable    = false
 
   validation {
     condition     = contains(["jsonl", "parquet"], var.format)
