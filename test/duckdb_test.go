@@ -124,7 +124,7 @@ func (p *hiveTypeParser) parse() (string, error) {
 	case "boolean":
 		return "BOOLEAN", nil
 	case "timestamp":
-		return "TIMESTAMPTZ", nil
+		return "TIMESTAMP WITH TIME ZONE", nil
 	case "array":
 		if err := p.expect('<'); err != nil {
 			return "", err
@@ -163,9 +163,9 @@ func (p *hiveTypeParser) parse() (string, error) {
 func TestDuckType(t *testing.T) {
 	for hive, want := range map[string]string{
 		"string":    "VARCHAR",
-		"timestamp": "TIMESTAMPTZ",
+		"timestamp": "TIMESTAMP WITH TIME ZONE",
 		"array<struct<_extra:string,name:string,quantity:bigint,unit_price:double>>": `STRUCT("_extra" VARCHAR, "name" VARCHAR, "quantity" BIGINT, "unit_price" DOUBLE)[]`,
-		"struct<a:array<array<int>>,b:boolean>":                                       `STRUCT("a" INTEGER[][], "b" BOOLEAN)`,
+		"struct<a:array<array<int>>,b:boolean>":                                      `STRUCT("a" INTEGER[][], "b" BOOLEAN)`,
 	} {
 		if got, err := duckType(hive); err != nil || got != want {
 			t.Errorf("%s: %s %v, want %s", hive, got, err, want)

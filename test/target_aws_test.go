@@ -95,6 +95,12 @@ func (a *awsTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 	if ps.Paused {
 		vars["esm_enabled"] = false
 	}
+	for name, value := range map[string]string{"format": ps.Format, "schema_file": ps.SchemaFile, "transform": ps.Transform,
+		"time_field": ps.TimeField, "partition_keys": ps.PartitionKeys} {
+		if value != "" {
+			vars[name] = value
+		}
+	}
 	opts := &terraform.Options{
 		TerraformBinary: terraformBinary(),
 		TerraformDir:    dir,

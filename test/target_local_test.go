@@ -52,6 +52,10 @@ func (l *localTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 	if ps.BatchSize > 0 {
 		s.ESM.BatchSize = ps.BatchSize
 	}
+	if ps.Format != "" {
+		s.Format = ps.Format
+	}
+	s.SchemaFile, s.Transform, s.TimeField, s.PartitionKeys = ps.SchemaFile, ps.Transform, ps.TimeField, ps.PartitionKeys
 	s.ESM.MaximumBatchingWindow = ps.BatchingWindow
 	if ps.MaximumRetryAttempts > 0 {
 		s.ESM.MaximumRetryAttempts = ps.MaximumRetryAttempts

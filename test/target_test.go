@@ -45,6 +45,8 @@ type PipelineSettings struct {
 	// WithoutFaults leaves the fault proxy out of a local deployment (Deployment.Faults is nil): measurements want
 	// the pipeline alone.
 	WithoutFaults bool
+	// The analytics settings: format, schema_file (a path), transform, time_field, partition_keys.
+	Format, SchemaFile, Transform, TimeField, PartitionKeys string
 }
 
 // Deployment is a running pipeline, as the scenarios see it.
