@@ -6,7 +6,6 @@
 package layout
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -37,9 +36,31 @@ func ProgressKey(prefix, shardID, seq string) string {
 	return prefix + "_progress/" + shardID + "-" + seq + ".json"
 }
 
+// hourPartition is year=YYYY/month=MM/day=DD/hour=HH/ of t in UTC (written out by hand: it is on every record's path).
 func hourPartition(t time.Time) string {
 	t = t.UTC()
-	return fmt.Sprintf("year=%04d/month=%02d/day=%02d/hour=%02d/", t.Year(), int(t.Month()), t.Day(), t.Hour())
+	b := make([]byte, 0, 41)
+	b = append(b, "year="...)
+	b = appendDigits(b, t.Year(), 4)
+	b = append(b, "/month="...)
+	b = appendDigits(b, int(t.Month()), 2)
+	b = append(b, "/day="...)
+	b = appendDigits(b, t.Day(), 2)
+	b = append(b, "/hour="...)
+	b = appendDigits(b, t.Hour(), 2)
+	return string(append(b, '/'))
+}
+
+// appendDigits appends n (0 <= n < 10^width) in width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	for i := width - 1; i >= 0; i-- {
+		b = append(b, 0)
+	}
+	for i := len(b) - 1; i >= len(b)-width; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
 }
 
 // Extension is the file extension a compression adds after .jsonl.

@@ -43,7 +43,8 @@ type node struct {
 	name   string
 	typ    schema.Type
 	fields []*node         // struct
-	names  map[string]bool // struct: the names of its columns, _extra aside
+	index  map[string]int // struct: the position in fields of each column but _extra
+	extra  int            // struct: the position of _extra in fields
 	elem   *node           // array
 	rep    int             // repetition level of the array's elements (arrays only)
 	first  int             // first leaf column at or under the node
@@ -130,13 +131,15 @@ func build(c schema.Column, first, rep int) (*node, int) {
 	next := first
 	switch c.Type {
 	case schema.Struct:
-		n.names = map[string]bool{}
-		for _, f := range c.Fields {
+		n.index = map[string]int{}
+		for i, f := range c.Fields {
 			var child *node
 			child, next = build(f, next, rep)
 			n.fields = append(n.fields, child)
-			if f.Name != schema.ExtraColumn {
-				n.names[f.Name] = true
+			if f.Name == schema.ExtraColumn {
+				n.extra = i
+			} else {
+				n.index[f.Name] = i
 			}
 		}
 	case schema.Array:
@@ -215,13 +218,27 @@ func (n *node) shred(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) er
 		if v.Kind() != jsonvalue.Object {
 			return &pathError{msg: fmt.Sprintf("got %s, want an object", kind(v))}
 		}
-		for _, f := range n.fields {
-			if f.name == schema.ExtraColumn {
-				f.leaf(cols, n.extra(v), rep, def+1)
+		// One pass over the members: each to its column (a repeated key's last value wins), the rest to _extra.
+		var buf [16]jsonvalue.Value
+		values := buf[:0]
+		if len(n.fields) > len(buf) {
+			values = make([]jsonvalue.Value, 0, len(n.fields))
+		}
+		values = values[:len(n.fields)]
+		var extra []byte
+		for i := range v.Len() {
+			if f, ok := n.index[v.Key(i)]; ok {
+				values[f] = v.Index(i)
+			} else if !v.Shadowed(i) {
+				extra = appendMember(extra, v, i)
+			}
+		}
+		for i, f := range n.fields {
+			if i == n.extra {
+				f.leaf(cols, extraValue(extra), rep, def+1)
 				continue
 			}
-			field, _ := v.Get(f.name)
-			if err := f.shred(cols, field, rep, def); err != nil {
+			if err := f.shred(cols, values[i], rep, def); err != nil {
 				return within(err, f.name)
 			}
 		}
@@ -265,22 +282,21 @@ func (n *node) nulls(cols [][]parquet.Value, rep, def int) {
 	}
 }
 
-// extra returns the members of the object v that are not columns, as a JSON object in their order, or null.
-func (n *node) extra(v jsonvalue.Value) parquet.Value {
-	var b []byte
-	for i := range v.Len() {
-		if n.names[v.Key(i)] || v.Shadowed(i) {
-			continue
-		}
-		if b == nil {
-			b = append(b, '{')
-		} else {
-			b = append(b, ',')
-		}
-		b = jsonvalue.AppendQuote(b, v.Key(i))
-		b = append(b, ':')
-		b = v.Index(i).AppendJSON(b)
+// appendMember adds member i of the object v to the JSON object being written in b (nil: none yet).
+func appendMember(b []byte, v jsonvalue.Value, i int) []byte {
+	if b == nil {
+		b = append(b, '{')
+	} else {
+		b = append(b, ',')
 	}
+	b = jsonvalue.AppendQuote(b, v.Key(i))
+	b = append(b, ':')
+	return v.Index(i).AppendJSON(b)
+}
+
+// extraValue is the _extra column's value: the members that are not columns, as a JSON object in their order, or
+// null.
+func extraValue(b []byte) parquet.Value {
 	if b == nil {
 		return parquet.NullValue()
 	}

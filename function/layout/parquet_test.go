@@ -158,3 +158,21 @@ func TestParquetEncoderIsReusable(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetRepeatedKeys: a repeated key's last value counts, in a column and in _extra alike (as for the schema
+// check and encoding/json).
+func TestParquetRepeatedKeys(t *testing.T) {
+	p := newParquet(t, "none")
+	row, err := p.Row(decodeJSON(t, `{"order_id": "o-1", "x": 1, "order_id": "o-2", "x": 2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := p.Encode(&buf, []parquet.Row{row}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(readBack(t, buf.Bytes(), p)[0])
+	if !strings.Contains(string(got), `"order_id":"o-2"`) || !strings.Contains(string(got), `"_extra":"{\"x\":2}"`) {
+		t.Fatalf("row %s", got)
+	}
+}

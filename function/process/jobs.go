@@ -120,8 +120,8 @@ func groupByShardPartition(units []unit) []*group {
 			if it.Err != nil || u.dropped(k) {
 				continue
 			}
-			part := u.partition(k)
-			key := shardPartition{u.shard, part.String()}
+			part, path := u.partition(k)
+			key := shardPartition{u.shard, path}
 			g := byKey[key]
 			if g == nil {
 				g = &group{part: part}
