@@ -35,7 +35,7 @@ func FromAudit(sent []generate.AuditRecord) ([]Expect, error) {
 				if err != nil {
 					return nil, fmt.Errorf("audit record %d, user record %d: %w", a.Index, i, err)
 				}
-				want = append(want, Expect{ShardID: a.ShardID, SequenceNumber: a.SequenceNumber, SubIndex: i, Data: d})
+				want = append(want, Expect{ShardID: a.ShardID, SequenceNumber: a.SequenceNumber, SubIndex: i, Data: d, Record: data})
 			}
 		case quarantineReasons[a.Kind] != "":
 			e.Quarantine, e.Reason = true, quarantineReasons[a.Kind]

@@ -28,6 +28,9 @@ func TestFromAudit(t *testing.T) {
 	if w := want[2]; w.SubIndex != 1 || string(w.Data) != `{"b":2}` || w.Quarantine || w.SequenceNumber != "2" {
 		t.Errorf("second KPL sub-record: %+v", w)
 	}
+	if w := want[2]; string(w.Record) != "\xf3\x89\x9a\x32" {
+		t.Errorf("second KPL sub-record: Record %q, want the aggregate", w.Record)
+	}
 	if w := want[3]; !w.Quarantine || w.Reason != "invalid UTF-8" || string(w.Data) != "\xff" || w.SubIndex != -1 {
 		t.Errorf("bad UTF-8 record: %+v", w)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/zstd"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
 )
@@ -39,12 +40,16 @@ type S3 interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// Layout is the function's output configuration (OUTPUT_MODE, COMPRESSION, KEY_PREFIX, ERROR_PREFIX).
+// Layout is the function's output configuration (OUTPUT_MODE, COMPRESSION, KEY_PREFIX, ERROR_PREFIX, and the
+// analytics settings).
 type Layout struct {
 	OutputMode  string // "record" or "batch"
-	Compression string // "gzip", "zstd" or "none" (batch mode)
+	Compression string // "gzip", "zstd" or "none" (batch mode); "snappy" too with Format "parquet"
 	KeyPrefix   string
 	ErrorPrefix string
+	// Format is FORMAT ("jsonl" when empty, or "parquet"); SchemaFile the file SCHEMA was read from; Transform,
+	// TimeField and PartitionKeys as the variables have them. Empty means unset.
+	Format, SchemaFile, Transform, TimeField, PartitionKeys string
 }
 
 // Expect is one user record and where it must end up.
@@ -59,6 +64,9 @@ type Expect struct {
 	// contains Reason (any reason when empty).
 	Quarantine bool
 	Reason     string
+	// Record is the Kinesis record's data when it is not Data: the KPL aggregate of a user record, which its
+	// quarantine object carries whole.
+	Record []byte
 }
 
 func (e Expect) id() string {
@@ -90,6 +98,7 @@ type Report struct {
 	Expected    int // user records expected
 	Written     int // found where they belong, in a data object
 	Quarantined int // found where they belong, in a quarantine object
+	Dropped     int // dropped by the transform (jq's empty), so rightly nowhere
 	// Missing are the expected records not found (yet).
 	Missing []Expect
 	// Duplicates lists records found more than once; Problems everything else that breaks the layout's promise:
@@ -153,6 +162,7 @@ type Checker struct {
 	zstd  *zstd.Decoder
 
 	recordKey, batchKey, quarantineKey *regexp.Regexp
+	shape                              *shaper // nil without analytics settings
 }
 
 type cached struct {
@@ -168,8 +178,12 @@ func NewChecker(api S3, bucket string, layout Layout) (*Checker, error) {
 	default:
 		return nil, fmt.Errorf("ledger: output mode %q is not record or batch", layout.OutputMode)
 	}
-	if layout.OutputMode == "batch" && !slices.Contains([]string{"gzip", "zstd", "none"}, layout.Compression) {
-		return nil, fmt.Errorf("ledger: compression %q is not gzip, zstd or none", layout.Compression)
+	if layout.OutputMode == "batch" && !slices.Contains([]string{"gzip", "zstd", "none"}, layout.Compression) &&
+		(layout.Compression != "snappy" || layout.Format != "parquet") {
+		return nil, fmt.Errorf("ledger: compression %q is not gzip, zstd or none (or snappy for Parquet)", layout.Compression)
+	}
+	if !slices.Contains([]string{"", "jsonl", "parquet"}, layout.Format) {
+		return nil, fmt.Errorf("ledger: format %q is not jsonl or parquet", layout.Format)
 	}
 	if layout.ErrorPrefix == "" || layout.ErrorPrefix == layout.KeyPrefix {
 		return nil, fmt.Errorf("ledger: error prefix %q must be set and differ from the key prefix", layout.ErrorPrefix)
@@ -180,6 +194,12 @@ func NewChecker(api S3, bucket string, layout Layout) (*Checker, error) {
 	}
 	c := &Checker{api: api, bucket: bucket, layout: layout, cache: map[string]cached{}, zstd: dec}
 	c.recordKey, c.batchKey, c.quarantineKey = keyPatterns(layout)
+	if layout.shaped() {
+		if c.shape, err = newShaper(layout); err != nil {
+			dec.Close()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -189,7 +209,7 @@ func (c *Checker) Close() { c.zstd.Close() }
 // Check reads the bucket and matches it against want. It returns an error only when the bucket cannot be read;
 // what is wrong with its content is in the Report.
 func (c *Checker) Check(ctx context.Context, want []Expect) (Report, error) {
-	m := newMatcher(want)
+	m := newMatcher(want, c.shape)
 	rep := Report{Expected: len(want)}
 	dataObjs, err := c.list(ctx, c.layout.KeyPrefix)
 	if err != nil {
@@ -245,7 +265,10 @@ func (c *Checker) Check(ctx context.Context, want []Expect) (Report, error) {
 		rep.Objects = append(rep.Objects, o)
 	}
 	for _, e := range want {
-		if m.found[e.id()] == 0 {
+		switch {
+		case m.dropped[e.id()]:
+			rep.Dropped++
+		case m.found[e.id()] == 0:
 			rep.Missing = append(rep.Missing, e)
 		}
 	}
@@ -337,6 +360,9 @@ func (c *Checker) read(ctx context.Context, o Object, batch bool) ([]byte, error
 }
 
 func (c *Checker) decompress(b []byte) ([]byte, error) {
+	if c.layout.Format == "parquet" {
+		return b, nil // compressed page by page
+	}
 	switch c.layout.Compression {
 	case "gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(b))
@@ -357,19 +383,30 @@ const (
 	shardRE = `(shardId-\d+)`
 )
 
-// keyPatterns compiles the three key patterns for a layout.
+// keyPatterns compiles the three key patterns for a layout. The batch pattern's first group is the
+// PARTITION_KEYS levels.
 func keyPatterns(l Layout) (record, batch, quarantine *regexp.Regexp) {
-	ext := map[string]string{"gzip": ".gz", "zstd": ".zst", "none": ""}[l.Compression]
+	ext := `\.jsonl` + regexp.QuoteMeta(map[string]string{"gzip": ".gz", "zstd": ".zst", "none": ""}[l.Compression])
+	if l.Format == "parquet" {
+		ext = `\.parquet`
+	}
+	levels := ""
+	for pair := range strings.SplitSeq(l.PartitionKeys, ",") {
+		if name, _, _ := strings.Cut(pair, "="); name != "" {
+			levels += regexp.QuoteMeta(name) + `=[A-Za-z0-9_.-]{1,64}/`
+		}
+	}
 	record = regexp.MustCompile(`^` + regexp.QuoteMeta(l.KeyPrefix) + seqRE + `(?:-(\d+))?\.json$`)
-	batch = regexp.MustCompile(`^` + regexp.QuoteMeta(l.KeyPrefix) + hourRE + shardRE + `-` + seqRE +
-		`\.jsonl` + regexp.QuoteMeta(ext) + `$`)
+	batch = regexp.MustCompile(`^` + regexp.QuoteMeta(l.KeyPrefix) + `(` + levels + `)` + hourRE + shardRE + `-` + seqRE +
+		ext + `$`)
 	quarantine = regexp.MustCompile(`^` + regexp.QuoteMeta(l.ErrorPrefix) + hourRE + shardRE + `-` + seqRE +
 		`(?:-(\d+))?\.json$`)
 	return record, batch, quarantine
 }
 
-// checkHour verifies that the key's hour partition is a real UTC hour within [Since's hour, now].
-func (c *Checker) checkHour(key string, parts []string, rep *Report) {
+// checkHour verifies that the key's hour partition is a real UTC hour and, for an arrival hour, that it lies
+// within [Since's hour, now]. It returns the hour.
+func (c *Checker) checkHour(key string, parts []string, arrival bool, rep *Report) time.Time {
 	y, _ := strconv.Atoi(parts[0])
 	mo, _ := strconv.Atoi(parts[1])
 	d, _ := strconv.Atoi(parts[2])
@@ -377,19 +414,21 @@ func (c *Checker) checkHour(key string, parts []string, rep *Report) {
 	t := time.Date(y, time.Month(mo), d, h, 0, 0, 0, time.UTC)
 	if t.Year() != y || int(t.Month()) != mo || t.Day() != d || t.Hour() != h {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: no such hour", key))
-		return
+		return t
 	}
-	if !c.Since.IsZero() && (t.Before(c.Since.UTC().Truncate(time.Hour)) || t.After(time.Now().UTC())) {
+	if arrival && !c.Since.IsZero() && (t.Before(c.Since.UTC().Truncate(time.Hour)) || t.After(time.Now().UTC())) {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: hour partition outside %s–now", key, c.Since.UTC().Format(time.RFC3339)))
 	}
+	return t
 }
 
 // sameETag reports that a record-mode object's ETag, as listed, is the MD5 of the record its key names, and returns
 // the record: the object then holds exactly the record's bytes, and need not be read. S3 (and fauxqs) give a
 // single-part object without SSE-KMS the MD5 of its bytes as its ETag; any other object is read. This is what lets
-// a check of a bucket of hundreds of thousands of record-mode objects finish in seconds.
+// a check of a bucket of hundreds of thousands of record-mode objects finish in seconds. With a transform, the
+// object holds the transform's output, and is read.
 func (c *Checker) sameETag(o Object, m *matcher) (Expect, bool) {
-	if c.layout.OutputMode != "record" || o.etag == "" {
+	if c.layout.OutputMode != "record" || o.etag == "" || (c.shape != nil && c.shape.transform != nil) {
 		return Expect{}, false
 	}
 	parts := c.recordKey.FindStringSubmatch(o.Key)
@@ -425,7 +464,11 @@ func (c *Checker) checkRecord(o *Object, body []byte, m *matcher, rep *Report) {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: no such record was put", o.Key))
 	case e.Quarantine:
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: record %s should have been quarantined", o.Key, e.id()))
-	case !bytes.Equal(body, e.Data):
+	case m.dropped[e.id()]:
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: record %s should have been dropped by the transform", o.Key, e.id()))
+	case c.shape != nil && c.shape.transform != nil && jsonCanonical(body) != canonical(m.outcomes[e.id()].value, nil):
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: body %q is not the transform's output for %q", o.Key, clip(body), clip(e.Data)))
+	case (c.shape == nil || c.shape.transform == nil) && !bytes.Equal(body, e.Data):
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: body %q differs from the record's data %q", o.Key, clip(body), clip(e.Data)))
 	default:
 		if m.take(e, o) {
@@ -434,29 +477,74 @@ func (c *Checker) checkRecord(o *Object, body []byte, m *matcher, rep *Report) {
 	}
 }
 
+// jsonCanonical is a JSON text's canonical JSON (see canonical), or a text no record has when it is not JSON.
+func jsonCanonical(b []byte) string {
+	v, err := decodeNumbers(b)
+	if err != nil {
+		return "not JSON: " + err.Error()
+	}
+	return canonical(v, nil)
+}
+
 func (c *Checker) checkBatch(o *Object, body []byte, m *matcher, rep *Report) {
 	parts := c.batchKey.FindStringSubmatch(o.Key)
 	if parts == nil {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not a batch-mode key (compression %s)", o.Key, c.layout.Compression))
+		what := "compression " + c.layout.Compression
+		if c.layout.Format == "parquet" {
+			what = "Parquet"
+		}
+		if c.layout.PartitionKeys != "" {
+			what += ", partition keys " + c.layout.PartitionKeys
+		}
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not a batch-mode key (%s)", o.Key, what))
 		return
 	}
-	c.checkHour(o.Key, parts[1:5], rep)
-	shard, firstSeq := parts[5], parts[6]
-	if len(body) == 0 || body[len(body)-1] != '\n' {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: empty, or the last line is not newline-terminated", o.Key))
-		return
+	levels, shard, firstSeq := parts[1], parts[6], parts[7]
+	// items are the lines (canonical JSON when shaped), or the Parquet rows as canonical JSON.
+	var items []string
+	if c.layout.Format == "parquet" {
+		rows, sch, err := parquetRows(body)
+		if err != nil {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not Parquet: %v", o.Key, err))
+			return
+		}
+		if len(rows) == 0 {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: no rows", o.Key))
+			return
+		}
+		if err := m.index(sch); err != nil {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %v", o.Key, err))
+			return
+		}
+		items, o.FirstLine = rows, []byte(rows[0])
+	} else {
+		if len(body) == 0 || body[len(body)-1] != '\n' {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: empty, or the last line is not newline-terminated", o.Key))
+			return
+		}
+		lines := bytes.Split(body[:len(body)-1], []byte("\n"))
+		o.FirstLine = lines[0]
+		_ = m.index(nil)
+		for _, line := range lines {
+			if c.shape != nil {
+				items = append(items, jsonCanonical(line))
+			} else {
+				items = append(items, string(line))
+			}
+		}
 	}
-	lines := bytes.Split(body[:len(body)-1], []byte("\n"))
-	o.Lines, o.FirstLine = len(lines), lines[0]
+	o.Lines = len(items)
 	var prev Expect
-	for i, line := range lines {
-		e, ok, dup := m.byLine(shard, line, o.Key)
+	arrival := c.shape == nil || c.shape.timeField == nil
+	hour := c.checkHour(o.Key, parts[2:6], false, rep)
+	for i, item := range items {
+		e, ok, dup := m.byLine(shard, item, o.Key)
 		switch {
 		case dup:
 			m.duplicates = append(m.duplicates, fmt.Sprintf("%s line %d (%s) again", o.Key, i+1, e.id()))
 			continue
 		case !ok:
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s line %d: %q is no record put to %s, compacted", o.Key, i+1, clip(line), shard))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s line %d: %q is no record put to %s, compacted", o.Key, i+1, clip([]byte(item)), shard))
 			continue
 		}
 		if i == 0 && e.SequenceNumber != firstSeq {
@@ -466,9 +554,21 @@ func (c *Checker) checkBatch(o *Object, body []byte, m *matcher, rep *Report) {
 			e.SequenceNumber == prev.SequenceNumber && e.SubIndex < prev.SubIndex) {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s line %d: record %s after %s, out of shard order", o.Key, i+1, e.id(), prev.id()))
 		}
+		if out, shaped := m.outcomes[e.id()]; shaped {
+			if out.levels != levels {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s line %d: record %s belongs under %q", o.Key, i+1, e.id(), out.levels))
+			}
+			if out.timed && !out.hour.Equal(hour) {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s line %d: record %s has its event time in hour %s", o.Key, i+1, e.id(), out.hour.Format(time.RFC3339)))
+			}
+			arrival = arrival || !out.timed
+		}
 		prev = e
 		o.Records = append(o.Records, e)
 		rep.Written++
+	}
+	if arrival {
+		c.checkHour(o.Key, parts[2:6], true, rep)
 	}
 }
 
@@ -480,6 +580,11 @@ type quarantined struct {
 	SubIndex       *int   `json:"subIndex"`
 	PartitionKey   string `json:"partitionKey"`
 	Data           string `json:"data"`
+	// Invalid lists the invalid user records of a KPL aggregate whose other user records were written.
+	Invalid []struct {
+		SubIndex int    `json:"subIndex"`
+		Reason   string `json:"reason"`
+	} `json:"invalid"`
 }
 
 func (c *Checker) checkQuarantine(o *Object, body []byte, m *matcher, rep *Report) {
@@ -488,7 +593,7 @@ func (c *Checker) checkQuarantine(o *Object, body []byte, m *matcher, rep *Repor
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not a quarantine key", o.Key))
 		return
 	}
-	c.checkHour(o.Key, parts[1:5], rep)
+	c.checkHour(o.Key, parts[1:5], true, rep)
 	sub := -1
 	if parts[7] != "" {
 		sub, _ = strconv.Atoi(parts[7])
@@ -500,22 +605,46 @@ func (c *Checker) checkQuarantine(o *Object, body []byte, m *matcher, rep *Repor
 	}
 	o.Reason = q.Reason
 	data, err := base64.StdEncoding.DecodeString(q.Data)
-	qsub := -1
-	if q.SubIndex != nil {
-		qsub = *q.SubIndex
+	if err != nil {
+		data = nil
 	}
-	e, ok := m.byID(parts[5], parts[6], sub)
+	if q.ShardID != parts[5] || q.SequenceNumber != parts[6] {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: body names %s/%s", o.Key, q.ShardID, q.SequenceNumber))
+		return
+	}
+	if len(q.Invalid) > 0 {
+		for _, inv := range q.Invalid {
+			c.quarantinedOnce(o, m, rep, parts[5], parts[6], inv.SubIndex, data, inv.Reason)
+		}
+		return
+	}
+	if q.SubIndex != nil {
+		sub = *q.SubIndex
+	}
+	c.quarantinedOnce(o, m, rep, parts[5], parts[6], sub, data, q.Reason)
+}
+
+// quarantinedOnce checks that user record sub of a record found in quarantine object o (whose data is data) was
+// to be quarantined for reason, and counts it.
+func (c *Checker) quarantinedOnce(o *Object, m *matcher, rep *Report, shard, seq string, sub int, data []byte, reason string) {
+	e, ok := m.byID(shard, seq, sub)
+	if !ok {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: no such record %s/%s sub %d was put", o.Key, shard, seq, sub))
+		return
+	}
+	record := e.Record
+	if record == nil {
+		record = e.Data
+	}
+	// MAX_PARTITIONS quarantines valid records, as many as come after the invocation's first partitions.
+	tooManyPartitions := c.shape != nil && strings.Contains(reason, "MAX_PARTITIONS") && !m.dropped[e.id()]
 	switch {
-	case !ok:
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: no such record was put", o.Key))
-	case !e.Quarantine:
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: valid record %s was quarantined (%s)", o.Key, e.id(), q.Reason))
-	case q.ShardID != e.ShardID || q.SequenceNumber != e.SequenceNumber || qsub != e.SubIndex:
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: body names %s/%s sub %d", o.Key, q.ShardID, q.SequenceNumber, qsub))
-	case err != nil || !bytes.Equal(data, e.Data):
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: data %q is not the record's %q", o.Key, clip(data), clip(e.Data)))
-	case q.Reason == "" || !strings.Contains(q.Reason, e.Reason):
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: reason %q does not say %q", o.Key, q.Reason, e.Reason))
+	case !e.Quarantine && !tooManyPartitions:
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: valid record %s was quarantined (%s)", o.Key, e.id(), reason))
+	case !bytes.Equal(data, record):
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: data %q is not the record's %q", o.Key, clip(data), clip(record)))
+	case reason == "" || !strings.Contains(reason, e.Reason):
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: reason %q does not say %q", o.Key, reason, e.Reason))
 	default:
 		if m.take(e, o) {
 			rep.Quarantined++
@@ -527,20 +656,39 @@ func (c *Checker) checkQuarantine(o *Object, body []byte, m *matcher, rep *Repor
 type matcher struct {
 	ids        map[string]Expect
 	seqs       map[string][]Expect // sequence number (and sub index) -> records, for record-mode keys
-	lines      map[string][]Expect // shard + compacted data -> valid records, in the order given
+	lines      map[string][]Expect // shard + line -> valid records, in the order given
 	found      map[string]int
 	where      map[string][]string // record → keys of the objects it was found in
 	duplicates []string
+
+	// With analytics settings: each record's predicted outcome, the records the transform drops, and the valid
+	// records, whose lines (canonical JSON) index once the Parquet schema of the objects is known.
+	outcomes  map[string]outcome
+	dropped   map[string]bool
+	valid     []Expect
+	indexedAs string
 }
 
-func newMatcher(want []Expect) *matcher {
+func newMatcher(want []Expect, sh *shaper) *matcher {
 	m := &matcher{ids: map[string]Expect{}, seqs: map[string][]Expect{}, lines: map[string][]Expect{}, found: map[string]int{},
-		where: map[string][]string{}}
+		where: map[string][]string{}, outcomes: map[string]outcome{}, dropped: map[string]bool{}}
 	for _, e := range want {
+		if sh != nil && !e.Quarantine {
+			out := sh.shape(e.Data)
+			m.outcomes[e.id()] = out
+			m.dropped[e.id()] = out.drop
+			if out.reason != "" {
+				e.Quarantine, e.Reason = true, out.reason
+			}
+		}
 		m.ids[e.id()] = e
 		k := e.SequenceNumber + "#" + strconv.Itoa(e.SubIndex)
 		m.seqs[k] = append(m.seqs[k], e)
-		if !e.Quarantine {
+		switch {
+		case e.Quarantine || m.dropped[e.id()]:
+		case sh != nil:
+			m.valid = append(m.valid, e)
+		default:
 			var buf bytes.Buffer
 			if json.Compact(&buf, e.Data) == nil {
 				lk := e.ShardID + "\x00" + buf.String()
@@ -548,7 +696,35 @@ func newMatcher(want []Expect) *matcher {
 			}
 		}
 	}
+	if sh == nil {
+		m.indexedAs = "json"
+	}
 	return m
+}
+
+// index makes the lines of the valid records under analytics settings, as canonical JSON of the values they are
+// written with: JSON (sch nil) or the Parquet schema sch. Every object of a check must have the same schema.
+func (m *matcher) index(sch *parquet.Schema) error {
+	as := "json"
+	if sch != nil {
+		as = sch.String()
+	}
+	if m.indexedAs != "" {
+		if m.indexedAs != as {
+			return fmt.Errorf("its schema\n%s\nis not the other objects'\n%s", as, m.indexedAs)
+		}
+		return nil
+	}
+	m.indexedAs = as
+	var n parquet.Node
+	if sch != nil {
+		n = sch
+	}
+	for _, e := range m.valid {
+		lk := e.ShardID + "\x00" + canonical(m.outcomes[e.id()].value, n)
+		m.lines[lk] = append(m.lines[lk], e)
+	}
+	return nil
 }
 
 // take counts e as found in o and reports whether it is the first time; a second time is a duplicate.
@@ -578,10 +754,10 @@ func (m *matcher) bySeq(seq string, sub int) (Expect, bool) {
 	return es[0], true
 }
 
-// byLine finds the next not yet found record of the shard whose compacted data is line, in the object named key.
-// Records with equal data are taken in the order given; dup reports a line beyond their number.
-func (m *matcher) byLine(shard string, line []byte, key string) (e Expect, ok, dup bool) {
-	es := m.lines[shard+"\x00"+string(line)]
+// byLine finds the next not yet found record of the shard whose line is line, in the object named key. Records
+// with equal lines are taken in the order given; dup reports a line beyond their number.
+func (m *matcher) byLine(shard, line, key string) (e Expect, ok, dup bool) {
+	es := m.lines[shard+"\x00"+line]
 	for _, e := range es {
 		if m.found[e.id()] == 0 {
 			m.found[e.id()]++
