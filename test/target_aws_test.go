@@ -130,6 +130,10 @@ func (a *awsTarget) Deploy(t *testing.T, ps PipelineSettings) *Deployment {
 	if ps.Compression != "" {
 		layout.Compression = ps.Compression
 	}
+	if ps.Format != "" {
+		layout.Format = ps.Format
+	}
+	layout.SchemaFile, layout.Transform, layout.TimeField, layout.PartitionKeys = ps.SchemaFile, ps.Transform, ps.TimeField, ps.PartitionKeys
 	logger.Default.Logf(t, "AWS pipeline %s deployed in %s: stream %s, bucket %s", name, a.cfg.Region, out("stream_name"), out("bucket_name"))
 	return &Deployment{
 		Name: name, StreamName: out("stream_name"), StreamARN: out("stream_arn"), Bucket: out("bucket_name"), DLQURL: out("dlq_url"),

@@ -96,7 +96,8 @@ func (s Settings) HandlerEnv(bucket string) map[string]string {
 
 // Layout is where the function writes under these settings, for checking the bucket with the ledger.
 func (s Settings) Layout() ledger.Layout {
-	return ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression, KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix}
+	return ledger.Layout{OutputMode: s.OutputMode, Compression: s.Compression, KeyPrefix: s.KeyPrefix, ErrorPrefix: s.ErrorPrefix,
+		Format: s.Format, SchemaFile: s.SchemaFile, Transform: s.Transform, TimeField: s.TimeField, PartitionKeys: s.PartitionKeys}
 }
 
 // Validate checks the settings the way the function and the mapping would, so that a typo fails before anything

@@ -227,8 +227,8 @@ func feedAndCheck(ctx context.Context, ui *console, p *pipeline.Pipeline, gen *g
 	ui.step("waiting for the pipeline to write every record")
 	waited := time.Now()
 	rep, err := p.WaitAccounted(ctx, since, sample.Want, func(rep ledger.Report) {
-		ui.live(fmt.Sprintf("%d/%d user records accounted for (written %d, quarantined %d)",
-			rep.Written+rep.Quarantined, rep.Expected, rep.Written, rep.Quarantined))
+		ui.live(fmt.Sprintf("%d/%d user records accounted for (written %d, quarantined %d, dropped by the transform %d)",
+			rep.Written+rep.Quarantined+rep.Dropped, rep.Expected, rep.Written, rep.Quarantined, rep.Dropped))
 	})
 	ui.live("")
 	if err != nil {
@@ -396,8 +396,12 @@ func showResult(ctx context.Context, ui *console, p *pipeline.Pipeline, rep ledg
 		ui.printf("  ✗ NOT every record accounted for:\n    %s\n", strings.ReplaceAll(fmt.Sprint(err), "\n", "\n    "))
 		return nil
 	}
-	ui.printf("  ✓ every record accounted for: %d written + %d quarantined = %d user records, none twice, nothing else in the bucket\n",
-		rep.Written, rep.Quarantined, rep.Expected)
+	dropped := ""
+	if rep.Dropped > 0 {
+		dropped = fmt.Sprintf(" + %d dropped by the transform", rep.Dropped)
+	}
+	ui.printf("  ✓ every record accounted for: %d written + %d quarantined%s = %d user records, none twice, nothing else in the bucket\n",
+		rep.Written, rep.Quarantined, dropped, rep.Expected)
 	return nil
 }
 
