@@ -71,6 +71,7 @@ func testAnalytics(t *testing.T, target Target, cli string, tables catalogTables
 	d := target.Deploy(t, PipelineSettings{OutputMode: "batch", Compression: compression, Shards: 2, BatchingWindow: time.Second,
 		Format: format, SchemaFile: schemaPath, Transform: exampleTransform, TimeField: exampleTimeField, PartitionKeys: examplePartition})
 
+	since := time.Now()
 	auditPath := filepath.Join(t.TempDir(), "sent.jsonl")
 	out := runPipelinectl(t, cli, d.Env, "generate", "--stream", d.StreamName, "--template-file", "testdata/orders.json.tmpl",
 		"--partition-key", "{{.customer.id}}", "--count", strconv.Itoa(analyticsRecords), "--rate", "0", "--seed", "11",
@@ -87,6 +88,12 @@ func testAnalytics(t *testing.T, target Target, cli string, tables catalogTables
 
 	dir := t.TempDir()
 	waitForAnalytics(t, d, dir, format, compression, want)
+	// The ledger, predicting each record on its own, must account for every one: written where it belongs, quarantined
+	// with its reason, or dropped by the transform, and nothing else in the bucket.
+	if rep := waitForBucket(t, d, since, want.ledger); rep.Written != len(want.written) || rep.Quarantined != len(want.quarantine) ||
+		rep.Dropped != want.dropped {
+		t.Errorf("ledger: %d written, %d quarantined, %d dropped; want %s", rep.Written, rep.Quarantined, rep.Dropped, summary)
+	}
 
 	// Rows: one per written record, each where its event time and country put it, with the transformed total.
 	query := tables.records.scan(t, dir+"/"+strings.TrimSuffix(d.Layout.KeyPrefix, "/"), format, compression)
@@ -187,6 +194,7 @@ type expectation struct {
 	perPartition                       map[string]int
 	sums                               map[string]int64 // total_cents by country
 	quarantine                         []quarantined
+	ledger                             []ledger.Expect // every user record, from the audit file
 	late, violations, dropped, invalid int
 }
 
@@ -210,7 +218,7 @@ func expectedOrders(t *testing.T, auditPath string) expectation {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := expectation{written: map[string]writtenOrder{}, perPartition: map[string]int{}, sums: map[string]int64{}}
+	e := expectation{written: map[string]writtenOrder{}, perPartition: map[string]int{}, sums: map[string]int64{}, ledger: want}
 	for _, a := range sent {
 		if a.Late {
 			e.late++
