@@ -28,8 +28,9 @@ import (
 )
 
 // The analytics settings of the example stack (terraform/examples/batch-athena), which the test plans to read the
-// table the catalog module declares, and runs locally: the same schema file, transform, time field and partition
-// key.
+// table the catalog module declares, and runs locally: the same schema file, time field and partition key, and the
+// example's transform with two steps more, so that records are dropped (select) and a field the test data adds
+// (card) is deleted.
 const (
 	exampleDir       = "../terraform/examples/batch-athena"
 	exampleSchema    = exampleDir + "/orders.schema.json"
