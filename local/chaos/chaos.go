@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -56,6 +57,9 @@ type Config struct {
 	ModeTimeout time.Duration
 	// Seed makes the records reproducible (the faults' timing is not).
 	Seed uint64
+	// Schema is the orders JSON Schema of the batch-parquet mode: terraform/examples/batch-athena/orders.schema.json,
+	// whose stack the mode runs (relative paths are taken from the working directory).
+	Schema string
 	// Pipelinectl is the pipelinectl binary that redrives what the mapping gave up on. Required.
 	Pipelinectl string
 	// LogDir keeps the emulators', function's, mapping's and redrive's logs; empty means a temporary directory,
@@ -68,21 +72,33 @@ type Config struct {
 // Mode is one configuration of the function that the run exercises.
 type Mode struct {
 	Name string
-	// Settings adjusts the pipeline's settings (defaults: the Terraform module's) to the mode.
-	Settings func(*pipeline.Settings)
+	// Settings adjusts the pipeline's settings (defaults: the Terraform module's) to the mode, with the run's cfg.
+	Settings func(s *pipeline.Settings, cfg Config)
 }
 
 // Modes are the output modes a run exercises by default. Each uses one of the two on-failure destinations, so that
-// a run replays both: record mode the SQS queue (pipelinectl redrive -queue-url), batch mode S3 objects
-// (pipelinectl redrive -source s3://…).
+// a run replays both: record mode and batch-parquet the SQS queue (pipelinectl redrive -queue-url, re-reading the
+// stream), batch mode S3 objects (pipelinectl redrive -source s3://…). batch-parquet is the analytics stack of
+// terraform/examples/batch-athena: Parquet (zstd pages) with the orders schema, the example's transform, the order's
+// own time, and a partition key; its redrive is given the same settings, so that a replay writes the same keys.
 var Modes = []Mode{
-	{Name: "record", Settings: func(s *pipeline.Settings) {
+	{Name: "record", Settings: func(s *pipeline.Settings, _ Config) {
 		s.OutputMode, s.OnFailureDestination = "record", pipeline.OnFailureSQS
 	}},
-	{Name: "batch-zstd", Settings: func(s *pipeline.Settings) {
+	{Name: "batch-zstd", Settings: func(s *pipeline.Settings, _ Config) {
 		s.OutputMode, s.Compression, s.OnFailureDestination = "batch", "zstd", pipeline.OnFailureS3
 	}},
+	{Name: "batch-parquet", Settings: func(s *pipeline.Settings, cfg Config) {
+		s.OutputMode, s.Compression, s.OnFailureDestination = "batch", "zstd", pipeline.OnFailureSQS
+		s.Format, s.SchemaFile, s.Transform, s.TimeField = "parquet", cfg.Schema, ordersTransform, ".created_at"
+		// The currency, not the example's country: a few values, so that no invocation reaches MAX_PARTITIONS, whose
+		// quarantine would depend on how the mapping happened to cut the batches.
+		s.PartitionKeys = "currency=.currency"
+	}},
 }
+
+// ordersTransform is the transform of terraform/examples/batch-athena: the customer's e-mail out, the order's total in.
+const ordersTransform = `del(.customer.email) | .total_cents = ([.items[] | .quantity * .unit_price] | add * 100 | round)`
 
 // DefaultConfig is `make chaos`: 100,000 records over 4 shards in each of Modes.
 func DefaultConfig() Config {
@@ -97,6 +113,7 @@ func DefaultConfig() Config {
 		FunctionTimeout: 15 * time.Second,
 		ModeTimeout:     12 * time.Minute,
 		Seed:            1,
+		Schema:          "terraform/examples/batch-athena/orders.schema.json",
 	}
 }
 
@@ -121,6 +138,17 @@ func (c *Config) validate() error {
 	}
 	if _, err := os.Stat(c.Pipelinectl); err != nil {
 		return fmt.Errorf("pipelinectl: %w", err)
+	}
+	// The function and pipelinectl run elsewhere than here: they get the schema's absolute path.
+	if c.Schema != "" {
+		abs, err := filepath.Abs(c.Schema)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			return fmt.Errorf("schema: %w", err)
+		}
+		c.Schema = abs
 	}
 	return nil
 }

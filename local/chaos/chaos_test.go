@@ -22,6 +22,7 @@ func TestChaos(t *testing.T) {
 	cfg.Records = 10_000
 	cfg.BrownOut = 30 * time.Second
 	cfg.ModeTimeout = 6 * time.Minute
+	cfg.Schema = "../../" + cfg.Schema // the test runs in local/chaos
 	cfg.Pipelinectl = filepath.Join(t.TempDir(), "pipelinectl")
 	if out, err := exec.Command("go", "build", "-o", cfg.Pipelinectl, "github.com/kinesis2s3/kinesis2s3/cmd/pipelinectl").CombinedOutput(); err != nil {
 		t.Fatalf("go build pipelinectl: %v\n%s", err, out)
@@ -39,7 +40,7 @@ func TestChaos(t *testing.T) {
 	}
 	for _, r := range results {
 		// Run's verdict covers these; checked here too, so that a change to it cannot quietly weaken the test.
-		if r.Lost != 0 || len(r.Problems) != 0 || r.Written+r.Quarantined != r.UserRecords || r.OnFailureLeft != 0 ||
+		if r.Lost != 0 || len(r.Problems) != 0 || r.Written+r.Quarantined+r.Dropped != r.UserRecords || r.OnFailureLeft != 0 ||
 			r.Faults.Killed == 0 || r.Faults.Frozen == 0 || r.Mapping.OnFailureSent == 0 || r.Redrive.Deleted == 0 {
 			t.Errorf("%s: %+v", r.Mode, r)
 		}

@@ -28,8 +28,10 @@ type Result struct {
 	// The ledger's verdict: found where they belong, missing, found more than once (and why, by cause), and
 	// anything else wrong with the bucket.
 	Written, Quarantined, Lost, Duplicated int
-	DuplicateCauses                        map[string]int
-	Problems                               []string
+	// Dropped are the user records the transform dropped (jq's empty): rightly nowhere.
+	Dropped         int
+	DuplicateCauses map[string]int
+	Problems        []string
 	// What was injected, and what the mapping made of it.
 	FaultShare     float64
 	Faults         Faults
@@ -82,7 +84,7 @@ func runMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, lo
 	s.Timeout = cfg.FunctionTimeout
 	s.LogLevel = "WARN" // the function logs a line per batch at INFO
 	s.ESM.PollInterval = 250 * time.Millisecond
-	m.Settings(&s)
+	m.Settings(&s, cfg)
 	esmLog, err := os.Create(filepath.Join(dir, "esm.log"))
 	if err != nil {
 		r.fail("mapping log: %v", err)
@@ -170,12 +172,15 @@ func runMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, lo
 		return r
 	}
 	r.account(rep, ev, s.OutputMode)
-	say("done: %d written, %d quarantined, %d lost, %d duplicated\n", r.Written, r.Quarantined, r.Lost, r.Duplicated)
+	say("done: %d written, %d quarantined, %d dropped by the transform, %d lost, %d duplicated\n", r.Written, r.Quarantined, r.Dropped, r.Lost, r.Duplicated)
 	return r
 }
 
 // describe names the output settings.
 func describe(s pipeline.Settings) string {
+	if s.OutputMode == "batch" && s.Format == "parquet" {
+		return fmt.Sprintf("batch mode, Parquet (%s pages), schema %s, partitions %s + %s", s.Compression, filepath.Base(s.SchemaFile), s.PartitionKeys, s.TimeField)
+	}
 	if s.OutputMode == "batch" {
 		return "batch mode, " + s.Compression
 	}

@@ -74,6 +74,16 @@ func runRedrive(ctx context.Context, bin string, p *pipeline.Pipeline, logPath s
 		"-bucket", p.Bucket, "-output-mode", s.OutputMode, "-compression", s.Compression,
 		"-key-prefix", s.KeyPrefix, "-error-prefix", s.ErrorPrefix, "-on-invalid-record", s.OnInvalidRecord,
 		"-upload-concurrency", strconv.Itoa(s.UploadConcurrency), "-s3-force-path-style", "true")
+	// The analytics settings, as the function has them: a replay must write the keys the function writes.
+	for _, f := range [][2]string{{"-format", s.Format}, {"-schema", s.SchemaFile}, {"-transform", s.Transform},
+		{"-time-field", s.TimeField}, {"-partition-keys", s.PartitionKeys}} {
+		if f[1] != "" {
+			args = append(args, f[0], f[1])
+		}
+	}
+	if s.MaxPartitions > 0 {
+		args = append(args, "-max-partitions", strconv.Itoa(s.MaxPartitions))
+	}
 	home, err := os.MkdirTemp("", "kinesis2s3-chaos-home-")
 	if err != nil {
 		return "", 0, err

@@ -22,7 +22,7 @@ const (
 
 // account takes the ledger's report into the result and decides the verdict.
 func (r *Result) account(rep ledger.Report, ev *events, outputMode string) {
-	r.Written, r.Quarantined = rep.Written, rep.Quarantined
+	r.Written, r.Quarantined, r.Dropped = rep.Written, rep.Quarantined, rep.Dropped
 	r.Lost = len(rep.Missing)
 	r.Duplicated = len(rep.Copies)
 	r.Problems = rep.Problems
@@ -50,8 +50,8 @@ func (r *Result) account(rep ledger.Report, ev *events, outputMode string) {
 	case r.DuplicateCauses[dupUnexplained] > 0:
 		r.fail("%d duplicates that no whole-batch failure or redrive explains", r.DuplicateCauses[dupUnexplained])
 	}
-	if r.Written+r.Quarantined != r.UserRecords && r.Lost == 0 && len(r.Problems) == 0 {
-		r.fail("written %d + quarantined %d ≠ %d user records fed", r.Written, r.Quarantined, r.UserRecords)
+	if r.Written+r.Quarantined+r.Dropped != r.UserRecords && r.Lost == 0 && len(r.Problems) == 0 {
+		r.fail("written %d + quarantined %d + dropped %d ≠ %d user records fed", r.Written, r.Quarantined, r.Dropped, r.UserRecords)
 	}
 	if r.Mapping.OnFailureSent == 0 {
 		r.fail("no range went to the on-failure destination")

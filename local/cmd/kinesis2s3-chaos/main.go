@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.FunctionTimeout, "timeout", cfg.FunctionTimeout, "the function's timeout, whole seconds")
 	fs.DurationVar(&cfg.ModeTimeout, "mode-timeout", cfg.ModeTimeout, "give up on a mode after this long")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the generated records")
+	fs.StringVar(&cfg.Schema, "schema", cfg.Schema, "the orders JSON Schema of the batch-parquet mode (`FILE`)")
 	fs.StringVar(&cfg.Pipelinectl, "pipelinectl", "build/pipelinectl", "the pipelinectl binary that redrives the DLQ (make chaos builds it)")
 	fs.StringVar(&cfg.LogDir, "logs", "", "keep every log in `DIR` (default: a temporary directory, removed when the run succeeds)")
 	fs.Usage = func() {
