@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,20 @@ func (l *testLog) flush() {
 	defer l.mu.Unlock()
 	if l.buf.Len() > 0 {
 		l.t.Log(l.buf.String())
+	}
+}
+
+// The batch-parquet mode runs the example's stack: its transform is the one the example deploys, and the schema
+// the default configuration names is the example's file.
+func TestParquetModeIsTheExample(t *testing.T) {
+	tf, err := os.ReadFile("../../terraform/examples/batch-athena/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(tf), `transform      = "`+ordersTransform+`"`) {
+		t.Errorf("examples/batch-athena/main.tf does not deploy the transform %s", ordersTransform)
+	}
+	if _, err := os.Stat("../../" + DefaultConfig().Schema); err != nil {
+		t.Error(err)
 	}
 }
