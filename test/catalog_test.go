@@ -49,21 +49,10 @@ func planExampleCatalog(t *testing.T, format string) catalogTables {
 	// The example uses the root stack as its module (source = "../.."): copy the whole terraform/ directory.
 	root, err := files.CopyTerraformFolderToDest("../terraform", t.TempDir(), "kinesis2s3-example")
 	require.NoError(t, err)
-	dir := filepath.Join(root, "examples", "batch-athena")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "plan_test_override.tf"), []byte(planProviderOverride), 0o644))
-	zipPath, _ := planTestZip(t)
-	env := map[string]string{}
-	if rc := os.Getenv("TF_CLI_CONFIG_FILE"); rc != "" {
-		env["TF_CLI_CONFIG_FILE"] = rc
-	}
-	plan := terraform.InitAndPlanAndShowWithStruct(t, &terraform.Options{
-		TerraformBinary: tofu,
-		TerraformDir:    dir,
-		Vars:            map[string]any{"function_zip_path": zipPath, "format": format},
-		EnvVars:         env,
-		PlanFilePath:    filepath.Join(t.TempDir(), "plan.bin"),
-		NoColor:         true,
-	})
+	// The example configures the provider itself, as a caller of the root module does (see TestTerraformPlan).
+	opts := planOptions(t, tofu, filepath.Join(root, "examples", "batch-athena"), map[string]any{"format": format})
+	terraform.Init(t, opts)
+	plan := planAndShow(t, opts)
 	tables := catalogTables{records: plannedTable(t, plan, "records"), quarantine: plannedTable(t, plan, "quarantine")}
 	if examplePlans.byFormat == nil {
 		examplePlans.byFormat = map[string]catalogTables{}

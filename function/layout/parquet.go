@@ -42,13 +42,13 @@ type Parquet struct {
 type node struct {
 	name   string
 	typ    schema.Type
-	fields []*node         // struct
+	fields []*node        // struct
 	index  map[string]int // struct: the position in fields of each column but _extra
 	extra  int            // struct: the position of _extra in fields
-	elem   *node           // array
-	rep    int             // repetition level of the array's elements (arrays only)
-	first  int             // first leaf column at or under the node
-	end    int             // one past the last
+	elem   *node          // array
+	rep    int            // repetition level of the array's elements (arrays only)
+	first  int            // first leaf column at or under the node
+	end    int            // one past the last
 }
 
 // NewParquet returns a Parquet for the root columns cols (schema.Schema.Columns), compressing pages with
