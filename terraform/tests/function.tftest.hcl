@@ -256,10 +256,11 @@ run "settings_follow_variables" {
     condition = (
       aws_s3_object.schema[0].bucket == "k2s3-test-bucket" && aws_s3_object.schema[0].source == "examples/batch-athena/orders.schema.json" &&
       one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "ReadSchema"]) == {
-        Sid      = "ReadSchema"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["arn:aws:s3:::k2s3-test-bucket/${aws_s3_object.schema[0].key}"]
+        Sid       = "ReadSchema"
+        Effect    = "Allow"
+        Action    = ["s3:GetObject"]
+        Resource  = ["arn:aws:s3:::k2s3-test-bucket/${aws_s3_object.schema[0].key}"]
+        Condition = { StringEquals = { "s3:ResourceAccount" = "123456789012" } }
       }
     )
     error_message = "schema_file must be uploaded to the bucket, and the role may read that one key."
