@@ -108,6 +108,14 @@ mutant own-failed-batches-bucket-ignored main.tf root:failed_batches_in_a_bucket
   's/coalesce\(var.on_failure_s3_bucket_arn, module.bucket.arn\)/module.bucket.arn/' \
   "failed batches would go to the data bucket, not the one given"
 
+# The analytics settings (issue 8).
+mutant schema-read-anywhere modules/function/main.tf function:settings_follow_variables \
+  's/Resource  = \["\$\{var.bucket_arn\}\/\$\{local.schema_key\}"\]/Resource  = ["\${var.bucket_arn}\/*"]/' \
+  "the role could read every object in the bucket, not only its schema"
+mutant catalog-without-partition-keys main.tf root:analytics_and_catalog \
+  's/partition_columns = module.function.partition_columns/partition_columns = []/' \
+  "the table would not see the partition keys the function writes, and its location template would miss their levels"
+
 selected=("$@")
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-mutants.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
