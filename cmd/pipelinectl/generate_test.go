@@ -145,7 +145,7 @@ func TestGenerateAgainstTheEmulator(t *testing.T) {
 			invalid++
 		}
 	}
-	summary := regexp.MustCompile(`generated (\d+) sent (\d+) failed (\d+) throttled-retries \d+ invalid (\d+) kpl (\d+) unsent (\d+)`).FindStringSubmatch(stdout)
+	summary := regexp.MustCompile(`generated (\d+) sent (\d+) failed (\d+) throttled-retries \d+ invalid (\d+) kpl (\d+) late \d+ unsent (\d+)`).FindStringSubmatch(stdout)
 	want := []string{strconv.Itoa(n), strconv.Itoa(n), "0", strconv.Itoa(invalid), strconv.Itoa(kpl), "0"}
 	if summary == nil || strings.Join(summary[1:], " ") != strings.Join(want, " ") {
 		t.Fatalf("summary %q, want generated/sent/failed/invalid/kpl/unsent %v", stdout, want)
