@@ -1,6 +1,7 @@
 output "name" {
   description = "Name of the bucket."
-  value       = aws_s3_bucket.this.id
+  # The configured name (known at plan time when it is given), not the id, which is known only after apply.
+  value = aws_s3_bucket.this.bucket
 }
 
 output "arn" {
