@@ -111,7 +111,11 @@ type group struct {
 type ref struct{ unit, item int }
 
 func groupByShardPartition(units []unit) []*group {
-	type shardPartition struct{ shard, part string }
+	// The partition by its parts, not its path: a record without analytics settings costs no allocation here.
+	type shardPartition struct {
+		shard, levels string
+		hour          int64
+	}
 	var order []*group
 	byKey := map[shardPartition]*group{}
 	for i := range units {
@@ -120,8 +124,8 @@ func groupByShardPartition(units []unit) []*group {
 			if it.Err != nil || u.dropped(k) {
 				continue
 			}
-			part, path := u.partition(k)
-			key := shardPartition{u.shard, path}
+			part := u.partition(k)
+			key := shardPartition{u.shard, part.Levels, part.Hour.Unix()}
 			g := byKey[key]
 			if g == nil {
 				g = &group{part: part}

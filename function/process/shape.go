@@ -23,7 +23,6 @@ type output struct {
 	data    []byte           // the JSON (record mode's body, batch mode's line)
 	row     parquet.Row      // FORMAT=parquet: the row
 	part    layout.Partition // batch mode: the object's partition
-	partKey string           // and its path, the grouping key
 	dropped bool             // TRANSFORM dropped it: no object, counted as skipped
 }
 
@@ -90,8 +89,7 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		}
 	}
 	out.part = layout.Partition{Levels: rec.Levels, Hour: hour.UTC().Truncate(time.Hour)}
-	out.partKey = out.part.String()
-	if part := out.partKey; !s.limit.Admit(part) {
+	if part := out.part.String(); !s.limit.Admit(part) {
 		return fmt.Errorf("partition: %s would be one more than the %d distinct partitions an invocation may write (%s)",
 			part, p.cfg.MaxPartitions, config.EnvMaxPartitions)
 	}
@@ -114,11 +112,10 @@ func (u *unit) data(k int) []byte {
 // dropped reports whether the transform dropped user record k.
 func (u *unit) dropped(k int) bool { return u.out != nil && u.out[k].dropped }
 
-// partition is the partition of user record k's batch object, and its path: as shaped, or the arrival hour.
-func (u *unit) partition(k int) (layout.Partition, string) {
+// partition is the partition of user record k's batch object: as shaped, or the arrival hour.
+func (u *unit) partition(k int) layout.Partition {
 	if u.out != nil {
-		return u.out[k].part, u.out[k].partKey
+		return u.out[k].part
 	}
-	p := layout.Partition{Hour: u.arrival.UTC().Truncate(time.Hour)}
-	return p, p.String()
+	return layout.Partition{Hour: u.arrival.UTC().Truncate(time.Hour)}
 }
