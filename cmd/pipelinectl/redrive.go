@@ -118,7 +118,7 @@ func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
 	fs.IntVar(&f.maxMessages, "max-messages", 0, "stop after `N` messages (0: until the queue is empty)")
 	fs.IntVar(&f.concurrency, "concurrency", redrive.DefaultConcurrency, "messages redriven at once")
 	fs.IntVar(&f.batchSize, "batch-size", redrive.DefaultBatchSize, fmt.Sprintf("most records per invocation or write batch, 1-%d (invocations are also cut at 6 MB)", redrive.MaxBatchSize))
-	fs.IntVar(&f.retries, "retries", redrive.DefaultRetries, "retries of a failed batch, from the first failed record, before its message is kept")
+	fs.IntVar(&f.retries, "retries", redrive.DefaultRetries, "retries of a failed batch, from the first failed record, before its message is kept (an attempt that handles some records uses none)")
 	fs.DurationVar(&f.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "queue only: how long a message being redriven stays hidden; extended while it is worked on")
 	fs.StringVar(&f.function, "function", "", "invoke mode: the function `NAME` or ARN, optionally with :alias or :version")
 	fs.StringVar(&f.invokeIdentity, "invoke-identity-arn", "", "invoke mode: the events' invokeIdentityArn (default: the function's execution role, if GetFunctionConfiguration answers)")

@@ -3,7 +3,6 @@ package redrive
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -19,6 +18,7 @@ import (
 type Direct struct {
 	proc      *process.Processor
 	onInvalid string
+	memoryMB  int
 }
 
 // NewDirect returns a reprocessor that runs the handler's core with cfg (the function's configuration; opts pass
@@ -30,7 +30,7 @@ func NewDirect(cfg config.Config, w process.Writer, log *slog.Logger, opts ...pr
 	if err != nil {
 		return nil, err
 	}
-	return &Direct{proc: proc, onInvalid: cfg.OnInvalidRecord}, nil
+	return &Direct{proc: proc, onInvalid: cfg.OnInvalidRecord, memoryMB: cfg.MemoryMB}, nil
 }
 
 // Reprocess encodes recs as the Kinesis event Lambda would send and decodes it as the function does
@@ -71,7 +71,9 @@ func (d *Direct) Reprocess(ctx context.Context, src kinesisevent.Source, recs []
 	if reason == nil && d.onInvalid == config.InvalidFail {
 		reason = fmt.Errorf("record %s is invalid and ON_INVALID_RECORD=%s", seqs[first], config.InvalidFail)
 	} else if reason == nil {
-		reason = errors.New("the handler's core gave no reason")
+		// No write failed: the core stopped where the invocation's memory budget or its deadline ended.
+		reason = fmt.Errorf("the handler stopped at record %s, where its per-invocation budget (memory %d MB, or the "+
+			"deadline) ends", seqs[first], d.memoryMB)
 	}
 	return res, reason
 }

@@ -148,8 +148,11 @@ func (r *Redriver) salvaged(o Outcome) string {
 	return fmt.Sprintf("; the %d records still in the stream were reprocessed (%d durably)", o.Records, o.Reprocessed)
 }
 
-// reprocess hands one batch to the Reprocessor, retrying from the first record not handled up to Retries
-// times. It returns nil once every record is durably handled. In a dry run it does nothing.
+// reprocess hands one batch to the Reprocessor, retrying from the first record not handled, up to Retries times
+// in a row without progress. An attempt that handles some records goes on from there at once, without using a
+// retry: the handler stops where its per-invocation budget ends, and a range larger than one budget must still
+// finish (were progress counted as a failure, every rerun would start over and stop at the same place). It returns
+// nil once every record is durably handled. In a dry run it does nothing.
 func (r *Redriver) reprocess(ctx context.Context, src kinesisevent.Source, batch []kinesisevent.Record, o *Outcome) error {
 	if r.opts.DryRun {
 		return nil
@@ -167,6 +170,11 @@ func (r *Redriver) reprocess(ctx context.Context, src kinesisevent.Source, batch
 		}
 		if err == nil {
 			err = fmt.Errorf("%d of %d records not handled, without a reason", len(batch)-done, len(batch))
+		}
+		if handled > 0 && ctx.Err() == nil {
+			r.logf("  continuing %s %s from %s: %v", r.src.noun(), o.MessageID, batch[done].SequenceNumber, err)
+			attempt, backoff = -1, r.opts.Backoff
+			continue
 		}
 		if ctx.Err() != nil || attempt >= r.opts.Retries {
 			o.Failed += len(batch) - done

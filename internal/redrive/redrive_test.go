@@ -433,8 +433,9 @@ func TestRedriveKeepsMessageOnPartialFailure(t *testing.T) {
 	if !strings.Contains(o.Reason, "3 records from "+all[2]+" not durably handled after 3 attempts") {
 		t.Errorf("reason %q", o.Reason)
 	}
-	// First attempt, then two retries from the failed record; the second batch is never tried.
-	want := [][]string{all[0:5], all[2:5], all[2:5]}
+	// The first attempt makes progress, so the next goes on from the failed record at once; then two retries
+	// from there, and the second batch is never tried.
+	want := [][]string{all[0:5], all[2:5], all[2:5], all[2:5]}
 	if !slices.EqualFunc(h.rp.calls, want, slices.Equal) {
 		t.Errorf("calls %v\nwant %v", h.rp.calls, want)
 	}
@@ -444,6 +445,26 @@ func TestRedriveKeepsMessageOnPartialFailure(t *testing.T) {
 	}
 	if got := strings.Count(h.log.String(), "retry "); got != 2 {
 		t.Errorf("%d retry lines, want 2:\n%s", got, h.log.String())
+	}
+}
+
+// A handler that stops at its per-invocation budget hands back part of each batch without an error: every attempt
+// that makes progress goes on without using a retry, so a range larger than any one budget still finishes.
+func TestRedriveFinishesARangeLargerThanOneBudget(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 8)
+	h.k.put(shard0, all...)
+	id := h.q.Send(onFailureBody(shard0, all[0], all[7], 8))
+	h.rp.fail = func(int, []kinesisevent.Record) (int, error) {
+		return 1, nil // one record a call, and no reason: the budget's stop
+	}
+	sum := h.run(t, Options{BatchSize: 8, Retries: 1})
+	o := onlyOutcome(t, sum)
+	if o.Verdict != VerdictDeleted || o.Reprocessed != 8 || len(h.rp.calls) != 8 {
+		t.Fatalf("outcome %+v after %d calls, want all 8 records redriven in 8 calls", o, len(h.rp.calls))
+	}
+	if ids, _ := queued(h.q); slices.Contains(ids, id) {
+		t.Errorf("message %s kept, want deleted", id)
 	}
 }
 
