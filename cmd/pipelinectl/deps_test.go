@@ -2,6 +2,8 @@ package main
 
 import (
 	"go/build"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,5 +50,50 @@ func TestOperatorCLILinksNoSimulator(t *testing.T) {
 		if strings.HasPrefix(pkg, module+"/local/") || pkg == module+"/internal/ledger" {
 			t.Errorf("pipelinectl links %s: %s", pkg, strings.Join(chain, " → "))
 		}
+	}
+}
+
+// The README's layout names every package of the module (or a directory that holds it), so that a newcomer's map
+// of the tree cannot fall behind it.
+func TestReadmeLayoutNamesEveryPackage(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(readme), "product — what ships")
+	if layout, _, ok = strings.Cut(layout, "```"); !ok {
+		t.Fatal("README.md: no layout block (the one that starts with \"product — what ships\")")
+	}
+	var named []string
+	for _, line := range strings.Split(layout, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.Contains(f[0], "/") {
+			named = append(named, f[0])
+		}
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		rel := filepath.ToSlash(strings.TrimPrefix(path, root+string(filepath.Separator)))
+		switch d.Name() {
+		case "testdata", "node_modules", ".git", ".bin", "build", "tools":
+			return filepath.SkipDir
+		}
+		if bp, err := build.ImportDir(path, 0); err != nil || bp.Name == "" || path == root {
+			return nil // no Go package here (test-only directories included)
+		}
+		if !slices.ContainsFunc(named, func(n string) bool {
+			return rel == strings.TrimSuffix(n, "/") || (strings.HasSuffix(n, "/") && strings.HasPrefix(rel, n))
+		}) {
+			t.Errorf("package %s is not in README.md's layout", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
