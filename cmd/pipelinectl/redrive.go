@@ -238,8 +238,13 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stderr, "redrive: %s\n", what)
+	return report(ctx, r, f.source != "", f.dryRun, stdout)
+}
+
+// report runs the redrive, prints its summary and rate, and turns what was kept into the exit status.
+func report(ctx context.Context, r *redrive.Redriver, fromS3, dryRun bool, stdout io.Writer) error {
 	noun, kept, unfinished := "messages", "kept on the queue", "kept and visible again"
-	if f.source != "" {
+	if fromS3 {
 		noun, kept, unfinished = "objects", "left in the bucket", "left in the bucket"
 	}
 	began := time.Now()
@@ -255,7 +260,7 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return runErr
 	case sum.Interrupted:
 		return fmt.Errorf("interrupted; unfinished %s are %s", noun, unfinished)
-	case sum.Kept > 0 && f.dryRun:
+	case sum.Kept > 0 && dryRun:
 		return fmt.Errorf("%d of %d %s would be kept (see above)", sum.Kept, sum.Messages, noun)
 	case sum.Kept > 0:
 		return fmt.Errorf("%d of %d %s %s (see above)", sum.Kept, sum.Messages, noun, kept)
