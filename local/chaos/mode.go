@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -78,33 +79,13 @@ func runMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, lo
 		r.fail("log directory: %v", err)
 		return r
 	}
-	s := pipeline.DefaultSettings()
-	s.Name = "chaos-" + m.Name
-	s.Shards = cfg.Shards
-	s.Timeout = cfg.FunctionTimeout
-	s.LogLevel = "WARN" // the function logs a line per batch at INFO
-	s.ESM.PollInterval = 250 * time.Millisecond
-	m.Settings(&s, cfg)
-	esmLog, err := os.Create(filepath.Join(dir, "esm.log"))
+	ev := newEvents()
+	p, s, esmLog, err := startMode(ctx, cfg, m, stack, dir, ev)
 	if err != nil {
-		r.fail("mapping log: %v", err)
+		r.fail("%v", err)
 		return r
 	}
 	defer esmLog.Close()
-	ev := newEvents()
-	p, err := pipeline.Start(ctx, pipeline.Options{
-		Settings: s, Stack: stack, S3Faults: true, LogDir: dir,
-		ESMOptions: []esm.Option{
-			esm.WithEventHandler(ev.add),
-			esm.WithLogger(slog.New(slog.NewJSONHandler(esmLog, &slog.HandlerOptions{Level: slog.LevelInfo}))),
-			// AWS does not say how it spaces retries; the e2e suite's spacing keeps a range's 10 retries to ~15s.
-			esm.WithRetryBackoff(50*time.Millisecond, 2*time.Second),
-		},
-	})
-	if err != nil {
-		r.fail("start the pipeline: %v", err)
-		return r
-	}
 	defer p.Close()
 	r.OnFailureDestination = s.OnFailureDestination
 	say("%s: %d shards, batch size %d, window %s, %d retries, bisect %v, timeout %s, on-failure destination %s\n", describe(s),
@@ -159,21 +140,58 @@ func runMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, lo
 	}
 
 	say("checking the bucket against the %d user records fed\n", r.UserRecords)
-	c, err := ledger.NewChecker(p.S3, p.Bucket, s.Layout())
-	if err != nil {
+	if err := r.check(ctx, p, s.Layout(), began, sample.Want, ev); err != nil {
 		r.fail("ledger: %v", err)
 		return r
+	}
+	say("done: %d written, %d quarantined, %d dropped by the transform, %d lost, %d duplicated\n", r.Written, r.Quarantined, r.Dropped, r.Lost, r.Duplicated)
+	return r
+}
+
+// startMode starts the mode's pipeline: the defaults a deployment has, the run's shards and timeout, the mode's
+// settings, and a mapping that reports its events to ev and logs to dir/esm.log (which the caller closes).
+func startMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, dir string, ev *events) (*pipeline.Pipeline, pipeline.Settings, io.Closer, error) {
+	s := pipeline.DefaultSettings()
+	s.Name = "chaos-" + m.Name
+	s.Shards = cfg.Shards
+	s.Timeout = cfg.FunctionTimeout
+	s.LogLevel = "WARN" // the function logs a line per batch at INFO
+	s.ESM.PollInterval = 250 * time.Millisecond
+	m.Settings(&s, cfg)
+	esmLog, err := os.Create(filepath.Join(dir, "esm.log"))
+	if err != nil {
+		return nil, s, nil, fmt.Errorf("mapping log: %w", err)
+	}
+	p, err := pipeline.Start(ctx, pipeline.Options{
+		Settings: s, Stack: stack, S3Faults: true, LogDir: dir,
+		ESMOptions: []esm.Option{
+			esm.WithEventHandler(ev.add),
+			esm.WithLogger(slog.New(slog.NewJSONHandler(esmLog, &slog.HandlerOptions{Level: slog.LevelInfo}))),
+			// AWS does not say how it spaces retries; the e2e suite's spacing keeps a range's 10 retries to ~15s.
+			esm.WithRetryBackoff(50*time.Millisecond, 2*time.Second),
+		},
+	})
+	if err != nil {
+		esmLog.Close()
+		return nil, s, nil, fmt.Errorf("start the pipeline: %w", err)
+	}
+	return p, s, esmLog, nil
+}
+
+// check reads the bucket (objects written since began) and accounts for each user record in want.
+func (r *Result) check(ctx context.Context, p *pipeline.Pipeline, l ledger.Layout, began time.Time, want []ledger.Expect, ev *events) error {
+	c, err := ledger.NewChecker(p.S3, p.Bucket, l)
+	if err != nil {
+		return err
 	}
 	defer c.Close()
 	c.Since = began
-	rep, err := c.Check(ctx, sample.Want)
+	rep, err := c.Check(ctx, want)
 	if err != nil {
-		r.fail("ledger: %v", err)
-		return r
+		return err
 	}
-	r.account(rep, ev, s.OutputMode)
-	say("done: %d written, %d quarantined, %d dropped by the transform, %d lost, %d duplicated\n", r.Written, r.Quarantined, r.Dropped, r.Lost, r.Duplicated)
-	return r
+	r.account(rep, ev, p.Settings.OutputMode)
+	return nil
 }
 
 // describe names the output settings.
