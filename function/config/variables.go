@@ -83,7 +83,7 @@ var Variables = []Variable{
 	{Name: EnvPartitionKeys, SetBy: SetByModule, Values: "`name=path` pairs",
 		Doc: "e.g. `tenant=.customer.tenant`: `name=value/` key levels before the time levels; batch mode only"},
 	{Name: EnvMaxPartitions, SetBy: SetByModule, Default: strconv.Itoa(DefaultMaxPartitions), Min: 1, Max: MaxMaxPartitions,
-		Doc: "distinct partitions per invocation; records beyond them are quarantined"},
+		Doc: "distinct partitions per invocation; the invocation ends before a record that would add more (the next one starts there)"},
 	{Name: EnvFormat, SetBy: SetByModule, Default: FormatJSONL, Allowed: []string{FormatJSONL, FormatParquet},
 		Doc: "batch objects as JSON Lines, or Parquet with the columns of `SCHEMA`"},
 	{Name: EnvS3ForcePathStyle, SetBy: SetByUser, Default: "false", Allowed: []string{"true", "false"},

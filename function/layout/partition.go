@@ -181,6 +181,20 @@ type PartitionLimit struct {
 	seen map[string]bool
 }
 
+// Fits reports whether parts could all be admitted: those not admitted before, counted once each, stay within Max.
+func (l *PartitionLimit) Fits(parts []string) bool {
+	fresh := map[string]bool{}
+	for _, p := range parts {
+		if !l.seen[p] {
+			fresh[p] = true
+		}
+	}
+	return len(l.seen)+len(fresh) <= l.Max
+}
+
+// Admitted is the number of distinct partitions admitted so far.
+func (l *PartitionLimit) Admitted() int { return len(l.seen) }
+
 // Admit reports whether partition p may be written to: it has been admitted before, or fewer than Max have.
 func (l *PartitionLimit) Admit(p string) bool {
 	if l.seen[p] {

@@ -63,6 +63,38 @@ func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metri
 	}
 }
 
+// admitUnit admits the partitions of u's user records to the invocation's MAX_PARTITIONS (batch mode). It reports
+// false, admitting none, when they would pass the limit and earlier records have partitions admitted: the
+// invocation then ends before u, and the next one, with a limit of its own, starts at it. So whether a record is
+// written never depends on where a batch happened to begin. Only a record that alone holds more partitions than the
+// limit (a KPL aggregate) has user records past it, which are invalid with the reason; it is the first record of
+// the invocation that handles it, on every retry.
+func (p *Processor) admitUnit(s *shaping, u *unit) bool {
+	if p.cfg.OutputMode != config.ModeBatch {
+		return true
+	}
+	parts := make([]string, 0, len(u.items))
+	for k := u.resumed; k < len(u.items); k++ {
+		if u.items[k].Err == nil && !u.out[k].dropped {
+			parts = append(parts, u.out[k].part.String())
+		}
+	}
+	if !s.limit.Fits(parts) && s.limit.Admitted() > 0 {
+		return false
+	}
+	for k := u.resumed; k < len(u.items); k++ {
+		it := &u.items[k]
+		if it.Err != nil || u.out[k].dropped {
+			continue
+		}
+		if part := u.out[k].part.String(); !s.limit.Admit(part) {
+			it.Reject(fmt.Errorf("partition: %s would be one more than the %d distinct partitions an invocation may "+
+				"write (%s), and this one Kinesis record holds more than that", part, p.cfg.MaxPartitions, config.EnvMaxPartitions))
+		}
+	}
+	return true
+}
+
 func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output, m *Metrics) error {
 	rec, keep, err := s.shaper.Shape(ctx, it.Data)
 	if err != nil {
@@ -89,10 +121,6 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		}
 	}
 	out.part = layout.Partition{Levels: rec.Levels, Hour: hour.UTC().Truncate(time.Hour)}
-	if part := out.part.String(); !s.limit.Admit(part) {
-		return fmt.Errorf("partition: %s would be one more than the %d distinct partitions an invocation may write (%s)",
-			part, p.cfg.MaxPartitions, config.EnvMaxPartitions)
-	}
 	if s.parquet != nil {
 		if out.row, err = s.parquet.Row(rec.Value); err != nil {
 			return err

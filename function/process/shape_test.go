@@ -161,17 +161,50 @@ func TestBatchParquet(t *testing.T) {
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
+// Partitions are admitted in record order: tenant=acme hour 10, then hour 08; Globex would be a third. The
+// invocation ends before Globex's record instead of quarantining it, so that whether a record is written never
+// depends on where a batch began: the next invocation, starting there, writes it.
 func TestMaxPartitions(t *testing.T) {
 	c := analytics(t, config.FormatJSONL, config.CompressionNone)
 	c.MaxPartitions = 2
 	w := newMem()
 	p := newProc(t, c, w)
-	if _, m, err := p.Process(context.Background(), orders()); err != nil || m.RecordsWritten != 3 || m.RecordsQuarantined != 3 {
-		t.Fatalf("%v %+v", err, m)
+	resp, m, err := p.Process(context.Background(), orders())
+	if err != nil || !slices.Equal(failures(resp), []string{seqOf(4)}) || m.RecordsWritten != 2 || m.RecordsQuarantined != 0 ||
+		m.RecordsDropped != 1 || m.UserRecords != 3 {
+		t.Fatalf("%v %v %+v", err, failures(resp), m)
 	}
-	// Partitions are admitted in record order: tenant=acme hour 10, then hour 08; Globex is a third.
-	if r := quarantineReasons(t, w)[seqOf(4)]; !strings.HasPrefix(r, "partition: tenant=Globex_Inc/year=2026/month=11/day=25/hour=10/ would be one more than the 2 distinct partitions an invocation may write (MAX_PARTITIONS)") {
-		t.Fatalf("reason %q", r)
+	resp, m, err = p.Process(context.Background(), orders()[3:])
+	if err != nil || len(resp.BatchItemFailures) != 0 || m.RecordsWritten != 2 || m.RecordsQuarantined != 2 {
+		t.Fatalf("the next invocation: %v %v %+v", err, failures(resp), m)
+	}
+	for seq, r := range quarantineReasons(t, w) {
+		if strings.HasPrefix(r, "partition:") {
+			t.Errorf("record %s quarantined for its partition: %s", seq, r)
+		}
+	}
+}
+
+// A KPL aggregate that alone holds more partitions than MAX_PARTITIONS has its user records past the limit
+// quarantined: it is the first record of every invocation that handles it, so the outcome is the same each time.
+func TestMaxPartitionsInOneAggregate(t *testing.T) {
+	c := analytics(t, config.FormatJSONL, config.CompressionNone)
+	c.MaxPartitions = 2
+	sub := func(tenant string) string {
+		return `{"id": "x", "amount": 1, "at": "2026-11-25T10:30:00Z", "tenant": "` + tenant + `"}`
+	}
+	rs := orders()[:1]
+	rs[0].Kinesis.Data = kpl([]string{"a"}, sub("t1"), sub("t2"), sub("t3"), sub("t1"))
+	for range 2 {
+		w := newMem()
+		resp, m, err := newProc(t, c, w).Process(context.Background(), rs)
+		if err != nil || len(resp.BatchItemFailures) != 0 || m.RecordsWritten != 3 || m.RecordsQuarantined != 1 {
+			t.Fatalf("%v %v %+v", err, failures(resp), m)
+		}
+		if r := quarantineReasons(t, w)[seqOf(1)]; !strings.Contains(r, "2: partition: tenant=t3/year=2026/month=11/day=25/hour=10/ "+
+			"would be one more than the 2 distinct partitions an invocation may write (MAX_PARTITIONS), and this one Kinesis record holds more than that") {
+			t.Fatalf("reason %q", r)
+		}
 	}
 }
 

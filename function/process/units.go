@@ -87,7 +87,7 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 }
 
 // decodeUnit decodes one record. It reports false when the invocation must stop before the record: its budget
-// cannot hold it, or the fail policy rejects it.
+// cannot hold it, its partitions would pass MAX_PARTITIONS (admitUnit), or the fail policy rejects it.
 func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shaping, u *unit, m *Metrics) bool {
 	items, err := d.Record(u.rec.Kinesis.Data, u.rec.Kinesis.PartitionKey)
 	if err != nil { // decode.ErrBudget
@@ -99,6 +99,18 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 	m.UserRecords += len(items)
 	if sh != nil {
 		p.shapeUnit(ctx, sh, u, m)
+		if !p.admitUnit(sh, u) {
+			p.log.Warn("MAX_PARTITIONS reached: leaving the rest of the batch to the next invocation", "shardId", u.shard,
+				"sequenceNumber", u.rec.Kinesis.SequenceNumber, "maxPartitions", p.cfg.MaxPartitions)
+			m.UserRecords -= len(items)
+			for k := range u.out {
+				if u.out[k].dropped { // counted by shapeUnit; the next invocation counts them again
+					m.RecordsSkipped--
+					m.RecordsDropped--
+				}
+			}
+			return false
+		}
 	}
 	if p.cfg.OnInvalidRecord == config.InvalidFail {
 		if n, first := u.invalid(); n > 0 {

@@ -636,7 +636,7 @@ func (c *Checker) quarantinedOnce(o *Object, m *matcher, rep *Report, shard, seq
 	if record == nil {
 		record = e.Data
 	}
-	// MAX_PARTITIONS quarantines valid records, as many as come after the invocation's first partitions.
+	// MAX_PARTITIONS quarantines the valid user records of an aggregate that alone holds more partitions.
 	tooManyPartitions := c.shape != nil && strings.Contains(reason, "MAX_PARTITIONS") && !m.dropped[e.id()]
 	switch {
 	case !e.Quarantine && !tooManyPartitions:

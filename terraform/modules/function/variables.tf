@@ -428,7 +428,7 @@ variable "partition_keys" {
 }
 
 variable "max_partitions" {
-  description = "MAX_PARTITIONS: distinct partitions (partition key values and hour) one invocation may write; records beyond them are quarantined (1-10,000)."
+  description = "MAX_PARTITIONS: distinct partitions (partition key values and hour) one invocation may write; the invocation ends before a record that would add more, and the next one starts there (1-10,000)."
   type        = number
   default     = 100
   nullable    = false
