@@ -2,11 +2,10 @@ package layout
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
-	"time"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -311,13 +310,9 @@ func convert(t schema.Type, v jsonvalue.Value) (parquet.Value, error) {
 	case t == schema.Boolean && v.Kind() == jsonvalue.Bool:
 		return parquet.BooleanValue(v.True()), nil
 	case t == schema.Bigint && v.Kind() == jsonvalue.Number:
-		n, err := strconv.ParseInt(v.Text(), 10, 64)
-		if err != nil {
-			f, ferr := strconv.ParseFloat(v.Text(), 64) // 1.0 and 1e3 are integers to JSON Schema
-			if ferr != nil || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
-				return parquet.Value{}, fmt.Errorf("%s does not fit in a 64-bit integer column", v.Text())
-			}
-			n = int64(f)
+		n, ok := exactInt64(v.Text())
+		if !ok {
+			return parquet.Value{}, fmt.Errorf("%s does not fit exactly in a 64-bit integer column", v.Text())
 		}
 		return parquet.Int64Value(n), nil
 	case t == schema.Double && v.Kind() == jsonvalue.Number:
@@ -327,9 +322,12 @@ func convert(t schema.Type, v jsonvalue.Value) (parquet.Value, error) {
 		}
 		return parquet.DoubleValue(f), nil
 	case t == schema.Timestamp && v.Kind() == jsonvalue.String:
-		ts, err := time.Parse(time.RFC3339Nano, v.Text())
+		ts, err := dateTime(v.Text())
 		if err != nil {
 			return parquet.Value{}, fmt.Errorf("%q is not a date-time the timestamp column can hold", v.Text())
+		}
+		if subMicro(v.Text()) {
+			return parquet.Value{}, fmt.Errorf("%q: sub-microsecond precision, which the timestamp column (microseconds) cannot hold", v.Text())
 		}
 		return parquet.Int64Value(ts.UnixMicro()), nil
 	}
@@ -356,4 +354,54 @@ func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
 		return fmt.Errorf("parquet: %w", err)
 	}
 	return nil
+}
+
+// exactInt64 is the value of the JSON number literal s if it is an integer that fits in 64 bits, as "5.000" and
+// "1.5e3" are. It reads the decimal digits rather than a float64, which cannot tell 2^53+1 from 2^53, nor
+// 0.99999999999999999999 from 1; and rather than a big.Rat, which would compute 10^1000000 for an exponent.
+func exactInt64(s string) (int64, bool) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true
+	}
+	mantissa, exponent, hasExponent := strings.Cut(strings.ToLower(s), "e")
+	exp := 0
+	if hasExponent {
+		e, err := strconv.Atoi(exponent) // clamped when out of range, which the bounds below treat alike
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, false
+		}
+		exp = min(max(e, -1e9), 1e9)
+	}
+	sign := ""
+	if strings.HasPrefix(mantissa, "-") {
+		sign, mantissa = "-", mantissa[1:]
+	}
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	exp -= len(frac)
+	significant := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(significant) // the value is significant × 10^exp
+	switch {
+	case significant == "":
+		return 0, true
+	case exp < 0 || len(significant)+exp > 19: // a fraction, or more than 19 digits
+		return 0, false
+	}
+	n, err := strconv.ParseInt(sign+significant+strings.Repeat("0", exp), 10, 64)
+	return n, err == nil
+}
+
+// subMicro reports whether the RFC 3339 date-time s has a non-zero digit after the sixth of its fraction of a
+// second: a time a TIMESTAMP(MICROS) column would truncate.
+func subMicro(s string) bool {
+	const fraction = len("2006-01-02T15:04:05.") // RFC 3339 fixes the width of what comes before
+	if len(s) <= fraction || s[fraction-1] != '.' {
+		return false
+	}
+	for i := fraction; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+		if i >= fraction+6 && s[i] != '0' {
+			return true
+		}
+	}
+	return false
 }

@@ -74,7 +74,7 @@ func readBack(t *testing.T, body []byte, p *Parquet) []map[string]any {
 
 func TestParquetRoundTrip(t *testing.T) {
 	records := []string{
-		`{"order_id": "o-1", "created_at": "2026-11-25T10:00:00.123456789+01:00", "amount": 12.5, "quantity": 2,
+		`{"order_id": "o-1", "created_at": "2026-11-25T10:00:00.123456000+01:00", "amount": 12.5, "quantity": 2,
 		  "gift": true, "customer": {"id": "c-1", "tags": ["vip", null], "since": 2019},
 		  "lines": [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2, "note": "gift wrap"}], "matrix": [[1, 2], [], [3]],
 		  "tenant": "acme", "undeclared": {"kept": [1, "two"]}}`,
@@ -126,10 +126,10 @@ func TestParquetRoundTrip(t *testing.T) {
 func TestParquetRejects(t *testing.T) {
 	p := newParquet(t, "zstd")
 	for doc, want := range map[string]string{
-		`{"quantity": 1.5}`:                      `parquet: /quantity: 1.5 does not fit in a 64-bit integer column`,
-		`{"quantity": 12345678901234567890}`:     `parquet: /quantity: 12345678901234567890 does not fit in a 64-bit integer column`,
+		`{"quantity": 1.5}`:                      `parquet: /quantity: 1.5 does not fit exactly in a 64-bit integer column`,
+		`{"quantity": 12345678901234567890}`:     `parquet: /quantity: 12345678901234567890 does not fit exactly in a 64-bit integer column`,
 		`{"amount": 1e400}`:                      `parquet: /amount: 1e400 does not fit in a double column`,
-		`{"created_at": "2026-11-25T23:59:60Z"}`: `parquet: /created_at: "2026-11-25T23:59:60Z" is not a date-time`,
+		`{"created_at": "2026-11-25T23:58:60Z"}`: `parquet: /created_at: "2026-11-25T23:58:60Z" is not a date-time`,
 		`{"lines": [{"sku": 5}]}`:                `parquet: /lines/0/sku: got number, want string`,
 		`{"customer": "c-1"}`:                    `parquet: /customer: got string, want an object`,
 		`{"matrix": [[1], ["x"]]}`:               `parquet: /matrix/1/0: got string, want bigint`,
@@ -174,5 +174,71 @@ func TestParquetRepeatedKeys(t *testing.T) {
 	got, _ := json.Marshal(readBack(t, buf.Bytes(), p)[0])
 	if !strings.Contains(string(got), `"order_id":"o-2"`) || !strings.Contains(string(got), `"_extra":"{\"x\":2}"`) {
 		t.Fatalf("row %s", got)
+	}
+}
+
+// TestParquetExactness: a value the column would change is an error (the record is quarantined), and every
+// integer and date-time the schema accepts that the column can hold is held exactly.
+func TestParquetExactness(t *testing.T) {
+	s, err := schema.Compile([]byte(`{"type": "object", "properties": {"n": {"type": "integer"},
+		"ts": {"type": "string", "format": "date-time"}}}`), "mem://exact.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewParquet(s.Columns(nil), "none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leap := time.Date(2016, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+	for _, c := range []struct {
+		doc    string
+		column string
+		want   int64  // the column's value (microseconds for ts)
+		err    string // or the error
+	}{
+		{`{"n": 9007199254740993.0}`, "n", 9007199254740993, ""},
+		{`{"n": 9223372036854775807.000}`, "n", 9223372036854775807, ""},
+		{`{"n": -9.223372036854775808e18}`, "n", -9223372036854775808, ""},
+		{`{"n": 1.5e3}`, "n", 1500, ""},
+		{`{"n": 1500e-3}`, "n", 0, `parquet: /n: 1500e-3 does not fit exactly in a 64-bit integer column`},
+		{`{"n": 15000E-4}`, "n", 0, `parquet: /n: 15000E-4 does not fit exactly`},
+		{`{"n": 15000E-3}`, "n", 15, ""},
+		{`{"n": -0.0e-999}`, "n", 0, ""},
+		{`{"n": 0.99999999999999999999}`, "n", 0, `parquet: /n: 0.99999999999999999999 does not fit exactly`},
+		{`{"n": 9007199254740993.5}`, "n", 0, `parquet: /n: 9007199254740993.5 does not fit exactly`},
+		{`{"n": 9223372036854775808.0}`, "n", 0, `parquet: /n: 9223372036854775808.0 does not fit exactly`},
+		{`{"n": 1e19}`, "n", 0, `parquet: /n: 1e19 does not fit exactly`},
+		{`{"n": 1e99999999999999999999}`, "n", 0, `parquet: /n: 1e99999999999999999999 does not fit exactly`},
+		{`{"ts": "2016-12-31T23:59:59.123456000Z"}`, "ts", 1483228799123456, ""},
+		{`{"ts": "2016-12-31T23:59:59.123456789Z"}`, "ts", 0,
+			`parquet: /ts: "2016-12-31T23:59:59.123456789Z": sub-microsecond precision`},
+		{`{"ts": "2016-12-31T23:59:59.1234560001Z"}`, "ts", 0, `parquet: /ts: "2016-12-31T23:59:59.1234560001Z": sub-microsecond`},
+		{`{"ts": "2016-12-31t23:59:59.5z"}`, "ts", 1483228799500000, ""},
+		{`{"ts": "2016-12-31T23:59:60Z"}`, "ts", leap, ""},
+		{`{"ts": "2016-12-31T23:59:60.25Z"}`, "ts", leap, ""},
+		{`{"ts": "2017-01-01T00:59:60+01:00"}`, "ts", leap, ""},
+		{`{"ts": "2016-12-31T23:58:60Z"}`, "ts", 0, `parquet: /ts: "2016-12-31T23:58:60Z" is not a date-time`},
+	} {
+		doc := decodeJSON(t, c.doc)
+		if c.err == "" {
+			if err := s.Validate(doc); err != nil {
+				t.Errorf("%s: the schema rejects it (%v): the case tests nothing", c.doc, err)
+			}
+		}
+		row, err := p.Row(doc)
+		if c.err != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %s", c.doc, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.doc, err)
+			continue
+		}
+		leaf, _ := p.Schema().Lookup(c.column)
+		if got := row[leaf.ColumnIndex]; got.IsNull() || got.Int64() != c.want {
+			t.Errorf("%s: %s = %v, want %d", c.doc, c.column, got, c.want)
+		}
 	}
 }

@@ -134,13 +134,33 @@ const (
 // secondsLimit separates epoch seconds from milliseconds: 10^11 seconds is the year 5138, 10^11 milliseconds 1973.
 const secondsLimit = 1e11
 
+// dateTime parses an RFC 3339 date-time as the schema's "date-time" format accepts it, which time.Parse does not
+// quite: a lower-case t or z is upper-case, and a leap second (23:59:60 UTC) is the last microsecond before the
+// next second, 23:59:59.999999, so that it stays in its day and hour and after the events before it.
+func dateTime(s string) (time.Time, error) {
+	s = strings.ToUpper(s) // no copy when there is nothing to change
+	const second = len("2006-01-02T15:04:")
+	leap := len(s) > second+2 && s[second:second+2] == "60"
+	if leap {
+		s = s[:second] + "59" + s[second+2:]
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || !leap {
+		return t, err
+	}
+	if u := t.UTC(); u.Hour() != 23 || u.Minute() != 59 {
+		return time.Time{}, fmt.Errorf("second 60 at %02d:%02d UTC: a leap second is at 23:59 UTC", u.Hour(), u.Minute())
+	}
+	return t.Truncate(time.Second).Add(time.Second - time.Microsecond), nil
+}
+
 // EventTime reads an event time: an RFC 3339 string, or a number of seconds (below 10^11) or milliseconds since
 // the Unix epoch. ok is false for anything else, and for times outside MinEventYear–MaxEventYear.
 func EventTime(v jsonvalue.Value) (t time.Time, ok bool) {
 	switch v.Kind() {
 	case jsonvalue.String:
 		var err error
-		if t, err = time.Parse(time.RFC3339Nano, v.Text()); err != nil {
+		if t, err = dateTime(v.Text()); err != nil {
 			return time.Time{}, false
 		}
 	case jsonvalue.Number:

@@ -92,7 +92,16 @@ func TestEventTime(t *testing.T) {
 	if got, ok := EventTime(decodeJSON(t, `1795602600.5`)); !ok || got.Nanosecond() != 500000000 {
 		t.Errorf("fractional seconds: %v", got)
 	}
-	for _, bad := range []string{`"yesterday"`, `"2026-11-25"`, `"2026-11-25 10:30:00"`, `true`, `null`, `{}`, `-5`,
+	// Date-times the schema's date-time format accepts and time.Parse does not: lower case, and a leap second,
+	// which stays in its hour (and year).
+	if got, ok := EventTime(decodeJSON(t, `"2026-11-25t10:30:00z"`)); !ok || !got.Equal(want) {
+		t.Errorf("lower case: %v %v", got, ok)
+	}
+	leap := time.Date(2016, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	if got, ok := EventTime(decodeJSON(t, `"2016-12-31T23:59:60.5Z"`)); !ok || !got.Equal(leap) {
+		t.Errorf("leap second: %v %v, want %v", got, ok, leap)
+	}
+	for _, bad := range []string{`"yesterday"`, `"2026-11-25"`, `"2026-11-25 10:30:00"`, `"2026-11-25T10:30:60Z"`, `true`, `null`, `{}`, `-5`,
 		`1e300`, `"1999-12-31T23:59:59Z"`, `"2100-01-01T00:00:00Z"`, `946684799`, `99999999999999999999`, `[1795602600]`} {
 		if got, ok := EventTime(decodeJSON(t, bad)); ok {
 			t.Errorf("%#v: %v", bad, got)

@@ -40,7 +40,7 @@ func shapedLayout(t *testing.T, format string) Layout {
 var (
 	aggregate = []byte("\xf3\x89\x9a\xc2 the aggregate")
 	shapedIn  = []Expect{
-		{ShardID: shard0, SequenceNumber: seq1, SubIndex: -1, Data: []byte(`{"id": 1, "at": "2026-01-01T10:30:00.1234567+01:00", "country": "DE", "n": 1.50, "extra": {"x": [1, null]}, "keep": true}`)},
+		{ShardID: shard0, SequenceNumber: seq1, SubIndex: -1, Data: []byte(`{"id": 1, "at": "2026-01-01T10:30:00.1234560+01:00", "country": "DE", "n": 1.50, "extra": {"x": [1, null]}, "keep": true}`)},
 		{ShardID: shard0, SequenceNumber: seq2, SubIndex: -1, Data: []byte(`{"id": 2, "at": "2026-01-01T09:59:59Z", "country": "DE", "tags": ["t"]}`)},
 		{ShardID: shard0, SequenceNumber: seq3, SubIndex: -1, Data: []byte(`{"id": 3, "keep": false}`)},
 		{ShardID: shard0, SequenceNumber: seq9, SubIndex: -1, Data: []byte(`{"id": "four", "country": "FR"}`)},
@@ -50,7 +50,7 @@ var (
 	// What the function writes of them: the transform's output (jq sorts the keys).
 	shapedOut = map[string][]string{
 		"kinesis/country=DE/year=2026/month=01/day=01/hour=09/" + shard0 + "-" + seq1: {
-			`{"at":"2026-01-01T10:30:00.1234567+01:00","country":"DE","extra":{"x":[1,null]},"id":1,"n":2.5}`,
+			`{"at":"2026-01-01T10:30:00.1234560+01:00","country":"DE","extra":{"x":[1,null]},"id":1,"n":2.5}`,
 			`{"at":"2026-01-01T09:59:59Z","country":"DE","id":2,"n":1,"tags":["t"]}`},
 		"kinesis/country=a_b/" + part + shard1 + "-" + seq9: {`{"country":"a/b","id":9,"n":1}`},
 	}
@@ -147,7 +147,7 @@ func TestShapedBatch(t *testing.T) {
 				want: "hour partition outside"},
 			"no partition level": {out: moved(ab, "kinesis/"+part+shard1+"-"+seq9), want: "not a batch-mode key"},
 			"not transformed":    {out: edited(ab, 0, `{"country":"a/b","id":9}`), want: "is no record put"},
-			"an undeclared field lost": {out: edited(de, 0, `{"at":"2026-01-01T10:30:00.1234567+01:00","country":"DE","id":1,"n":2.5}`),
+			"an undeclared field lost": {out: edited(de, 0, `{"at":"2026-01-01T10:30:00.1234560+01:00","country":"DE","id":1,"n":2.5}`),
 				want: "is no record put"},
 			"another instant": {out: edited(de, 0, `{"at":"2026-01-01T10:30:00.1235+01:00","country":"DE","extra":{"x":[1,null]},"id":1,"n":2.5}`),
 				want: "is no record put"},
@@ -207,7 +207,7 @@ func TestShapedRecordMode(t *testing.T) {
 	l.OutputMode, l.TimeField, l.PartitionKeys = "record", "", ""
 	good := func() bucket {
 		b := shapedBucket(t, "jsonl", nil)
-		b["kinesis/"+seq1+".json"] = []byte(`{"at":"2026-01-01T10:30:00.1234567+01:00","country":"DE","extra":{"x":[1,null]},"id":1,"n":2.5}`)
+		b["kinesis/"+seq1+".json"] = []byte(`{"at":"2026-01-01T10:30:00.1234560+01:00","country":"DE","extra":{"x":[1,null]},"id":1,"n":2.5}`)
 		b["kinesis/"+seq2+".json"] = []byte(`{"at":"2026-01-01T09:59:59Z","country":"DE","id":2,"n":1,"tags":["t"]}`)
 		b["kinesis/"+seq9+"-0.json"] = []byte(`{"country":"a/b","id":9,"n":1}`)
 		return b
