@@ -98,10 +98,13 @@ func (noLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("%s: references to other documents are not supported; put the definitions in $defs", url)
 }
 
-// Validate checks a record against the schema. The error is the
-// reason a record is quarantined: it names the first failing instance location (a JSON pointer) and keyword,
-// e.g. `schema: /amount: got string, want number (type)`.
+// Validate checks a record against the schema. The error is the reason a record is quarantined: it names the first
+// failing instance location (a JSON pointer) and keyword, e.g. `schema: /amount: got string, want number (type)`,
+// or a number float64 cannot hold, `schema: /n: number out of range` (see numbers.go).
 func (s *Schema) Validate(v jsonvalue.Value) error {
+	if at, ok := outOfRange(v); ok {
+		return fmt.Errorf("schema: %s: %s", at, errOutOfRange)
+	}
 	if sure(s.compiled, v, 0) {
 		return nil // the common case: the library's verdict would be the same, and is not needed
 	}
