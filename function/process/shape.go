@@ -2,7 +2,9 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -49,18 +51,54 @@ func (p *Processor) newShaping() (*shaping, error) {
 	return s, nil
 }
 
-// shapeUnit shapes the valid user records of u (those an earlier invocation handled aside).
-func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metrics) {
+// errStop is shapeItem's answer when the invocation's own time ended while it shaped the record: the record is not
+// at fault, so the invocation stops before it and leaves it to the next one.
+var errStop = errors.New("the invocation's time ended while shaping the record")
+
+// transformTime is the longest one record's transform may run: a second, and at most a quarter of the time the
+// invocation has left. A transform that runs away on some input (`[limit(.n; repeat(1))]` with a large .n) then
+// costs its record a quarantine with time left to write it, instead of the whole invocation on every retry.
+func transformTime(ctx context.Context) time.Duration {
+	limit := time.Second
+	if deadline, ok := ctx.Deadline(); ok {
+		limit = min(limit, time.Until(deadline)/4)
+	}
+	return limit.Round(time.Millisecond)
+}
+
+// shapeUnit shapes the valid user records of u (those an earlier invocation handled aside). It reports false when
+// the invocation's time ended meanwhile (errStop): the unit is then left for the next invocation.
+func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metrics) bool {
 	u.out = make([]output, len(u.items))
 	for k := u.resumed; k < len(u.items); k++ {
 		it := &u.items[k]
 		if it.Err != nil {
 			continue
 		}
-		if err := p.shapeItem(ctx, s, u, it, &u.out[k], m); err != nil {
+		err := p.shapeGuarded(ctx, s, u, it, &u.out[k], m)
+		if errors.Is(err, errStop) {
+			return false
+		}
+		if err != nil {
 			it.Reject(err)
 		}
 	}
+	return true
+}
+
+// shapeGuarded shapes one user record and turns a panic — a bug here or in a library, on some input — into the
+// record's quarantine reason: an invocation that fails is retried with the same record, and the shard is blocked.
+func (p *Processor) shapeGuarded(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output, m *Metrics) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			*out = output{}
+			err = fmt.Errorf("internal error: shaping the record panicked: %v", r)
+			p.log.Error("panic while shaping a record: it is quarantined", "shardId", u.shard,
+				"sequenceNumber", u.rec.Kinesis.SequenceNumber, "subIndex", it.SubIndex, "panic", fmt.Sprint(r),
+				"stack", string(debug.Stack()))
+		}
+	}()
+	return p.shapeItem(ctx, s, u, it, out, m)
 }
 
 // admitUnit admits the partitions of u's user records to the invocation's MAX_PARTITIONS (batch mode). It reports
@@ -96,7 +134,7 @@ func (p *Processor) admitUnit(s *shaping, u *unit) bool {
 }
 
 func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output, m *Metrics) error {
-	rec, keep, err := s.shaper.Shape(ctx, it.Data)
+	rec, keep, err := p.shapeRecord(ctx, s, it.Data)
 	if err != nil {
 		return err
 	}
@@ -127,6 +165,25 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		}
 	}
 	return nil
+}
+
+// shapeRecord shapes one record, its transform limited to transformTime. A transform that the limit ends is the
+// record's fault, and quarantines it; one that the invocation's end stops is not (errStop).
+func (p *Processor) shapeRecord(ctx context.Context, s *shaping, data []byte) (shape.Record, bool, error) {
+	if p.shape.Transform == nil {
+		return s.shaper.Shape(ctx, data)
+	}
+	limit := transformTime(ctx)
+	tctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	rec, keep, err := s.shaper.Shape(tctx, data)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		if ctx.Err() != nil {
+			return rec, false, errStop
+		}
+		return rec, false, fmt.Errorf("transform: took longer than %s", limit)
+	}
+	return rec, keep, err
 }
 
 // data is the JSON of user record k: as shaped, or as decoded.

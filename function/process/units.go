@@ -87,7 +87,8 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 }
 
 // decodeUnit decodes one record. It reports false when the invocation must stop before the record: its budget
-// cannot hold it, its partitions would pass MAX_PARTITIONS (admitUnit), or the fail policy rejects it.
+// cannot hold it, its time ended while shaping it, its partitions would pass MAX_PARTITIONS (admitUnit), or the
+// fail policy rejects it.
 func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shaping, u *unit, m *Metrics) bool {
 	items, err := d.Record(u.rec.Kinesis.Data, u.rec.Kinesis.PartitionKey)
 	if err != nil { // decode.ErrBudget
@@ -98,17 +99,16 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 	u.items = items
 	m.UserRecords += len(items)
 	if sh != nil {
-		p.shapeUnit(ctx, sh, u, m)
+		if !p.shapeUnit(ctx, sh, u, m) {
+			p.log.Warn("the invocation's time ended while shaping a record: leaving the rest of the batch to the next invocation",
+				"shardId", u.shard, "sequenceNumber", u.rec.Kinesis.SequenceNumber)
+			leave(u, m)
+			return false
+		}
 		if !p.admitUnit(sh, u) {
 			p.log.Warn("MAX_PARTITIONS reached: leaving the rest of the batch to the next invocation", "shardId", u.shard,
 				"sequenceNumber", u.rec.Kinesis.SequenceNumber, "maxPartitions", p.cfg.MaxPartitions)
-			m.UserRecords -= len(items)
-			for k := range u.out {
-				if u.out[k].dropped { // counted by shapeUnit; the next invocation counts them again
-					m.RecordsSkipped--
-					m.RecordsDropped--
-				}
-			}
+			leave(u, m)
 			return false
 		}
 	}
@@ -119,6 +119,17 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 		}
 	}
 	return true
+}
+
+// leave takes back what decodeUnit counted of a unit it leaves to the next invocation, which counts it again.
+func leave(u *unit, m *Metrics) {
+	m.UserRecords -= len(u.items)
+	for k := range u.out {
+		if u.out[k].dropped {
+			m.RecordsSkipped--
+			m.RecordsDropped--
+		}
+	}
 }
 
 // settleInvalid logs the units with invalid user records, once all verdicts are in, and counts what the skip

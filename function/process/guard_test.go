@@ -1,0 +1,118 @@
+package process
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kinesis2s3/kinesis2s3/function/decode"
+)
+
+const sh = "shardId-000000000000"
+
+// withSchema returns a processor with SCHEMA set to doc, and its writer.
+func withSchema(t *testing.T, mode, doc string) (*Processor, *memWriter) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "schema.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := cfg(mode)
+	conf.Schema = path
+	w := newMem()
+	return newProc(t, conf, w), w
+}
+
+// A number float64 cannot hold used to panic the schema library, failing the invocation on every retry. Now the
+// record is quarantined with a reason naming the number, and the records after it are written.
+func TestHugeNumberIsQuarantined(t *testing.T) {
+	for _, n := range []string{"1e9999999", "1e-99999999"} {
+		p, w := withSchema(t, "batch", `{"type":"object","properties":{"n":{"type":"number","multipleOf":0.01,"maximum":10}}}`)
+		resp, m, err := p.Process(context.Background(), []events.KinesisEventRecord{
+			rec(sh, 1, t0, `{"n":`+n+`}`), rec(sh, 2, t0, `{"n":1}`)})
+		if err != nil || len(resp.BatchItemFailures) != 0 || m.RecordsWritten != 1 || m.RecordsQuarantined != 1 {
+			t.Fatalf("n=%s: %v %v %+v", n, err, failures(resp), m)
+		}
+		if got := quarantineReasons(t, w)[seqOf(1)]; got != "schema: /n: number out of range" {
+			t.Errorf("n=%s: reason %q", n, got)
+		}
+	}
+}
+
+// A panic while shaping one record (a bug, here or in a library) quarantines that record with the panic as its
+// reason, and the unit's other records are shaped. A shaping state that is missing stands in for the bug: it is
+// dereferenced at the first record.
+func TestPanicWhileShapingQuarantinesTheRecord(t *testing.T) {
+	p, _ := withSchema(t, "batch", `{"type":"object"}`)
+	data := []byte(`{}`)
+	u := &unit{rec: &events.KinesisEventRecord{}, items: []decode.Item{{Data: data, Raw: data}, {Data: data, Raw: data}}}
+	var m Metrics
+	if !p.shapeUnit(context.Background(), nil, u, &m) {
+		t.Fatal("shapeUnit stopped")
+	}
+	for k, it := range u.items {
+		if it.Err == nil || !strings.HasPrefix(it.Err.Error(), "internal error: shaping the record panicked: ") {
+			t.Errorf("item %d: %v", k, it.Err)
+		}
+	}
+}
+
+// runaway is a transform that runs for as long as it is allowed on a record with a large .n.
+const runaway = `if .n then ([limit(.n; repeat(1))] | length) as $x | . else . end`
+
+// A transform that runs away on one record used to spend the invocation's whole time, and the record's quarantine
+// write then had none left: the record failed on every retry. Now the transform is stopped at its own limit (here a
+// quarter of the time left, under a second), the record is quarantined with that reason, and the next one written.
+func TestRunawayTransformIsQuarantined(t *testing.T) {
+	c := cfg("batch")
+	c.Transform = runaway
+	w := newMem()
+	p := newProc(t, c, w)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, m, err := p.Process(ctx, []events.KinesisEventRecord{rec(sh, 1, t0, `{"n":100000000000}`), rec(sh, 2, t0, `{"ok":1}`)})
+	if err != nil || len(resp.BatchItemFailures) != 0 || m.RecordsWritten != 1 || m.RecordsQuarantined != 1 {
+		t.Fatalf("%v %v %+v", err, failures(resp), m)
+	}
+	if got := quarantineReasons(t, w)[seqOf(1)]; !strings.HasPrefix(got, "transform: took longer than ") {
+		t.Errorf("reason %q", got)
+	}
+}
+
+// When the invocation itself ends while a record's transform runs, the record is not at fault: decoding stops
+// before it, without a verdict, and it is left to the next invocation like the records after it.
+func TestInvocationEndDuringATransformLeavesTheRecord(t *testing.T) {
+	c := cfg("batch")
+	c.Transform = runaway
+	p := newProc(t, c, newMem())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(50*time.Millisecond, cancel) // the invocation ends, well within the transform's second
+	var m Metrics
+	units, cut, err := p.decode(ctx, []events.KinesisEventRecord{
+		rec(sh, 1, t0, `{"ok":1}`), rec(sh, 2, t0, `{"n":100000000000}`), rec(sh, 3, t0, `{"ok":3}`)}, &m)
+	if err != nil || cut != 1 {
+		t.Fatalf("err %v, cut at %d, want 1", err, cut)
+	}
+	for i, u := range units[:2] {
+		if n, _ := u.invalid(); n != 0 {
+			t.Errorf("record %d rejected: %v", i, u.items[0].Err)
+		}
+	}
+}
+
+func TestTransformTime(t *testing.T) {
+	if got := transformTime(context.Background()); got != time.Second {
+		t.Errorf("without a deadline: %v, want 1s", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	if got := transformTime(ctx); got > 100*time.Millisecond || got < 90*time.Millisecond {
+		t.Errorf("with 400ms left: %v, want a quarter", got)
+	}
+}
