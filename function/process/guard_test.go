@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/decode"
+	"github.com/kinesis2s3/kinesis2s3/function/layout"
 )
 
 const sh = "shardId-000000000000"
@@ -114,5 +117,33 @@ func TestTransformTime(t *testing.T) {
 	defer cancel()
 	if got := transformTime(ctx); got > 100*time.Millisecond || got < 90*time.Millisecond {
 		t.Errorf("with 400ms left: %v, want a quarter", got)
+	}
+}
+
+// The retry of a large aggregate resumes after the user records an earlier invocation handled; those it shapes
+// again (for the same quarantine object) are not counted again as skipped or dropped.
+func TestResumedAggregateCountsOnlyTheRest(t *testing.T) {
+	const n = 1500
+	data := make([]string, n)
+	for i := range data {
+		data[i] = fmt.Sprintf(`{"i":%d}`, i)
+	}
+	data[11] = "not json" // skipped by the first invocation
+	rs := []events.KinesisEventRecord{rec(sh, 0, t0, "")}
+	rs[0].Kinesis.Data = kpl([]string{"k"}, data...)
+	c := cfg("record")
+	c.OnInvalidRecord, c.Transform = config.InvalidSkip, `if .i % 10 == 0 then empty else . end`
+	w := newMem()
+	stopAt := layout.RecordKey("kinesis/", seqOf(0), 701)
+	w.fail = func(key string) bool { return key == stopAt }
+	p := newProc(t, c, w)
+	if resp, _, _ := p.Process(context.Background(), rs); len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("first attempt: failures %v", failures(resp))
+	}
+	w.fail = nil
+	resp, m, _ := p.Process(context.Background(), rs)
+	// From user record 701 on: 710, 720, …, 1490 are dropped; nothing is invalid.
+	if len(resp.BatchItemFailures) != 0 || m.RecordsDropped != 79 || m.RecordsSkipped != 79 || m.RecordsWritten != n-701-79 {
+		t.Fatalf("retry: failures %v, metrics %+v", failures(resp), m)
 	}
 }

@@ -139,9 +139,7 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		return err
 	}
 	if !keep {
-		out.dropped = true
-		m.RecordsSkipped++
-		m.RecordsDropped++
+		out.dropped = true // counted by settleInvalid
 		return nil
 	}
 	if int64(len(rec.JSON)) > p.budget.Record {

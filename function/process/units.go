@@ -102,13 +102,13 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 		if !p.shapeUnit(ctx, sh, u, m) {
 			p.log.Warn("the invocation's time ended while shaping a record: leaving the rest of the batch to the next invocation",
 				"shardId", u.shard, "sequenceNumber", u.rec.Kinesis.SequenceNumber)
-			leave(u, m)
+			m.UserRecords -= len(items) // the next invocation counts them
 			return false
 		}
 		if !p.admitUnit(sh, u) {
 			p.log.Warn("MAX_PARTITIONS reached: leaving the rest of the batch to the next invocation", "shardId", u.shard,
 				"sequenceNumber", u.rec.Kinesis.SequenceNumber, "maxPartitions", p.cfg.MaxPartitions)
-			leave(u, m)
+			m.UserRecords -= len(items) // the next invocation counts them
 			return false
 		}
 	}
@@ -121,25 +121,22 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 	return true
 }
 
-// leave takes back what decodeUnit counted of a unit it leaves to the next invocation, which counts it again.
-func leave(u *unit, m *Metrics) {
-	m.UserRecords -= len(u.items)
-	for k := range u.out {
-		if u.out[k].dropped {
-			m.RecordsSkipped--
-			m.RecordsDropped--
-		}
-	}
-}
-
-// settleInvalid logs the units with invalid user records, once all verdicts are in, and counts what the skip
-// policy drops. One line per Kinesis record, however many of its user records are invalid.
+// settleInvalid logs the units with invalid user records, once all verdicts are in, and counts what is skipped:
+// user records the transform dropped, and invalid ones under the skip policy. One line per Kinesis record, however
+// many of its user records are invalid. The user records of an aggregate that an earlier invocation handled (see
+// resume) are not counted again: they are shaped anew only so that its quarantine object is the same.
 func (p *Processor) settleInvalid(units []unit, m *Metrics) {
 	for i := range units {
-		if n, first := units[i].invalid(); n > 0 {
-			p.logInvalid(&units[i], n, first)
-			if p.cfg.OnInvalidRecord == config.InvalidSkip {
-				m.RecordsSkipped += n
+		u := &units[i]
+		if n, first := u.invalid(); n > 0 {
+			p.logInvalid(u, n, first)
+		}
+		for k := u.resumed; k < len(u.items); k++ {
+			if u.dropped(k) {
+				m.RecordsSkipped++
+				m.RecordsDropped++
+			} else if u.items[k].Err != nil && p.cfg.OnInvalidRecord == config.InvalidSkip {
+				m.RecordsSkipped++
 			}
 		}
 	}
