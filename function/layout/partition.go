@@ -202,10 +202,11 @@ type PartitionLimit struct {
 }
 
 // Fits reports whether parts could all be admitted: those not admitted before, counted once each, stay within Max.
+// Empty strings stand for no partition.
 func (l *PartitionLimit) Fits(parts []string) bool {
 	fresh := map[string]bool{}
 	for _, p := range parts {
-		if !l.seen[p] {
+		if p != "" && !l.seen[p] {
 			fresh[p] = true
 		}
 	}

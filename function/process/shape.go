@@ -111,22 +111,18 @@ func (p *Processor) admitUnit(s *shaping, u *unit) bool {
 	if p.cfg.OutputMode != config.ModeBatch {
 		return true
 	}
-	parts := make([]string, 0, len(u.items))
-	for k := u.resumed; k < len(u.items); k++ {
+	parts := make([]string, len(u.items)) // "" for a user record that is not written
+	for k := range u.items {
 		if u.items[k].Err == nil && !u.out[k].dropped {
-			parts = append(parts, u.out[k].part.String())
+			parts[k] = u.out[k].part.String()
 		}
 	}
 	if !s.limit.Fits(parts) && s.limit.Admitted() > 0 {
 		return false
 	}
-	for k := u.resumed; k < len(u.items); k++ {
-		it := &u.items[k]
-		if it.Err != nil || u.out[k].dropped {
-			continue
-		}
-		if part := u.out[k].part.String(); !s.limit.Admit(part) {
-			it.Reject(fmt.Errorf("partition: %s would be one more than the %d distinct partitions an invocation may "+
+	for k, part := range parts {
+		if part != "" && !s.limit.Admit(part) {
+			u.items[k].Reject(fmt.Errorf("partition: %s would be one more than the %d distinct partitions an invocation may "+
 				"write (%s), and this one Kinesis record holds more than that", part, p.cfg.MaxPartitions, config.EnvMaxPartitions))
 		}
 	}
