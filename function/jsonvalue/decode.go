@@ -13,10 +13,22 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds nesting, so hostile input cannot grow the stack without limit (encoding/json uses 10000 too).
 const maxDepth = 10000
+
+// ValueSize is the memory a value takes in a record's tree, and again on the decoder's stack while its container is
+// read: what a caller bounds with Decoder.MaxValues.
+const ValueSize = int(unsafe.Sizeof(Value{}))
+
+// LimitError means that a record has more values than Decoder.MaxValues allows.
+type LimitError struct{ Max int }
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("more than %d JSON values and object keys", e.Max)
+}
 
 // SyntaxError describes invalid JSON and where it was found.
 type SyntaxError struct {
@@ -203,6 +215,10 @@ func Decode(src []byte) (Value, error) {
 // Decode (strings taken from it stay valid). It saves an allocation per record for a caller that is done with a
 // record before it decodes the next. The zero Decoder is ready to use; it is not safe for concurrent use.
 type Decoder struct {
+	// MaxValues caps the values and object keys of one record, and so the memory its tree and the stack take
+	// (ValueSize each): a record over it is a *LimitError. 0 means no cap.
+	MaxValues int
+
 	d     decoder
 	arena []Value
 }
@@ -210,6 +226,7 @@ type Decoder struct {
 // Decode parses src as the package's Decode does.
 func (dd *Decoder) Decode(src []byte) (Value, error) {
 	clear(dd.arena) // drop the last record's references
+	dd.d.max = dd.MaxValues
 	v, err := dd.d.decode(src, dd.arena[:0])
 	dd.arena = dd.d.arena // its last (or only) chunk, reused from the start next time
 	return v, err
@@ -217,7 +234,7 @@ func (dd *Decoder) Decode(src []byte) (Value, error) {
 
 // decode parses src with arena as the first place for the containers' values.
 func (d *decoder) decode(src []byte, arena []Value) (Value, error) {
-	*d = decoder{s: string(src), kids: d.kids[:0], arena: arena}
+	*d = decoder{s: string(src), kids: d.kids[:0], arena: arena, max: d.max}
 	v, err := d.value()
 	if err != nil {
 		return Value{}, err
@@ -241,6 +258,8 @@ type decoder struct {
 	kids []Value
 	// arena is where containers' values go: slices of a few large allocations rather than one each.
 	arena []Value
+	// values counts what has been stacked, which bounds the stack and the arena; max caps it (0: no cap).
+	values, max int
 }
 
 func (d *decoder) errf(format string, args ...any) error {
@@ -325,7 +344,9 @@ func (d *decoder) object() (Value, error) {
 		if err != nil {
 			return v, err
 		}
-		d.kids = append(d.kids, Value{kind: String, text: key})
+		if err := d.push(Value{kind: String, text: key}); err != nil {
+			return v, err
+		}
 		if c, err = d.next(); err != nil {
 			return v, err
 		}
@@ -337,7 +358,9 @@ func (d *decoder) object() (Value, error) {
 		if err != nil {
 			return v, err
 		}
-		d.kids = append(d.kids, m)
+		if err := d.push(m); err != nil {
+			return v, err
+		}
 		done, err := d.separator('}', "after object key:value pair")
 		if err != nil {
 			return v, err
@@ -365,7 +388,9 @@ func (d *decoder) array() (Value, error) {
 		if err != nil {
 			return v, err
 		}
-		d.kids = append(d.kids, e)
+		if err := d.push(e); err != nil {
+			return v, err
+		}
 		done, err := d.separator(']', "after array element")
 		if err != nil {
 			return v, err
@@ -377,12 +402,26 @@ func (d *decoder) array() (Value, error) {
 	}
 }
 
+// push stacks a value of the container being read.
+func (d *decoder) push(v Value) error {
+	if d.values++; d.max > 0 && d.values > d.max {
+		return &LimitError{Max: d.max}
+	}
+	d.kids = append(d.kids, v)
+	return nil
+}
+
 // pop moves the values stacked since base to the record's arena and unstacks them.
 func (d *decoder) pop(base int) []Value {
 	n := len(d.kids) - base
 	if len(d.arena)+n > cap(d.arena) {
-		// About one value per 16 bytes of input, so that a record's containers usually share one allocation.
-		d.arena = make([]Value, 0, max(n, len(d.s)/16+8))
+		// About one value per 16 bytes of input, so that a record's containers usually share one allocation; never
+		// more than the cap allows.
+		size := len(d.s)/16 + 8
+		if d.max > 0 {
+			size = min(size, d.max)
+		}
+		d.arena = make([]Value, 0, max(n, size))
 	}
 	kids := d.arena[len(d.arena) : len(d.arena)+n : len(d.arena)+n]
 	d.arena = d.arena[:len(d.arena)+n]

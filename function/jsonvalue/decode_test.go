@@ -3,9 +3,11 @@ package jsonvalue
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -238,5 +240,29 @@ func TestDecoderReusesItsMemory(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(100, func() { _, _ = d.Decode([]byte(`{"a": [1, 2], "b": {"c": true}}`)) }); allocs > 1 {
 		t.Fatalf("%.0f allocations per record; want 1 (the copy of the input)", allocs)
+	}
+}
+
+func TestMaxValues(t *testing.T) {
+	d := Decoder{MaxValues: 5}
+	// The values and keys a record stacks: a top-level scalar none, {"a":[1,2]} four, {"a":[1,2,3]} five.
+	for in, ok := range map[string]bool{`1`: true, `{"a":[1,2]}`: true, `{"a":[1,2,3]}`: true, `{"a":[1,2,3,4]}`: false,
+		`[[[[[[]]]]]]`: true, `[1,[2,[3]]]`: true, `{"a":1,"b":2,"c":3}`: false} {
+		_, err := d.Decode([]byte(in))
+		var limit *LimitError
+		if ok != (err == nil) || !ok && (!errors.As(err, &limit) || err.Error() != "more than 5 JSON values and object keys") {
+			t.Errorf("%s: %v", in, err)
+		}
+	}
+	// A long string in a small container: the arena is sized by the cap, not by the input.
+	in := []byte(`{"s":"` + strings.Repeat("x", 1<<20) + `"}`)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := (&Decoder{MaxValues: 5}).Decode(in); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20+16<<10 {
+		t.Fatalf("%d bytes allocated for a 1 MiB string; want its copy and a handful of values", alloc)
 	}
 }
