@@ -7,7 +7,10 @@
 // next to the event itself, and the garbage collector needs room above the live heap to run seldom.
 package budget
 
-import "github.com/kinesis2s3/kinesis2s3/function/decode"
+import (
+	"github.com/kinesis2s3/kinesis2s3/function/decode"
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+)
 
 // MiB is a mebibyte.
 const MiB = 1 << 20
@@ -24,6 +27,11 @@ type Budget struct {
 	// Record caps the decompressed bytes of one Kinesis record, its user records together. A record over it is
 	// quarantined: it would not fit in any invocation.
 	Record int64
+	// Values caps the JSON values (object keys included) of one user record that analytics settings decode into
+	// a tree (function/jsonvalue): the tree and the decoder's stack take jsonvalue.ValueSize each, and together
+	// stay within half the invocation budget. The tree is the record's alone, gone before the next one. A record
+	// over the cap is quarantined.
+	Values int
 }
 
 const (
@@ -47,5 +55,6 @@ func For(memoryMB int) Budget {
 	floor := 2 * int64(decode.MaxSubRecords) * decode.ItemCost
 	b.Invocation = max(b.GoMemoryLimit/4, floor)
 	b.Record = min(b.Invocation/2, decode.MaxDecompressed)
+	b.Values = int(b.Invocation / 2 / (2 * int64(jsonvalue.ValueSize)))
 	return b
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kinesis2s3/kinesis2s3/function/decode"
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 )
 
 func TestEveryMemorySizeDecidesItsFirstRecord(t *testing.T) {
@@ -22,6 +23,9 @@ func TestEveryMemorySizeDecidesItsFirstRecord(t *testing.T) {
 			t.Fatalf("%d MB: the largest record (%d) and aggregate do not fit the budget %d", mb, b.Record, b.Invocation)
 		case b.Record > decode.MaxDecompressed || b.Record <= 0:
 			t.Fatalf("%d MB: record limit %d", mb, b.Record)
+		case 2*int64(b.Values*jsonvalue.ValueSize) > b.Invocation/2 || b.Values < 10_000:
+			// A record's tree and the decoder's stack stay within half the budget, and admit ordinary records.
+			t.Fatalf("%d MB: value limit %d", mb, b.Values)
 		}
 	}
 	if For(0) != For(DefaultMemoryMB) {
@@ -32,14 +36,14 @@ func TestEveryMemorySizeDecidesItsFirstRecord(t *testing.T) {
 func ExampleFor() {
 	for _, mb := range []int{128, 512, 1769, 10240} {
 		b := For(mb)
-		fmt.Printf("%5d MB: Go memory limit %4d MiB, invocation %4d MiB, record %2d MiB\n",
-			mb, b.GoMemoryLimit/MiB, b.Invocation/MiB, b.Record/MiB)
+		fmt.Printf("%5d MB: Go memory limit %4d MiB, invocation %4d MiB, record %2d MiB, values %7d\n",
+			mb, b.GoMemoryLimit/MiB, b.Invocation/MiB, b.Record/MiB, b.Values)
 	}
 	// Output:
-	//   128 MB: Go memory limit   32 MiB, invocation    9 MiB, record  4 MiB
-	//   512 MB: Go memory limit  224 MiB, invocation   56 MiB, record 28 MiB
-	//  1769 MB: Go memory limit  852 MiB, invocation  213 MiB, record 64 MiB
-	// 10240 MB: Go memory limit 5088 MiB, invocation 1272 MiB, record 64 MiB
+	//   128 MB: Go memory limit   32 MiB, invocation    9 MiB, record  4 MiB, values   53333
+	//   512 MB: Go memory limit  224 MiB, invocation   56 MiB, record 28 MiB, values  305834
+	//  1769 MB: Go memory limit  852 MiB, invocation  213 MiB, record 64 MiB, values 1163946
+	// 10240 MB: Go memory limit 5088 MiB, invocation 1272 MiB, record 64 MiB, values 6946816
 }
 
 // TestReadmeLimits holds the README's table of limits to the code, at the module's default 512 MB.
@@ -53,6 +57,7 @@ func TestReadmeLimits(t *testing.T) {
 		"Go memory limit":                  fmt.Sprintf("%d MiB", b.GoMemoryLimit/MiB),
 		"invocation budget":                fmt.Sprintf("%d MiB", b.Invocation/MiB),
 		"record limit":                     fmt.Sprintf("%d MiB", b.Record/MiB),
+		"JSON values in one record":        thousands(b.Values),
 		"user records in a KPL aggregate":  thousands(decode.MaxSubRecords),
 		"partition key in a KPL aggregate": thousands(decode.MaxPartitionKey) + " bytes",
 	}

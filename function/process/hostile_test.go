@@ -6,10 +6,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/kinesis2s3/kinesis2s3/function/budget"
@@ -185,4 +192,131 @@ func TestDecodingStopsHalfwayToTheDeadline(t *testing.T) {
 		t.Fatal("returned after the deadline")
 	}
 	t.Logf("%d of %d records decoded and quarantined before the halfway point", m.RecordsQuarantined, len(rs))
+}
+
+// numbers is a JSON object of one array of n ones, and the schema that makes it a column.
+func numbers(n int) string { return `{"xs":[` + strings.Repeat("1,", n-1) + `1]}` }
+
+const numbersSchema = `{"type":"object","properties":{"xs":{"type":"array","items":{"type":"integer"}}}}`
+
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
+}
+
+// withNumbersSchema is a batch configuration of a 512 MB function with SCHEMA set, in the given format.
+func withNumbersSchema(t *testing.T, format string) config.Config {
+	path := filepath.Join(t.TempDir(), "numbers.json")
+	if err := os.WriteFile(path, []byte(numbersSchema), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := cfg("batch")
+	c.Schema, c.Format, c.Compression, c.MemoryMB = path, format, config.CompressionZstd, 512
+	return c
+}
+
+// peakLiveHeap runs f and returns the largest live heap that a garbage collection found meanwhile. Collections
+// come at every 10% of growth, so that the peak is not missed by much.
+func peakLiveHeap(f func()) uint64 {
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var peak uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	f()
+	done <- struct{}{}
+	<-done
+	metrics.Read(sample)
+	return max(peak, sample[0].Value.Uint64())
+}
+
+// A gzip record of 14 KB decompresses to 7 million JSON values: decoded into a tree for the schema, it took a GiB
+// (48 bytes a value in the tree and as many on the stack). Over the cap of values, it is quarantined, and the live
+// heap stays within what the budget allows for: the decoded data, twice.
+func TestRecordWithTooManyValuesIsQuarantined(t *testing.T) {
+	b := budget.For(512)
+	deep := gzipped(numbers(int(b.Record/4) - 10)) // under the record limit
+	for _, format := range []string{config.FormatJSONL, config.FormatParquet} {
+		w := newMem()
+		p := newProc(t, withNumbersSchema(t, format), w)
+		rs := batch(2)
+		rs[0].Kinesis.Data = deep
+		var resp events.KinesisEventResponse
+		var m Metrics
+		var err error
+		peak := peakLiveHeap(func() { resp, m, err = p.Process(context.Background(), rs) })
+		if err != nil || len(resp.BatchItemFailures) != 0 || m.RecordsQuarantined != 1 || m.RecordsWritten != 1 {
+			t.Fatalf("%s: resp %+v metrics %+v err %v", format, resp, m, err)
+		}
+		want := fmt.Sprintf("shape: more than %d JSON values and object keys in one record", b.Values)
+		if q := quarantined(t, w); !strings.Contains(q[0].Reason, want) {
+			t.Fatalf("%s: reason %q, want %q", format, q[0].Reason, want)
+		}
+		if limit := 2 * b.Invocation; int64(peak) > limit {
+			t.Fatalf("%s: live heap peaked at %d MiB, over %d MiB", format, peak>>20, limit>>20)
+		}
+		t.Logf("%s: live heap peaked at %d MiB", format, peak>>20)
+	}
+}
+
+// Parquet rows take 24 bytes a value for the whole batch: they are charged to the invocation's budget, and the batch
+// ends before the first record they do not fit, as it does for decoded data.
+func TestParquetRowsAreChargedToTheBudget(t *testing.T) {
+	b := budget.For(512)
+	const n = 290_000 // values per record, just under the cap
+	data := numbers(n)
+	// Each record holds its bookkeeping, the copy of its text that its row's strings point into (the text itself is
+	// the event's), and its row: a value per element and a null for _extra.
+	cost := int64(len(data)) + decode.ItemCost + 24*(n+1)
+	fit := int(b.Invocation / cost)
+	rs, shared := batch(60), []byte(data)
+	for i := range rs {
+		rs[i].Kinesis.Data = shared
+	}
+	w := newMem()
+	p := newProc(t, withNumbersSchema(t, config.FormatParquet), w)
+	var resp events.KinesisEventResponse
+	var m Metrics
+	peak := peakLiveHeap(func() { resp, m, _ = p.Process(context.Background(), rs) })
+	if got := failures(resp); len(got) != 1 || got[0] != seqOf(fit) || m.RecordsWritten != fit {
+		t.Fatalf("failures %v, metrics %+v; want %d records written and the rest left from record %d", got, m, fit, fit)
+	}
+	// The Parquet writer's column buffers come on top of the rows while the object is encoded (about 64 bytes a
+	// value here): the bound is the Go memory limit.
+	if limit := b.GoMemoryLimit; int64(peak) > limit {
+		t.Fatalf("live heap peaked at %d MiB, over %d MiB", peak>>20, limit>>20)
+	}
+	t.Logf("%d records of %d, live heap peaked at %d MiB", fit, len(rs), peak>>20)
+	// The next invocation carries on from the reported record.
+	if resp, m, _ = p.Process(context.Background(), rs[fit:]); failures(resp)[0] != seqOf(2*fit) || m.RecordsWritten != fit {
+		t.Fatalf("next invocation: failures %v, metrics %+v", failures(resp), m)
+	}
+
+	// An aggregate whose rows alone are over a fresh budget: the user records that fit are written, the others
+	// quarantined with the reason, and the shard goes on.
+	agg := batch(1)
+	agg[0].Kinesis.Data = kpl([]string{"k"}, slices.Repeat([]string{string(gzipped(data))}, fit+2)...)
+	w = newMem()
+	resp, m, err := newProc(t, withNumbersSchema(t, config.FormatParquet), w).Process(context.Background(), agg)
+	if err != nil || len(resp.BatchItemFailures) != 0 || m.RecordsWritten != fit || m.RecordsQuarantined != 2 {
+		t.Fatalf("aggregate: failures %v, metrics %+v, err %v", failures(resp), m, err)
+	}
+	if q := quarantined(t, w)[0]; !strings.Contains(q.Invalid[0].Reason, "shape: shaped, it would hold") {
+		t.Fatalf("aggregate: quarantine %+v", q.Invalid[0])
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -26,6 +27,7 @@ type output struct {
 	row     parquet.Row      // FORMAT=parquet: the row
 	part    layout.Partition // batch mode: the object's partition
 	dropped bool             // TRANSFORM dropped it: no object, counted as skipped
+	held    int64            // bytes it holds beyond the decoded record, charged to the invocation's budget
 }
 
 // shaping is the per-invocation state of shaping.
@@ -40,7 +42,8 @@ func (p *Processor) newShaping() (*shaping, error) {
 	if !p.shape.Enabled() && p.cfg.Format != config.FormatParquet {
 		return nil, nil
 	}
-	s := &shaping{shaper: &shape.Shaper{Options: p.shape}, limit: layout.PartitionLimit{Max: p.cfg.MaxPartitions}}
+	s := &shaping{shaper: &shape.Shaper{Options: p.shape, MaxValues: p.budget.Values},
+		limit: layout.PartitionLimit{Max: p.cfg.MaxPartitions}}
 	if p.cfg.Format == config.FormatParquet {
 		pq, err := p.parquetEncoder()
 		if err != nil {
@@ -129,6 +132,26 @@ func (p *Processor) admitUnit(s *shaping, u *unit) bool {
 	return true
 }
 
+// chargeUnit returns what the outputs of u hold beyond its decoded records, for the invocation's budget. room is
+// what a fresh budget has left after decoding u: a user record that would take the outputs past it is invalid,
+// since no invocation could hold it, and is not charged.
+func (p *Processor) chargeUnit(u *unit, room int64) (held int64) {
+	for k := range u.out {
+		it, out := &u.items[k], &u.out[k]
+		if it.Err != nil || out.held == 0 {
+			continue
+		}
+		if held+out.held > room {
+			it.Reject(fmt.Errorf("shape: shaped, it would hold %d bytes; its Kinesis record has %d left of an invocation's memory budget at this memory size",
+				out.held, room-held))
+			*out = output{}
+			continue
+		}
+		held += out.held
+	}
+	return held
+}
+
 func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output, m *Metrics) error {
 	rec, keep, err := p.shapeRecord(ctx, s, it.Data)
 	if err != nil {
@@ -142,6 +165,9 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		return fmt.Errorf("transform: its output is %d bytes; a record may have at most %d", len(rec.JSON), p.budget.Record)
 	}
 	out.data = rec.JSON
+	if p.shape.Transform != nil {
+		out.held = int64(len(rec.JSON)) // the transform's output is a copy of its own
+	}
 	if p.cfg.OutputMode != config.ModeBatch {
 		return nil
 	}
@@ -157,6 +183,8 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		if out.row, err = s.parquet.Row(rec.Value); err != nil {
 			return err
 		}
+		// The row's values, and the copy of the JSON text its strings point into.
+		out.held += int64(len(out.row))*int64(unsafe.Sizeof(parquet.Value{})) + int64(len(rec.JSON))
 	}
 	return nil
 }

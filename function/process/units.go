@@ -90,10 +90,10 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 // cannot hold it, its time ended while shaping it, its partitions would pass MAX_PARTITIONS (admitUnit), or the
 // fail policy rejects it.
 func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shaping, u *unit, m *Metrics) bool {
+	left, counted := d.Budget, *m
 	items, err := d.Record(u.rec.Kinesis.Data, u.rec.Kinesis.PartitionKey)
 	if err != nil { // decode.ErrBudget
-		p.log.Warn("memory budget spent: leaving the rest of the batch to the next invocation", "shardId", u.shard,
-			"sequenceNumber", u.rec.Kinesis.SequenceNumber, "budgetBytes", p.budget.Invocation, "memoryMB", p.budget.MemoryMB)
+		p.budgetSpent(u)
 		return false
 	}
 	u.items = items
@@ -105,12 +105,21 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 			m.UserRecords -= len(items) // the next invocation counts them
 			return false
 		}
+		// What shaping keeps for the batch is charged like the decoded data: a record whose outputs do not fit what
+		// is left is for the next invocation (chargeUnit makes sure they fit a fresh one).
+		held := p.chargeUnit(u, p.budget.Invocation-(left-d.Budget))
+		if held > d.Budget {
+			p.budgetSpent(u)
+			*m = counted // the next invocation counts the record
+			return false
+		}
 		if !p.admitUnit(sh, u) {
 			p.log.Warn("MAX_PARTITIONS reached: leaving the rest of the batch to the next invocation", "shardId", u.shard,
 				"sequenceNumber", u.rec.Kinesis.SequenceNumber, "maxPartitions", p.cfg.MaxPartitions)
 			m.UserRecords -= len(items) // the next invocation counts them
 			return false
 		}
+		d.Budget -= held
 	}
 	if p.cfg.OnInvalidRecord == config.InvalidFail {
 		if n, first := u.invalid(); n > 0 {
@@ -119,6 +128,11 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 		}
 	}
 	return true
+}
+
+func (p *Processor) budgetSpent(u *unit) {
+	p.log.Warn("memory budget spent: leaving the rest of the batch to the next invocation", "shardId", u.shard,
+		"sequenceNumber", u.rec.Kinesis.SequenceNumber, "budgetBytes", p.budget.Invocation, "memoryMB", p.budget.MemoryMB)
 }
 
 // settleInvalid logs the units with invalid user records, once all verdicts are in, and counts what is skipped:

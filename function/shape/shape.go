@@ -6,6 +6,7 @@ package shape
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -50,16 +51,20 @@ type Record struct {
 // Shaper shapes records one after another, reusing its memory. It is not safe for concurrent use.
 type Shaper struct {
 	Options
-	dec jsonvalue.Decoder
+	// MaxValues caps the JSON values and object keys of a record, before and after the transform, so that its tree
+	// fits the memory size (budget.Budget.Values); 0 means no cap.
+	MaxValues int
+	dec       jsonvalue.Decoder
 }
 
 // Shape shapes one record, data being its JSON text. keep is false when the transform dropped the record (jq's
 // empty). An error is the reason to quarantine it: "invalid JSON: …", "transform: …" or "schema: …".
 func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool, err error) {
 	o := s.Options
+	s.dec.MaxValues = s.MaxValues
 	v, err := s.dec.Decode(data)
 	if err != nil {
-		return rec, false, fmt.Errorf("invalid JSON: %w", err)
+		return rec, false, decodeError("invalid JSON", err)
 	}
 	rec.JSON = data
 	if o.Transform != nil {
@@ -72,7 +77,7 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 			return rec, false, fmt.Errorf("transform: %w", err)
 		}
 		if v, err = s.dec.Decode(rec.JSON); err != nil {
-			return rec, false, fmt.Errorf("transform: output is not JSON: %w", err)
+			return rec, false, decodeError("transform: output is not JSON", err)
 		}
 	}
 	rec.Value = v
@@ -95,6 +100,14 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 		rec.Levels = b.String()
 	}
 	return rec, true, nil
+}
+
+// decodeError is the reason for a record that did not decode: not JSON (what names it), or too large a tree.
+func decodeError(what string, err error) error {
+	if limit := (*jsonvalue.LimitError)(nil); errors.As(err, &limit) {
+		return fmt.Errorf("shape: %w in one record, the limit at this memory size", err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // Load compiles the analytics settings of cfg (checked by config.Load) and reads its schema: a file, or an S3

@@ -64,7 +64,7 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler.Handler, error)
 	log.Info("configured", "bucket", cfg.Bucket, "outputMode", cfg.OutputMode, "keyPrefix", cfg.KeyPrefix,
 		"compression", cfg.Compression, "errorPrefix", cfg.ErrorPrefix, "onInvalidRecord", cfg.OnInvalidRecord,
 		"uploadConcurrency", cfg.UploadConcurrency, "memoryMB", cfg.MemoryMB, "goMemoryLimit", limit,
-		"invocationBudget", b.Invocation, "recordLimit", b.Record, "format", cfg.Format, "schema", cfg.Schema,
+		"invocationBudget", b.Invocation, "recordLimit", b.Record, "valueLimit", b.Values, "format", cfg.Format, "schema", cfg.Schema,
 		"transform", cfg.Transform != "", "timeField", cfg.TimeField, "partitionKeys", cfg.PartitionKeys, "maxPartitions", cfg.MaxPartitions)
 	return handler.New(proc, log, os.Getenv(config.EnvFunctionName), os.Stdout), nil
 }
