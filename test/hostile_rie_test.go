@@ -214,6 +214,38 @@ func TestHostileInputRIE(t *testing.T) {
 		}
 	})
 
+	t.Run("ManyJSONValuesWithSchema", func(t *testing.T) {
+		// With SCHEMA each record is decoded into a tree of 48 bytes a value: a 14 KB gzip record of 7 million
+		// values took a GiB. Over the cap of values it is quarantined; under it, Parquet rows (24 bytes a value, and
+		// as much for the writer) are charged to the budget, so a batch of them takes several invocations.
+		schema := filepath.Join(t.TempDir(), "numbers.json")
+		if err := os.WriteFile(schema, []byte(`{"type":"object","properties":{"xs":{"type":"array","items":{"type":"integer"}}}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		numbers := func(n int) string { return string(gzipOf([]byte(`{"xs":[` + strings.Repeat("1,", n-1) + `1]}`))) }
+		deep := records(slices.Repeat([]string{numbers(int(b.Record/4) - 10)}, 3)...)
+		for _, format := range []string{"jsonl", "parquet"} {
+			bucket := h.bucket(t)
+			fn := start(t, bucket, stack.AWSEndpoint, map[string]string{"OUTPUT_MODE": "batch", "SCHEMA": schema, "FORMAT": format}, 30*time.Second)
+			noFailures(t, h.invoke(t, fn, deep))
+			for _, q := range h.quarantined(t, bucket, deep) {
+				if !strings.Contains(q.Reason, fmt.Sprintf("shape: more than %d JSON values", b.Values)) {
+					t.Fatalf("%s: reason %q", format, q.Reason)
+				}
+			}
+		}
+		wide := records(slices.Repeat([]string{numbers(b.Values - 10)}, 30)...)
+		bucket := h.bucket(t)
+		env := map[string]string{"OUTPUT_MODE": "batch", "SCHEMA": schema, "FORMAT": "parquet", "COMPRESSION": "zstd"}
+		fn := start(t, bucket, stack.AWSEndpoint, env, 30*time.Second)
+		if invocations := h.drain(t, fn, wide, false); invocations < 8 {
+			t.Errorf("%d invocations; the budget holds fewer than 4 rows of %d values, so want at least 8", invocations, b.Values)
+		}
+		if n := len(listObjects(t, h.stack.S3(), bucket, "errors/")); n != 0 {
+			t.Errorf("%d records quarantined; want none", n)
+		}
+	})
+
 	t.Run("TenThousandOneByteRecords", func(t *testing.T) {
 		data := make([]string, 10000)
 		for i := range data {

@@ -183,8 +183,9 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		if out.row, err = s.parquet.Row(rec.Value); err != nil {
 			return err
 		}
-		// The row's values, and the copy of the JSON text its strings point into.
-		out.held += int64(len(out.row))*int64(unsafe.Sizeof(parquet.Value{})) + int64(len(rec.JSON))
+		// The row's values, as much again for the writer's column buffers when the object is encoded (about 20
+		// bytes a value, measured), and the copy of the JSON text the row's strings point into.
+		out.held += 2*int64(len(out.row))*int64(unsafe.Sizeof(parquet.Value{})) + int64(len(rec.JSON))
 	}
 	return nil
 }
