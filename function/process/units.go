@@ -102,7 +102,7 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 		if !p.shapeUnit(ctx, sh, u, m) {
 			p.log.Warn("the invocation's time ended while shaping a record: leaving the rest of the batch to the next invocation",
 				"shardId", u.shard, "sequenceNumber", u.rec.Kinesis.SequenceNumber)
-			m.UserRecords -= len(items) // the next invocation counts them
+			*m = counted // the next invocation counts the record
 			return false
 		}
 		// What shaping keeps for the batch is charged like the decoded data: a record whose outputs do not fit what
@@ -116,7 +116,7 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 		if !p.admitUnit(sh, u) {
 			p.log.Warn("MAX_PARTITIONS reached: leaving the rest of the batch to the next invocation", "shardId", u.shard,
 				"sequenceNumber", u.rec.Kinesis.SequenceNumber, "maxPartitions", p.cfg.MaxPartitions)
-			m.UserRecords -= len(items) // the next invocation counts them
+			*m = counted // the next invocation counts the record
 			return false
 		}
 		d.Budget -= held
