@@ -61,10 +61,14 @@ func (e *events) add(ev esm.Event) {
 	}
 }
 
-func (e *events) count(cause string) int {
+// count is the number of function errors of the causes.
+func (e *events) count(causes ...string) (n int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.errors[cause]
+	for _, c := range causes {
+		n += e.errors[c]
+	}
+	return n
 }
 
 // snapshot returns copies of the counters and spans.

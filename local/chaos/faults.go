@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,21 +138,22 @@ func (in *injector) waitProgress(ctx context.Context, at float64) error {
 	return nil
 }
 
-// kill kills the runtime of an invocation under way, until the mapping sees a runtime exit.
+// kill kills the runtime of an invocation under way, until the mapping sees the invocation fail: as a runtime exit,
+// or, when the RIE notices the dead runtime another way, as another function error.
 func (in *injector) kill(ctx context.Context) error {
-	return in.signal(ctx, "killed", causeKilled, in.p.Function.KillInvocation, &in.killed)
+	return in.signal(ctx, "killed", []string{causeKilled, causeOther}, in.p.Function.KillInvocation, &in.killed)
 }
 
 // freeze stops the runtime of an invocation under way, until the mapping sees a timeout.
 func (in *injector) freeze(ctx context.Context) error {
-	return in.signal(ctx, "froze", causeTimeout, in.p.Function.FreezeInvocation, &in.frozen)
+	return in.signal(ctx, "froze", []string{causeTimeout}, in.p.Function.FreezeInvocation, &in.frozen)
 }
 
 // signal applies a Function signal to an invocation that has run for 50ms (any sooner and it may be a cold
-// start), and waits for the failure to show as cause in the mapping's events; an invocation that was just
+// start), and waits for the failure to show as one of causes in the mapping's events; an invocation that was just
 // finishing may still have succeeded, so it tries again.
-func (in *injector) signal(ctx context.Context, verb, cause string, sig func(time.Duration) (int, int, bool, error), count *int) error {
-	before := in.ev.count(cause)
+func (in *injector) signal(ctx context.Context, verb string, causes []string, sig func(time.Duration) (int, int, bool, error), count *int) error {
+	before := in.ev.count(causes...)
 	for {
 		instance, pid, ok, err := sig(50 * time.Millisecond)
 		if err != nil {
@@ -169,15 +171,15 @@ func (in *injector) signal(ctx context.Context, verb, cause string, sig func(tim
 		*count++
 		in.out("  ! %s the runtime of instance %d (pid %d) mid-invocation\n", verb, instance, pid)
 		for deadline := time.Now().Add(in.effect); time.Now().Before(deadline); {
-			if in.ev.count(cause) > before {
-				in.out("  ✓ the mapping saw the invocation fail: %s\n", cause)
+			if in.ev.count(causes...) > before {
+				in.out("  ✓ the mapping saw the invocation fail: %s\n", strings.Join(causes, " or "))
 				return nil
 			}
 			if err := pause(ctx, 50*time.Millisecond); err != nil {
 				return err
 			}
 		}
-		in.out("  · no %s seen (the invocation may have just finished); again\n", cause)
+		in.out("  · no %s seen (the invocation may have just finished); again\n", strings.Join(causes, " or "))
 	}
 }
 
