@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestPanicWhileShapingQuarantinesTheRecord(t *testing.T) {
 	data := []byte(`{}`)
 	u := &unit{rec: &events.KinesisEventRecord{}, items: []decode.Item{{Data: data, Raw: data}, {Data: data, Raw: data}}}
 	var m Metrics
-	if !p.shapeUnit(context.Background(), nil, u, &m) {
+	if !p.shapeUnit(context.Background(), nil, u, &m, true, time.Time{}) {
 		t.Fatal("shapeUnit stopped")
 	}
 	for k, it := range u.items {
@@ -69,14 +70,14 @@ func TestPanicWhileShapingQuarantinesTheRecord(t *testing.T) {
 const runaway = `if .n then ([limit(.n; repeat(1))] | length) as $x | . else . end`
 
 // A transform that runs away on one record used to spend the invocation's whole time, and the record's quarantine
-// write then had none left: the record failed on every retry. Now the transform is stopped at its own limit (here a
-// quarter of the time left, under a second), the record is quarantined with that reason, and the next one written.
+// write then had none left: the record failed on every retry. Now the transform is stopped at its own limit (a
+// second), the record is quarantined with that reason, and the next one written.
 func TestRunawayTransformIsQuarantined(t *testing.T) {
 	c := cfg("batch")
 	c.Transform = runaway
 	w := newMem()
 	p := newProc(t, c, w)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	resp, m, err := p.Process(ctx, []events.KinesisEventRecord{rec(sh, 1, t0, `{"n":100000000000}`), rec(sh, 2, t0, `{"ok":1}`)})
 	if err != nil || len(resp.BatchItemFailures) != 0 || m.RecordsWritten != 1 || m.RecordsQuarantined != 1 {
@@ -109,14 +110,36 @@ func TestInvocationEndDuringATransformLeavesTheRecord(t *testing.T) {
 	}
 }
 
-func TestTransformTime(t *testing.T) {
-	if got := transformTime(context.Background()); got != time.Second {
-		t.Errorf("without a deadline: %v, want 1s", got)
+// An aggregate whose user records each run their transform to the limit would take longer than an invocation. As
+// the first record of the invocation it is never left for the next one, which would meet it first again (a blocked
+// shard): its user records not shaped by half the invocation's time are set aside with the reason, and the
+// invocation ends before the next record.
+func TestSlowAggregateFirstMovesTheShardOn(t *testing.T) {
+	c := cfg("batch")
+	c.Transform = runaway
+	w := newMem()
+	p := newProc(t, c, w)
+	data := make([]string, 40)
+	for i := range data {
+		data[i] = `{"n":100000000000}`
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	rs := []events.KinesisEventRecord{rec(sh, 1, t0, `{}`), rec(sh, 2, t0, `{"ok":1}`)}
+	rs[0].Kinesis.Data = kpl([]string{"k"}, data...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if got := transformTime(ctx); got > 100*time.Millisecond || got < 90*time.Millisecond {
-		t.Errorf("with 400ms left: %v, want a quarter", got)
+	resp, m, err := p.Process(ctx, rs)
+	if err != nil || !slices.Equal(failures(resp), []string{seqOf(2)}) || m.RecordsQuarantined != 40 {
+		t.Fatalf("%v %v %+v: want the aggregate quarantined and the next record left", err, failures(resp), m)
+	}
+	if r := quarantineReasons(t, w)[seqOf(1)]; !strings.Contains(r, "the first, 0: transform: took longer than 1s") {
+		t.Errorf("reason %q", r)
+	}
+	setAside := 0
+	for _, body := range w.objects {
+		setAside += strings.Count(string(body), "the rest are set aside so that the shard moves on")
+	}
+	if setAside == 0 {
+		t.Error("no user record was set aside for the invocation's time")
 	}
 }
 

@@ -58,35 +58,56 @@ func (p *Processor) newShaping() (*shaping, error) {
 // at fault, so the invocation stops before it and leaves it to the next one.
 var errStop = errors.New("the invocation's time ended while shaping the record")
 
-// transformTime is the longest one record's transform may run: a second, and at most a quarter of the time the
-// invocation has left. A transform that runs away on some input (`[limit(.n; repeat(1))]` with a large .n) then
-// costs its record a quarantine with time left to write it, instead of the whole invocation on every retry.
-func transformTime(ctx context.Context) time.Duration {
-	limit := time.Second
-	if deadline, ok := ctx.Deadline(); ok {
-		limit = min(limit, time.Until(deadline)/4)
-	}
-	return limit.Round(time.Millisecond)
-}
+// transformTimeout is the longest one record's transform may run. A transform that runs away on some input
+// (`[limit(.n; repeat(1))]` with a large .n) then costs its record a quarantine, the same on every attempt, instead of
+// the whole invocation on every retry.
+const transformTimeout = time.Second
 
 // shapeUnit shapes the valid user records of u (those an earlier invocation handled aside). It reports false when
-// the invocation's time ended meanwhile (errStop): the unit is then left for the next invocation.
-func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metrics) bool {
+// the unit is for the next invocation: half of this one's time (halfway) has gone, or all of it (errStop). The first
+// unit of an invocation is never left, or no invocation would get past it: its user records not yet shaped are
+// invalid instead, with the reason, so that the shard moves on (an aggregate of thousands of records whose transform
+// is slow).
+func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metrics, first bool, halfway time.Time) bool {
 	u.out = make([]output, len(u.items))
 	for k := u.resumed; k < len(u.items); k++ {
 		it := &u.items[k]
 		if it.Err != nil {
 			continue
 		}
-		err := p.shapeGuarded(ctx, s, u, it, &u.out[k], m)
+		var err error
+		if !halfway.IsZero() && time.Now().After(halfway) {
+			err = errStop
+		} else {
+			err = p.shapeGuarded(ctx, s, u, it, &u.out[k], m)
+		}
 		if errors.Is(err, errStop) {
-			return false
+			if !first {
+				return false
+			}
+			p.abandonRest(u, k)
+			return true
 		}
 		if err != nil {
 			it.Reject(err)
 		}
 	}
 	return true
+}
+
+// abandonRest makes the valid user records of u from k on invalid: the invocation's time ran out while it shaped
+// them, and u is its first record.
+func (p *Processor) abandonRest(u *unit, k int) {
+	err := fmt.Errorf("shape: half of the invocation's time went to this Kinesis record before its user record %d "+
+		"of %d was shaped; the rest are set aside so that the shard moves on", k, len(u.items))
+	p.log.Warn("the invocation's time ran out while shaping its first record: its other user records are invalid",
+		"shardId", u.shard, "sequenceNumber", u.rec.Kinesis.SequenceNumber, "shaped", k, "userRecords", len(u.items))
+	for j := k; j < len(u.items); j++ {
+		if u.items[j].Err == nil {
+			u.out[j] = output{}
+			u.items[j].Reject(err)
+		}
+	}
 }
 
 // shapeGuarded shapes one user record and turns a panic — a bug here or in a library, on some input — into the
@@ -190,21 +211,20 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 	return nil
 }
 
-// shapeRecord shapes one record, its transform limited to transformTime. A transform that the limit ends is the
+// shapeRecord shapes one record, its transform limited to transformTimeout. A transform that the limit ends is the
 // record's fault, and quarantines it; one that the invocation's end stops is not (errStop).
 func (p *Processor) shapeRecord(ctx context.Context, s *shaping, data []byte) (shape.Record, bool, error) {
 	if p.shape.Transform == nil {
 		return s.shaper.Shape(ctx, data)
 	}
-	limit := transformTime(ctx)
-	tctx, cancel := context.WithTimeout(ctx, limit)
+	tctx, cancel := context.WithTimeout(ctx, transformTimeout)
 	defer cancel()
 	rec, keep, err := s.shaper.Shape(tctx, data)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		if ctx.Err() != nil {
 			return rec, false, errStop
 		}
-		return rec, false, fmt.Errorf("transform: took longer than %s", limit)
+		return rec, false, fmt.Errorf("transform: took longer than %s", transformTimeout)
 	}
 	return rec, keep, err
 }

@@ -79,7 +79,7 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 			cut = i
 			continue
 		}
-		if !p.decodeUnit(ctx, &d, sh, u, m) {
+		if !p.decodeUnit(ctx, &d, sh, u, m, i == 0, halfway) {
 			cut = i
 		}
 	}
@@ -89,7 +89,7 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 // decodeUnit decodes one record. It reports false when the invocation must stop before the record: its budget
 // cannot hold it, its time ended while shaping it, its partitions would pass MAX_PARTITIONS (admitUnit), or the
 // fail policy rejects it.
-func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shaping, u *unit, m *Metrics) bool {
+func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shaping, u *unit, m *Metrics, first bool, halfway time.Time) bool {
 	left, counted := d.Budget, *m
 	items, err := d.Record(u.rec.Kinesis.Data, u.rec.Kinesis.PartitionKey)
 	if err != nil { // decode.ErrBudget
@@ -99,8 +99,8 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 	u.items = items
 	m.UserRecords += len(items)
 	if sh != nil {
-		if !p.shapeUnit(ctx, sh, u, m) {
-			p.log.Warn("the invocation's time ended while shaping a record: leaving the rest of the batch to the next invocation",
+		if !p.shapeUnit(ctx, sh, u, m, first, halfway) {
+			p.log.Warn("half the time is spent shaping: leaving the rest of the batch to the next invocation",
 				"shardId", u.shard, "sequenceNumber", u.rec.Kinesis.SequenceNumber)
 			*m = counted // the next invocation counts the record
 			return false
