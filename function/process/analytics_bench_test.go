@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,28 +16,8 @@ import (
 // The analytics figures of make bench: the bench event's records (benchBatch: 4,800 clickstream records) through a
 // 10-property schema, a 2-step transform, and Parquet, on one core (make bench sets GOMAXPROCS=1).
 
-// benchSchema declares ten properties of the bench records (the clickstream template), with the checks a producer
-// contract usually has.
-const benchSchema = `{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "type": "object",
-  "required": ["event_id", "event_type", "event_time"],
-  "properties": {
-    "event_id": {"type": "string", "minLength": 36, "maxLength": 36},
-    "event_type": {"type": "string", "enum": ["page_view", "click", "add_to_cart", "purchase"]},
-    "event_time": {"type": "string", "format": "date-time"},
-    "session_id": {"type": "string"},
-    "user": {"type": "object", "required": ["id"], "properties": {
-      "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": "string"}, "logged_in": {"type": "boolean"}}},
-    "page": {"type": "object", "properties": {
-      "url": {"type": "string"}, "referrer": {"type": ["string", "null"]}, "category": {"type": "string"}}},
-    "device": {"type": "object", "properties": {
-      "user_agent": {"type": "string"}, "ip": {"type": "string"}, "country": {"type": "string"}}},
-    "duration_ms": {"type": "integer", "minimum": 0},
-    "duration_s": {"type": "number", "minimum": 0},
-    "tags": {"type": "array", "items": {"type": "string"}}
-  }
-}`
+// benchSchema is the SCHEMA of the analytics variants.
+const benchSchema = benchdata.Schema
 
 // benchTransform is a 2-step transform: drop a field, compute one.
 const benchTransform = `del(.user.email) | .duration_s = (.duration_ms / 1000)`
@@ -72,14 +51,6 @@ func analyticsConfig(b *testing.B, schema, transform bool, format string) config
 	return c
 }
 
-// cpuTime is the CPU time the process has used: on a shared machine, a steadier measure of one core's work than
-// the wall clock.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // benchAnalytics processes the bench batch with c, b.N times, and reports the object size and the throughput per
 // CPU second besides the wall clock's.
 func benchAnalytics(b *testing.B, c config.Config) {
@@ -92,7 +63,7 @@ func benchAnalytics(b *testing.B, c config.Config) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := cpuTime()
+	start := benchdata.CPUTime()
 	for i := 0; i < b.N; i++ {
 		_, m, err := p.Process(context.Background(), rs)
 		if err != nil || m.RecordsWritten != len(rs) {
@@ -100,7 +71,7 @@ func benchAnalytics(b *testing.B, c config.Config) {
 		}
 		objectBytes = m.BytesWritten
 	}
-	cpu := cpuTime() - start
+	cpu := benchdata.CPUTime() - start
 	b.StopTimer()
 	b.ReportMetric(float64(size)*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
 	b.ReportMetric(float64(objectBytes), "object-bytes")
@@ -129,7 +100,7 @@ func measure(b *testing.B, c config.Config) figure {
 	var best figure
 	for range 3 {
 		var bytes int64
-		n, wall, cpu := 0, time.Now(), cpuTime()
+		n, wall, cpu := 0, time.Now(), benchdata.CPUTime()
 		for n < 3 || time.Since(wall) < time.Second {
 			_, m, err := p.Process(context.Background(), rs)
 			if err != nil || m.RecordsWritten != len(rs) {
@@ -138,7 +109,7 @@ func measure(b *testing.B, c config.Config) figure {
 			bytes, n = m.BytesWritten, n+1
 		}
 		mb := float64(size) * float64(n) / 1e6
-		f := figure{wall: mb / time.Since(wall).Seconds(), cpu: mb / (cpuTime() - cpu).Seconds(), bytes: bytes}
+		f := figure{wall: mb / time.Since(wall).Seconds(), cpu: mb / (benchdata.CPUTime() - cpu).Seconds(), bytes: bytes}
 		if f.cpu > best.cpu {
 			best = f
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/generate"
@@ -76,4 +77,35 @@ func build() (Workload, error) {
 		return Workload{}, fmt.Errorf("the benchmark event is %d bytes, over Lambda's payload limit of %d", len(wl.Event), kinesisevent.PayloadLimit)
 	}
 	return wl, nil
+}
+
+// Schema declares ten properties of the records (the clickstream template), with the checks a producer contract
+// usually has: the analytics benchmarks' SCHEMA.
+const Schema = `{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["event_id", "event_type", "event_time"],
+  "properties": {
+    "event_id": {"type": "string", "minLength": 36, "maxLength": 36},
+    "event_type": {"type": "string", "enum": ["page_view", "click", "add_to_cart", "purchase"]},
+    "event_time": {"type": "string", "format": "date-time"},
+    "session_id": {"type": "string"},
+    "user": {"type": "object", "required": ["id"], "properties": {
+      "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": "string"}, "logged_in": {"type": "boolean"}}},
+    "page": {"type": "object", "properties": {
+      "url": {"type": "string"}, "referrer": {"type": ["string", "null"]}, "category": {"type": "string"}}},
+    "device": {"type": "object", "properties": {
+      "user_agent": {"type": "string"}, "ip": {"type": "string"}, "country": {"type": "string"}}},
+    "duration_ms": {"type": "integer", "minimum": 0},
+    "duration_s": {"type": "number", "minimum": 0},
+    "tags": {"type": "array", "items": {"type": "string"}}
+  }
+}`
+
+// CPUTime is the CPU time the process has used: on a shared machine, a steadier measure of one core's work than the
+// wall clock.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
