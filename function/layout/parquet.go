@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unsafe"
 
+	kzstd "github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/gzip"
@@ -30,11 +31,15 @@ const (
 // TIMESTAMP(MICROS, UTC). A Parquet is not safe for concurrent use.
 type Parquet struct {
 	root    *node
+	cols    []schema.Column
 	schema  *parquet.Schema
 	columns int               // leaf columns
 	scratch [][]parquet.Value // the values of each column of the row being made
 	arena   []parquet.Value   // where rows are made
-	writer  *parquet.Writer
+	codec   compress.Codec
+	strings uint64                           // the string columns among the first 64: those a file may write plain
+	configs map[uint64]*parquet.WriterConfig // by the string columns they write plain
+	sample  []map[string]struct{}            // by column: the distinct strings of the sample (plainColumns)
 }
 
 // node is a column in the Dremel encoding: where its values go and at which levels.
@@ -43,6 +48,7 @@ type node struct {
 	typ    schema.Type
 	fields []*node        // struct
 	index  map[string]int // struct: the position in fields of each column but _extra
+	hints  []int          // struct: for each member position, 1 + the field the member there had last time (0: none)
 	extra  int            // struct: the position of _extra in fields
 	elem   *node          // array
 	rep    int            // repetition level of the array's elements (arrays only)
@@ -57,33 +63,51 @@ func NewParquet(cols []schema.Column, compression string) (*Parquet, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Parquet{}
+	p := &Parquet{cols: cols, codec: codec, configs: map[uint64]*parquet.WriterConfig{}}
 	p.root, p.columns = build(schema.Column{Type: schema.Struct, Fields: cols}, 0, 0)
 	p.scratch = make([][]parquet.Value, p.columns)
-	group := parquet.Group{}
-	for _, c := range cols {
-		group[c.Name] = parquetNode(c)
+	p.sample = make([]map[string]struct{}, p.columns)
+	p.schema = parquetSchema(cols, 0)
+	for i, leaf := range p.schema.Columns() {
+		if n, _ := p.schema.Lookup(leaf...); i < 64 && n.Node.Type().Kind() == parquet.ByteArray {
+			p.strings |= 1 << i
+		}
 	}
-	p.schema = parquet.NewSchema("record", group)
-	// Version 1 data pages: the ones every reader (Athena, Spark, Redshift Spectrum, DuckDB) reads. Strings are
-	// dictionary-encoded: event data repeats its strings (types, pages, countries, user agents), and the
-	// dictionary makes a file about a fifth smaller than plain pages compressed alike; a column whose dictionary
-	// outgrows 1 MiB (identifiers) goes on in plain pages.
-	config, err := parquet.NewWriterConfig(p.schema, parquet.Compression(codec), parquet.DataPageVersion(1),
+	if _, err := p.config(0); err != nil { // fail now rather than at the first file
+		return nil, err
+	}
+	return p, nil
+}
+
+// config is the configuration of the writers of files whose string columns are dictionary-encoded but those in
+// plain.
+func (p *Parquet) config(plain uint64) (*parquet.WriterConfig, error) {
+	if c, ok := p.configs[plain]; ok {
+		return c, nil
+	}
+	s := p.schema
+	if plain != 0 {
+		s = parquetSchema(p.cols, plain)
+	}
+	// Version 1 data pages: the ones every reader (Athena, Spark, Redshift Spectrum, DuckDB) reads. A string column
+	// is dictionary-encoded where its values repeat (types, pages, countries), which makes it smaller; plain where
+	// they are mostly distinct (identifiers: plainColumns), which makes it as small for far less work. A dictionary
+	// that outgrows 1 MiB goes on in plain pages.
+	config, err := parquet.NewWriterConfig(s, parquet.Compression(p.codec), parquet.DataPageVersion(1),
 		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary), parquet.DictionaryMaxBytes(1<<20),
 		parquet.CreatedBy("kinesis2s3", "", ""))
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	p.writer = parquet.NewWriter(nil, config)
-	return p, nil
+	p.configs[plain] = config
+	return config, nil
 }
 
 func parquetCodec(compression string) (compress.Codec, error) {
 	switch compression {
 	case "zstd":
 		// The fastest level, as for JSON Lines: the batch must fit in one core's budget.
-		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
+		return newZstdCodec()
 	case "gzip":
 		return &gzip.Codec{Level: gzip.DefaultCompression}, nil
 	case "snappy":
@@ -94,15 +118,51 @@ func parquetCodec(compression string) (compress.Codec, error) {
 	return nil, fmt.Errorf("unknown compression %q for parquet", compression)
 }
 
+// zstdCodec is parquet-go's zstd codec (which it still is for decoding) with an encoder of its own. The library's
+// codec takes its encoders from a sync.Pool, which a garbage collection empties, and each new encoder allocates its
+// window again: most files paid for one. The options are the library's, but for a window of 1 MiB rather than 8:
+// pages rarely pass 256 KiB, and the window is memory the encoder keeps.
+type zstdCodec struct {
+	zstd.Codec
+	enc *kzstd.Encoder
+}
+
+func newZstdCodec() (*zstdCodec, error) {
+	enc, err := kzstd.NewWriter(nil, kzstd.WithEncoderConcurrency(1), kzstd.WithEncoderLevel(kzstd.SpeedFastest),
+		kzstd.WithZeroFrames(true), kzstd.WithEncoderCRC(false), kzstd.WithWindowSize(1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("zstd encoder: %w", err)
+	}
+	return &zstdCodec{Codec: zstd.Codec{Level: zstd.SpeedFastest}, enc: enc}, nil
+}
+
+func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
+	return c.enc.EncodeAll(src, dst[:0]), nil
+}
+
 // Schema is the Parquet schema of the files.
 func (p *Parquet) Schema() *parquet.Schema { return p.schema }
 
-// parquetNode is the Parquet type of a column. Groups sort their fields by name, as schema.Column lists them.
-func parquetNode(c schema.Column) parquet.Node {
+// parquetSchema is the Parquet schema of the root columns cols, with PLAIN encoding for the string columns in plain
+// (bit i: leaf column i).
+func parquetSchema(cols []schema.Column, plain uint64) *parquet.Schema {
+	group, leaf := parquet.Group{}, 0
+	for _, c := range cols {
+		group[c.Name] = parquetNode(c, plain, &leaf)
+	}
+	return parquet.NewSchema("record", group)
+}
+
+// parquetNode is the Parquet type of a column whose first leaf column is *leaf, which it advances past its own.
+// Groups sort their fields by name, as schema.Column lists them, so leaves are numbered in the order of Fields.
+func parquetNode(c schema.Column, plain uint64, leaf *int) parquet.Node {
 	var n parquet.Node
 	switch c.Type {
 	case schema.String:
 		n = parquet.String()
+		if *leaf < 64 && plain&(1<<*leaf) != 0 {
+			n = parquet.Encoded(n, &parquet.Plain)
+		}
 	case schema.Bigint:
 		n = parquet.Leaf(parquet.Int64Type)
 	case schema.Double:
@@ -114,12 +174,13 @@ func parquetNode(c schema.Column) parquet.Node {
 	case schema.Struct:
 		g := parquet.Group{}
 		for _, f := range c.Fields {
-			g[f.Name] = parquetNode(f)
+			g[f.Name] = parquetNode(f, plain, leaf)
 		}
-		n = g
+		return parquet.Optional(g)
 	case schema.Array:
-		n = parquet.List(parquetNode(*c.Elem))
+		return parquet.Optional(parquet.List(parquetNode(*c.Elem, plain, leaf)))
 	}
+	*leaf++
 	return parquet.Optional(n)
 }
 
@@ -153,18 +214,24 @@ func build(c schema.Column, first, rep int) (*node, int) {
 
 // Row converts a record into a row. A record that the columns cannot hold exactly — a value of another type than
 // its column's, an integer beyond 64 bits, a date-time Go cannot parse — is an error naming where it is: the
-// record must be quarantined rather than changed. Strings in the row share memory with the record.
-func (p *Parquet) Row(record jsonvalue.Value) (parquet.Row, error) {
+// record must be quarantined rather than changed. Strings in the row share memory with the record; later calls
+// leave the row as it is.
+func (p *Parquet) Row(record jsonvalue.Value) (parquet.Row, error) { return p.row(record, true) }
+
+// row is Row, trying the fast path first if fast (tests compare the two).
+func (p *Parquet) row(record jsonvalue.Value, fast bool) (parquet.Row, error) {
 	if record.Kind() != jsonvalue.Object {
 		return nil, fmt.Errorf("parquet: /: got %s, want an object", kind(record))
 	}
 	cols := p.scratch
-	for i := range cols {
-		cols[i] = cols[i][:0]
-	}
+	clearColumns(cols)
 	// The root is required, not optional like every column: its own level is one below the columns'.
-	if err := p.root.shred(cols, record, 0, -1); err != nil {
-		return nil, fmt.Errorf("parquet: %w", err)
+	if !fast || !p.root.fast(cols, record, 0, -1) {
+		// The fast path declined: shred decides, and words the error if there is one.
+		clearColumns(cols)
+		if err := p.root.shred(cols, record, 0, -1); err != nil {
+			return nil, fmt.Errorf("parquet: %w", err)
+		}
 	}
 	n := 0
 	for _, c := range cols {
@@ -266,6 +333,97 @@ func (n *node) shred(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) er
 	return nil
 }
 
+// fast is shred for valid records, without shred's pass that puts a struct's members in the order of its fields:
+// it appends each member's values as it meets it (every column is a list of its own), then nulls to the columns of
+// the fields it did not meet. It reports false, leaving the columns in no particular state, where shred may differ
+// or fails: a value the column cannot hold, a repeated key, a struct of more than 64 fields.
+func (n *node) fast(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) bool {
+	if v.Kind() == jsonvalue.Null {
+		n.nulls(cols, rep, def)
+		return true
+	}
+	def++
+	switch n.typ {
+	case schema.Struct:
+		if v.Kind() != jsonvalue.Object || len(n.fields) > 64 {
+			return false
+		}
+		var seen uint64 // the fields met
+		var extra []byte
+		for i := range v.Len() {
+			f := n.field(i, v.Key(i))
+			if f < 0 {
+				if !v.Shadowed(i) {
+					extra = appendMember(extra, v, i)
+				}
+				continue
+			}
+			if seen&(1<<f) != 0 || !n.fields[f].fast(cols, v.Index(i), rep, def) {
+				return false
+			}
+			seen |= 1 << f
+		}
+		for f, child := range n.fields {
+			switch {
+			case f == n.extra:
+				child.leaf(cols, extraValue(extra), rep, def+1)
+			case seen&(1<<f) == 0:
+				child.nulls(cols, rep, def)
+			}
+		}
+		return true
+	case schema.Array:
+		if v.Kind() != jsonvalue.Array {
+			return false
+		}
+		if v.Len() == 0 {
+			n.elem.nulls(cols, rep, def)
+			return true
+		}
+		for i := range v.Len() {
+			if !n.elem.fast(cols, v.Index(i), rep, def+1) {
+				return false
+			}
+			rep = n.rep
+		}
+		return true
+	}
+	value, err := convert(n.typ, v)
+	if err != nil {
+		return false
+	}
+	n.leaf(cols, value, rep, def)
+	return true
+}
+
+// field is the position in the struct's fields of member i, whose key is key, or -1 for a member of _extra.
+// Records of a stream mostly list their keys in one order, so the field member i had last time is tried first.
+func (n *node) field(i int, key string) int {
+	if i < len(n.hints) {
+		if h := n.hints[i]; h > 0 && n.fields[h-1].name == key {
+			return h - 1
+		}
+	}
+	f, ok := n.index[key]
+	if !ok {
+		return -1
+	}
+	if i < 64 {
+		for len(n.hints) <= i {
+			n.hints = append(n.hints, 0)
+		}
+		n.hints[i] = f + 1
+	}
+	return f
+}
+
+// clearColumns empties the columns of the row being made.
+func clearColumns(cols [][]parquet.Value) {
+	for i := range cols {
+		cols[i] = cols[i][:0]
+	}
+}
+
 // leaf appends a leaf value at the levels of a present one (one less for a null: _extra without extra fields).
 func (n *node) leaf(cols [][]parquet.Value, v parquet.Value, rep, def int) {
 	if v.IsNull() {
@@ -346,14 +504,56 @@ func kind(v jsonvalue.Value) string {
 
 // Encode writes rows to dst as one Parquet file.
 func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
-	p.writer.Reset(dst)
-	if _, err := p.writer.WriteRows(rows); err != nil {
+	config, err := p.config(p.plainColumns(rows))
+	if err != nil {
+		return err
+	}
+	// A writer per file: a parquet.Writer that is Reset for another file writes it with every path_in_schema of its
+	// column metadata emptied (parquet-go v0.32.0 clears the paths it shares with the column writers), which readers
+	// that find column chunks by path (Athena, Spark) cannot read.
+	w := parquet.NewWriter(dst, config)
+	if _, err := w.WriteRows(rows); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
-	if err := p.writer.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
 	return nil
+}
+
+// The rows plainColumns samples, and the fewest strings of a column it judges by.
+const (
+	sampleRows    = 512
+	sampleStrings = 64
+)
+
+// plainColumns is the string columns whose values are mostly distinct in the first rows (identifiers, free text),
+// as a bit set. A dictionary makes such a column no smaller, and costs the most of any step to build (a hash table
+// of every value); for the others, whose values repeat, it makes the file smaller. The choice depends on the rows
+// only, so a file's bytes do too.
+func (p *Parquet) plainColumns(rows []parquet.Row) uint64 {
+	var counts [64]int
+	for _, row := range rows[:min(len(rows), sampleRows)] {
+		for _, v := range row {
+			c := v.Column()
+			if c >= 64 || p.strings&(1<<c) == 0 || v.IsNull() {
+				continue
+			}
+			if p.sample[c] == nil {
+				p.sample[c] = map[string]struct{}{}
+			}
+			p.sample[c][unsafe.String(unsafe.SliceData(v.ByteArray()), len(v.ByteArray()))] = struct{}{}
+			counts[c]++
+		}
+	}
+	var plain uint64
+	for c, n := range counts[:min(p.columns, 64)] {
+		if n >= sampleStrings && 2*len(p.sample[c]) > n {
+			plain |= 1 << c
+		}
+		clear(p.sample[c]) // it holds the rows' strings
+	}
+	return plain
 }
 
 // exactInt64 is the value of the JSON number literal s if it is an integer that fits in 64 bits, as "5.000" and

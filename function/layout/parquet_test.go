@@ -3,6 +3,7 @@ package layout
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,7 @@ func TestParquetRejects(t *testing.T) {
 	}
 }
 
+// TestParquetEncoderIsReusable: one Parquet writes file after file, each whole.
 func TestParquetEncoderIsReusable(t *testing.T) {
 	p := newParquet(t, "zstd")
 	for i := range 3 {
@@ -155,6 +157,16 @@ func TestParquetEncoderIsReusable(t *testing.T) {
 		}
 		if n := len(readBack(t, buf.Bytes(), p)); n != 2 {
 			t.Fatalf("file %d: %d rows", i, n)
+		}
+		// Readers such as Athena and Spark find a column chunk by its path_in_schema: every file must have them all.
+		f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c, chunk := range f.Metadata().RowGroups[0].Columns {
+			if got, want := strings.Join(chunk.MetaData.PathInSchema, "."), strings.Join(p.Schema().Columns()[c], "."); got != want {
+				t.Fatalf("file %d: column %d has path_in_schema %q, want %q", i, c, got, want)
+			}
 		}
 	}
 }
@@ -240,5 +252,129 @@ func TestParquetExactness(t *testing.T) {
 		if got := row[leaf.ColumnIndex]; got.IsNull() || got.Int64() != c.want {
 			t.Errorf("%s: %s = %v, want %d", c.doc, c.column, got, c.want)
 		}
+	}
+}
+
+// fastPathRecords are records of ordersSchema for the fast path's differential test and fuzz target: valid ones in
+// several key orders (the field hints then miss and hit), and every case the fast path declines.
+var fastPathRecords = []string{
+	`{"order_id": "o-1", "created_at": "2026-11-25T10:00:00.123456Z", "amount": 12.5, "quantity": 2, "gift": true,
+	  "customer": {"id": "c-1", "tags": ["vip", null], "since": 2019}, "tenant": "acme",
+	  "lines": [{"sku": "A", "qty": 1}, {"qty": 2, "sku": "B", "note": "wrap"}], "matrix": [[1, 2], [], [3]]}`,
+	`{"tenant": "acme", "matrix": null, "lines": [null, {}], "quantity": 1.0, "order_id": "o-2", "gift": null}`,
+	`{"customer": {"tags": [], "id": null}, "_extra": "a member named like the column", "x": {"y": [1]}}`,
+	`{"order_id": "o-1", "order_id": "o-2"}`,                                        // a repeated column: the last wins
+	`{"x": 1, "order_id": "o-1", "x": 2}`,                                           // a repeated member of _extra
+	`{"customer": {"id": "c-1", "id": "c-2"}, "lines": [{"sku": "A", "sku": "B"}]}`, // repeated in nested structs
+	`{"quantity": 1.5, "amount": "x"}`,                                              // two errors: the first field's is the one
+	`{"amount": 1e400, "quantity": 1.5}`,
+	`{"lines": [{"sku": 5}], "customer": "c-1"}`,
+	`{"matrix": [[1], ["x"]]}`,
+	`{"created_at": "2016-12-31T23:59:59.123456789Z"}`,
+	`{"created_at": 5}`,
+	`{}`,
+}
+
+// checkFastPath fails t unless the row of record is the same made by the fast path as by shred alone.
+func checkFastPath(t *testing.T, p *Parquet, record jsonvalue.Value, doc string) {
+	t.Helper()
+	fast, fastErr := p.row(record, true)
+	slow, slowErr := p.row(record, false)
+	if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
+		t.Fatalf("%s: error %v, shred's %v", doc, fastErr, slowErr)
+	}
+	if !fast.Equal(slow) {
+		t.Fatalf("%s: row\n%v\nshred's\n%v", doc, fast, slow)
+	}
+}
+
+// TestParquetFastPath: the fast path makes the row shred makes, or declines; and it does not decline valid records.
+func TestParquetFastPath(t *testing.T) {
+	p := newParquet(t, "none")
+	for range 2 { // the second time, with the hints the first left
+		for _, doc := range fastPathRecords {
+			checkFastPath(t, p, decodeJSON(t, doc), doc)
+		}
+	}
+	for _, doc := range fastPathRecords[:3] {
+		clearColumns(p.scratch)
+		if !p.root.fast(p.scratch, decodeJSON(t, doc), 0, -1) {
+			t.Errorf("%s: the fast path declined a valid record", doc)
+		}
+	}
+	// A struct of more than 64 fields is shred's alone.
+	var props, record []string
+	for i := range 70 {
+		props = append(props, fmt.Sprintf(`"f%02d": {"type": "integer"}`, i))
+		record = append(record, fmt.Sprintf(`"f%02d": %d`, 69-i, i))
+	}
+	s, err := schema.Compile([]byte(`{"type": "object", "properties": {`+strings.Join(props, ",")+`}}`), "mem://wide.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide, err := NewParquet(s.Columns(nil), "none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{` + strings.Join(record, ",") + `}`
+	checkFastPath(t, wide, decodeJSON(t, doc), doc)
+}
+
+func FuzzParquetRow(f *testing.F) {
+	for _, doc := range fastPathRecords {
+		f.Add([]byte(doc))
+	}
+	p := newParquet(f, "none")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		record, err := jsonvalue.Decode(data)
+		if err != nil {
+			return
+		}
+		checkFastPath(t, p, record, string(data))
+	})
+}
+
+// TestParquetPlainColumns: a string column whose values are mostly distinct is written plain, one whose values
+// repeat (here _extra, which holds the partition column tenant) with a dictionary; the choice depends on the rows only, so the same rows make the same bytes.
+func TestParquetPlainColumns(t *testing.T) {
+	var rows []parquet.Row
+	p := newParquet(t, "zstd")
+	for i := range 200 {
+		row, err := p.Row(decodeJSON(t, fmt.Sprintf(`{"order_id": "o-%d", "tenant": "t-%d", "customer": {"id": null}}`, i, i%3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, row)
+	}
+	var first []byte
+	for i, p := range []*Parquet{p, p, newParquet(t, "zstd")} {
+		var buf bytes.Buffer
+		if err := p.Encode(&buf, rows); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = buf.Bytes()
+		} else if !bytes.Equal(buf.Bytes(), first) {
+			t.Fatalf("encoding %d: the same rows made other bytes", i)
+		}
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(first), int64(len(first)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	encodings := map[string]string{}
+	for _, c := range f.Metadata().RowGroups[0].Columns {
+		encodings[strings.Join(c.MetaData.PathInSchema, ".")] = fmt.Sprint(c.MetaData.Encoding)
+	}
+	for column, want := range map[string]string{
+		"order_id": "[PLAIN RLE]", "_extra": "[PLAIN RLE RLE_DICTIONARY]", "customer.id": "[PLAIN RLE RLE_DICTIONARY]",
+	} {
+		if encodings[column] != want {
+			t.Errorf("%s: encodings %s, want %s", column, encodings[column], want)
+		}
+	}
+	got := readBack(t, first, p)
+	if len(got) != 200 || got[199]["order_id"] != "o-199" || got[199]["_extra"] != `{"tenant":"t-1"}` {
+		t.Fatalf("read back %d rows, the last %v", len(got), got[len(got)-1])
 	}
 }
