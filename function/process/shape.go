@@ -54,6 +54,14 @@ func (p *Processor) newShaping() (*shaping, error) {
 	return s, nil
 }
 
+// endShaping returns what s took from the Processor's pools, for the objects and the next invocation. The rows made
+// stay valid: a Parquet only ever appends rows to its arenas.
+func (p *Processor) endShaping(s *shaping) {
+	if s != nil && s.parquet != nil {
+		p.parquets.Put(s.parquet)
+	}
+}
+
 // errStop is shapeItem's answer when the invocation's own time ended while it shaped the record: the record is not
 // at fault, so the invocation stops before it and leaves it to the next one.
 var errStop = errors.New("the invocation's time ended while shaping the record")

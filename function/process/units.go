@@ -58,6 +58,7 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 	if err != nil {
 		return nil, 0, err
 	}
+	defer p.endShaping(sh)
 	for i := range records {
 		r := &records[i]
 		if !seqnum.Valid(r.Kinesis.SequenceNumber) {
