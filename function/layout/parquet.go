@@ -79,6 +79,10 @@ func NewParquet(cols []schema.Column, compression string) (*Parquet, error) {
 	return p, nil
 }
 
+// maxConfigs is the most writer configurations a Parquet keeps: a stream's files mostly choose alike, and one whose
+// choices keep changing is not to grow it without end.
+const maxConfigs = 8
+
 // config is the configuration of the writers of files whose string columns are dictionary-encoded but those in
 // plain.
 func (p *Parquet) config(plain uint64) (*parquet.WriterConfig, error) {
@@ -99,7 +103,9 @@ func (p *Parquet) config(plain uint64) (*parquet.WriterConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	p.configs[plain] = config
+	if len(p.configs) < maxConfigs {
+		p.configs[plain] = config
+	}
 	return config, nil
 }
 
