@@ -529,14 +529,14 @@ func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
 
 // The rows plainColumns samples, and the fewest strings of a column it judges by.
 const (
-	sampleRows    = 512
-	sampleStrings = 64
+	sampleRows    = 256
+	sampleStrings = 32
 )
 
-// plainColumns is the string columns whose values are mostly distinct in the first rows (identifiers, free text),
-// as a bit set. A dictionary makes such a column no smaller, and costs the most of any step to build (a hash table
-// of every value); for the others, whose values repeat, it makes the file smaller. The choice depends on the rows
-// only, so a file's bytes do too.
+// plainColumns is the string columns whose values are mostly (over three quarters) distinct in the first rows
+// (identifiers, free text), as a bit set. A dictionary makes such a column no smaller, and costs the most of any step
+// to build (a hash table of every value); for the others, whose values repeat, it makes the file smaller. The choice
+// depends on the rows only, so a file's bytes do too.
 func (p *Parquet) plainColumns(rows []parquet.Row) uint64 {
 	var counts [64]int
 	for _, row := range rows[:min(len(rows), sampleRows)] {
@@ -554,7 +554,7 @@ func (p *Parquet) plainColumns(rows []parquet.Row) uint64 {
 	}
 	var plain uint64
 	for c, n := range counts[:min(p.columns, 64)] {
-		if n >= sampleStrings && 2*len(p.sample[c]) > n {
+		if n >= sampleStrings && 4*len(p.sample[c]) > 3*n {
 			plain |= 1 << c
 		}
 		clear(p.sample[c]) // it holds the rows' strings
