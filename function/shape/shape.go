@@ -55,6 +55,7 @@ type Shaper struct {
 	// fits the memory size (budget.Budget.Values); 0 means no cap.
 	MaxValues int
 	dec       jsonvalue.Decoder
+	scratch   transform.Scratch
 }
 
 // Shape shapes one record, data being its JSON text. keep is false when the transform dropped the record (jq's
@@ -68,16 +69,11 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 	}
 	rec.JSON = data
 	if o.Transform != nil {
-		out, keep, err := o.Transform.Apply(ctx, v.Any())
-		if err != nil || !keep {
+		s.scratch.MaxValues = s.MaxValues
+		if out, text, ok := o.Transform.ApplyNative(v, &s.scratch); ok {
+			v, rec.JSON = out, text
+		} else if v, rec.JSON, err = s.viaGojq(ctx, v); err != nil || rec.JSON == nil {
 			return rec, false, err
-		}
-		// jq's own JSON writer: it knows every value jq makes (integers beyond 64 bits, for one).
-		if rec.JSON, err = gojq.Marshal(out); err != nil {
-			return rec, false, fmt.Errorf("transform: %w", err)
-		}
-		if v, err = s.dec.Decode(rec.JSON); err != nil {
-			return rec, false, decodeError("transform: output is not JSON", err)
 		}
 	}
 	rec.Value = v
@@ -100,6 +96,24 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 		rec.Levels = b.String()
 	}
 	return rec, true, nil
+}
+
+// viaGojq applies the transform with gojq, for what the native evaluator leaves to it: text nil means that the
+// expression dropped the record.
+func (s *Shaper) viaGojq(ctx context.Context, v jsonvalue.Value) (jsonvalue.Value, []byte, error) {
+	out, keep, err := s.Transform.Apply(ctx, v.Any())
+	if err != nil || !keep {
+		return v, nil, err
+	}
+	// jq's own JSON writer: it knows every value jq makes (integers beyond 64 bits, for one).
+	text, err := gojq.Marshal(out)
+	if err != nil {
+		return v, nil, fmt.Errorf("transform: %w", err)
+	}
+	if v, err = s.dec.Decode(text); err != nil {
+		return v, nil, decodeError("transform: output is not JSON", err)
+	}
+	return v, text, nil
 }
 
 // decodeError is the reason for a record that did not decode: not JSON (what names it), or too large a tree.

@@ -1,0 +1,37 @@
+package jsonvalue
+
+// Constructors for code that builds a tree itself rather than decoding text (the transform's evaluator builds its
+// output's). The caller keeps what Decode guarantees: a Number's text is a JSON number literal, a String's text is
+// valid UTF-8, and an Object's members are its key (a String) and value in turn. Empty containers have nil members,
+// as decoded ones do.
+
+// MakeString returns the string s.
+func MakeString(s string) Value { return Value{kind: String, text: s} }
+
+// MakeNumber returns the number written as literal.
+func MakeNumber(literal string) Value { return Value{kind: Number, text: literal} }
+
+// MakeBool returns true or false.
+func MakeBool(b bool) Value {
+	if b {
+		return Value{kind: Bool, text: "true"}
+	}
+	return Value{kind: Bool, text: "false"}
+}
+
+// MakeArray returns the array of elems, which it keeps.
+func MakeArray(elems []Value) Value { return Value{kind: Array, kids: nilIfEmpty(elems)} }
+
+// MakeObject returns the object of members (key, value, key, value, …), which it keeps.
+func MakeObject(members []Value) Value { return Value{kind: Object, kids: nilIfEmpty(members)} }
+
+func nilIfEmpty(vs []Value) []Value {
+	if len(vs) == 0 {
+		return nil
+	}
+	return vs
+}
+
+// Members returns the members of an object, its key and value in turn, or the elements of an array: the value's
+// own memory, for reading only.
+func Members(v Value) []Value { return v.kids }

@@ -1,0 +1,207 @@
+package transform
+
+import (
+	"math/bits"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+)
+
+// Scratch is the memory the native evaluator reuses from one record to the next. The zero Scratch is ready to use;
+// it is not safe for concurrent use.
+type Scratch struct {
+	// MaxValues caps the values and object keys of the output, as jsonvalue.Decoder.MaxValues does (0: no cap): an
+	// output over it is left to gojq, whose output's decoding reports it.
+	MaxValues int
+
+	chunk []jsonvalue.Value // where the containers the evaluator makes keep their members
+	w     writer
+}
+
+// take returns room for n values that stays valid until the next record.
+func (s *Scratch) take(n int) []jsonvalue.Value {
+	if n == 0 {
+		return nil
+	}
+	if len(s.chunk)+n > cap(s.chunk) {
+		s.chunk = make([]jsonvalue.Value, 0, max(n, 512))
+	}
+	k := s.chunk[len(s.chunk) : len(s.chunk)+n : len(s.chunk)+n]
+	s.chunk = s.chunk[:len(s.chunk)+n]
+	return k
+}
+
+// writer writes a value as gojq.Marshal does: object keys sorted, each once (its last value: decoding kept every
+// member), numbers as their text (gojq writes the json.Number of the input verbatim), strings escaped its way.
+// With build it also returns the tree that decoding the text would give.
+type writer struct {
+	buf    []byte
+	order  []int // the members of the objects being written, in key order, outermost first
+	values int   // the values and object keys written, as jsonvalue.Decoder counts them
+	s      *Scratch
+}
+
+func (w *writer) write(v jsonvalue.Value, build bool) jsonvalue.Value {
+	switch v.Kind() {
+	case jsonvalue.Null:
+		w.buf = append(w.buf, "null"...)
+	case jsonvalue.String:
+		w.buf = appendString(w.buf, v.Text())
+	case jsonvalue.Array:
+		return w.array(v, build)
+	case jsonvalue.Object:
+		return w.object(v, build)
+	default: // Bool, Number
+		w.buf = append(w.buf, v.Text()...)
+	}
+	return v
+}
+
+func (w *writer) array(v jsonvalue.Value, build bool) jsonvalue.Value {
+	elems := jsonvalue.Members(v)
+	var kids []jsonvalue.Value
+	if build {
+		kids = w.s.take(len(elems))
+	}
+	w.values += len(elems)
+	w.buf = append(w.buf, '[')
+	for i := range elems {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		e := w.write(elems[i], build)
+		if build {
+			kids[i] = e
+		}
+	}
+	w.buf = append(w.buf, ']')
+	if !build {
+		return v
+	}
+	return jsonvalue.MakeArray(kids)
+}
+
+func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
+	members := jsonvalue.Members(v)
+	base := len(w.order)
+	for i := 0; i < len(members); i += 2 {
+		w.order = append(w.order, i)
+	}
+	ix := w.order[base:]
+	// Stable, so that of a repeated key the last member comes last, and is the one kept.
+	if len(ix) <= 16 {
+		for i := 1; i < len(ix); i++ {
+			for j := i; j > 0 && members[ix[j]].Text() < members[ix[j-1]].Text(); j-- {
+				ix[j], ix[j-1] = ix[j-1], ix[j]
+			}
+		}
+	} else {
+		slices.SortStableFunc(ix, func(a, b int) int { return strings.Compare(members[a].Text(), members[b].Text()) })
+	}
+	n := 0
+	for j := range ix {
+		if j+1 < len(ix) && members[ix[j]].Text() == members[ix[j+1]].Text() {
+			continue
+		}
+		ix[n] = ix[j]
+		n++
+	}
+	var kids []jsonvalue.Value
+	if build {
+		kids = w.s.take(2 * n)
+	}
+	w.values += 2 * n
+	w.buf = append(w.buf, '{')
+	for j := range n {
+		if j > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		i := w.order[base+j] // not ix: writing a member may grow order
+		w.buf = appendString(w.buf, members[i].Text())
+		w.buf = append(w.buf, ':')
+		m := w.write(members[i+1], build)
+		if build {
+			kids[2*j], kids[2*j+1] = members[i], m
+		}
+	}
+	w.buf = append(w.buf, '}')
+	w.order = w.order[:base]
+	if !build {
+		return v
+	}
+	return jsonvalue.MakeObject(kids)
+}
+
+// appendString appends s as gojq writes a string: \b \f \n \r \t and \" \\ short, other control characters and
+// DEL as \u00XX, invalid UTF-8 as \ufffd, everything else as it is.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if i = plainRun(s, i); i >= len(s) {
+			break
+		}
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(append(dst, s[start:i]...), `\ufffd`...)
+				start = i + 1
+			}
+			i += size
+			continue
+		}
+		if c >= ' ' && c <= '~' && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		}
+		i++
+		start = i
+	}
+	return append(append(dst, s[start:]...), '"')
+}
+
+// SWAR constants: a byte-wise test on eight bytes in one uint64.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainRun returns the index of the first byte at or after i that appendString may not copy as it is (a quote, a
+// backslash, a control character, DEL or a non-ASCII byte), testing eight bytes per step. It may stop early, never
+// late: the caller looks at the byte it stops on.
+func plainRun(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		quote := x ^ (ones * '"')
+		slash := x ^ (ones * '\\')
+		// (v - ones) &^ v has the high bit set in the lowest byte of v that is zero (or, for x - 0x20s, below
+		// 0x20); x + ones sets it in a byte of 0x7f; x itself marks the non-ASCII bytes. Only the lowest is exact.
+		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x) | (x + ones) | x
+		if m &= highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	return i
+}

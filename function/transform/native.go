@@ -1,0 +1,470 @@
+package transform
+
+import (
+	"math"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/itchyny/gojq"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+)
+
+// The native evaluator runs a small part of jq directly on a decoded record, without converting it to Go maps for
+// gojq and decoding gojq's output again, which cost far more than a typical reshaping itself. It is compiled from
+// gojq's own parse tree, so the language is gojq's; an expression with anything outside the subset runs on gojq
+// whole. The subset, each expression giving exactly one value:
+//
+//	.  .a  ."k"  .["k"]  .a.b…     null true false, numbers, strings without interpolation
+//	e | e   e // e   e + e  e - e  e * e  e / e  e % e   (e)
+//	del(p, …)   p = e   p |= e   (p a path of keys: .a.b, ."k", .["k"])
+//	floor  ceil  round  tostring   {a: e, "b": e, c, "d"}
+//
+// At run time it computes only what it is sure to compute as gojq does: on anything else (a type error, a division
+// by zero, a number that is not native, see number.go) it reports false, and the record runs on gojq, which gives
+// the value or the error.
+
+// node is a compiled expression: eval returns its value for in, or false for gojq to take the record.
+type node interface {
+	eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool)
+}
+
+// nativeQuery compiles q, or returns nil when it is outside the subset.
+func nativeQuery(q *gojq.Query) node {
+	if q == nil || q.Meta != nil || len(q.Imports) > 0 || len(q.FuncDefs) > 0 || len(q.Patterns) > 0 {
+		return nil
+	}
+	if q.Term != nil {
+		return nativeTerm(q.Term)
+	}
+	switch q.Op {
+	case gojq.OpAssign, gojq.OpModify:
+		path, r := nativePath(q.Left), nativeQuery(q.Right)
+		if path == nil || r == nil {
+			return nil
+		}
+		return update{path: path, rhs: r, modify: q.Op == gojq.OpModify}
+	}
+	l, r := nativeQuery(q.Left), nativeQuery(q.Right)
+	if l == nil || r == nil {
+		return nil
+	}
+	switch q.Op {
+	case gojq.OpPipe:
+		return pipe{l, r}
+	case gojq.OpAlt:
+		return alt{l, r}
+	case gojq.OpAdd, gojq.OpSub, gojq.OpMul, gojq.OpDiv, gojq.OpMod:
+		return binop{q.Op, l, r}
+	}
+	return nil
+}
+
+func nativeTerm(t *gojq.Term) node {
+	var n node
+	switch t.Type {
+	case gojq.TermTypeIdentity:
+		n = identity{}
+	case gojq.TermTypeNull:
+		n = literal{}
+	case gojq.TermTypeTrue, gojq.TermTypeFalse:
+		n = literal{jsonvalue.MakeBool(t.Type == gojq.TermTypeTrue)}
+	case gojq.TermTypeNumber:
+		n = numberLiteral(t.Number, false)
+	case gojq.TermTypeUnary:
+		if u := t.Unary; u.Term.Type == gojq.TermTypeNumber && len(u.Term.SuffixList) == 0 &&
+			(u.Op == gojq.OpSub || u.Op == gojq.OpAdd) {
+			n = numberLiteral(u.Term.Number, u.Op == gojq.OpSub)
+		}
+	case gojq.TermTypeString:
+		if s, ok := plainString(t.Str); ok {
+			n = literal{jsonvalue.MakeString(s)}
+		}
+	case gojq.TermTypeIndex:
+		if key, ok := indexKey(t.Index); ok {
+			n = index{identity{}, key}
+		}
+	case gojq.TermTypeQuery:
+		n = nativeQuery(t.Query)
+	case gojq.TermTypeObject:
+		n = nativeObject(t.Object)
+	case gojq.TermTypeFunc:
+		n = nativeFunc(t.Func)
+	}
+	for _, s := range t.SuffixList {
+		if n == nil {
+			return nil
+		}
+		key, ok := "", false
+		if s.Index != nil && !s.Iter && !s.Optional {
+			key, ok = indexKey(s.Index)
+		}
+		if !ok {
+			return nil
+		}
+		n = index{n, key}
+	}
+	return n
+}
+
+// numberLiteral is a number in the expression, as gojq reads it (an int or a float64), negated for -N.
+func numberLiteral(text string, negate bool) node {
+	n, ok := parseNum(text)
+	if !ok {
+		return nil
+	}
+	if negate {
+		n.i, n.f = -n.i, -n.f
+	}
+	v, ok := n.value()
+	if !ok {
+		return nil
+	}
+	return literal{v}
+}
+
+// plainString is the text of a string literal without interpolation or format.
+func plainString(s *gojq.String) (string, bool) {
+	return s.Str, s != nil && len(s.Queries) == 0 && utf8.ValidString(s.Str)
+}
+
+// indexKey is the key of .name, ."key" or .["key"].
+func indexKey(ix *gojq.Index) (string, bool) {
+	switch {
+	case ix.IsSlice || ix.End != nil:
+		return "", false
+	case ix.Str != nil:
+		return plainString(ix.Str)
+	case ix.Start != nil:
+		q := ix.Start
+		if q.Term == nil || q.Term.Type != gojq.TermTypeString || len(q.Term.SuffixList) > 0 ||
+			q.Meta != nil || len(q.Imports) > 0 || len(q.FuncDefs) > 0 || len(q.Patterns) > 0 {
+			return "", false
+		}
+		return plainString(q.Term.Str)
+	}
+	return ix.Name, ix.Name != ""
+}
+
+// nativePath is the keys of a path expression .a.b (."k", .["k"]), or nil.
+func nativePath(q *gojq.Query) []string {
+	var keys []string
+	for n := nativeQuery(q); n != nil; {
+		switch x := n.(type) {
+		case identity:
+			if len(keys) == 0 {
+				return nil
+			}
+			for i, j := 0, len(keys)-1; i < j; i, j = i+1, j-1 {
+				keys[i], keys[j] = keys[j], keys[i]
+			}
+			return keys
+		case index:
+			keys = append(keys, x.key)
+			n = x.of
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func nativeObject(o *gojq.Object) node {
+	var obj object
+	for _, kv := range o.KeyVals {
+		key, ok := kv.Key, identRE.MatchString(kv.Key)
+		if kv.KeyString != nil {
+			key, ok = plainString(kv.KeyString)
+		}
+		if !ok || kv.KeyQuery != nil {
+			return nil
+		}
+		var val node = index{identity{}, key} // {a} is {a: .a}
+		if kv.Val != nil {
+			if val = nativeQuery(kv.Val); val == nil {
+				return nil
+			}
+		}
+		obj.keys, obj.vals = append(obj.keys, key), append(obj.vals, val)
+	}
+	return obj
+}
+
+func nativeFunc(f *gojq.Func) node {
+	switch {
+	case f.Name == "del" && len(f.Args) == 1:
+		var d del
+		// del(p1, p2) has one argument, the paths joined by commas.
+		var add func(q *gojq.Query) bool
+		add = func(q *gojq.Query) bool {
+			if q.Term == nil && q.Op == gojq.OpComma {
+				return add(q.Left) && add(q.Right)
+			}
+			p := nativePath(q)
+			d.paths = append(d.paths, p)
+			return p != nil
+		}
+		if add(f.Args[0]) {
+			return d
+		}
+	case len(f.Args) > 0:
+	case f.Name == "floor":
+		return rounding(math.Floor)
+	case f.Name == "ceil":
+		return rounding(math.Ceil)
+	case f.Name == "round":
+		return rounding(math.Round)
+	case f.Name == "tostring":
+		return tostring{}
+	}
+	return nil
+}
+
+type identity struct{}
+
+func (identity) eval(_ *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) { return in, true }
+
+type literal struct{ v jsonvalue.Value }
+
+func (l literal) eval(*Scratch, jsonvalue.Value) (jsonvalue.Value, bool) { return l.v, true }
+
+type pipe struct{ l, r node }
+
+func (p pipe) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	v, ok := p.l.eval(s, in)
+	if !ok {
+		return v, false
+	}
+	return p.r.eval(s, v)
+}
+
+// alt is l // r: l unless it is null or false. gojq ignores an error of l; the native evaluator leaves that to it.
+type alt struct{ l, r node }
+
+func (a alt) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	v, ok := a.l.eval(s, in)
+	if !ok {
+		return v, false
+	}
+	if k := v.Kind(); k != jsonvalue.Null && !(k == jsonvalue.Bool && !v.True()) {
+		return v, true
+	}
+	return a.r.eval(s, in)
+}
+
+// index is of.key: a member of an object, null for a missing one or on null.
+type index struct {
+	of  node
+	key string
+}
+
+func (x index) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	v, ok := x.of.eval(s, in)
+	if !ok {
+		return v, false
+	}
+	return member(v, x.key)
+}
+
+func member(v jsonvalue.Value, key string) (jsonvalue.Value, bool) {
+	switch v.Kind() {
+	case jsonvalue.Object:
+		m, _ := v.Get(key)
+		return m, true
+	case jsonvalue.Null:
+		return v, true
+	}
+	return jsonvalue.Value{}, false
+}
+
+type binop struct {
+	op   gojq.Operator
+	l, r node
+}
+
+func (b binop) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	l, ok := b.l.eval(s, in)
+	if !ok {
+		return l, false
+	}
+	r, ok := b.r.eval(s, in)
+	if !ok {
+		return r, false
+	}
+	lk, rk := l.Kind(), r.Kind()
+	switch {
+	case lk == jsonvalue.Number && rk == jsonvalue.Number:
+		x, ok1 := parseNum(l.Text())
+		y, ok2 := parseNum(r.Text())
+		if !ok1 || !ok2 {
+			return jsonvalue.Value{}, false
+		}
+		n, ok := arith(b.op, x, y)
+		if !ok {
+			return jsonvalue.Value{}, false
+		}
+		return n.value()
+	case b.op != gojq.OpAdd:
+	case lk == jsonvalue.Null || rk == jsonvalue.Null:
+		// The other one, but a number as gojq reads it (1.0 becomes 1).
+		if lk == jsonvalue.Null {
+			l = r
+		}
+		if l.Kind() != jsonvalue.Number {
+			return l, true
+		}
+		n, ok := parseNum(l.Text())
+		if !ok {
+			return jsonvalue.Value{}, false
+		}
+		return n.value()
+	case lk == jsonvalue.String && rk == jsonvalue.String:
+		return jsonvalue.MakeString(l.Text() + r.Text()), true
+	case lk == jsonvalue.Object && rk == jsonvalue.Object:
+		// The members of both, r's last so that they count; the output keeps one of each key.
+		kids := s.take(2 * (l.Len() + r.Len()))[:0]
+		for _, o := range [2]jsonvalue.Value{l, r} {
+			for i := range o.Len() {
+				kids = append(kids, jsonvalue.MakeString(o.Key(i)), o.Index(i))
+			}
+		}
+		return jsonvalue.MakeObject(kids), true
+	}
+	return jsonvalue.Value{}, false
+}
+
+// rounding is floor, ceil or round: gojq applies them to the number as a float64.
+type rounding func(float64) float64
+
+func (f rounding) eval(_ *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	if in.Kind() != jsonvalue.Number {
+		return jsonvalue.Value{}, false
+	}
+	n, ok := parseNum(in.Text())
+	if !ok {
+		return jsonvalue.Value{}, false
+	}
+	return num{f: f(n.float())}.value()
+}
+
+// tostring is a string as it is, anything else as gojq writes it.
+type tostring struct{}
+
+func (tostring) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	if in.Kind() == jsonvalue.String {
+		return in, true
+	}
+	var w writer
+	w.write(in, false)
+	return jsonvalue.MakeString(string(w.buf)), true
+}
+
+// object is {k: v, …}; a repeated key keeps its last value, as in gojq.
+type object struct {
+	keys []string
+	vals []node
+}
+
+func (o object) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	kids := s.take(2 * len(o.keys))
+	for i, k := range o.keys {
+		v, ok := o.vals[i].eval(s, in)
+		if !ok {
+			return v, false
+		}
+		kids[2*i], kids[2*i+1] = jsonvalue.MakeString(k), v
+	}
+	return jsonvalue.MakeObject(kids), true
+}
+
+// del deletes paths. Like gojq it finds them all in the input first (a step into a value that is neither an object
+// nor null is an error), then deletes each: a missing member is nothing to delete.
+type del struct{ paths [][]string }
+
+func (d del) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	for _, p := range d.paths {
+		v := in
+		for _, k := range p {
+			var ok bool
+			if v, ok = member(v, k); !ok {
+				return v, false
+			}
+		}
+	}
+	out := in
+	for _, p := range d.paths {
+		out = s.delete(out, p)
+	}
+	return out, true
+}
+
+func (s *Scratch) delete(v jsonvalue.Value, path []string) jsonvalue.Value {
+	if v.Kind() != jsonvalue.Object {
+		return v // null: nothing in it
+	}
+	if len(path) == 1 {
+		return s.with(v, path[0], nil)
+	}
+	m, ok := v.Get(path[0])
+	if !ok {
+		return v
+	}
+	m = s.delete(m, path[1:])
+	return s.with(v, path[0], &m)
+}
+
+// update is path = rhs (rhs computed on the input) or path |= rhs (on the value at the path). Through null or a
+// missing member it makes the objects on the way.
+type update struct {
+	path   []string
+	rhs    node
+	modify bool
+}
+
+func (u update) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	var v jsonvalue.Value
+	if !u.modify {
+		var ok bool
+		if v, ok = u.rhs.eval(s, in); !ok {
+			return v, false
+		}
+	}
+	return u.set(s, in, u.path, v)
+}
+
+func (u update) set(s *Scratch, in jsonvalue.Value, path []string, v jsonvalue.Value) (jsonvalue.Value, bool) {
+	if k := in.Kind(); k != jsonvalue.Object && k != jsonvalue.Null {
+		return in, false
+	}
+	m, _ := in.Get(path[0])
+	var ok bool
+	switch {
+	case len(path) > 1:
+		m, ok = u.set(s, m, path[1:], v)
+	case u.modify:
+		m, ok = u.rhs.eval(s, m)
+	default:
+		m, ok = v, true
+	}
+	if !ok {
+		return m, false
+	}
+	return s.with(in, path[0], &m), true
+}
+
+// with returns object (or null, as an empty object) o with member key set to *v, or without it for nil.
+func (s *Scratch) with(o jsonvalue.Value, key string, v *jsonvalue.Value) jsonvalue.Value {
+	members := jsonvalue.Members(o)
+	kids := s.take(len(members) + 2)[:0]
+	for i := 0; i+1 < len(members); i += 2 {
+		if members[i].Text() != key {
+			kids = append(kids, members[i], members[i+1])
+		}
+	}
+	if v != nil {
+		kids = append(kids, jsonvalue.MakeString(key), *v)
+	}
+	return jsonvalue.MakeObject(kids)
+}

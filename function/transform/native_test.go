@@ -1,0 +1,170 @@
+package transform
+
+import (
+	"bytes"
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/itchyny/gojq"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+)
+
+// nativeExprs are expressions of the native subset, with what they meet in nativeRecords: odd numbers, escapes,
+// repeated keys, nulls, missing members, wrong types.
+var nativeExprs = []string{
+	`.`,
+	`del(.user.email) | .duration_s = (.duration_ms / 1000)`,
+	`.a`, `.a.b`, `."a"`, `.["a"]`, `.a["b"]`, `."k y"`, `.["é"]`, `(.a).b`,
+	`null`, `true`, `false`, `1`, `-1`, `1.50`, `1e2`, `-0`, `0.1`, `1e-7`, `"x\u00e9\n\u0000"`, `+2`,
+	`.a | .b`, `.a // "none"`, `.n // .a`, `false // 1`,
+	`.n + 1`, `.n - 0.5`, `.n * 3`, `.n / 1000`, `.n / 3`, `.n % 7`, `.n / 0`, `.n % 0`, `.f * 1e10`, `.f % 2`,
+	`.n + .f`, `.s + "!"`, `.s + .s`, `null + .n`, `.n + null`, `.a + .user`, `.user + {x: 1}`, `.s - 1`, `.s * 2`,
+	`.big + 1`, `.n * .n * .n * .n`, `.n - .n`, `0 - .f`, `.f - .f`, `(-.5) * 0`,
+	`.f | floor`, `.f | ceil`, `.f | round`, `.n | floor`, `.s | floor`, `-0.5 | ceil`, `.n | tostring`,
+	`. | tostring`, `.user | tostring`, `.s | tostring`, `.a | tostring`,
+	`del(.a)`, `del(.user.email, .s)`, `del(.user, .user.email)`, `del(.nope.deeper)`, `del(.s.x)`, `del(.a.b)`,
+	`.x = 1`, `.a.b.c = .n`, `.user.email = null`, `.s.x = 1`, `.n = (.n / 1000)`, `.user = .`,
+	`.n |= . + 1`, `.x |= .`, `.a.b |= 1`, `.s |= . + "?"`, `.user.name |= tostring`,
+	`{a: .n, "b c": .s, user, "f"}`, `{a: 1, a: 2}`, `{}`, `{e: .user.email} | .e`, `{x: .s.y}`,
+	`.user.name = "é\u0007\u007f\u2028"`,
+}
+
+var nativeRecords = []string{
+	`{"user":{"email":"a@b.c","name":"Zoë"},"duration_ms":1234,"n":42,"f":2.5,"s":"str\"\\\u0001\u007f<>&","a":{"b":{}}}`,
+	`{"n":1.0,"f":-0.0,"s":"","user":null,"duration_ms":1e3,"z":1E+2,"x":[1,2.50,{"b":1,"a":2}]}`,
+	`{"n":9007199254740993,"f":1e400,"big":123456789012345678901234567890,"user":{"email":null}}`,
+	`{"n":-7,"f":1e-7,"n":8,"user":{"email":"x","email":"y"},"duration_ms":-1}`,
+	`{"n":9007199254740992,"f":0.1,"duration_ms":0.5,"s":"\ud83d\ude00 é \u2028"}`,
+	`{"n":"42","f":true,"s":5,"user":"x","a":[1]}`,
+	`{"duration_ms":3000000000000000000,"n":-9007199254740992,"f":123456789.123456789}`,
+	`{}`, `null`, `[1,2]`, `"s"`, `12.0`, `{"a":null,"user":{}}`,
+	`{"b":1,"a":2,"c":{"z":1,"y":[{"q":1,"p":2}]},"A":3,"é":4,"k y":5}`,
+}
+
+// viaGojq is the record's output the gojq way: Apply on Value.Any, gojq.Marshal, and decoding the text.
+func viaGojq(t *Transform, in jsonvalue.Value, maxValues int) (out jsonvalue.Value, text []byte, keep bool, err error) {
+	o, keep, err := t.Apply(context.Background(), in.Any())
+	if err != nil || !keep {
+		return out, nil, keep, err
+	}
+	if text, err = gojq.Marshal(o); err != nil {
+		return out, nil, false, err
+	}
+	dec := jsonvalue.Decoder{MaxValues: maxValues}
+	out, err = dec.Decode(text)
+	return out, text, true, err
+}
+
+// sameAsGojq checks what the native evaluator does with expr on record against the gojq way, and reports whether
+// it ran the record.
+func sameAsGojq(t *testing.T, expr, record string, maxValues int) bool {
+	t.Helper()
+	tr, err := Compile(expr)
+	if err != nil {
+		return false
+	}
+	in, err := jsonvalue.Decode([]byte(record))
+	if err != nil {
+		return false
+	}
+	s := Scratch{MaxValues: maxValues}
+	got, text, ok := tr.ApplyNative(in, &s)
+	if !ok {
+		return false
+	}
+	want, wantText, keep, err := viaGojq(tr, in, maxValues)
+	if err != nil || !keep {
+		t.Errorf("%s on %s: native gave %s, gojq keep %v, error %v", expr, record, text, keep, err)
+		return true
+	}
+	if !bytes.Equal(text, wantText) {
+		t.Errorf("%s on %s:\n native %s\n gojq   %s", expr, record, text, wantText)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s on %s: the tree is not the one decoding %s gives", expr, record, wantText)
+	}
+	return true
+}
+
+func TestNativeMatchesGojq(t *testing.T) {
+	runs := 0
+	for _, expr := range nativeExprs {
+		if tr, err := Compile(expr); err != nil || tr.native == nil {
+			t.Errorf("%s: not compiled natively (%v)", expr, err)
+		}
+		for _, record := range nativeRecords {
+			if sameAsGojq(t, expr, record, 0) {
+				runs++
+			}
+		}
+	}
+	t.Logf("%d of %d pairs ran natively", runs, len(nativeExprs)*len(nativeRecords))
+	// Most pairs are native; the rest (wrong types, big numbers, …) went to gojq.
+	if total := len(nativeExprs) * len(nativeRecords); runs < total/2 {
+		t.Errorf("only %d of %d pairs ran natively", runs, total)
+	}
+}
+
+func TestNativeRunsTheBenchTransform(t *testing.T) {
+	tr, err := Compile(`del(.user.email) | .duration_s = (.duration_ms / 1000)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := decode(t, `{"user":{"name":"x","email":"a@b"},"duration_ms":1234,"page":"/"}`)
+	out, text, ok := tr.ApplyNative(in, new(Scratch))
+	if !ok {
+		t.Fatal("not native")
+	}
+	if want := `{"duration_ms":1234,"duration_s":1.234,"page":"/","user":{"name":"x"}}`; string(text) != want {
+		t.Errorf("got %s, want %s", text, want)
+	}
+	if v, _ := out.Get("duration_s"); v.Text() != "1.234" {
+		t.Errorf("tree: duration_s %q", v.Text())
+	}
+}
+
+func TestNativeLeavesOtherExpressionsToGojq(t *testing.T) {
+	for _, expr := range []string{
+		`.[0]`, `.a[]`, `.a?`, `empty`, `.a, .b`, `select(.a)`, `if . then 1 else 2 end`, `"\(.a)"`, `@base64`,
+		`def f: .; f`, `.a += 1`, `{(.a): 1}`, `. as $x | {$x}`, `del(.[0])`, `.[] = 1`, `. = 1`, `del(.)`,
+		`-.a`, `length`, `1e1000`, `100000000000000000000`, `9007199254740993`, `try .a`, `reduce . as $x (0; 1)`,
+		`.a.b[1:]`, `ltrimstr("x")`, `.a as $x | $x`,
+	} {
+		tr, err := Compile(expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		if tr.native != nil {
+			t.Errorf("%s: compiled natively", expr)
+		}
+	}
+}
+
+func TestNativeLeavesLargeOutputsToGojq(t *testing.T) {
+	// Keys a and x, their arrays and the arrays' 3 elements each: 10 values and keys, as the decoder counts them.
+	const expr, record = `.x = .a`, `{"a":[1,2,3]}`
+	tr, err := Compile(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := tr.ApplyNative(decode(t, record), &Scratch{MaxValues: 9}); ok {
+		t.Error("an output over MaxValues ran natively")
+	}
+	if !sameAsGojq(t, expr, record, 10) {
+		t.Error("an output at MaxValues did not run natively")
+	}
+}
+
+// FuzzNative holds the native evaluator to the gojq way on any expression and record; its seeds are the table.
+func FuzzNative(f *testing.F) {
+	for _, expr := range nativeExprs {
+		for _, record := range nativeRecords {
+			f.Add(expr, record)
+		}
+	}
+	f.Fuzz(func(t *testing.T, expr, record string) {
+		sameAsGojq(t, expr, record, 0)
+	})
+}

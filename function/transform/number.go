@@ -1,0 +1,130 @@
+package transform
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/itchyny/gojq"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+)
+
+// The native evaluator's arithmetic. gojq passes a number it only moves through as the json.Number it came as, and
+// writes it verbatim; one it computes with, it reads as an int or a float64 (a big.Int or an infinity beyond those).
+// The native evaluator keeps every number as its text, which is what it writes, and reads it the same way when it
+// computes. It does only what makes the text enough: integers within ±2^53, where int and float64 arithmetic agree,
+// and finite floats. Anything else is not native: big integers, infinities, NaN, -0 (gojq writes a float -0 as -0
+// but an int 0 as 0), and integral results beyond 2^53 (an int in gojq, or a float, whose text looks the same).
+
+// maxExact is 2^53: integers up to it are exact in a float64.
+const maxExact = 1 << 53
+
+// num is a number as gojq computes with it: an int or a float64.
+type num struct {
+	isInt bool
+	i     int64
+	f     float64
+}
+
+// parseNum reads a number's text as gojq reads a json.Number, or reports false where the native evaluator stops.
+func parseNum(text string) (num, bool) {
+	if i, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return num{isInt: true, i: i}, -maxExact <= i && i <= maxExact
+	}
+	if !strings.ContainsAny(text, ".eE") {
+		return num{}, false // beyond int64: a big.Int
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	return num{f: f}, err == nil // out of range: an infinity
+}
+
+func (n num) float() float64 {
+	if n.isInt {
+		return float64(n.i)
+	}
+	return n.f
+}
+
+// value returns the number's text as gojq writes it, or false where the text would not be enough to compute on.
+func (n num) value() (jsonvalue.Value, bool) {
+	if n.isInt {
+		if n.i < -maxExact || n.i > maxExact {
+			return jsonvalue.Value{}, false
+		}
+		return jsonvalue.MakeNumber(strconv.FormatInt(n.i, 10)), true
+	}
+	f := n.f
+	if math.IsNaN(f) || math.IsInf(f, 0) || f == math.Trunc(f) && (math.Abs(f) > maxExact || f == 0 && math.Signbit(f)) {
+		return jsonvalue.Value{}, false
+	}
+	// As gojq's encoder writes a float64: exponent form only for the very small and the very large.
+	format := byte('f')
+	if x := math.Abs(f); x != 0 && x < 1e-6 || x >= 1e21 {
+		format = 'e'
+	}
+	buf := strconv.AppendFloat(make([]byte, 0, 24), f, format, -1, 64)
+	if n := len(buf); format == 'e' && n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+		buf[n-2] = buf[n-1] // e-07 is written e-7
+		buf = buf[:n-1]
+	}
+	return jsonvalue.MakeNumber(string(buf)), true
+}
+
+// arith computes l op r as gojq does, op being one of + - * / %; false where gojq would raise an error (division by
+// zero) or the result is not native.
+func arith(op gojq.Operator, l, r num) (num, bool) {
+	if l.isInt && r.isInt {
+		a, b := l.i, r.i // both within ±2^53: no sum or difference overflows
+		switch op {
+		case gojq.OpAdd:
+			return num{isInt: true, i: a + b}, true
+		case gojq.OpSub:
+			return num{isInt: true, i: a - b}, true
+		case gojq.OpMul:
+			if b != 0 && abs(a) > maxExact/abs(b) {
+				return num{}, false
+			}
+			return num{isInt: true, i: a * b}, true
+		case gojq.OpDiv:
+			if b == 0 {
+				return num{}, false
+			}
+			if a%b == 0 {
+				return num{isInt: true, i: a / b}, true
+			}
+			return num{f: float64(a) / float64(b)}, true
+		case gojq.OpMod:
+			if b == 0 {
+				return num{}, false
+			}
+			return num{isInt: true, i: a % b}, true
+		}
+		return num{}, false
+	}
+	x, y := l.float(), r.float()
+	switch op {
+	case gojq.OpAdd:
+		return num{f: x + y}, true
+	case gojq.OpSub:
+		return num{f: x - y}, true
+	case gojq.OpMul:
+		return num{f: x * y}, true
+	case gojq.OpDiv:
+		return num{f: x / y}, y != 0
+	case gojq.OpMod:
+		// gojq truncates both to ints; within ±2^53 that is Go's conversion.
+		if math.Abs(x) > maxExact || math.Abs(y) > maxExact || int64(y) == 0 {
+			return num{}, false
+		}
+		return num{isInt: true, i: int64(x) % int64(y)}, true
+	}
+	return num{}, false
+}
+
+func abs(i int64) int64 {
+	if i < 0 {
+		return -i
+	}
+	return i
+}
