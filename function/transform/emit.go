@@ -17,7 +17,9 @@ type Scratch struct {
 	MaxValues int
 
 	chunk []jsonvalue.Value // where the containers the evaluator makes keep their members
-	w     writer
+	// lastStart and lastEnd bound in chunk the members of the object with made last.
+	lastStart, lastEnd int
+	w                  writer
 }
 
 // take returns room for n values that stays valid until the next record.
@@ -53,7 +55,13 @@ func (w *writer) write(v jsonvalue.Value, build bool) jsonvalue.Value {
 		return w.array(v, build)
 	case jsonvalue.Object:
 		return w.object(v, build)
-	default: // Bool, Number
+	case jsonvalue.Number:
+		if text := v.Text(); text[len(text)-1] == '.' { // an integral float (number.go)
+			w.buf = append(w.buf, text[:len(text)-1]...)
+			return jsonvalue.MakeNumber(text[:len(text)-1])
+		}
+		w.buf = append(w.buf, v.Text()...)
+	default: // Bool
 		w.buf = append(w.buf, v.Text()...)
 	}
 	return v
@@ -93,7 +101,7 @@ func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
 	// Stable, so that of a repeated key the last member comes last, and is the one kept.
 	if len(ix) <= 16 {
 		for i := 1; i < len(ix); i++ {
-			for j := i; j > 0 && members[ix[j]].Text() < members[ix[j-1]].Text(); j-- {
+			for j := i; j > 0 && less(members[ix[j]].Text(), members[ix[j-1]].Text()); j-- {
 				ix[j], ix[j-1] = ix[j-1], ix[j]
 			}
 		}
@@ -132,6 +140,14 @@ func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
 		return v
 	}
 	return jsonvalue.MakeObject(kids)
+}
+
+// less is a < b, quicker for keys that differ in their first byte.
+func less(a, b string) bool {
+	if len(a) > 0 && len(b) > 0 && a[0] != b[0] {
+		return a[0] < b[0]
+	}
+	return a < b
 }
 
 // appendString appends s as gojq writes a string: \b \f \n \r \t and \" \\ short, other control characters and

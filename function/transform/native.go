@@ -454,17 +454,31 @@ func (u update) set(s *Scratch, in jsonvalue.Value, path []string, v jsonvalue.V
 	return s.with(in, path[0], &m), true
 }
 
-// with returns object (or null, as an empty object) o with member key set to *v, or without it for nil.
+// with returns object (or null, as an empty object) o with member key set to *v, or without it for nil. Setting
+// appends the member, leaving any earlier one with the key for the output to drop (it keeps a key's last member,
+// the one Get finds); it extends o in place when o's members are the last thing taken from the arena, as in a
+// chain of assignments to one object.
 func (s *Scratch) with(o jsonvalue.Value, key string, v *jsonvalue.Value) jsonvalue.Value {
 	members := jsonvalue.Members(o)
-	kids := s.take(len(members) + 2)[:0]
-	for i := 0; i+1 < len(members); i += 2 {
-		if members[i].Text() != key {
-			kids = append(kids, members[i], members[i+1])
+	if v == nil {
+		kids := s.take(len(members))[:0]
+		for i := 0; i+1 < len(members); i += 2 {
+			if members[i].Text() != key {
+				kids = append(kids, members[i], members[i+1])
+			}
 		}
+		return jsonvalue.MakeObject(kids)
 	}
-	if v != nil {
-		kids = append(kids, jsonvalue.MakeString(key), *v)
+	var kids []jsonvalue.Value
+	if end := len(s.chunk); len(members) > 0 && s.lastEnd == end && end+2 <= cap(s.chunk) &&
+		&s.chunk[s.lastStart] == &members[0] && s.lastStart+len(members) == end {
+		kids = s.chunk[s.lastStart : end+2 : end+2]
+		s.chunk = s.chunk[:end+2]
+	} else {
+		kids = s.take(len(members) + 2)
+		copy(kids, members)
 	}
+	kids[len(kids)-2], kids[len(kids)-1] = jsonvalue.MakeString(key), *v
+	s.lastStart, s.lastEnd = len(s.chunk)-len(kids), len(s.chunk)
 	return jsonvalue.MakeObject(kids)
 }

@@ -29,6 +29,8 @@ var nativeExprs = []string{
 	`.n |= . + 1`, `.x |= .`, `.a.b |= 1`, `.s |= . + "?"`, `.user.name |= tostring`,
 	`{a: .n, "b c": .s, user, "f"}`, `{a: 1, a: 2}`, `{}`, `{e: .user.email} | .e`, `{x: .s.y}`,
 	`.user.name = "é\u0007\u007f\u2028"`,
+	`(-1.) * 0`, `0 / -1`, `.n / -1`, `(.f | floor) * -1`, `(.n | ceil) * 0`, `1.0 + 1`, `.f * 4 | . * -0`,
+	`1e300 * 1e300`, `.n * 1e20`, `(.n | floor) + 9007199254740992`,
 }
 
 var nativeRecords = []string{

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -12,10 +13,11 @@ import (
 
 // The native evaluator's arithmetic. gojq passes a number it only moves through as the json.Number it came as, and
 // writes it verbatim; one it computes with, it reads as an int or a float64 (a big.Int or an infinity beyond those).
-// The native evaluator keeps every number as its text, which is what it writes, and reads it the same way when it
-// computes. It does only what makes the text enough: integers within ±2^53, where int and float64 arithmetic agree,
-// and finite floats. Anything else is not native: big integers, infinities, NaN, -0 (gojq writes a float -0 as -0
-// but an int 0 as 0), and integral results beyond 2^53 (an int in gojq, or a float, whose text looks the same).
+// The native evaluator keeps every number as its text and reads it the same way when it computes. A float64 it
+// computes keeps a trailing dot while evaluating when its text would have no dot or exponent ("3.", "-0."), so that
+// it stays a float (3.0 * -1 is -0, 3 * -1 is 0); the writer drops the dot, as gojq writes 3.0 as 3. It computes
+// only integers within ±2^53 (beyond, gojq's ints overflow to big.Int) and finite floats; anything else, and a big
+// integer in the input, is left to gojq.
 
 // maxExact is 2^53: integers up to it are exact in a float64.
 const maxExact = 1 << 53
@@ -46,7 +48,8 @@ func (n num) float() float64 {
 	return n.f
 }
 
-// value returns the number's text as gojq writes it, or false where the text would not be enough to compute on.
+// value returns the number's text (as gojq writes it, but for the dot of an integral float), or false for NaN and
+// the infinities.
 func (n num) value() (jsonvalue.Value, bool) {
 	if n.isInt {
 		if n.i < -maxExact || n.i > maxExact {
@@ -55,7 +58,7 @@ func (n num) value() (jsonvalue.Value, bool) {
 		return jsonvalue.MakeNumber(strconv.FormatInt(n.i, 10)), true
 	}
 	f := n.f
-	if math.IsNaN(f) || math.IsInf(f, 0) || f == math.Trunc(f) && (math.Abs(f) > maxExact || f == 0 && math.Signbit(f)) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return jsonvalue.Value{}, false
 	}
 	// As gojq's encoder writes a float64: exponent form only for the very small and the very large.
@@ -67,6 +70,9 @@ func (n num) value() (jsonvalue.Value, bool) {
 	if n := len(buf); format == 'e' && n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
 		buf[n-2] = buf[n-1] // e-07 is written e-7
 		buf = buf[:n-1]
+	}
+	if format == 'f' && !bytes.ContainsRune(buf, '.') {
+		buf = append(buf, '.') // a float, though integral
 	}
 	return jsonvalue.MakeNumber(string(buf)), true
 }

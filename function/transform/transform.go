@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/itchyny/gojq"
 
@@ -45,16 +44,17 @@ func (t *Transform) ApplyNative(v jsonvalue.Value, s *Scratch) (out jsonvalue.Va
 		return out, nil, false
 	}
 	clear(s.chunk)
-	s.chunk = s.chunk[:0]
+	s.chunk, s.lastEnd = s.chunk[:0], -1
 	if out, ok = t.native.eval(s, v); !ok {
 		return out, nil, false
 	}
-	s.w = writer{buf: s.w.buf[:0], order: s.w.order[:0], s: s}
+	// The text is the caller's: a new buffer, the size of the last one and some.
+	s.w = writer{buf: make([]byte, 0, len(s.w.buf)+64), order: s.w.order[:0], s: s}
 	out = s.w.write(out, true)
 	if s.MaxValues > 0 && s.w.values > s.MaxValues {
 		return jsonvalue.Value{}, nil, false
 	}
-	return out, slices.Clone(s.w.buf), true
+	return out, s.w.buf, true
 }
 
 // ErrMultiple is the error for an expression that produced more than one value for a record: one record in, at
