@@ -55,15 +55,20 @@ func (w *writer) write(v jsonvalue.Value, build bool) jsonvalue.Value {
 		return w.array(v, build)
 	case jsonvalue.Object:
 		return w.object(v, build)
-	case jsonvalue.Number:
-		if text := v.Text(); text[len(text)-1] == '.' { // an integral float (number.go)
-			w.buf = append(w.buf, text[:len(text)-1]...)
-			return jsonvalue.MakeNumber(text[:len(text)-1])
-		}
-		w.buf = append(w.buf, v.Text()...)
-	default: // Bool
-		w.buf = append(w.buf, v.Text()...)
+	default:
+		return w.scalar(v)
 	}
+	return v
+}
+
+// scalar writes a number or a boolean.
+func (w *writer) scalar(v jsonvalue.Value) jsonvalue.Value {
+	text := v.Text()
+	if v.Kind() == jsonvalue.Number && text[len(text)-1] == '.' { // an integral float (number.go)
+		text = text[:len(text)-1]
+		v = jsonvalue.MakeNumber(text)
+	}
+	w.buf = append(w.buf, text...)
 	return v
 }
 
@@ -129,7 +134,15 @@ func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
 		i := w.order[base+j] // not ix: writing a member may grow order
 		w.buf = appendString(w.buf, members[i].Text())
 		w.buf = append(w.buf, ':')
-		m := w.write(members[i+1], build)
+		m := members[i+1]
+		switch m.Kind() { // strings, the most common, without a call
+		case jsonvalue.String:
+			w.buf = appendString(w.buf, m.Text())
+		case jsonvalue.Array, jsonvalue.Object:
+			m = w.write(m, build)
+		default:
+			m = w.write(m, false)
+		}
 		if build {
 			kids[2*j], kids[2*j+1] = members[i], m
 		}

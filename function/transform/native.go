@@ -379,40 +379,49 @@ func (o object) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	return jsonvalue.MakeObject(kids), true
 }
 
-// del deletes paths. Like gojq it finds them all in the input first (a step into a value that is neither an object
-// nor null is an error), then deletes each: a missing member is nothing to delete.
+// del deletes paths. Like gojq it finds them all in the input first: a step into a value that is neither an object
+// nor null is an error, even under a path deleted before. A missing member is nothing to delete.
 type del struct{ paths [][]string }
 
 func (d del) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
-	for _, p := range d.paths {
-		v := in
-		for _, k := range p {
-			var ok bool
-			if v, ok = member(v, k); !ok {
-				return v, false
+	if len(d.paths) > 1 {
+		for _, p := range d.paths {
+			v := in
+			for _, k := range p {
+				var ok bool
+				if v, ok = member(v, k); !ok {
+					return v, false
+				}
 			}
 		}
 	}
 	out := in
 	for _, p := range d.paths {
-		out = s.delete(out, p)
+		var ok bool
+		if out, ok = s.delete(out, p); !ok {
+			return out, false
+		}
 	}
 	return out, true
 }
 
-func (s *Scratch) delete(v jsonvalue.Value, path []string) jsonvalue.Value {
-	if v.Kind() != jsonvalue.Object {
-		return v // null: nothing in it
-	}
-	if len(path) == 1 {
-		return s.with(v, path[0], nil)
+func (s *Scratch) delete(v jsonvalue.Value, path []string) (jsonvalue.Value, bool) {
+	switch {
+	case v.Kind() == jsonvalue.Null:
+		return v, true
+	case v.Kind() != jsonvalue.Object:
+		return v, false
+	case len(path) == 1:
+		return s.with(v, path[0], nil), true
 	}
 	m, ok := v.Get(path[0])
 	if !ok {
-		return v
+		return v, true
 	}
-	m = s.delete(m, path[1:])
-	return s.with(v, path[0], &m)
+	if m, ok = s.delete(m, path[1:]); !ok {
+		return m, false
+	}
+	return s.with(v, path[0], &m), true
 }
 
 // update is path = rhs (rhs computed on the input) or path |= rhs (on the value at the path). Through null or a

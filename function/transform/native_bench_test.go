@@ -2,6 +2,7 @@ package transform
 
 import (
 	"context"
+	"errors"
 	"syscall"
 	"testing"
 	"time"
@@ -12,8 +13,9 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 )
 
-// BenchmarkApply measures the bench transform on the bench records (decoded beforehand): natively, and the gojq way
-// (Value.Any, gojq, gojq.Marshal, decoding the output).
+// BenchmarkApply measures the bench transform on the bench records, each decoded just before as Shape does: decoding
+// alone, for scale; decoding and the native evaluator; decoding and the gojq way (Value.Any, gojq, gojq.Marshal,
+// decoding the output).
 func BenchmarkApply(b *testing.B) {
 	w, err := benchdata.Clickstream()
 	if err != nil {
@@ -23,43 +25,38 @@ func BenchmarkApply(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := make([]jsonvalue.Value, len(w.Data))
-	for i, d := range w.Data {
-		if in[i], err = jsonvalue.Decode(d); err != nil {
-			b.Fatal(err)
-		}
+	bench := func(name string, apply func(in jsonvalue.Value) error) {
+		b.Run(name, func(b *testing.B) {
+			var dec jsonvalue.Decoder
+			defer cpuPerOp(b)()
+			for i := 0; b.Loop(); i++ {
+				in, err := dec.Decode(w.Data[i%len(w.Data)])
+				if err == nil {
+					err = apply(in)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
-	b.Run("native", func(b *testing.B) {
-		var s Scratch
-		defer cpuPerOp(b)()
-		for i := 0; b.Loop(); i++ {
-			if _, _, ok := tr.ApplyNative(in[i%len(in)], &s); !ok {
-				b.Fatal("not native")
-			}
+	bench("decode", func(jsonvalue.Value) error { return nil })
+	var s Scratch
+	bench("decode+native", func(in jsonvalue.Value) error {
+		if _, _, ok := tr.ApplyNative(in, &s); !ok {
+			return errors.New("not native")
 		}
+		return nil
 	})
-	b.Run("decode", func(b *testing.B) { // for scale: what reading a record takes
-		var dec jsonvalue.Decoder
-		defer cpuPerOp(b)()
-		for i := 0; b.Loop(); i++ {
-			if _, err := dec.Decode(w.Data[i%len(w.Data)]); err != nil {
-				b.Fatal(err)
-			}
+	var dec jsonvalue.Decoder
+	bench("decode+gojq", func(in jsonvalue.Value) error {
+		out, _, err := tr.Apply(context.Background(), in.Any())
+		if err != nil {
+			return err
 		}
-	})
-	b.Run("gojq", func(b *testing.B) {
-		var dec jsonvalue.Decoder
-		defer cpuPerOp(b)()
-		for i := 0; b.Loop(); i++ {
-			out, _, err := tr.Apply(context.Background(), in[i%len(in)].Any())
-			if err != nil {
-				b.Fatal(err)
-			}
-			text, _ := gojq.Marshal(out)
-			if _, err := dec.Decode(text); err != nil {
-				b.Fatal(err)
-			}
-		}
+		text, _ := gojq.Marshal(out)
+		_, err = dec.Decode(text)
+		return err
 	})
 }
 
