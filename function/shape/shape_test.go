@@ -3,10 +3,12 @@ package shape
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 	"github.com/kinesis2s3/kinesis2s3/function/layout"
 	"github.com/kinesis2s3/kinesis2s3/function/schema"
 	"github.com/kinesis2s3/kinesis2s3/function/transform"
@@ -17,9 +19,12 @@ const ordersSchema = `{"type": "object", "required": ["order_id", "amount_cents"
   "created_at": {"type": "string", "format": "date-time"},
   "customer": {"type": "object", "properties": {"tenant": {"type": "string"}}}}}`
 
-func options(t *testing.T) Options {
+// ordersTransform is the transform of the tests; without its select, it runs on the native evaluator.
+const ordersTransform = `select(.test != true) | del(.card) | .amount_cents = (.amount * 100 | floor)`
+
+func options(t *testing.T, expr string) Options {
 	t.Helper()
-	tr, err := transform.Compile(`select(.test != true) | del(.card) | .amount_cents = (.amount * 100 | floor)`)
+	tr, err := transform.Compile(expr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +44,7 @@ func options(t *testing.T) Options {
 }
 
 func TestShape(t *testing.T) {
-	o := options(t)
+	o := options(t, ordersTransform)
 	cases := []struct {
 		in, want string // want: "json | levels | time", "<dropped>" or "error: <reason prefix>"
 	}{
@@ -70,6 +75,38 @@ func TestShape(t *testing.T) {
 		if !strings.HasPrefix(got, c.want) {
 			t.Errorf("%s:\n got %s\nwant %s", c.in, got, c.want)
 		}
+	}
+}
+
+// TestShapeNativeAsGojq shapes records with a transform the native evaluator runs, and with the same one made to
+// run on gojq (select is outside the native subset), with one Shaper each for all records, as the handler does.
+func TestShapeNativeAsGojq(t *testing.T) {
+	native := Shaper{Options: options(t, strings.TrimPrefix(ordersTransform, "select(.test != true) | ")), MaxValues: 14}
+	viaGojq := Shaper{Options: options(t, ordersTransform), MaxValues: 14}
+	ran := 0
+	for _, in := range []string{
+		`{"order_id": "o-1", "amount": 12.34, "card": "4111", "created_at": "2026-11-25T10:30:00+01:00", "customer": {"tenant": "Acme Inc"}}`,
+		`{"order_id": "o-2", "amount": 1, "order_id": "o-2b", "z": [1, {"y": 2, "x": "\u007f"}]}`,
+		`{"order_id": "o-4", "amount": "12"}`,
+		`{"order_id": 4, "amount": 1.5e1}`,
+		`{"order_id": "o-6", "amount": 1, "a": [1, 2, 3, 4, 5, 6, 7]}`, // 15 values and keys after the transform, 13 before
+		`{"order_id": "o-7", "amount": 123456789012345678901234567890}`,
+		`{"amount": 0.07, "card": null, "customer": null}`,
+	} {
+		if v, err := jsonvalue.Decode([]byte(in)); err == nil {
+			if _, _, ok := native.Transform.ApplyNative(v, &transform.Scratch{MaxValues: 14}); ok {
+				ran++
+			}
+		}
+		got, gotKeep, gotErr := native.Shape(context.Background(), []byte(in))
+		want, keep, err := viaGojq.Shape(context.Background(), []byte(in))
+		if fmt.Sprint(gotErr) != fmt.Sprint(err) || gotKeep != keep || string(got.JSON) != string(want.JSON) ||
+			!reflect.DeepEqual(got.Value, want.Value) || got.Levels != want.Levels || got.Time != want.Time {
+			t.Errorf("%s:\n native %s %v %v\n gojq   %s %v %v", in, got.JSON, gotKeep, gotErr, want.JSON, keep, err)
+		}
+	}
+	if ran != 4 {
+		t.Errorf("%d records ran natively, want 4", ran)
 	}
 }
 
