@@ -42,7 +42,7 @@ func (p *Processor) newShaping() (*shaping, error) {
 	if !p.shape.Enabled() && p.cfg.Format != config.FormatParquet {
 		return nil, nil
 	}
-	s := &shaping{shaper: &shape.Shaper{Options: p.shape, MaxValues: p.budget.Values},
+	s := &shaping{shaper: &shape.Shaper{Options: p.shape, MaxValues: p.budget.Values, TransformTimeout: transformTimeout},
 		limit: layout.PartitionLimit{Max: p.cfg.MaxPartitions}}
 	if p.cfg.Format == config.FormatParquet {
 		pq, err := p.parquetEncoder()
@@ -219,16 +219,12 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 	return nil
 }
 
-// shapeRecord shapes one record, its transform limited to transformTimeout. A transform that the limit ends is the
-// record's fault, and quarantines it; one that the invocation's end stops is not (errStop).
+// shapeRecord shapes one record, its transform limited to transformTimeout (by the Shaper, which needs no timer for
+// the transforms it runs natively). A transform that the limit ends is the record's fault, and quarantines it; one
+// that the invocation's end stops is not (errStop).
 func (p *Processor) shapeRecord(ctx context.Context, s *shaping, data []byte) (shape.Record, bool, error) {
-	if p.shape.Transform == nil {
-		return s.shaper.Shape(ctx, data)
-	}
-	tctx, cancel := context.WithTimeout(ctx, transformTimeout)
-	defer cancel()
-	rec, keep, err := s.shaper.Shape(tctx, data)
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	rec, keep, err := s.shaper.Shape(ctx, data)
+	if p.shape.Transform != nil && errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		if ctx.Err() != nil {
 			return rec, false, errStop
 		}

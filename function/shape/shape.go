@@ -54,8 +54,11 @@ type Shaper struct {
 	// MaxValues caps the JSON values and object keys of a record, before and after the transform, so that its tree
 	// fits the memory size (budget.Budget.Values); 0 means no cap.
 	MaxValues int
-	dec       jsonvalue.Decoder
-	scratch   transform.Scratch
+	// TransformTimeout limits the transform of one record when it runs on gojq (0: only ctx limits it); the native
+	// evaluator's steps are bounded by the expression and the record, and need no timer.
+	TransformTimeout time.Duration
+	dec              jsonvalue.Decoder
+	scratch          transform.Scratch
 }
 
 // Shape shapes one record, data being its JSON text. keep is false when the transform dropped the record (jq's
@@ -101,6 +104,11 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 // viaGojq applies the transform with gojq, for what the native evaluator leaves to it: text nil means that the
 // expression dropped the record.
 func (s *Shaper) viaGojq(ctx context.Context, v jsonvalue.Value) (jsonvalue.Value, []byte, error) {
+	if s.TransformTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.TransformTimeout)
+		defer cancel()
+	}
 	out, keep, err := s.Transform.Apply(ctx, v.Any())
 	if err != nil || !keep {
 		return v, nil, err
