@@ -43,6 +43,7 @@ var nativeRecords = []string{
 	`{"duration_ms":3000000000000000000,"n":-9007199254740992,"f":123456789.123456789}`,
 	`{}`, `null`, `[1,2]`, `"s"`, `12.0`, `{"a":null,"user":{}}`,
 	`{"b":1,"a":2,"c":{"z":1,"y":[{"q":1,"p":2}]},"A":3,"é":4,"k y":5}`,
+	`{"t":1,"s":2,"r":3,"q":4,"p":5,"o":6,"n":7,"m":8,"l":9,"k":10,"j":11,"i":12,"h":13,"g":14,"f":15,"e":16,"d":17,"s":18,"user":{"b":1,"a":2},"n":-3}`,
 }
 
 // viaGojq is the record's output the gojq way: Apply on Value.Any, gojq.Marshal, and decoding the text.
