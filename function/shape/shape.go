@@ -74,9 +74,16 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 	if o.Transform != nil {
 		s.scratch.MaxValues = s.MaxValues
 		if out, text, ok := o.Transform.ApplyNative(v, &s.scratch); ok {
+			if text == nil {
+				return rec, false, nil // dropped by select
+			}
 			v, rec.JSON = out, text
-		} else if v, rec.JSON, err = s.viaGojq(ctx, v); err != nil || rec.JSON == nil {
-			return rec, false, err
+		} else {
+			out, text, err := s.viaGojq(ctx, v)
+			if err != nil || text == nil {
+				return rec, false, err
+			}
+			v, rec.JSON = out, text
 		}
 	}
 	rec.Value = v

@@ -1,8 +1,10 @@
 package transform
 
 import (
+	"cmp"
 	"math"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
@@ -19,6 +21,8 @@ import (
 //	e | e   e // e   e + e  e - e  e * e  e / e  e % e   (e)
 //	del(p, …)   p = e   p |= e   (p a path of keys: .a.b, ."k", .["k"])
 //	floor  ceil  round  tostring   {a: e, "b": e, c, "d"}
+//	e == e  e != e  e < e  e <= e  e > e  e >= e (on null, booleans, numbers, strings)  e and e  e or e  not
+//	if e then e elif e then e else e end   select(e) as a step of the outermost pipe
 //
 // At run time it computes only what it is sure to compute as gojq does: on anything else (a type error, a division
 // by zero, a number that is not native, see number.go) it reports false, and the record runs on gojq, which gives
@@ -56,8 +60,56 @@ func nativeQuery(q *gojq.Query) node {
 		return alt{l, r}
 	case gojq.OpAdd, gojq.OpSub, gojq.OpMul, gojq.OpDiv, gojq.OpMod:
 		return binop{q.Op, l, r}
+	case gojq.OpEq, gojq.OpNe, gojq.OpLt, gojq.OpLe, gojq.OpGt, gojq.OpGe:
+		return compare{q.Op, l, r}
+	case gojq.OpAnd, gojq.OpOr:
+		return logic{q.Op == gojq.OpAnd, l, r}
 	}
 	return nil
+}
+
+// nativeSteps compiles the outermost pipe of q, whose steps may include select, or returns nil.
+func nativeSteps(q *gojq.Query) []stage {
+	if q.Term == nil && q.Op == gojq.OpPipe && q.Meta == nil && len(q.Imports) == 0 && len(q.FuncDefs) == 0 {
+		l, r := nativeSteps(q.Left), nativeSteps(q.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		return append(l, r...)
+	}
+	if t := q.Term; t != nil && t.Type == gojq.TermTypeFunc && t.Func.Name == "select" && len(t.Func.Args) == 1 &&
+		len(t.SuffixList) == 0 && q.Meta == nil && len(q.Imports) == 0 && len(q.FuncDefs) == 0 {
+		if cond := nativeQuery(t.Func.Args[0]); cond != nil {
+			return []stage{{n: cond, selects: true}}
+		}
+		return nil
+	}
+	if n := nativeQuery(q); n != nil {
+		return []stage{{n: n}}
+	}
+	return nil
+}
+
+// stage is one step of the outermost pipe: a value, or select(n).
+type stage struct {
+	n       node
+	selects bool
+}
+
+// run runs steps on in: keep false when a select dropped it, ok false for gojq to take the record.
+func run(steps []stage, s *Scratch, in jsonvalue.Value) (out jsonvalue.Value, keep, ok bool) {
+	for _, st := range steps {
+		v, ok := st.n.eval(s, in)
+		switch {
+		case !ok:
+			return v, false, false
+		case !st.selects:
+			in = v
+		case !truthy(v):
+			return v, false, true
+		}
+	}
+	return in, true, true
 }
 
 func nativeTerm(t *gojq.Term) node {
@@ -90,6 +142,8 @@ func nativeTerm(t *gojq.Term) node {
 		n = nativeObject(t.Object)
 	case gojq.TermTypeFunc:
 		n = nativeFunc(t.Func)
+	case gojq.TermTypeIf:
+		n = nativeIf(t.If)
 	}
 	for _, s := range t.SuffixList {
 		if n == nil {
@@ -218,8 +272,33 @@ func nativeFunc(f *gojq.Func) node {
 		return rounding(math.Round)
 	case f.Name == "tostring":
 		return tostring{}
+	case f.Name == "not":
+		return not{}
 	}
 	return nil
+}
+
+func nativeIf(i *gojq.If) node {
+	var n ifNode
+	conds := []*gojq.Query{i.Cond}
+	thens := []*gojq.Query{i.Then}
+	for _, e := range i.Elif {
+		conds, thens = append(conds, e.Cond), append(thens, e.Then)
+	}
+	for k := range conds {
+		c, t := nativeQuery(conds[k]), nativeQuery(thens[k])
+		if c == nil || t == nil {
+			return nil
+		}
+		n.conds, n.thens = append(n.conds, c), append(n.thens, t)
+	}
+	n.els = identity{} // if without else is the identity there
+	if i.Else != nil {
+		if n.els = nativeQuery(i.Else); n.els == nil {
+			return nil
+		}
+	}
+	return n
 }
 
 type identity struct{}
@@ -248,10 +327,129 @@ func (a alt) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	if !ok {
 		return v, false
 	}
-	if k := v.Kind(); k != jsonvalue.Null && !(k == jsonvalue.Bool && !v.True()) {
+	if truthy(v) {
 		return v, true
 	}
 	return a.r.eval(s, in)
+}
+
+// truthy is jq's truth: anything but null and false.
+func truthy(v jsonvalue.Value) bool {
+	return v.Kind() != jsonvalue.Null && (v.Kind() != jsonvalue.Bool || v.True())
+}
+
+// compare is l op r for a comparison op, as gojq.Compare orders scalars: by type (null, false, true, numbers,
+// strings), numbers by value, strings bytewise. Arrays and objects are left to gojq.
+type compare struct {
+	op   gojq.Operator
+	l, r node
+}
+
+func (c compare) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	l, ok := c.l.eval(s, in)
+	if !ok {
+		return l, false
+	}
+	r, ok := c.r.eval(s, in)
+	if !ok {
+		return r, false
+	}
+	rank := func(v jsonvalue.Value) int {
+		switch v.Kind() {
+		case jsonvalue.Null:
+			return 0
+		case jsonvalue.Bool:
+			if v.True() {
+				return 2
+			}
+			return 1
+		case jsonvalue.Number:
+			return 3
+		case jsonvalue.String:
+			return 4
+		}
+		return -1
+	}
+	lr, rr := rank(l), rank(r)
+	var order int
+	switch {
+	case lr < 0 || rr < 0:
+		return jsonvalue.Value{}, false
+	case lr != rr:
+		order = cmp.Compare(lr, rr)
+	case lr == 4:
+		order = strings.Compare(l.Text(), r.Text())
+	case lr == 3:
+		x, ok1 := parseNum(l.Text())
+		y, ok2 := parseNum(r.Text())
+		if !ok1 || !ok2 {
+			return jsonvalue.Value{}, false
+		}
+		if x.isInt && y.isInt {
+			order = cmp.Compare(x.i, y.i)
+		} else {
+			order = cmp.Compare(x.float(), y.float()) // no NaN: parseNum reads none
+		}
+	}
+	var b bool
+	switch c.op {
+	case gojq.OpEq:
+		b = order == 0
+	case gojq.OpNe:
+		b = order != 0
+	case gojq.OpLt:
+		b = order < 0
+	case gojq.OpLe:
+		b = order <= 0
+	case gojq.OpGt:
+		b = order > 0
+	case gojq.OpGe:
+		b = order >= 0
+	}
+	return jsonvalue.MakeBool(b), true
+}
+
+// logic is l and r, or l or r: r is evaluated only when l does not decide.
+type logic struct {
+	and  bool
+	l, r node
+}
+
+func (g logic) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	l, ok := g.l.eval(s, in)
+	if !ok {
+		return l, false
+	}
+	if truthy(l) != g.and {
+		return jsonvalue.MakeBool(!g.and), true
+	}
+	r, ok := g.r.eval(s, in)
+	return jsonvalue.MakeBool(truthy(r)), ok
+}
+
+type not struct{}
+
+func (not) eval(_ *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	return jsonvalue.MakeBool(!truthy(in)), true
+}
+
+// ifNode is if conds[0] then thens[0] elif … else els end.
+type ifNode struct {
+	conds, thens []node
+	els          node
+}
+
+func (n ifNode) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+	for k, c := range n.conds {
+		v, ok := c.eval(s, in)
+		if !ok {
+			return v, false
+		}
+		if truthy(v) {
+			return n.thens[k].eval(s, in)
+		}
+	}
+	return n.els.eval(s, in)
 }
 
 // index is of.key: a member of an object, null for a missing one or on null.

@@ -18,7 +18,7 @@ import (
 // Transform is a compiled jq expression. It is safe for concurrent use.
 type Transform struct {
 	code   *gojq.Code
-	native node // nil: outside the native evaluator's subset (native.go)
+	native []stage // nil: outside the native evaluator's subset (native.go)
 }
 
 // Compile parses and compiles a jq expression, once, at cold start. The expression sees no environment
@@ -32,21 +32,23 @@ func Compile(expr string) (*Transform, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jq: %w", err)
 	}
-	return &Transform{code: code, native: nativeQuery(q)}, nil
+	return &Transform{code: code, native: nativeSteps(q)}, nil
 }
 
 // ApplyNative runs the transform on the decoded record v without gojq, if it can be sure to do exactly what gojq
 // does (native.go). It returns the one value the expression produced: its tree, as decoding text would give it
 // (keys in order and each once), valid until the next call with s; and its text as gojq.Marshal writes it, which
-// is the caller's. ok false means that this expression or this record is for Apply.
+// is the caller's. Text nil means that the expression produced none (select dropped the record). ok false means
+// that this expression or this record is for Apply.
 func (t *Transform) ApplyNative(v jsonvalue.Value, s *Scratch) (out jsonvalue.Value, text []byte, ok bool) {
 	if t.native == nil {
 		return out, nil, false
 	}
 	clear(s.chunk)
 	s.chunk, s.lastEnd = s.chunk[:0], -1
-	if out, ok = t.native.eval(s, v); !ok {
-		return out, nil, false
+	out, keep, ok := run(t.native, s, v)
+	if !ok || !keep {
+		return jsonvalue.Value{}, nil, ok
 	}
 	// The text is the caller's: a new buffer, the size of the last one and some.
 	s.w = writer{buf: make([]byte, 0, len(s.w.buf)+64), order: s.w.order[:0], s: s}
