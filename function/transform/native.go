@@ -70,7 +70,10 @@ func nativeQuery(q *gojq.Query) node {
 
 // nativeSteps compiles the outermost pipe of q, whose steps may include select, or returns nil.
 func nativeSteps(q *gojq.Query) []stage {
-	if q.Term == nil && q.Op == gojq.OpPipe && q.Meta == nil && len(q.Imports) == 0 && len(q.FuncDefs) == 0 {
+	if q.Meta != nil || len(q.Imports) > 0 || len(q.FuncDefs) > 0 || len(q.Patterns) > 0 {
+		return nil // … as $x | …, among others
+	}
+	if q.Term == nil && q.Op == gojq.OpPipe {
 		l, r := nativeSteps(q.Left), nativeSteps(q.Right)
 		if l == nil || r == nil {
 			return nil
@@ -78,7 +81,7 @@ func nativeSteps(q *gojq.Query) []stage {
 		return append(l, r...)
 	}
 	if t := q.Term; t != nil && t.Type == gojq.TermTypeFunc && t.Func.Name == "select" && len(t.Func.Args) == 1 &&
-		len(t.SuffixList) == 0 && q.Meta == nil && len(q.Imports) == 0 && len(q.FuncDefs) == 0 {
+		len(t.SuffixList) == 0 {
 		if cond := nativeQuery(t.Func.Args[0]); cond != nil {
 			return []stage{{n: cond, selects: true}}
 		}

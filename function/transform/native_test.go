@@ -137,7 +137,7 @@ func TestNativeRunsTheBenchTransform(t *testing.T) {
 func TestNativeLeavesOtherExpressionsToGojq(t *testing.T) {
 	for _, expr := range []string{
 		`.[0]`, `.a[]`, `.a?`, `empty`, `.a, .b`, `if . then 1, 2 else 3 end`, `"\(.a)"`, `@base64`,
-		`def f: .; f`, `.a += 1`, `{(.a): 1}`, `. as $x | {$x}`, `del(.[0])`, `.[] = 1`, `. = 1`, `del(.)`,
+		`def f: .; f`, `.a += 1`, `{(.a): 1}`, `. as $x | {$x}`, `. as [$a] | .`, `. as [$a] | select(.a)`, `.a as {$b} | .b`, `del(.[0])`, `.[] = 1`, `. = 1`, `del(.)`,
 		`-.a`, `length`, `(.a | select(.b))`, `{a: select(.b)}`, `[select(.a)]`, `select(.a, .b)`, `.a == [1]`, `1e1000`, `100000000000000000000`, `9007199254740993`, `try .a`, `reduce . as $x (0; 1)`,
 		`.a.b[1:]`, `ltrimstr("x")`, `.a as $x | $x`,
 	} {
