@@ -9,6 +9,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 )
 
 // nativeExprs are expressions of the native subset, with what they meet in nativeRecords: odd numbers, escapes,
@@ -74,6 +75,11 @@ func sameAsGojq(t *testing.T, expr, record string, maxValues int) bool {
 	if err != nil {
 		return false
 	}
+	return sameWithGojq(t, tr, expr, record, maxValues)
+}
+
+func sameWithGojq(t *testing.T, tr *Transform, expr, record string, maxValues int) bool {
+	t.Helper()
 	in, err := jsonvalue.Decode([]byte(record))
 	if err != nil {
 		return false
@@ -131,6 +137,28 @@ func TestNativeRunsTheBenchTransform(t *testing.T) {
 	}
 	if v, _ := out.Get("duration_s"); v.Text() != "1.234" {
 		t.Errorf("tree: duration_s %q", v.Text())
+	}
+}
+
+// TestNativeOnTheBenchRecords holds the native evaluator to the gojq way on the 4,800 records of the benchmarks.
+func TestNativeOnTheBenchRecords(t *testing.T) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, expr := range []string{
+		`del(.user.email) | .duration_s = (.duration_ms / 1000)`,
+		`select(.user.logged_in) | {id: .event_id, type: .event_type, ms: (.duration_ms // 0), country: .device.country}`,
+	} {
+		tr, err := Compile(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range w.Data {
+			if !sameWithGojq(t, tr, expr, string(d), 0) {
+				t.Fatalf("%s on %s: not native", expr, d)
+			}
+		}
 	}
 }
 
