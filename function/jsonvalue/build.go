@@ -35,3 +35,7 @@ func nilIfEmpty(vs []Value) []Value {
 // Members returns the members of an object, its key and value in turn, or the elements of an array: the value's
 // own memory, for reading only.
 func Members(v Value) []Value { return v.kids }
+
+// MaxDepth is the deepest nesting of arrays and objects that Decode accepts: a tree built otherwise should keep to
+// it too, as its text would have to.
+const MaxDepth = maxDepth

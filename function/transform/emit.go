@@ -42,6 +42,8 @@ type writer struct {
 	buf    []byte
 	order  []int // the members of the objects being written, in key order, outermost first
 	values int   // the values and object keys written, as jsonvalue.Decoder counts them
+	depth  int   // of the containers being written
+	deep   bool  // whether the value nests deeper than jsonvalue.MaxDepth, which decoding its text would refuse
 	s      *Scratch
 }
 
@@ -51,10 +53,15 @@ func (w *writer) write(v jsonvalue.Value, build bool) jsonvalue.Value {
 		w.buf = append(w.buf, "null"...)
 	case jsonvalue.String:
 		w.buf = appendString(w.buf, v.Text())
-	case jsonvalue.Array:
-		return w.array(v, build)
-	case jsonvalue.Object:
-		return w.object(v, build)
+	case jsonvalue.Array, jsonvalue.Object:
+		w.depth++
+		w.deep = w.deep || w.depth > jsonvalue.MaxDepth
+		if v.Kind() == jsonvalue.Array {
+			v = w.array(v, build)
+		} else {
+			v = w.object(v, build)
+		}
+		w.depth--
 	default:
 		return w.scalar(v)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/itchyny/gojq"
@@ -191,6 +192,24 @@ func TestNativeLeavesLargeOutputsToGojq(t *testing.T) {
 	}
 	if !sameAsGojq(t, expr, record, 10) {
 		t.Error("an output at MaxValues did not run natively")
+	}
+}
+
+func TestNativeLeavesTooDeepOutputsToGojq(t *testing.T) {
+	// The record nests jsonvalue.MaxDepth - 1 deep; .b = . makes it MaxDepth deep, .b.c = . one more.
+	deep := `{"a":` + strings.Repeat("[", jsonvalue.MaxDepth-2) + strings.Repeat("]", jsonvalue.MaxDepth-2) + `}`
+	if !sameAsGojq(t, `.b = .`, deep, 0) {
+		t.Error("an output MaxDepth deep did not run natively")
+	}
+	tr, err := Compile(`.b.c = .`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := tr.ApplyNative(decode(t, deep), new(Scratch)); ok {
+		t.Error("an output deeper than MaxDepth ran natively")
+	}
+	if _, _, _, err := viaGojq(tr, decode(t, deep), 0); err == nil {
+		t.Error("gojq's output deeper than MaxDepth decoded")
 	}
 }
 

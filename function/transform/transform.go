@@ -50,11 +50,12 @@ func (t *Transform) ApplyNative(v jsonvalue.Value, s *Scratch) (out jsonvalue.Va
 	if !ok || !keep {
 		return jsonvalue.Value{}, nil, ok
 	}
+	// Too deep or too large a tree is left to gojq, whose output's decoding gives the reason.
 	// The text is the caller's, who keeps it: a new buffer, the size of the last one and some (not more than 16 KiB:
 	// one large record should not make the next small ones hold large buffers).
 	s.w = writer{buf: make([]byte, 0, min(len(s.w.buf), 16<<10)+64), order: s.w.order[:0], s: s}
 	out = s.w.write(out, true)
-	if s.MaxValues > 0 && s.w.values > s.MaxValues {
+	if s.w.deep || s.MaxValues > 0 && s.w.values > s.MaxValues {
 		return jsonvalue.Value{}, nil, false
 	}
 	return out, s.w.buf, true
