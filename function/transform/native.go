@@ -182,7 +182,10 @@ func numberLiteral(text string, negate bool) node {
 
 // plainString is the text of a string literal without interpolation or format.
 func plainString(s *gojq.String) (string, bool) {
-	return s.Str, s != nil && len(s.Queries) == 0 && utf8.ValidString(s.Str)
+	if s == nil || len(s.Queries) > 0 || !utf8.ValidString(s.Str) {
+		return "", false
+	}
+	return s.Str, true
 }
 
 // indexKey is the key of .name, ."key" or .["key"].
