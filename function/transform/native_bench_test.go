@@ -3,9 +3,7 @@ package transform
 import (
 	"context"
 	"errors"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/itchyny/gojq"
 
@@ -63,12 +61,6 @@ func BenchmarkApply(b *testing.B) {
 // cpuPerOp reports the CPU time per operation, when the returned function runs: on a shared machine, steadier than
 // the wall time.
 func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	start := benchdata.CPUTime()
+	return func() { b.ReportMetric(float64(benchdata.CPUTime()-start)/float64(b.N), "cpu-ns/op") }
 }
