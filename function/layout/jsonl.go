@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -20,6 +21,7 @@ type Encoder struct {
 	gz          *gzip.Writer
 	zs          *zstd.Encoder
 	chunk       []byte
+	spare       []byte // the second chunk buffer of a pipelined Encode
 }
 
 // chunkSize is how many bytes of lines are gathered before each write to the compressor.
@@ -55,6 +57,10 @@ type Rejected struct {
 // Encode appends the JSON Lines encoding of values, compressed, to dst. It checks each value's JSON grammar in the
 // same pass that compacts it (the caller need not have checked it): a value that is not exactly one JSON value is
 // left out and reported in rejected. The error is for the compressor or the output only.
+//
+// With more than one core (GOMAXPROCS > 1) and a few chunks of lines, a second goroutine compacts the next chunk
+// while this one compresses the last (pipelined): the compressor is given the very same writes either way, so the
+// object is byte for byte the same.
 func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejected, err error) {
 	var w io.Writer = dst
 	switch {
@@ -65,26 +71,23 @@ func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejecte
 		e.zs.Reset(dst)
 		w = e.zs
 	}
-	chunk := e.chunk[:0]
-	for i, v := range values {
-		var cerr error
-		if chunk, cerr = jsoncompact.AppendCompact(chunk, v); cerr != nil {
-			rejected = append(rejected, Rejected{Index: i, Err: cerr})
-			continue // AppendCompact appended nothing
-		}
-		chunk = append(chunk, '\n')
-		if len(chunk) >= chunkSize {
-			if _, err := w.Write(chunk); err != nil {
-				return rejected, err
+	if w != io.Writer(dst) && runtime.GOMAXPROCS(0) > 1 && linesOver(values, pipelineMin) {
+		rejected, err = e.pipelined(w, values)
+	} else {
+		var last []byte
+		rejected, last = compact(e.chunk[:0], values, func(chunk []byte) []byte {
+			if err == nil {
+				_, err = w.Write(chunk)
 			}
-			chunk = chunk[:0]
+			return chunk[:0]
+		})
+		if err == nil {
+			_, err = w.Write(last)
 		}
+		e.chunk = reuse(last)
 	}
-	if _, err := w.Write(chunk); err != nil {
+	if err != nil {
 		return rejected, err
-	}
-	if cap(chunk) <= 4*chunkSize { // keep the chunk unless one huge record grew it
-		e.chunk = chunk[:0]
 	}
 	switch {
 	case e.gz != nil:
@@ -93,6 +96,73 @@ func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejecte
 		return rejected, e.zs.Close()
 	}
 	return rejected, nil
+}
+
+// pipelineMin is the size of lines from which Encode compacts and compresses side by side: below a few chunks
+// there is little to overlap. (A variable for the fuzz test only.)
+var pipelineMin = 4 * chunkSize
+
+// compact appends the lines of values to chunk and hands the chunk to flush whenever it holds chunkSize bytes or
+// more, going on with the buffer flush returns. It returns the rejected values and the last chunk, not flushed.
+func compact(chunk []byte, values [][]byte, flush func([]byte) []byte) ([]Rejected, []byte) {
+	var rejected []Rejected
+	for i, v := range values {
+		var err error
+		if chunk, err = jsoncompact.AppendCompact(chunk, v); err != nil {
+			rejected = append(rejected, Rejected{Index: i, Err: err})
+			continue // AppendCompact appended nothing
+		}
+		chunk = append(chunk, '\n')
+		if len(chunk) >= chunkSize {
+			chunk = flush(chunk)
+		}
+	}
+	return rejected, chunk
+}
+
+// pipelined runs compact on a goroutine of its own and writes each chunk it hands over to w, here: of two chunk
+// buffers, one fills while the other is compressed. After an error from w the rest is compacted but not written.
+func (e *Encoder) pipelined(w io.Writer, values [][]byte) (rejected []Rejected, err error) {
+	full, free := make(chan []byte, 1), make(chan []byte, 2)
+	if e.spare == nil {
+		e.spare = make([]byte, 0, cap(e.chunk))
+	}
+	free <- e.spare[:0]
+	go func() {
+		defer close(full)
+		var last []byte
+		rejected, last = compact(e.chunk[:0], values, func(chunk []byte) []byte {
+			full <- chunk
+			return (<-free)[:0]
+		})
+		full <- last
+	}()
+	for chunk := range full {
+		if err == nil {
+			_, err = w.Write(chunk)
+		}
+		free <- chunk
+	}
+	e.chunk, e.spare = reuse(<-free), reuse(<-free)
+	return rejected, err
+}
+
+// linesOver reports whether values take more than n bytes.
+func linesOver(values [][]byte, n int) bool {
+	for _, v := range values {
+		if n -= len(v) + 1; n < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// reuse returns a chunk buffer emptied for the next Encode, or a new one if a huge record grew it.
+func reuse(chunk []byte) []byte {
+	if cap(chunk) > 4*chunkSize {
+		return make([]byte, 0, chunkSize+4096)
+	}
+	return chunk[:0]
 }
 
 // Decode reads back a JSON Lines object written by an Encoder: it decompresses per compression and returns the
