@@ -2,6 +2,7 @@ package process
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 
 	"github.com/parquet-go/parquet-go"
@@ -20,15 +21,18 @@ type job struct {
 	ok               bool
 }
 
-// jobs lists the objects to write for units and links each unit to its jobs. They come in the order of the
-// records they hold, so that writes cut short by the deadline leave the earliest records durable. spans are the
-// first and last unit of each batch-mode object, for lowering the checkpoint.
-func (p *Processor) jobs(units []unit, m *Metrics) (jobs []job, spans [][2]int, err error) {
+// jobs lists the objects to write for units, links each unit to its jobs and hands the jobs over to be written
+// (batch-mode objects as soon as each is encoded). They come in the order of the records they hold, so that writes
+// cut short by the deadline leave the earliest records durable. spans are the first and last unit of each
+// batch-mode object, for lowering the checkpoint. The caller waits for the writes: on an error too, as some may be
+// under way.
+func (p *Processor) jobs(ctx context.Context, units []unit, m *Metrics) (jobs []job, spans [][2]int, up *uploads, err error) {
 	if p.cfg.OutputMode == config.ModeBatch {
-		if jobs, spans, err = p.batchJobs(units); err != nil {
-			return nil, nil, err
+		if jobs, spans, up, err = p.batchJobs(ctx, units); err != nil {
+			return nil, nil, up, err
 		}
 	}
+	handed := len(jobs)
 	self := newUnitLists(len(units))
 	for i := range units {
 		// A record's quarantine object before its data objects: a large aggregate's progress (see resume) counts
@@ -38,9 +42,15 @@ func (p *Processor) jobs(units []unit, m *Metrics) (jobs []job, spans [][2]int, 
 			jobs = p.appendRecordJobs(jobs, self.of(i), &units[i])
 		}
 	}
+	if up == nil {
+		up = p.uploads(ctx, len(jobs))
+	}
+	for j := handed; j < len(jobs); j++ {
+		up.add(&jobs[j])
+	}
 	p.settleInvalid(units, m)
 	linkUnits(units, jobs)
-	return jobs, spans, nil
+	return jobs, spans, up, nil
 }
 
 // unitLists hands out the list of one unit that most jobs have, each a slice of one shared array rather than an
@@ -144,24 +154,27 @@ func groupByShardPartition(units []unit) []*group {
 	return order
 }
 
-// batchJobs encodes each group into one object named after its first record. Values the JSON Lines encoder finds
-// not to be JSON are marked invalid here.
-func (p *Processor) batchJobs(units []unit) ([]job, [][2]int, error) {
+// batchJobs encodes each group into one object named after its first record, and hands each over to be written
+// once encoded. Values the JSON Lines encoder finds not to be JSON are marked invalid here. The jobs have room for
+// a quarantine object per unit, which jobs appends, so that the objects handed over do not move.
+func (p *Processor) batchJobs(ctx context.Context, units []unit) ([]job, [][2]int, *uploads, error) {
 	groups := groupByShardPartition(units)
-	jobs := make([]job, 0, len(groups))
+	jobs := make([]job, 0, len(groups)+len(units))
 	spans := make([][2]int, 0, len(groups))
+	up := p.uploads(ctx, cap(jobs))
 	for _, g := range groups {
 		j, err := p.encodeGroup(units, g)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, up, err
 		}
 		if len(j.units) == 0 {
 			continue // every value was invalid: no object
 		}
 		jobs = append(jobs, j)
 		spans = append(spans, [2]int{j.units[0], j.units[len(j.units)-1]})
+		up.add(&jobs[len(jobs)-1])
 	}
-	return jobs, spans, nil
+	return jobs, spans, up, nil
 }
 
 func (p *Processor) encodeGroup(units []unit, g *group) (job, error) {

@@ -141,11 +141,11 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 		return resp, m, err
 	}
 	p.resume(work, units[:cut])
-	jobs, spans, err := p.jobs(units[:cut], &m)
+	jobs, spans, up, err := p.jobs(work, units[:cut], &m)
+	up.wait()
 	if err != nil {
 		return resp, m, err
 	}
-	p.run(work, jobs)
 
 	first := checkpoint(units[:cut], jobs, spans)
 	if first < len(units) {

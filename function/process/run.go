@@ -2,37 +2,59 @@ package process
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// run writes the jobs with bounded concurrency, in order: UPLOAD_CONCURRENCY writers take the next job in turn (a
-// goroutine per writer rather than per job, since record mode has thousands). After the first failure, or once ctx
-// is done, they start no new writes: Lambda retries from the failed record, so later writes would be repeated
-// anyway. Writes already under way finish with ctx, not with the group's context, so a failure elsewhere does not
-// cut them short.
-func (p *Processor) run(ctx context.Context, jobs []job) {
+// uploads writes jobs as they are handed over, in that order, with bounded concurrency: UPLOAD_CONCURRENCY writers
+// take the next job in turn (a goroutine per writer rather than per job, since record mode has thousands). Batch
+// mode hands each object over as soon as it is encoded, so that its upload overlaps encoding the next one. After the
+// first failure, or once ctx is done, the writers start no new writes: Lambda retries from the failed record, so
+// later writes would be repeated anyway. Writes already under way finish with ctx, not with the group's context,
+// so a failure elsewhere does not cut them short.
+type uploads struct {
+	p       *Processor
+	ctx     context.Context
+	g       *errgroup.Group
+	stop    context.Context // done after the first failure
+	queue   chan *job
+	writers int
+}
+
+// uploads starts the writes of an invocation that hands over at most n jobs.
+func (p *Processor) uploads(ctx context.Context, n int) *uploads {
 	g, stop := errgroup.WithContext(ctx)
-	var next atomic.Int64
-	for range min(max(1, p.cfg.UploadConcurrency), len(jobs)) {
-		g.Go(func() error {
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= len(jobs) || stop.Err() != nil {
-					return nil
-				}
-				jb := &jobs[j]
-				if err := p.w.Put(ctx, jb.key, jb.body, jb.contentType); err != nil {
-					p.log.Error("write failed", "key", jb.key, "error", err.Error())
-					return err
-				}
-				jb.ok = true
-			}
-		})
+	return &uploads{p: p, ctx: ctx, g: g, stop: stop, queue: make(chan *job, n)}
+}
+
+// add hands j over to be written. The job must not move until wait returns: the writer sets its ok.
+func (u *uploads) add(j *job) {
+	if u.writers < max(1, u.p.cfg.UploadConcurrency) {
+		u.writers++
+		u.g.Go(u.write)
 	}
-	_ = g.Wait() // the outcome is in each job's ok
+	u.queue <- j // never blocks: the queue holds every job
+}
+
+func (u *uploads) write() error {
+	for j := range u.queue {
+		if u.stop.Err() != nil {
+			continue
+		}
+		if err := u.p.w.Put(u.ctx, j.key, j.body, j.contentType); err != nil {
+			u.p.log.Error("write failed", "key", j.key, "error", err.Error())
+			return err
+		}
+		j.ok = true
+	}
+	return nil
+}
+
+// wait waits for the writes of every job handed over; the outcome is in each job's ok.
+func (u *uploads) wait() {
+	close(u.queue)
+	_ = u.g.Wait()
 }
 
 // checkpoint returns the first unit, in shard order, that is not durably handled (len when all are), moved back to
