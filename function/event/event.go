@@ -21,8 +21,11 @@ package event
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +87,7 @@ type Decoder struct {
 	side    []byte    // the values of strings with escapes or invalid UTF-8, unquoted
 	shared  [nShared]sharedText
 	records bool // a Records key was read
+	quick   bool // reading quickly (see quickString)
 	isArray bool // and it was an array (else null or an error): there are records, if maybe none
 
 	// What encoding/json would report, were the event to stop here: syntax errors before everything else (it
@@ -129,9 +133,20 @@ type sharedText struct {
 
 // Decode decodes a Kinesis event. It returns nil records for a missing or null Records, and an *Error for
 // anything encoding/json would have rejected, or that this decoder refuses.
+//
+// It reads the event quickly first (see quickString) and, should that find anything wrong, reads it again exactly,
+// so that the error is the one encoding/json would report.
 func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
+	recs, err := d.decode(payload, true)
+	if err != nil {
+		recs, err = d.decode(payload, false)
+	}
+	return recs, err
+}
+
+func (d *Decoder) decode(payload []byte, quick bool) ([]events.KinesisEventRecord, error) {
 	d.src, d.recs, d.side, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], [nShared]sharedText{}, false, false
-	d.syntax, d.unsupported, d.abort, d.failed = nil, nil, nil, nil
+	d.syntax, d.unsupported, d.abort, d.failed, d.quick = nil, nil, nil, nil, quick
 	defer func() { d.src, d.shared = nil, [nShared]sharedText{} }() // keep no reference to the payload
 
 	d.top()
@@ -412,7 +427,10 @@ func (d *Decoder) notString(v, depth int, p *pending, name string) int {
 // buffer. A null makes it nil again. Data that is not valid UTF-8 is not base64 either: it need not be unquoted to
 // fail alike.
 func (d *Decoder) data(v, depth int, p *pending) int {
-	raw, escaped, end, ok := d.str(v)
+	raw, escaped, end, ok := d.quickString(v)
+	if !ok {
+		raw, escaped, end, ok = d.str(v)
+	}
 	switch {
 	case ok:
 		if p.data.set {
@@ -430,6 +448,27 @@ func (d *Decoder) data(v, depth int, p *pending) int {
 		return d.skip(v, depth)
 	}
 	return d.other(v, depth, d.where(p, "kinesis.data"), "a base64 string")
+}
+
+// quickString is str for base64 data, about ten times faster on a batch: when reading quickly it takes the
+// string at src[v] to end at the next quote, if no backslash and no line break comes before it. Base64 holds
+// neither, nor any other byte that a JSON string may not hold as it is, nor an invalid UTF-8 sequence: so if the
+// bytes are base64 (finish decodes them, and any error makes Decode read the event again exactly), they are the
+// string's value exactly as str would have found it. (Line breaks are looked for because the base64 decoder skips
+// them.)
+func (d *Decoder) quickString(v int) (raw []byte, escaped bool, end int, ok bool) {
+	if !d.quick || v >= len(d.src) || d.src[v] != '"' {
+		return nil, false, 0, false
+	}
+	n := bytes.IndexByte(d.src[v+1:], '"')
+	if n < 0 {
+		return nil, false, 0, false
+	}
+	raw = d.src[v+1 : v+1+n]
+	if bytes.IndexByte(raw, '\\') >= 0 || bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+		return nil, false, 0, false
+	}
+	return raw, false, v + 2 + n, true
 }
 
 // checkData saves the error of data t of p, if it is not base64.
@@ -592,21 +631,15 @@ func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 		}
 	}
 	buf := make([]byte, dataLen)
+	out := make([]events.KinesisEventRecord, len(d.recs))
+	if err := d.decodeData(buf, dataLen); err != nil {
+		return nil, err
+	}
 	var sb strings.Builder
 	sb.Grow(textLen)
-	out := make([]events.KinesisEventRecord, len(d.recs))
-	off := 0
 	for i := range d.recs {
 		p := &d.recs[i]
 		out[i] = p.rec
-		if p.data.set {
-			n, err := base64.StdEncoding.Decode(buf[off:], d.bytesOf(p.data))
-			if err != nil {
-				return nil, d.dataError(p, p.data, err)
-			}
-			out[i].Kinesis.Data = buf[off : off+n : off+n]
-			off += n
-		}
 		seqLen := p.seq.end - p.seq.start
 		d.gather(&sb, &p.id)
 		if p.seqInID {
@@ -625,6 +658,80 @@ func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 	}
 	clear(d.recs) // the shared strings go with the records
 	return out, nil
+}
+
+// decodeData decodes the data of every record into buf, one after the other, and sets each record's Data (in
+// d.recs: finish copies the records out). With more than one core, on data enough, the quick read decodes the first
+// half of the records on a goroutine of its own: its data, without line breaks, decodes to three quarters of its
+// length less its padding, so each record's place in buf is known beforehand (and checked after).
+func (d *Decoder) decodeData(buf []byte, dataLen int) error {
+	half, off := len(d.recs), 0
+	if d.quick && dataLen >= parallelData && runtime.GOMAXPROCS(0) > 1 {
+		for half = 0; half < len(d.recs) && off < dataLen/2; half++ {
+			n, ok := quickLen(d.bytesOf(d.recs[half].data))
+			if !ok {
+				half = len(d.recs)
+				break
+			}
+			off += n
+		}
+	}
+	if half == len(d.recs) {
+		_, err := d.decodeRecords(d.recs, buf)
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			// buf[:off] is sized by quickLen: should a hostile record make the decoder write past it, the exact
+			// read, into a buffer sized for the worst, decides.
+			if recover() != nil {
+				done <- errors.New("base64 data longer than expected")
+			}
+		}()
+		n, err := d.decodeRecords(d.recs[:half], buf[:off])
+		if err == nil && n != off {
+			err = errors.New("base64 data of an unexpected length") // Decode reads the event again
+		}
+		done <- err
+	}()
+	_, err := d.decodeRecords(d.recs[half:], buf[off:])
+	return cmp.Or(<-done, err)
+}
+
+// parallelData is how many bytes of data decodeData decodes on two goroutines from: below, a goroutine costs more
+// than it saves.
+const parallelData = 1 << 20
+
+// quickLen is what the base64 text raw decodes to if it has no line breaks; not ok if its length is not a multiple
+// of four: then it has line breaks, or is not base64.
+func quickLen(raw []byte) (n int, ok bool) {
+	if len(raw)%4 != 0 {
+		return 0, false
+	}
+	n = len(raw) / 4 * 3
+	for i := len(raw) - 1; i >= len(raw)-2 && i >= 0 && raw[i] == '='; i-- {
+		n--
+	}
+	return n, true
+}
+
+// decodeRecords decodes the data of recs into buf, one after the other, and returns how many bytes they took.
+func (d *Decoder) decodeRecords(recs []pending, buf []byte) (int, error) {
+	off := 0
+	for i := range recs {
+		p := &recs[i]
+		if !p.data.set {
+			continue
+		}
+		n, err := base64.StdEncoding.Decode(buf[off:], d.bytesOf(p.data))
+		if err != nil {
+			return off, d.dataError(p, p.data, err)
+		}
+		p.rec.Kinesis.Data = buf[off : off+n : off+n]
+		off += n
+	}
+	return off, nil
 }
 
 // gather writes the string t locates to sb, and makes t locate it there.

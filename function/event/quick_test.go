@@ -1,0 +1,73 @@
+package event
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"testing"
+	"unsafe"
+)
+
+// quickData are data values that the quick read must not take as they are: they hold what base64 does not (the
+// exact read decides), or break the string at a quote it does not end at.
+var quickData = []string{
+	`"SGVs` + "\x01" + `bG8="`, // a control character: a syntax error
+	`"SGVs` + "\r" + `bG8="`,   // a line break, which the base64 decoder would skip: a syntax error
+	`"SGVs` + "\n" + `bG8="`,
+	`"SGVs\nbG8="`,             // an escaped line break: base64, as encoding/json reads it
+	`"SGVs\"bG8="`,             // an escaped quote: the string does not end there
+	`"SGVs\u0062G8="`,          // an escape of a base64 letter
+	"\"SGVs\xffbG8=\"",         // invalid UTF-8
+	`"SGVsbG8=" "x"`,           // two strings
+	`"SGVs bG8="`, `"SGVsbG8"`, // not base64
+}
+
+// TestQuickReadFallsBack holds Decode, which reads quickly first, to encoding/json on data the quick read cannot
+// take as it is, in the first record and after a valid one.
+func TestQuickReadFallsBack(t *testing.T) {
+	for _, data := range quickData {
+		t.Run(data, func(t *testing.T) {
+			bad := record(with(map[string]string{"kinesis.data": data}))
+			same(t, events1(bad))
+			same(t, events1(record(lambdaFields), bad))
+		})
+	}
+}
+
+// TestDataDecodedOnTwoCores holds the decoding of an event's data on two goroutines (GOMAXPROCS > 1, a few megabytes
+// of data) to encoding/json: the same records, in one buffer. Records of the first half whose data has escaped line breaks
+// decode to less than their length says: their places are known only once decoded, and Decode reads the event again.
+func TestDataDecodedOnTwoCores(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	ev := lambdaEvent(t, 3000)
+	big := bytes.Repeat([]byte("QUJD"), 700) // 2.1 kB of data more per record
+	ev = bytes.ReplaceAll(ev, []byte(`"data":"`), append([]byte(`"data":"`), big...))
+	if n := bytes.Count(ev, big); n*len(big)*3/4 < parallelData {
+		t.Fatalf("%d records of %d bytes of data: fewer than decodeData splits", n, len(big))
+	}
+	recs := same(t, ev)
+	if len(recs) != 3000 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for i := 1; i < len(recs); i++ {
+		if unsafe.Add(unsafe.Pointer(unsafe.SliceData(recs[i-1].Kinesis.Data)), len(recs[i-1].Kinesis.Data)) != unsafe.Pointer(unsafe.SliceData(recs[i].Kinesis.Data)) {
+			t.Fatalf("record %d's data does not follow record %d's", i, i-1)
+		}
+	}
+	escaped := bytes.Replace(ev, []byte(`"data":"QUJD`), []byte(`"data":"QU\n\n\n\nJD`), 7) // the first seven records'
+	if bytes.Equal(escaped, ev) {
+		t.Fatal("no data replaced")
+	}
+	if recs := same(t, escaped); len(recs) != 3000 {
+		t.Fatalf("%d records", len(recs))
+	}
+}
+
+func FuzzQuickData(f *testing.F) {
+	for _, data := range quickData {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		same(t, events1(record(lambdaFields), fmt.Sprintf(`{"kinesis":{"data":%s}}`, data)))
+	})
+}
