@@ -311,8 +311,11 @@ func reportDuration(b *testing.B, log []byte, re *regexp.Regexp) time.Duration {
 //
 // Part of the billed time is fauxqs's, not the function's: put-ms is the median time of the same PUT (the object
 // the invocation writes, through the same SDK) made from the test process, most of it fauxqs's own; billed-less-put
-// is the billed time without it, and %-of-zstd-less-put its speed against zstd's. The 4-hours cases spread the same
-// records over four hours of arrival: four objects, whose uploads overlap encoding the next.
+// is the billed time without it, and %-of-zstd-less-put its speed against zstd's. Where the rest goes, the medians of
+// the phases the handler logs at debug level: event-ms decoding the event, decode-ms the records, encode-ms the
+// objects, write-wait-ms waiting for the PUTs after the last object is encoded, and outside-ms the billed time
+// outside the handler (the runtime reading the event from the RIE, and the response). The 4-hours cases spread the
+// same records over four hours of arrival: four objects, whose uploads overlap encoding the next.
 func BenchmarkRIE(b *testing.B) {
 	zstdCLI, err := exec.LookPath("zstd")
 	if err != nil {
@@ -345,17 +348,24 @@ func BenchmarkRIE(b *testing.B) {
 				name := "bench-" + bucket
 				fn := emulators.StartFunctionT(b, emulators.FunctionOptions{
 					Env: h.env(bucket, stack.AWSEndpoint, map[string]string{"OUTPUT_MODE": "batch", "COMPRESSION": "zstd",
-						"GOMAXPROCS": strconv.Itoa(procs)}),
+						"GOMAXPROCS": strconv.Itoa(procs), config.EnvLogLevel: "DEBUG"}),
 					MemoryMB: 1769 * procs, Name: name,
 				})
+				phases := map[string][]time.Duration{}
 				invoke := func() (billed, wall time.Duration) {
 					res, err := fn.Invoke(b.Context(), c.event)
 					if err != nil || res.FunctionError != "" || !bytes.Contains(res.Payload, []byte(`"batchItemFailures":[]`)) {
 						b.Fatalf("invoke: %v %s", err, res.Payload)
 					}
-					return reportDuration(b, res.Log, invokeReport), res.Duration
+					billed = reportDuration(b, res.Log, invokeReport)
+					for name, d := range loggedPhases(b, res.Log) {
+						phases[name] = append(phases[name], d)
+					}
+					phases["outside"] = append(phases["outside"], billed-phases["total"][len(phases["total"])-1])
+					return billed, res.Duration
 				}
 				invoke() // the cold start is BenchmarkColdStart's
+				clear(phases)
 				zstdBefore := zstdBench(b)
 				cpuBefore := bootstrapCPU(b, name)
 				var billed, wall []time.Duration
@@ -377,6 +387,9 @@ func BenchmarkRIE(b *testing.B) {
 				b.ReportMetric(float64(put.Microseconds())/1000, "put-ms")
 				b.ReportMetric(float64((median(billed)-put).Microseconds())/1000, "billed-less-put-ms")
 				b.ReportMetric(100*mbps(median(billed)-put)/zstdMBps, "%-of-zstd-less-put")
+				for _, name := range []string{"event", "decode", "encode", "write-wait", "outside"} {
+					b.ReportMetric(float64(median(phases[name]).Microseconds())/1000, name+"-ms")
+				}
 				if runtime.GOOS == "linux" {
 					peak, err := peakRSS(name)
 					if err != nil {
@@ -390,6 +403,27 @@ func BenchmarkRIE(b *testing.B) {
 			})
 		}
 	}
+}
+
+// phaseField is a phase's duration in the handler's "invocation phases" log line.
+var phaseField = regexp.MustCompile(`"(event|decode|encode|writeWait|total)Ms":([0-9.]+)`)
+
+// loggedPhases reads the phases of the invocation whose log is log (see handler.Handler.Invoke).
+func loggedPhases(b *testing.B, log []byte) map[string]time.Duration {
+	b.Helper()
+	line := regexp.MustCompile(`"msg":"invocation phases"[^\n]*`).Find(log)
+	phases := map[string]time.Duration{}
+	for _, m := range phaseField.FindAllSubmatch(line, -1) {
+		v, err := strconv.ParseFloat(string(m[2]), 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		phases[strings.Replace(string(m[1]), "writeWait", "write-wait", 1)] = time.Duration(v * float64(time.Millisecond))
+	}
+	if len(phases) != 5 {
+		b.Fatalf("no invocation phases in the log:\n%s", log)
+	}
+	return phases
 }
 
 // overHours is the workload's event with the records' arrival spread evenly over hours hours: batch mode writes

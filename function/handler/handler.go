@@ -47,6 +47,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	records, err := d.Decode(payload)
 	h.decoders.Put(d)
+	decoded := time.Now()
 	if err != nil {
 		h.log.Error("event rejected", "error", err.Error(), "bytes", len(payload))
 		return nil, err
@@ -59,6 +60,8 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		"eventTimesMissing", m.EventTimesMissing, "failed", m.RecordsFailed,
 		"objects", m.ObjectsWritten, "bytesIn", m.BytesIn, "bytesWritten", m.BytesWritten,
 		"maxArrivalAgeMs", m.MaxArrivalAge.Milliseconds(), "durationMs", time.Since(start).Milliseconds()}
+	h.log.Debug("invocation phases", "eventMs", ms(decoded.Sub(start)), "decodeMs", ms(m.Took.Decode),
+		"encodeMs", ms(m.Took.Encode), "writeWaitMs", ms(m.Took.WriteWait), "totalMs", ms(time.Since(start)))
 	switch {
 	case err != nil:
 		h.log.Error("batch rejected", append(attrs, "error", err.Error())...)
@@ -71,3 +74,6 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	return json.Marshal(resp) // a list of sequence numbers: cannot fail
 }
+
+// ms is a duration in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

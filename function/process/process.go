@@ -119,6 +119,15 @@ type Metrics struct {
 	BytesWritten       int64         // object bodies written (data and quarantine)
 	ObjectsWritten     int           // objects written (data and quarantine)
 	MaxArrivalAge      time.Duration // now minus the oldest approximateArrivalTimestamp
+	Took               Timings       // where the invocation's time went (logged at debug level, not a metric)
+}
+
+// Timings are the phases of Process, one after the other. In batch mode the writes start during Encode, as each
+// object is encoded: WriteWait is what they add after the last one.
+type Timings struct {
+	Decode    time.Duration // decoding, de-aggregating and shaping the records
+	Encode    time.Duration // encoding the objects
+	WriteWait time.Duration // waiting for the writes once every object was handed over
 }
 
 // Process handles one batch. The response reports the first record, in shard order, that is not durably handled
@@ -136,13 +145,19 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 	defer cancel()
 	save, cancelSave := withReserve(ctx, 0.5) // computed now: the reserve is a share of the whole invocation
 	defer cancelSave()
+	start := time.Now()
 	units, cut, err := p.decode(work, records, &m)
 	if err != nil {
 		return resp, m, err
 	}
 	p.resume(work, units[:cut])
+	encoding := time.Now()
+	m.Took.Decode = encoding.Sub(start)
 	jobs, spans, up, err := p.jobs(work, units[:cut], &m)
+	waiting := time.Now()
+	m.Took.Encode = waiting.Sub(encoding)
 	up.wait()
+	m.Took.WriteWait = time.Since(waiting)
 	if err != nil {
 		return resp, m, err
 	}
