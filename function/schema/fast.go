@@ -3,8 +3,7 @@ package schema
 import (
 	"math"
 	"math/big"
-	"strconv"
-	"strings"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -13,113 +12,189 @@ import (
 )
 
 // The library builds an error tree, scopes and evaluation state for every value it visits, on Go maps that cost
-// more to build than the record costs to decode. sure is a short cut for the records that pass, which are nearly
-// all: it walks the library's compiled schema itself over the decoded record, for the keywords that records are
-// usually checked with (type, enum, const, format, $ref, allOf, properties, required, additionalProperties, items,
-// the length, size and range bounds, pattern), and answers true only when it is certain that the library would
-// accept the record. Anything else — a keyword it does not know, a number it cannot compare exactly, a failure —
-// answers false, and the library decides and explains. So sure may be incomplete, never wrong; a differential test
-// holds it to that.
+// more to build than the record costs to decode. The fast path is a short cut for the records that pass, which are
+// nearly all: at cold start the library's compiled schema is compiled once more into nodes (below) for the keywords
+// that records are usually checked with (type, enum, const, format, $ref, allOf, properties, required,
+// additionalProperties, items, the length, size and range bounds, pattern), and a record is walked against them.
+// The walk answers true only when it is certain that the library would accept the record. Anything else — a keyword
+// it does not know, a number it cannot compare exactly, a failure — answers false, and the library decides and
+// explains. So the fast path may be incomplete, never wrong; a differential test and a fuzz target hold it to that.
 
 // maxSureDepth bounds the walk (schemas that refer to themselves recurse with the instance).
 const maxSureDepth = 64
 
-// sure reports whether v is certainly valid against s.
-func sure(s *jsonschema.Schema, v jsonvalue.Value, depth int) bool {
-	if depth > maxSureDepth {
-		return false
+// node is one schema, compiled for the walk. A zero node accepts everything.
+type node struct {
+	unsure      bool   // a keyword the walk does not know, or the false schema: never certain
+	kinds       uint8  // the kinds "type" allows, a bit per jsonvalue.Kind; 0 without "type"
+	integerOnly bool   // "type" allows integers but not numbers
+	enums       []enum // "const" and "enum": the value must be one of each
+	dateTime    bool   // "format": "date-time", checked natively
+	format      *jsonschema.Format
+	all         []*node // $ref and allOf: the value must be certain for each too
+
+	// Objects. props holds the names of properties and required, sorted; a member whose name is not there, or has
+	// no schema, goes to extra (nil: anything) unless noExtra.
+	props    []prop
+	index    map[string]int // props by name, when there are too many to search
+	required int            // how many props are required
+	noExtra  bool
+	extra    *node
+
+	// Arrays.
+	minItems, maxItems int // -1: no bound
+	items              *node
+
+	// Strings.
+	minLength, maxLength int // -1: no bound
+	pattern              jsonschema.Regexp
+
+	// Numbers.
+	bounds []bound
+}
+
+type prop struct {
+	name     string
+	node     *node // nil: only required
+	required bool
+}
+
+// enum is the scalars a value may be; other values of a schema's enum (containers, non-integer numbers) are left
+// out, which can only make the walk less certain.
+type enum struct {
+	strs          []string
+	ints          []int64
+	null, yes, no bool
+}
+
+// bound is a minimum (sign 1) or maximum (sign -1), exclusive when strict. Integer bounds compare exactly with
+// integer values; the others as float64, when certain.
+type bound struct {
+	sign   int
+	strict bool
+	isInt  bool
+	i      int64
+	f      float64
+}
+
+// maxIndexed is the number of names beyond which an object's names are looked up in a map.
+const maxIndexed = 12
+
+// compileNode compiles s and what it refers to; done holds the nodes made so far, so that references make cycles.
+func compileNode(s *jsonschema.Schema, done map[*jsonschema.Schema]*node) *node {
+	if n, ok := done[s]; ok {
+		return n
 	}
+	n := &node{minItems: -1, maxItems: -1, minLength: -1, maxLength: -1}
+	done[s] = n
 	if s.Bool != nil {
-		return *s.Bool
+		n.unsure = !*s.Bool
+		return n
 	}
 	if !known(s) {
-		return false
+		n.unsure = true
+		return n
 	}
-	if s.Types != nil && !s.Types.IsEmpty() && !typeMatches(*s.Types, v) {
-		return false
+	if s.Types != nil {
+		n.kinds, n.integerOnly = kinds(*s.Types)
 	}
-	if s.Const != nil && !equal(v, *s.Const) {
-		return false
+	if s.Const != nil {
+		n.enums = append(n.enums, enumOf([]any{*s.Const}))
 	}
-	if s.Enum != nil && !inEnum(v, s.Enum.Values) {
-		return false
+	if s.Enum != nil {
+		n.enums = append(n.enums, enumOf(s.Enum.Values))
 	}
-	if s.Format != nil && !formatted(s.Format, v) {
-		return false
+	if s.Format != nil {
+		if s.Format.Name == "date-time" {
+			n.dateTime = true
+		} else {
+			n.format = s.Format
+		}
 	}
-	if s.Ref != nil && !sure(s.Ref, v, depth+1) {
-		return false
+	if s.Ref != nil {
+		n.all = append(n.all, compileNode(s.Ref, done))
 	}
 	for _, sub := range s.AllOf {
-		if !sure(sub, v, depth+1) {
-			return false
+		n.all = append(n.all, compileNode(sub, done))
+	}
+	n.compileObject(s, done)
+	if !n.compileArray(s, done) {
+		n.unsure = true
+		return n
+	}
+	if s.MinLength != nil {
+		n.minLength = *s.MinLength
+	}
+	if s.MaxLength != nil {
+		n.maxLength = *s.MaxLength
+	}
+	n.pattern = s.Pattern
+	for _, b := range []struct {
+		r      *big.Rat
+		sign   int
+		strict bool
+	}{{s.Minimum, 1, false}, {s.ExclusiveMinimum, 1, true}, {s.Maximum, -1, false}, {s.ExclusiveMaximum, -1, true}} {
+		if b.r != nil {
+			f, _ := b.r.Float64()
+			nb := bound{sign: b.sign, strict: b.strict, f: f}
+			if b.r.IsInt() && b.r.Num().IsInt64() {
+				nb.isInt, nb.i = true, b.r.Num().Int64()
+			}
+			n.bounds = append(n.bounds, nb)
 		}
 	}
-	switch v.Kind() {
-	case jsonvalue.Object:
-		return sureObject(s, v, depth)
-	case jsonvalue.Array:
-		return sureArray(s, v, depth)
-	case jsonvalue.String:
-		return sureString(s, v.Text())
-	case jsonvalue.Number:
-		return sureNumber(s, v)
+	return n
+}
+
+func (n *node) compileObject(s *jsonschema.Schema, done map[*jsonschema.Schema]*node) {
+	names := map[string]*prop{}
+	for name, sub := range s.Properties {
+		names[name] = &prop{name: name, node: compileNode(sub, done)}
 	}
-	return true
-}
-
-// known reports whether s uses only the keywords sure understands (annotations aside).
-func known(s *jsonschema.Schema) bool {
-	return s.RecursiveRef == nil && s.DynamicRef == nil && s.Not == nil && s.AnyOf == nil && s.OneOf == nil &&
-		s.If == nil && s.MaxProperties == nil && s.MinProperties == nil && s.PropertyNames == nil &&
-		s.PatternProperties == nil && s.Dependencies == nil && s.DependentRequired == nil &&
-		s.DependentSchemas == nil && s.UnevaluatedProperties == nil && !s.UniqueItems && s.Contains == nil &&
-		s.AdditionalItems == nil && s.PrefixItems == nil && s.UnevaluatedItems == nil && s.ContentEncoding == nil &&
-		s.ContentMediaType == nil && s.ContentSchema == nil && s.MultipleOf == nil && s.Extensions == nil &&
-		(s.Ref == nil || s.DraftVersion >= 2019) // before 2019-09, $ref made its siblings ignored
-}
-
-// formatted asks the library's own format check (strings are passed as they are, without the conversion).
-func formatted(f *jsonschema.Format, v jsonvalue.Value) bool {
-	if v.Kind() == jsonvalue.String {
-		return f.Validate(v.Text()) == nil
-	}
-	return f.Validate(v.Any()) == nil
-}
-
-// sureObject checks the members; a member whose key a later one repeats is checked too, which can only make
-// sure less certain.
-func sureObject(s *jsonschema.Schema, obj jsonvalue.Value, depth int) bool {
 	for _, name := range s.Required {
-		if _, ok := obj.Get(name); !ok {
-			return false
+		if names[name] == nil {
+			names[name] = &prop{name: name}
+		}
+		names[name].required = true
+	}
+	for _, p := range names {
+		n.props = append(n.props, *p)
+		if p.required {
+			n.required++
 		}
 	}
-	for i := range obj.Len() {
-		value := obj.Index(i)
-		if sub, ok := s.Properties[obj.Key(i)]; ok {
-			if !sure(sub, value, depth+1) {
-				return false
-			}
-			continue
-		}
-		switch extra := s.AdditionalProperties.(type) {
-		case bool:
-			if !extra {
-				return false
-			}
-		case *jsonschema.Schema:
-			if !sure(extra, value, depth+1) {
-				return false
-			}
+	slices.SortFunc(n.props, func(a, b prop) int { return cmpString(a.name, b.name) })
+	if len(n.props) > maxIndexed {
+		n.index = make(map[string]int, len(n.props))
+		for i, p := range n.props {
+			n.index[p.name] = i
 		}
 	}
-	return true
+	switch extra := s.AdditionalProperties.(type) {
+	case bool:
+		n.noExtra = !extra
+	case *jsonschema.Schema:
+		n.extra = compileNode(extra, done)
+	}
 }
 
-func sureArray(s *jsonschema.Schema, arr jsonvalue.Value, depth int) bool {
-	if (s.MinItems != nil && arr.Len() < *s.MinItems) || (s.MaxItems != nil && arr.Len() > *s.MaxItems) {
-		return false
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// compileArray reports false for tuple items, which the walk does not know.
+func (n *node) compileArray(s *jsonschema.Schema, done map[*jsonschema.Schema]*node) bool {
+	if s.MinItems != nil {
+		n.minItems = *s.MinItems
+	}
+	if s.MaxItems != nil {
+		n.maxItems = *s.MaxItems
 	}
 	items := s.Items2020
 	if s.DraftVersion < 2020 {
@@ -128,57 +203,24 @@ func sureArray(s *jsonschema.Schema, arr jsonvalue.Value, depth int) bool {
 			items = it
 		case nil:
 		default:
-			return false // tuple items
+			return false
 		}
 	}
 	if items != nil {
-		for i := range arr.Len() {
-			if !sure(items, arr.Index(i), depth+1) {
-				return false
-			}
-		}
+		n.items = compileNode(items, done)
 	}
 	return true
 }
 
-func sureString(s *jsonschema.Schema, str string) bool {
-	if s.MinLength != nil || s.MaxLength != nil {
-		n := utf8.RuneCountInString(str)
-		if (s.MinLength != nil && n < *s.MinLength) || (s.MaxLength != nil && n > *s.MaxLength) {
-			return false
-		}
-	}
-	return s.Pattern == nil || s.Pattern.MatchString(str)
-}
-
-func sureNumber(s *jsonschema.Schema, v jsonvalue.Value) bool {
-	if s.Minimum == nil && s.Maximum == nil && s.ExclusiveMinimum == nil && s.ExclusiveMaximum == nil {
-		return true
-	}
-	return beyond(v, s.Minimum, 1, false) && beyond(v, s.ExclusiveMinimum, 1, true) &&
-		beyond(v, s.Maximum, -1, false) && beyond(v, s.ExclusiveMaximum, -1, true)
-}
-
-// beyond reports whether the number v minus bound certainly has the sign (or is 0, unless strict). Integers
-// compare exactly; other numbers as float64, only when they are more than a rounding step apart.
-func beyond(v jsonvalue.Value, bound *big.Rat, sign int, strict bool) bool {
-	if bound == nil {
-		return true
-	}
-	if n, err := strconv.ParseInt(v.Text(), 10, 64); err == nil && bound.IsInt() && bound.Num().IsInt64() {
-		b := bound.Num().Int64()
-		return (sign > 0 && (n > b || !strict && n == b)) || (sign < 0 && (n < b || !strict && n == b))
-	}
-	f, err := strconv.ParseFloat(v.Text(), 64)
-	if err != nil {
-		return false
-	}
-	b, _ := bound.Float64()
-	// The true values lie strictly within one step of f and of b.
-	if sign > 0 {
-		return math.Nextafter(f, math.Inf(-1)) >= math.Nextafter(b, math.Inf(1))
-	}
-	return math.Nextafter(f, math.Inf(1)) <= math.Nextafter(b, math.Inf(-1))
+// known reports whether s uses only the keywords the walk understands (annotations aside).
+func known(s *jsonschema.Schema) bool {
+	return s.RecursiveRef == nil && s.DynamicRef == nil && s.Not == nil && s.AnyOf == nil && s.OneOf == nil &&
+		s.If == nil && s.MaxProperties == nil && s.MinProperties == nil && s.PropertyNames == nil &&
+		s.PatternProperties == nil && s.Dependencies == nil && s.DependentRequired == nil &&
+		s.DependentSchemas == nil && s.UnevaluatedProperties == nil && !s.UniqueItems && s.Contains == nil &&
+		s.AdditionalItems == nil && s.PrefixItems == nil && s.UnevaluatedItems == nil && s.ContentEncoding == nil &&
+		s.ContentMediaType == nil && s.ContentSchema == nil && s.MultipleOf == nil && s.Extensions == nil &&
+		(s.Ref == nil || s.DraftVersion >= 2019) // before 2019-09, $ref made its siblings ignored
 }
 
 // The library's bit for each JSON type, found by asking it (jsonschema.Types is a bit set of unexported bits).
@@ -191,54 +233,225 @@ func typeBit(name string) int {
 	return int(t)
 }
 
-func typeMatches(types jsonschema.Types, v jsonvalue.Value) bool {
+// kinds turns "type" into a bit per jsonvalue.Kind, and whether numbers must be integers.
+func kinds(types jsonschema.Types) (k uint8, integerOnly bool) {
 	want := int(types)
-	switch v.Kind() {
-	case jsonvalue.Null:
-		return want&tNull != 0
-	case jsonvalue.Bool:
-		return want&tBoolean != 0
-	case jsonvalue.String:
-		return want&tString != 0
-	case jsonvalue.Array:
-		return want&tArray != 0
-	case jsonvalue.Object:
-		return want&tObject != 0
-	}
-	// An integer by the library's rule is a number without a fractional part; 1.0 and 1e3 are left to it.
-	return want&tNumber != 0 || (want&tInteger != 0 && !strings.ContainsAny(v.Text(), ".eE"))
-}
-
-// inEnum reports whether v is certainly one of values.
-func inEnum(v jsonvalue.Value, values []any) bool {
-	for _, e := range values {
-		if equal(v, e) {
-			return true
+	for _, m := range []struct {
+		bit  int
+		kind jsonvalue.Kind
+	}{{tNull, jsonvalue.Null}, {tBoolean, jsonvalue.Bool}, {tString, jsonvalue.String}, {tArray, jsonvalue.Array},
+		{tObject, jsonvalue.Object}, {tNumber | tInteger, jsonvalue.Number}} {
+		if want&m.bit != 0 {
+			k |= 1 << m.kind
 		}
 	}
-	return false
+	return k, want&tNumber == 0 && want&tInteger != 0
 }
 
-// equal reports whether v certainly equals the schema's value e: strings, booleans and null exactly, numbers
-// when both are the same integer. Containers are left to the library.
-func equal(v jsonvalue.Value, e any) bool {
-	switch v.Kind() {
-	case jsonvalue.Null:
-		return e == nil
-	case jsonvalue.Bool:
-		b, ok := e.(bool)
-		return ok && b == v.True()
-	case jsonvalue.String:
-		s, ok := e.(string)
-		return ok && s == v.Text()
-	case jsonvalue.Number:
-		n, ok := e.(interface{ String() string }) // json.Number, as the library reads schema documents
-		if !ok {
+func enumOf(values []any) enum {
+	var e enum
+	for _, v := range values {
+		switch v := v.(type) {
+		case nil:
+			e.null = true
+		case bool:
+			e.yes, e.no = e.yes || v, e.no || !v
+		case string:
+			e.strs = append(e.strs, v)
+		case interface{ String() string }: // json.Number, as the library reads schema documents
+			if i, ok := parseInt(v.String()); ok {
+				e.ints = append(e.ints, i)
+			}
+		}
+	}
+	return e
+}
+
+// sure reports whether v is certainly valid against n, and its numbers within float64's range (numbers.go).
+func (n *node) sure(v jsonvalue.Value, depth int) bool {
+	if n.unsure || depth > maxSureDepth {
+		return false
+	}
+	kind := v.Kind()
+	if n.kinds != 0 && n.kinds&(1<<kind) == 0 {
+		return false
+	}
+	for i := range n.enums {
+		if !n.enums[i].has(v) {
 			return false
 		}
-		a, err1 := strconv.ParseInt(v.Text(), 10, 64)
-		b, err2 := strconv.ParseInt(n.String(), 10, 64)
-		return err1 == nil && err2 == nil && a == b
+	}
+	if n.format != nil && !formatted(n.format, v) {
+		return false
+	}
+	for _, sub := range n.all {
+		if !sub.sure(v, depth+1) {
+			return false
+		}
+	}
+	switch kind {
+	case jsonvalue.Object:
+		return n.sureObject(v, depth)
+	case jsonvalue.Array:
+		return n.sureArray(v, depth)
+	case jsonvalue.String:
+		return n.sureString(v.Text())
+	case jsonvalue.Number:
+		return representable(v.Text()) && n.sureNumber(v.Text())
+	}
+	return true
+}
+
+// formatted asks the library's own format check (strings are passed as they are, without the conversion).
+func formatted(f *jsonschema.Format, v jsonvalue.Value) bool {
+	if v.Kind() == jsonvalue.String {
+		return f.Validate(v.Text()) == nil
+	}
+	return f.Validate(v.Any()) == nil
+}
+
+func (e *enum) has(v jsonvalue.Value) bool {
+	switch v.Kind() {
+	case jsonvalue.Null:
+		return e.null
+	case jsonvalue.Bool:
+		if v.True() {
+			return e.yes
+		}
+		return e.no
+	case jsonvalue.String:
+		return slices.Contains(e.strs, v.Text())
+	case jsonvalue.Number:
+		i, ok := parseInt(v.Text())
+		return ok && slices.Contains(e.ints, i)
 	}
 	return false
+}
+
+// lookup returns the index of name in n.props, or -1.
+func (n *node) lookup(name string) int {
+	if n.index != nil {
+		if i, ok := n.index[name]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range n.props {
+		if p := n.props[i].name; len(p) == len(name) && p == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// sureObject checks the members; a member whose key a later one repeats is checked too, which can only make the
+// walk less certain.
+func (n *node) sureObject(obj jsonvalue.Value, depth int) bool {
+	required := n.required
+	var seen uint64 // the required props met, when there are at most 64 props; else counted by sureRequired
+	for i := range obj.Len() {
+		value := obj.Index(i)
+		var sub *node
+		if k := n.lookup(obj.Key(i)); k >= 0 {
+			p := &n.props[k]
+			if p.required && k < 64 && seen&(1<<k) == 0 {
+				seen |= 1 << k
+				required--
+			}
+			sub = p.node
+		}
+		if sub == nil {
+			if n.noExtra {
+				return false
+			}
+			sub = n.extra
+		}
+		if sub == nil && !allRepresentable(value) || sub != nil && !sub.sure(value, depth+1) {
+			return false
+		}
+	}
+	if required > 0 {
+		return len(n.props) > 64 && n.sureRequired(obj)
+	}
+	return true
+}
+
+// sureRequired looks up each required name, for the objects with too many names for sureObject's bit set.
+func (n *node) sureRequired(obj jsonvalue.Value) bool {
+	for _, p := range n.props {
+		if _, ok := obj.Get(p.name); p.required && !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *node) sureArray(arr jsonvalue.Value, depth int) bool {
+	if (n.minItems >= 0 && arr.Len() < n.minItems) || (n.maxItems >= 0 && arr.Len() > n.maxItems) {
+		return false
+	}
+	for i := range arr.Len() {
+		if n.items == nil && !allRepresentable(arr.Index(i)) || n.items != nil && !n.items.sure(arr.Index(i), depth+1) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *node) sureString(s string) bool {
+	if n.minLength >= 0 || n.maxLength >= 0 {
+		c := utf8.RuneCountInString(s)
+		if (n.minLength >= 0 && c < n.minLength) || (n.maxLength >= 0 && c > n.maxLength) {
+			return false
+		}
+	}
+	if n.dateTime && !dateTime(s) {
+		return false
+	}
+	return n.pattern == nil || n.pattern.MatchString(s)
+}
+
+func (n *node) sureNumber(lit string) bool {
+	if len(n.bounds) == 0 && !n.integerOnly {
+		return true
+	}
+	i, isInt := parseInt(lit)
+	// An integer by the library's rule is a number without a fractional part; 1.0 and 1e3 are left to it.
+	if n.integerOnly && !isInt && !integerLiteral(lit) {
+		return false
+	}
+	if len(n.bounds) == 0 {
+		return true
+	}
+	f := math.NaN()
+	for _, b := range n.bounds {
+		if isInt && b.isInt {
+			if !(b.sign > 0 && (i > b.i || !b.strict && i == b.i) || b.sign < 0 && (i < b.i || !b.strict && i == b.i)) {
+				return false
+			}
+			continue
+		}
+		if math.IsNaN(f) {
+			f = parseFloat(lit)
+			if math.IsNaN(f) {
+				return false
+			}
+		}
+		// The true values lie strictly within one step of f and of b.f.
+		if b.sign > 0 && math.Nextafter(f, math.Inf(-1)) < math.Nextafter(b.f, math.Inf(1)) ||
+			b.sign < 0 && math.Nextafter(f, math.Inf(1)) > math.Nextafter(b.f, math.Inf(-1)) {
+			return false
+		}
+	}
+	return true
+}
+
+// integerLiteral reports whether a number literal has no fraction or exponent.
+func integerLiteral(lit string) bool {
+	for i := 0; i < len(lit); i++ {
+		if c := lit[i]; c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
 }

@@ -51,7 +51,7 @@ func outOfRange(v jsonvalue.Value) (string, bool) {
 func representable(lit string) bool {
 	// A literal without an exponent and shorter than the largest float64 (309 digits) or the smallest (324 zeros
 	// after the point) is in range: the common case, decided without parsing.
-	if len(lit) < 300 && !strings.ContainsAny(lit, "eE") {
+	if len(lit) < 300 && !hasExponent(lit) {
 		return true
 	}
 	f, err := strconv.ParseFloat(lit, 64)
@@ -63,4 +63,13 @@ func representable(lit string) bool {
 	}
 	mantissa, _, _ := strings.Cut(strings.ToLower(lit), "e")
 	return strings.Trim(mantissa, "-0.") == "" // a true zero, such as 0.0e-999
+}
+
+func hasExponent(lit string) bool {
+	for i := 0; i < len(lit); i++ {
+		if lit[i]|0x20 == 'e' {
+			return true
+		}
+	}
+	return false
 }

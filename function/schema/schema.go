@@ -32,7 +32,8 @@ type Fetcher func(ctx context.Context, bucket, key string) ([]byte, error)
 // Schema is a compiled schema document. It is safe for concurrent use.
 type Schema struct {
 	compiled *jsonschema.Schema
-	doc      any // the document as JSON values, for the columns
+	root     *node // the fast path's form of compiled (fast.go)
+	doc      any   // the document as JSON values, for the columns
 }
 
 // Load reads the schema at source — a file path or s3://bucket/key (read with fetch) — and compiles it.
@@ -87,7 +88,7 @@ func Compile(data []byte, location string) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{compiled: compiled, doc: doc}, nil
+	return &Schema{compiled: compiled, root: compileNode(compiled, map[*jsonschema.Schema]*node{}), doc: doc}, nil
 }
 
 // noLoader refuses every document but the schema itself: a deployment's behaviour must not depend on what a
@@ -102,11 +103,11 @@ func (noLoader) Load(url string) (any, error) {
 // failing instance location (a JSON pointer) and keyword, e.g. `schema: /amount: got string, want number (type)`,
 // or a number float64 cannot hold, `schema: /n: number out of range` (see numbers.go).
 func (s *Schema) Validate(v jsonvalue.Value) error {
+	if s.root.sure(v, 0) {
+		return nil // the common case: the library's verdict would be the same, and is not needed
+	}
 	if at, ok := outOfRange(v); ok {
 		return fmt.Errorf("schema: %s: %s", at, errOutOfRange)
-	}
-	if sure(s.compiled, v, 0) {
-		return nil // the common case: the library's verdict would be the same, and is not needed
 	}
 	err := s.compiled.Validate(v.Any())
 	if err == nil {
