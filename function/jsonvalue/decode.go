@@ -2,7 +2,7 @@
 // and Parquet encoder walk, and converts it to the values the jq and JSON Schema libraries take (Value.Any:
 // map[string]any, []any, string, json.Number, bool, nil — what encoding/json produces with UseNumber). A record of a
 // few hundred bytes decodes with a handful of allocations: strings without escapes and numbers are slices of one
-// copy of the input, and nothing is boxed. The grammar is encoding/json's, and so is the meaning of a repeated key
+// copy of the input (or of the input itself: Decoder.ShareInput), and nothing is boxed. The grammar is encoding/json's, and so is the meaning of a repeated key
 // (the last one counts); a differential fuzz test holds the two to the same answers and values.
 package jsonvalue
 
@@ -218,6 +218,10 @@ type Decoder struct {
 	// MaxValues caps the values and object keys of one record, and so the memory its tree and the stack take
 	// (ValueSize each): a record over it is a *LimitError. 0 means no cap.
 	MaxValues int
+	// ShareInput makes strings without escapes and numbers slices of the input itself rather than of a copy of
+	// it, which saves copying and allocating each record: for a caller that does not modify the input while the
+	// values and strings it has taken are in use.
+	ShareInput bool
 
 	d     decoder
 	arena []Value
@@ -226,7 +230,7 @@ type Decoder struct {
 // Decode parses src as the package's Decode does.
 func (dd *Decoder) Decode(src []byte) (Value, error) {
 	clear(dd.arena) // drop the last record's references
-	dd.d.max = dd.MaxValues
+	dd.d.max, dd.d.share = dd.MaxValues, dd.ShareInput
 	v, err := dd.d.decode(src, dd.arena[:0])
 	dd.arena = dd.d.arena // its last (or only) chunk, reused from the start next time
 	return v, err
@@ -234,7 +238,11 @@ func (dd *Decoder) Decode(src []byte) (Value, error) {
 
 // decode parses src with arena as the first place for the containers' values.
 func (d *decoder) decode(src []byte, arena []Value) (Value, error) {
-	*d = decoder{s: string(src), kids: d.kids[:0], arena: arena, max: d.max}
+	s := unsafe.String(unsafe.SliceData(src), len(src))
+	if !d.share {
+		s = string(src)
+	}
+	*d = decoder{s: s, kids: d.kids[:0], arena: arena, max: d.max, share: d.share}
 	v, err := d.value()
 	if err != nil {
 		return Value{}, err
@@ -260,6 +268,7 @@ type decoder struct {
 	arena []Value
 	// values counts what has been stacked, which bounds the stack and the arena; max caps it (0: no cap).
 	values, max int
+	share       bool // s is the caller's input (Decoder.ShareInput), not a copy
 }
 
 func (d *decoder) errf(format string, args ...any) error {

@@ -79,8 +79,8 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) { check(t, in) })
 }
 
-// check holds Decode to encoding/json (UseNumber) for the same input: the same verdict and, when valid, the same
-// value.
+// check holds Decode, copying the input or sharing it, to encoding/json (UseNumber) for the same input: the same
+// verdict and, when valid, the same value.
 func check(t *testing.T, in []byte) {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(in))
@@ -96,6 +96,10 @@ func check(t *testing.T, in []byte) {
 	}
 	if err == nil && !reflect.DeepEqual(got.Any(), want) {
 		t.Fatalf("Decode(%q) = %#v; encoding/json %#v", in, got.Any(), want)
+	}
+	shared, serr := (&Decoder{ShareInput: true}).Decode(in)
+	if fmt.Sprint(serr) != fmt.Sprint(err) || err == nil && !reflect.DeepEqual(shared.Any(), want) {
+		t.Fatalf("Decode(%q) sharing the input = %#v, %v; copying %#v, %v", in, shared.Any(), serr, want, err)
 	}
 	if err == nil {
 		out := got.AppendJSON(nil)
@@ -238,8 +242,13 @@ func TestDecoderReusesItsMemory(t *testing.T) {
 	if kept != "x" {
 		t.Fatalf("string from an earlier record changed: %q", kept)
 	}
-	if allocs := testing.AllocsPerRun(100, func() { _, _ = d.Decode([]byte(`{"a": [1, 2], "b": {"c": true}}`)) }); allocs > 1 {
+	in := []byte(`{"a": [1, 2], "b": {"c": true}}`)
+	if allocs := testing.AllocsPerRun(100, func() { _, _ = d.Decode(in) }); allocs > 1 {
 		t.Fatalf("%.0f allocations per record; want 1 (the copy of the input)", allocs)
+	}
+	d.ShareInput = true
+	if allocs := testing.AllocsPerRun(100, func() { _, _ = d.Decode(in) }); allocs > 0 {
+		t.Fatalf("%.0f allocations per record sharing the input; want none", allocs)
 	}
 }
 

@@ -62,10 +62,12 @@ type Shaper struct {
 }
 
 // Shape shapes one record, data being its JSON text. keep is false when the transform dropped the record (jq's
-// empty). An error is the reason to quarantine it: "invalid JSON: …", "transform: …" or "schema: …".
+// empty). An error is the reason to quarantine it: "invalid JSON: …", "transform: …" or "schema: …". data must not
+// change while the record is in use: its JSON, and the strings of its value, are slices of it (decoding copies
+// nothing).
 func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool, err error) {
 	o := s.Options
-	s.dec.MaxValues = s.MaxValues
+	s.dec.MaxValues, s.dec.ShareInput = s.MaxValues, true
 	v, err := s.dec.Decode(data)
 	if err != nil {
 		return rec, false, decodeError("invalid JSON", err)
