@@ -236,6 +236,10 @@ func (dd *Decoder) Decode(src []byte) (Value, error) {
 	return v, err
 }
 
+// Compact reports whether the last input Decode accepted had no white space outside its strings: it is then its own
+// compact form, what jsoncompact.AppendCompact writes for it.
+func (dd *Decoder) Compact() bool { return !dd.d.spaced }
+
 // decode parses src with arena as the first place for the containers' values.
 func (d *decoder) decode(src []byte, arena []Value) (Value, error) {
 	s := unsafe.String(unsafe.SliceData(src), len(src))
@@ -269,6 +273,7 @@ type decoder struct {
 	// values counts what has been stacked, which bounds the stack and the arena; max caps it (0: no cap).
 	values, max int
 	share       bool // s is the caller's input (Decoder.ShareInput), not a copy
+	spaced      bool // white space was skipped
 }
 
 func (d *decoder) errf(format string, args ...any) error {
@@ -280,6 +285,7 @@ func (d *decoder) space() {
 		switch d.s[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
+			d.spaced = true
 		default:
 			return
 		}

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 )
 
 var samples = []string{
@@ -97,9 +99,13 @@ func check(t *testing.T, in []byte) {
 	if err == nil && !reflect.DeepEqual(got.Any(), want) {
 		t.Fatalf("Decode(%q) = %#v; encoding/json %#v", in, got.Any(), want)
 	}
-	shared, serr := (&Decoder{ShareInput: true}).Decode(in)
+	sharing := Decoder{ShareInput: true}
+	shared, serr := sharing.Decode(in)
 	if fmt.Sprint(serr) != fmt.Sprint(err) || err == nil && !reflect.DeepEqual(shared.Any(), want) {
 		t.Fatalf("Decode(%q) sharing the input = %#v, %v; copying %#v, %v", in, shared.Any(), serr, want, err)
+	}
+	if compact, cerr := jsoncompact.AppendCompact(nil, in); err == nil && (cerr != nil || sharing.Compact() != bytes.Equal(compact, in)) {
+		t.Fatalf("Decode(%q): Compact() %v; AppendCompact %q, %v", in, sharing.Compact(), compact, cerr)
 	}
 	if err == nil {
 		out := got.AppendJSON(nil)

@@ -62,6 +62,12 @@ type Rejected struct {
 // while this one compresses the last (pipelined): the compressor is given the very same writes either way, so the
 // object is byte for byte the same.
 func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejected, err error) {
+	return e.EncodeCompacted(dst, values, nil)
+}
+
+// EncodeCompacted is Encode for values of which some are known to be compact JSON already: those with asIs[i] set
+// (asIs may be shorter than values) are written as they are, saving the pass that checks and compacts them.
+func (e *Encoder) EncodeCompacted(dst *bytes.Buffer, values [][]byte, asIs []bool) (rejected []Rejected, err error) {
 	var w io.Writer = dst
 	switch {
 	case e.gz != nil:
@@ -72,10 +78,10 @@ func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejecte
 		w = e.zs
 	}
 	if w != io.Writer(dst) && runtime.GOMAXPROCS(0) > 1 && linesOver(values, pipelineMin) {
-		rejected, err = e.pipelined(w, values)
+		rejected, err = e.pipelined(w, values, asIs)
 	} else {
 		var last []byte
-		rejected, last = compact(e.chunk[:0], values, func(chunk []byte) []byte {
+		rejected, last = compact(e.chunk[:0], values, asIs, func(chunk []byte) []byte {
 			if err == nil {
 				_, err = w.Write(chunk)
 			}
@@ -102,13 +108,16 @@ func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejecte
 // there is little to overlap. (A variable for the fuzz test only.)
 var pipelineMin = 4 * chunkSize
 
-// compact appends the lines of values to chunk and hands the chunk to flush whenever it holds chunkSize bytes or
-// more, going on with the buffer flush returns. It returns the rejected values and the last chunk, not flushed.
-func compact(chunk []byte, values [][]byte, flush func([]byte) []byte) ([]Rejected, []byte) {
+// compact appends the lines of values to chunk (those marked in asIs as they are) and hands the chunk to flush
+// whenever it holds chunkSize bytes or more, going on with the buffer flush returns. It returns the rejected values
+// and the last chunk, not flushed.
+func compact(chunk []byte, values [][]byte, asIs []bool, flush func([]byte) []byte) ([]Rejected, []byte) {
 	var rejected []Rejected
 	for i, v := range values {
 		var err error
-		if chunk, err = jsoncompact.AppendCompact(chunk, v); err != nil {
+		if i < len(asIs) && asIs[i] {
+			chunk = append(chunk, v...)
+		} else if chunk, err = jsoncompact.AppendCompact(chunk, v); err != nil {
 			rejected = append(rejected, Rejected{Index: i, Err: err})
 			continue // AppendCompact appended nothing
 		}
@@ -122,7 +131,7 @@ func compact(chunk []byte, values [][]byte, flush func([]byte) []byte) ([]Reject
 
 // pipelined runs compact on a goroutine of its own and writes each chunk it hands over to w, here: of two chunk
 // buffers, one fills while the other is compressed. After an error from w the rest is compacted but not written.
-func (e *Encoder) pipelined(w io.Writer, values [][]byte) (rejected []Rejected, err error) {
+func (e *Encoder) pipelined(w io.Writer, values [][]byte, asIs []bool) (rejected []Rejected, err error) {
 	full, free := make(chan []byte, 1), make(chan []byte, 2)
 	if e.spare == nil {
 		e.spare = make([]byte, 0, cap(e.chunk))
@@ -131,7 +140,7 @@ func (e *Encoder) pipelined(w io.Writer, values [][]byte) (rejected []Rejected, 
 	go func() {
 		defer close(full)
 		var last []byte
-		rejected, last = compact(e.chunk[:0], values, func(chunk []byte) []byte {
+		rejected, last = compact(e.chunk[:0], values, asIs, func(chunk []byte) []byte {
 			full <- chunk
 			return (<-free)[:0]
 		})

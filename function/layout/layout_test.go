@@ -93,6 +93,21 @@ func TestEncodeLeavesOutInvalidJSON(t *testing.T) {
 	}
 }
 
+// TestEncodeCompacted: values said to be compact are taken as they are (the caller knows); the others are still
+// checked and compacted.
+func TestEncodeCompacted(t *testing.T) {
+	e, _ := NewEncoder("none")
+	var buf bytes.Buffer
+	values := [][]byte{[]byte(`{"a": 1}`), []byte(`{"b": 2}`), []byte(`[1 2]`), []byte(`{"c":[3]}`)}
+	rejected, err := e.EncodeCompacted(&buf, values, []bool{true, false, false})
+	if err != nil || len(rejected) != 1 || rejected[0].Index != 2 {
+		t.Fatalf("rejected %+v, err %v", rejected, err)
+	}
+	if got, want := buf.String(), "{\"a\": 1}\n{\"b\":2}\n{\"c\":[3]}\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 func TestUnknownCompression(t *testing.T) {
 	if _, err := NewEncoder("lz4"); err == nil {
 		t.Fatal("no error")

@@ -111,11 +111,12 @@ func (p *Processor) appendRecordJobs(jobs []job, self []int, u *unit) []job {
 // group is the valid user records of one shard and partition (without analytics settings, the UTC arrival hour),
 // in sequence order: one batch object.
 type group struct {
-	part   layout.Partition
-	values [][]byte      // JSON Lines
-	rows   []parquet.Row // FORMAT=parquet
-	refs   []ref         // where each value comes from
-	size   int           // of the values as JSON Lines, at most
+	part    layout.Partition
+	values  [][]byte      // JSON Lines
+	compact []bool        // per value: known to be compact JSON (shaped), written as it is
+	rows    []parquet.Row // FORMAT=parquet
+	refs    []ref         // where each value comes from
+	size    int           // of the values as JSON Lines, at most
 }
 
 type ref struct{ unit, item int }
@@ -146,6 +147,7 @@ func groupByShardPartition(units []unit) []*group {
 				g.rows = append(g.rows, u.out[k].row)
 			} else {
 				g.values = append(g.values, u.data(k))
+				g.compact = append(g.compact, u.out != nil && u.out[k].compact)
 			}
 			g.refs = append(g.refs, ref{i, k})
 			g.size += len(u.data(k)) + 1
@@ -204,7 +206,7 @@ func (p *Processor) encodeGroup(units []unit, g *group) (job, error) {
 		if err != nil {
 			return job{}, err
 		}
-		rejected, err = enc.Encode(&buf, g.values)
+		rejected, err = enc.EncodeCompacted(&buf, g.values, g.compact)
 		p.encoders.Put(enc)
 		if err != nil {
 			return job{}, fmt.Errorf("encode batch object: %w", err)

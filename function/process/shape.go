@@ -24,6 +24,7 @@ import (
 // output is what a user record contributes to its object.
 type output struct {
 	data    []byte           // the JSON (record mode's body, batch mode's line)
+	compact bool             // data is compact JSON already (shape.Record.Compact)
 	row     parquet.Row      // FORMAT=parquet: the row
 	part    layout.Partition // batch mode: the object's partition
 	dropped bool             // TRANSFORM dropped it: no object, counted as skipped
@@ -35,6 +36,9 @@ type shaping struct {
 	shaper  *shape.Shaper
 	parquet *layout.Parquet // FORMAT=parquet: makes the rows (and later, the files)
 	limit   layout.PartitionLimit
+	// The last partition admitUnit named, and its name: consecutive records are mostly in the same one.
+	lastPart layout.Partition
+	lastName string
 }
 
 // newShaping returns the state for one invocation, or nil when there is nothing to shape.
@@ -146,7 +150,7 @@ func (p *Processor) admitUnit(s *shaping, u *unit) bool {
 	parts := make([]string, len(u.items)) // "" for a user record that is not written
 	for k := range u.items {
 		if u.items[k].Err == nil && !u.out[k].dropped {
-			parts[k] = u.out[k].part.String()
+			parts[k] = s.partitionName(u.out[k].part)
 		}
 	}
 	if !s.limit.Fits(parts) && s.limit.Admitted() > 0 {
@@ -194,6 +198,7 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		return fmt.Errorf("transform: its output is %d bytes; a record may have at most %d", len(rec.JSON), p.budget.Record)
 	}
 	out.data = rec.JSON
+	out.compact = rec.Compact
 	if p.shape.Transform != nil {
 		out.held = int64(len(rec.JSON)) // the transform's output is a copy of its own
 	}
@@ -250,4 +255,12 @@ func (u *unit) partition(k int) layout.Partition {
 		return u.out[k].part
 	}
 	return layout.Partition{Hour: u.arrival.UTC().Truncate(time.Hour)}
+}
+
+// partitionName is part.String(), made again only when the partition differs from the last one's.
+func (s *shaping) partitionName(part layout.Partition) string {
+	if part != s.lastPart || s.lastName == "" {
+		s.lastPart, s.lastName = part, part.String()
+	}
+	return s.lastName
 }

@@ -40,6 +40,9 @@ type Record struct {
 	// JSON is its text: the input as it came when there is no transform, else the transform's output (compact, keys
 	// sorted, as jq writes it).
 	JSON []byte
+	// Compact reports that JSON is one valid JSON value without insignificant white space: a JSON Lines writer may
+	// take it as it is, without checking and compacting it again.
+	Compact bool
 	// Levels are the PARTITION_KEYS levels of its key, "tenant=acme/type=click/" ("" without PARTITION_KEYS).
 	Levels string
 	// Time is the event time at TIME_FIELD; HasTime is false without TIME_FIELD or when the field is missing or not a
@@ -88,6 +91,7 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 			v, rec.JSON = out, text
 		}
 	}
+	rec.Compact = s.dec.Compact()
 	rec.Value = v
 	if o.Schema != nil {
 		if err := o.Schema.Validate(v); err != nil {

@@ -118,8 +118,15 @@ func TestShapeWithoutTransformKeepsTheInput(t *testing.T) {
 	}
 	in := []byte(`{ "b": 1,  "a": [2.50] }`)
 	rec, keep, err := (&Shaper{Options: Options{Schema: s}}).Shape(context.Background(), in)
-	if err != nil || !keep || string(rec.JSON) != string(in) || rec.Levels != "" || rec.HasTime {
+	if err != nil || !keep || string(rec.JSON) != string(in) || rec.Levels != "" || rec.HasTime || rec.Compact {
 		t.Fatalf("%+v %v %v", rec, keep, err)
+	}
+	// A compact record, and a transform's output, need no compacting by the JSON Lines writer.
+	for _, o := range []Options{{Schema: s}, options(t)} {
+		rec, _, err := (&Shaper{Options: o}).Shape(context.Background(), []byte(`{"order_id":"o-1","amount":1}`))
+		if err != nil || !rec.Compact {
+			t.Fatalf("%+v %v", rec, err)
+		}
 	}
 	if (Options{}).Enabled() || !(Options{Schema: s}).Enabled() {
 		t.Fatal("Enabled")
