@@ -292,8 +292,18 @@ func (d *decoder) space() {
 	}
 }
 
-// next skips white space and returns the byte it stops at, or an error at the end of the input.
+// next skips white space and returns the byte it stops at, or an error at the end of the input. Compact input, which
+// has none, is the case checked first.
 func (d *decoder) next() (byte, error) {
+	if d.pos < len(d.s) {
+		if c := d.s[d.pos]; c > ' ' {
+			return c, nil
+		}
+	}
+	return d.nextAfterSpace()
+}
+
+func (d *decoder) nextAfterSpace() (byte, error) {
 	d.space()
 	if d.pos >= len(d.s) {
 		return 0, d.errf("unexpected end of JSON input")
@@ -362,19 +372,27 @@ func (d *decoder) object() (Value, error) {
 		if err := d.push(Value{kind: String, text: key}); err != nil {
 			return v, err
 		}
-		if c, err = d.next(); err != nil {
-			return v, err
+		if d.pos < len(d.s) && d.s[d.pos] == ':' {
+			d.pos++ // compact input: no white space to skip
+		} else {
+			if c, err = d.next(); err != nil {
+				return v, err
+			}
+			if c != ':' {
+				return v, d.errf("invalid character %q after object key", c)
+			}
+			d.pos++
 		}
-		if c != ':' {
-			return v, d.errf("invalid character %q after object key", c)
-		}
-		d.pos++
 		m, err := d.value()
 		if err != nil {
 			return v, err
 		}
 		if err := d.push(m); err != nil {
 			return v, err
+		}
+		if d.pos < len(d.s) && d.s[d.pos] == ',' && d.pos+1 < len(d.s) && d.s[d.pos+1] == '"' {
+			d.pos++ // compact input: the next key follows
+			continue
 		}
 		done, err := d.separator('}', "after object key:value pair")
 		if err != nil {
