@@ -246,7 +246,7 @@ func (d *decoder) decode(src []byte, arena []Value) (Value, error) {
 	if !d.share {
 		s = string(src)
 	}
-	*d = decoder{s: s, kids: d.kids[:0], arena: arena, max: d.max, share: d.share}
+	*d = decoder{s: s, kids: d.kids, arena: arena, max: d.max, share: d.share}
 	v, err := d.value()
 	if err != nil {
 		return Value{}, err
@@ -268,6 +268,7 @@ type decoder struct {
 	// A stack of the elements and members of the containers under construction, shared by nested containers:
 	// each container gets one exact-size copy, and the stack is reused.
 	kids []Value
+	top  int // how many of kids are in use
 	// arena is where containers' values go: slices of a few large allocations rather than one each.
 	arena []Value
 	// values counts what has been stacked, which bounds the stack and the arena; max caps it (0: no cap).
@@ -356,7 +357,7 @@ func (d *decoder) object() (Value, error) {
 		d.depth--
 		return v, nil
 	}
-	base := len(d.kids)
+	base := d.top
 	for {
 		c, err := d.next()
 		if err != nil {
@@ -415,7 +416,7 @@ func (d *decoder) array() (Value, error) {
 		d.depth--
 		return v, nil
 	}
-	base := len(d.kids)
+	base := d.top
 	for {
 		e, err := d.value()
 		if err != nil {
@@ -440,13 +441,19 @@ func (d *decoder) push(v Value) error {
 	if d.values++; d.max > 0 && d.values > d.max {
 		return &LimitError{Max: d.max}
 	}
-	d.kids = append(d.kids, v)
+	if d.top < len(d.kids) {
+		d.kids[d.top] = v
+	} else {
+		d.kids = append(d.kids, v)
+		d.kids = d.kids[:cap(d.kids)]
+	}
+	d.top++
 	return nil
 }
 
 // pop moves the values stacked since base to the record's arena and unstacks them.
 func (d *decoder) pop(base int) []Value {
-	n := len(d.kids) - base
+	n := d.top - base
 	if len(d.arena)+n > cap(d.arena) {
 		// About one value per 16 bytes of input, so that a record's containers usually share one allocation; never
 		// more than the cap allows.
@@ -458,9 +465,9 @@ func (d *decoder) pop(base int) []Value {
 	}
 	kids := d.arena[len(d.arena) : len(d.arena)+n : len(d.arena)+n]
 	d.arena = d.arena[:len(d.arena)+n]
-	copy(kids, d.kids[base:])
-	clear(d.kids[base:])
-	d.kids = d.kids[:base]
+	copy(kids, d.kids[base:d.top])
+	clear(d.kids[base:d.top])
+	d.top = base
 	return kids
 }
 
