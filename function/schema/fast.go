@@ -23,6 +23,9 @@ import (
 // maxSureDepth bounds the walk (schemas that refer to themselves recurse with the instance).
 const maxSureDepth = 64
 
+// anything is the node of a value without a schema: it checks only that numbers are within range.
+var anything = &node{minItems: -1, maxItems: -1, minLength: -1, maxLength: -1}
+
 // node is one schema, compiled for the walk. A zero node accepts everything.
 type node struct {
 	unsure      bool   // a keyword the walk does not know, or the false schema: never certain
@@ -347,33 +350,47 @@ func (n *node) lookup(name string) int {
 // sureObject checks the members; a member whose key a later one repeats is checked too, which can only make the
 // walk less certain.
 func (n *node) sureObject(obj jsonvalue.Value, depth int) bool {
-	required := n.required
-	var seen uint64 // the required props met, when there are at most 64 props; else counted by sureRequired
+	m := met{missing: n.required}
 	for i := range obj.Len() {
-		value := obj.Index(i)
-		var sub *node
-		if k := n.lookup(obj.Key(i)); k >= 0 {
-			p := &n.props[k]
-			if p.required && k < 64 && seen&(1<<k) == 0 {
-				seen |= 1 << k
-				required--
-			}
-			sub = p.node
-		}
-		if sub == nil {
-			if n.noExtra {
-				return false
-			}
-			sub = n.extra
-		}
-		if sub == nil && !allRepresentable(value) || sub != nil && !sub.sure(value, depth+1) {
+		sub, ok := n.member(obj.Key(i), &m)
+		if !ok || !sub.sure(obj.Index(i), depth+1) {
 			return false
 		}
 	}
-	if required > 0 {
+	if m.missing > 0 {
 		return len(n.props) > 64 && n.sureRequired(obj)
 	}
 	return true
+}
+
+// met counts the required names an object has, when there are at most 64 props (else sureRequired looks them up).
+type met struct {
+	seen    uint64
+	missing int
+}
+
+// member returns the node that a member named key is checked against (anything, without a schema), and notes a
+// required name in m; false when no such member is allowed.
+func (n *node) member(key string, m *met) (*node, bool) {
+	var sub *node
+	if k := n.lookup(key); k >= 0 {
+		p := &n.props[k]
+		if p.required && k < 64 && m.seen&(1<<k) == 0 {
+			m.seen |= 1 << k
+			m.missing--
+		}
+		sub = p.node
+	}
+	if sub == nil {
+		if n.noExtra {
+			return nil, false
+		}
+		sub = n.extra
+	}
+	if sub == nil {
+		sub = anything
+	}
+	return sub, true
 }
 
 // sureRequired looks up each required name, for the objects with too many names for sureObject's bit set.
@@ -391,7 +408,7 @@ func (n *node) sureArray(arr jsonvalue.Value, depth int) bool {
 		return false
 	}
 	for i := range arr.Len() {
-		if n.items == nil && !allRepresentable(arr.Index(i)) || n.items != nil && !n.items.sure(arr.Index(i), depth+1) {
+		if !n.itemsNode().sure(arr.Index(i), depth+1) {
 			return false
 		}
 	}
@@ -454,4 +471,12 @@ func integerLiteral(lit string) bool {
 		}
 	}
 	return true
+}
+
+// itemsNode is the node an array's elements are checked against.
+func (n *node) itemsNode() *node {
+	if n.items == nil {
+		return anything
+	}
+	return n.items
 }

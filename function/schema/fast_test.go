@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 )
 
@@ -71,9 +72,10 @@ func checkFast(t *testing.T, doc string, s *Schema, vs string, v jsonvalue.Value
 	return certain
 }
 
+// TestSureNeverDisagrees holds both fast paths, on the tree and on the text, to the library for random schemas.
 func TestSureNeverDisagrees(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	checked, certain := 0, 0
+	checked, certain, certainText := 0, 0, 0
 	for range 3000 {
 		var parts []string
 		for range 1 + rng.IntN(3) {
@@ -88,11 +90,18 @@ func TestSureNeverDisagrees(t *testing.T) {
 			if checkFast(t, doc, s, vs, value(t, vs)) {
 				certain++
 			}
+			if checkText(t, doc, s, compactOf(t, vs)) {
+				certainText++
+			}
+			checkText(t, doc, s, []byte(vs))
 			checked++
 		}
 	}
-	if certain < checked/10 {
-		t.Fatalf("the fast path was certain of only %d of %d values: the short cut does not cut", certain, checked)
+	if certain < checked/10 || certainText < checked/10 {
+		t.Fatalf("the fast paths were certain of only %d and %d of %d values: the short cut does not cut", certain, certainText, checked)
+	}
+	if s := compile(t, orders); !s.SureText(compactOf(t, validOrder), 0) {
+		t.Fatal("SureText is not certain of a valid order")
 	}
 }
 
@@ -158,5 +167,53 @@ func FuzzDateTime(f *testing.F) {
 		if dateTime(s) && format.Validate(s) != nil {
 			t.Fatalf("%q: the fast path says date-time, the library %v", s, format.Validate(s))
 		}
+	})
+}
+
+// checkText fails t when SureText is certain of a record that does not decode (within the cap) to a compact value
+// the library accepts; it reports whether SureText was certain without a cap.
+func checkText(t *testing.T, doc string, s *Schema, data []byte) bool {
+	t.Helper()
+	certain := false
+	for _, limit := range []int{0, 3} {
+		if !s.SureText(data, limit) {
+			continue
+		}
+		certain = certain || limit == 0
+		d := jsonvalue.Decoder{MaxValues: limit}
+		v, err := d.Decode(data)
+		if err != nil || !d.Compact() {
+			t.Fatalf("schema %s, record %q (at most %d values): SureText is certain; the decoder says %v, compact %v", doc, data, limit, err, d.Compact())
+		}
+		if err := slowValidate(s, v); err != nil {
+			t.Fatalf("schema %s, record %q: SureText is certain, the library says %v", doc, data, err)
+		}
+	}
+	return certain
+}
+
+func compactOf(t testing.TB, doc string) []byte {
+	t.Helper()
+	b, err := jsoncompact.AppendCompact(nil, []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// FuzzSureText draws schemas from the fragments and records from the input.
+func FuzzSureText(f *testing.F) {
+	for i, vs := range values {
+		f.Add(uint16(i), uint16(i*7), compactOf(f, vs))
+	}
+	f.Add(uint16(0), uint16(0), []byte("{\"a\":\"\xff\"}"))
+	f.Add(uint16(27), uint16(28), []byte(`{"a":1,"b":"x\u00e9"}`))
+	f.Fuzz(func(t *testing.T, a, b uint16, data []byte) {
+		doc := schemaOf(fragments[int(a)%len(fragments)], fragments[int(b)%len(fragments)])
+		s, err := Compile([]byte(doc), "mem://schema.json")
+		if err != nil {
+			return
+		}
+		checkText(t, doc, s, data)
 	})
 }

@@ -3,8 +3,6 @@ package schema
 import (
 	"math"
 	"strconv"
-
-	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 )
 
 // Scalar checks for the fast path (fast.go), on the text of values the decoder has already checked against the
@@ -42,22 +40,6 @@ func parseFloat(lit string) float64 {
 		return math.NaN()
 	}
 	return f
-}
-
-// allRepresentable reports whether every number in v is within float64's range (see numbers.go): the common case,
-// decided without building outOfRange's locations.
-func allRepresentable(v jsonvalue.Value) bool {
-	switch v.Kind() {
-	case jsonvalue.Number:
-		return representable(v.Text())
-	case jsonvalue.Array, jsonvalue.Object:
-		for i := range v.Len() {
-			if !allRepresentable(v.Index(i)) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // dateTime reports whether s is certainly a date-time by the library's rule (RFC 3339, "format": "date-time"):

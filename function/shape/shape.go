@@ -35,7 +35,8 @@ func (o Options) Enabled() bool {
 
 // Record is a shaped record.
 type Record struct {
-	// Value is the record after the transform, valid until the Shaper shapes the next record.
+	// Value is the record after the transform, valid until the Shaper shapes the next record (null with
+	// Shaper.SkipValue).
 	Value jsonvalue.Value
 	// JSON is its text: the input as it came when there is no transform, else the transform's output (compact, keys
 	// sorted, as jq writes it).
@@ -60,8 +61,11 @@ type Shaper struct {
 	// TransformTimeout limits the transform of one record when it runs on gojq (0: only ctx limits it); the native
 	// evaluator's steps are bounded by the expression and the record, and need no timer.
 	TransformTimeout time.Duration
-	dec              jsonvalue.Decoder
-	scratch          transform.Scratch
+	// SkipValue says that the caller does not use Record.Value: a record that needs nothing else from its tree
+	// (SCHEMA without the other settings) is then checked on its text, without one, and its Value is null.
+	SkipValue bool
+	dec       jsonvalue.Decoder
+	scratch   transform.Scratch
 }
 
 // Shape shapes one record, data being its JSON text. keep is false when the transform dropped the record (jq's
@@ -70,12 +74,16 @@ type Shaper struct {
 // nothing).
 func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool, err error) {
 	o := s.Options
+	if s.SkipValue && o.Schema != nil && o.Transform == nil && o.TimeField == nil && len(o.PartitionKeys) == 0 &&
+		o.Schema.SureText(data, s.MaxValues) {
+		return Record{JSON: data, Compact: true}, true, nil // the common case, without a tree
+	}
 	s.dec.MaxValues, s.dec.ShareInput = s.MaxValues, true
 	v, err := s.dec.Decode(data)
 	if err != nil {
 		return rec, false, decodeError("invalid JSON", err)
 	}
-	rec.JSON = data
+	rec.JSON, rec.Compact = data, s.dec.Compact()
 	if o.Transform != nil {
 		s.scratch.MaxValues = s.MaxValues
 		if out, text, ok := o.Transform.ApplyNative(v, &s.scratch); ok {
@@ -83,15 +91,16 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 				return rec, false, nil // dropped by select
 			}
 			v, rec.JSON = out, text
+			rec.Compact = false // not decoded here: the JSON Lines writer checks and compacts it
 		} else {
 			out, text, err := s.viaGojq(ctx, v)
 			if err != nil || text == nil {
 				return rec, false, err
 			}
 			v, rec.JSON = out, text
+			rec.Compact = s.dec.Compact() // viaGojq decoded it
 		}
 	}
-	rec.Compact = s.dec.Compact()
 	rec.Value = v
 	if o.Schema != nil {
 		if err := o.Schema.Validate(v); err != nil {

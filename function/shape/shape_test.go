@@ -121,10 +121,25 @@ func TestShapeWithoutTransformKeepsTheInput(t *testing.T) {
 	if err != nil || !keep || string(rec.JSON) != string(in) || rec.Levels != "" || rec.HasTime || rec.Compact {
 		t.Fatalf("%+v %v %v", rec, keep, err)
 	}
-	// A compact record, and a transform's output, need no compacting by the JSON Lines writer.
-	for _, o := range []Options{{Schema: s}, options(t)} {
-		rec, _, err := (&Shaper{Options: o}).Shape(context.Background(), []byte(`{"order_id":"o-1","amount":1}`))
-		if err != nil || !rec.Compact {
+	// Without a use for the tree, a record gets the same answer checked on its text.
+	strict, err := schema.Compile([]byte(ordersSchema), "mem://orders.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{`{"order_id":"o-1","amount_cents":1}`, `{"order_id": "o-1", "amount_cents": 1}`,
+		`{"order_id":"o-1","amount_cents":"1"}`, `{"order_id":"o-1"`, `{"order_id":"o\u002d1","amount_cents":1}`} {
+		want, wantKeep, wantErr := (&Shaper{Options: Options{Schema: strict}}).Shape(context.Background(), []byte(in))
+		got, keep, err := (&Shaper{Options: Options{Schema: strict}, SkipValue: true}).Shape(context.Background(), []byte(in))
+		if string(got.JSON) != string(want.JSON) || got.Compact != want.Compact || keep != wantKeep || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("%s: SkipValue gives %+v %v %v; without, %+v %v %v", in, got, keep, err, want, wantKeep, wantErr)
+		}
+	}
+	// A compact record, and gojq's output (decoded again), need no compacting by the JSON Lines writer; the native
+	// transform's output is left to it.
+	for o, compact := range map[*Options]bool{{Schema: s}: true, ptr(options(t, "if true then . else empty end | "+ordersTransform)): true,
+		ptr(options(t, ordersTransform)): false} {
+		rec, _, err := (&Shaper{Options: *o}).Shape(context.Background(), []byte(`{"order_id":"o-1","amount":1}`))
+		if err != nil || rec.Compact != compact {
 			t.Fatalf("%+v %v", rec, err)
 		}
 	}
@@ -132,3 +147,5 @@ func TestShapeWithoutTransformKeepsTheInput(t *testing.T) {
 		t.Fatal("Enabled")
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
