@@ -15,7 +15,8 @@ import (
 // more to build than the record costs to decode. The fast path is a short cut for the records that pass, which are
 // nearly all: at cold start the library's compiled schema is compiled once more into nodes (below) for the keywords
 // that records are usually checked with (type, enum, const, format, $ref, allOf, properties, required,
-// additionalProperties, items, the length, size and range bounds, pattern), and a record is walked against them.
+// additionalProperties, items, the length, size and range bounds, pattern), and a record, decoded or as text
+// (text.go), is walked against them.
 // The walk answers true only when it is certain that the library would accept the record. Anything else — a keyword
 // it does not know, a number it cannot compare exactly, a failure — answers false, and the library decides and
 // explains. So the fast path may be incomplete, never wrong; a differential test and a fuzz target hold it to that.
@@ -26,7 +27,7 @@ const maxSureDepth = 64
 // anything is the node of a value without a schema: it checks only that numbers are within range.
 var anything = &node{minItems: -1, maxItems: -1, minLength: -1, maxLength: -1}
 
-// node is one schema, compiled for the walk. A zero node accepts everything.
+// node is one schema, compiled for the walk; -1 stands for an absent bound.
 type node struct {
 	unsure      bool   // a keyword the walk does not know, or the false schema: never certain
 	kinds       uint8  // the kinds "type" allows, a bit per jsonvalue.Kind; 0 without "type"
