@@ -65,8 +65,7 @@ func checkFast(t *testing.T, doc string, s *Schema, vs string, v jsonvalue.Value
 	if certain && slow != nil {
 		t.Fatalf("schema %s, value %s: the fast path says valid, the library says %v", doc, vs, slow)
 	}
-	// A failing record gets its reason from the slow path itself (whose order of additional properties varies).
-	if fast := s.Validate(v); (fast == nil) != (slow == nil) {
+	if fast := s.Validate(v); fmt.Sprint(fast) != fmt.Sprint(slow) {
 		t.Fatalf("schema %s, value %s: Validate says %v, the library %v", doc, vs, fast, slow)
 	}
 	return certain

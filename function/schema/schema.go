@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
@@ -136,11 +137,20 @@ func reason(err error) string {
 		}
 	}
 	walk(ve)
+	for _, leaf := range leaves {
+		if extra, ok := leaf.ErrorKind.(*kind.AdditionalProperties); ok {
+			slices.Sort(extra.Properties) // listed in the order of a Go map
+		}
+	}
 	slices.SortStableFunc(leaves, func(a, b *jsonschema.ValidationError) int {
 		if c := slices.Compare(a.InstanceLocation, b.InstanceLocation); c != 0 {
 			return c
 		}
-		return strings.Compare(keyword(a), keyword(b))
+		if c := strings.Compare(keyword(a), keyword(b)); c != 0 {
+			return c
+		}
+		// Leaves of one keyword and location come in the order of a Go map (dependencies, for one).
+		return strings.Compare(a.ErrorKind.LocalizedString(printer), b.ErrorKind.LocalizedString(printer))
 	})
 	first := leaves[0]
 	msg := fmt.Sprintf("schema: %s: %s", pointer(first.InstanceLocation), first.ErrorKind.LocalizedString(printer))

@@ -158,3 +158,14 @@ func ExampleSchema_Validate() {
 	// Output:
 	// schema: /amount: got string, want number (type)
 }
+
+// TestReasonListsAdditionalPropertiesInOrder: the library lists them in the order of a Go map.
+func TestReasonListsAdditionalPropertiesInOrder(t *testing.T) {
+	s := compile(t, `{"additionalProperties": false}`)
+	for range 20 {
+		if got, want := s.Validate(value(t, `{"d": 1, "b": 2, "c": 3, "a": 4}`)).Error(),
+			`schema: /: additional properties 'a', 'b', 'c', 'd' not allowed (additionalProperties)`; got != want {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+	}
+}
