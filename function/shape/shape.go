@@ -91,7 +91,7 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 				return rec, false, nil // dropped by select
 			}
 			v, rec.JSON = out, text
-			rec.Compact = false // not decoded here: the JSON Lines writer checks and compacts it
+			rec.Compact = true // gojq's bytes, which are compact (the transform's differential tests check it)
 		} else {
 			out, text, err := s.viaGojq(ctx, v)
 			if err != nil || text == nil {

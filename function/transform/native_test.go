@@ -9,6 +9,7 @@ import (
 
 	"github.com/itchyny/gojq"
 
+	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 )
@@ -97,6 +98,10 @@ func sameWithGojq(t *testing.T, tr *Transform, expr, record string, maxValues in
 	}
 	if !bytes.Equal(text, wantText) {
 		t.Errorf("%s on %s:\n native %s\n gojq   %s", expr, record, text, wantText)
+	}
+	// The JSON Lines writer takes the output as it is (shape.Record.Compact): it must be its own compact form.
+	if compact, err := jsoncompact.AppendCompact(nil, text); text != nil && (err != nil || !bytes.Equal(compact, text)) {
+		t.Errorf("%s on %s: the output %s is not compact JSON (%s, %v)", expr, record, text, compact, err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s on %s: the tree is not the one decoding %s gives", expr, record, wantText)
