@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -85,6 +84,7 @@ type Decoder struct {
 	src     []byte
 	recs    []pending // the records read so far
 	side    []byte    // the values of strings with escapes or invalid UTF-8, unquoted
+	own     []byte    // the strings unique to each record read so far (see keepOwn)
 	shared  [nShared]sharedText
 	records bool // a Records key was read
 	quick   bool // reading quickly (see quickString)
@@ -101,8 +101,7 @@ type Decoder struct {
 type pending struct {
 	rec               events.KinesisEventRecord
 	data, id, seq, pk text
-	index             int  // in the event's Records
-	seqInID           bool // the eventID ends with the sequence number, as Lambda writes it: one copy serves both
+	index             int // in the event's Records
 }
 
 // text locates a string value: src[start:end], or side[start:end] once unquoted; at is its offset in the event.
@@ -145,7 +144,7 @@ func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
 }
 
 func (d *Decoder) decode(payload []byte, quick bool) ([]events.KinesisEventRecord, error) {
-	d.src, d.recs, d.side, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], [nShared]sharedText{}, false, false
+	d.src, d.recs, d.side, d.own, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], d.own[:0], [nShared]sharedText{}, false, false
 	d.syntax, d.unsupported, d.abort, d.failed, d.quick = nil, nil, nil, nil, quick
 	defer func() { d.src, d.shared = nil, [nShared]sharedText{} }() // keep no reference to the payload
 
@@ -273,7 +272,9 @@ func (d *Decoder) array(v, depth int) int {
 			d.refuse(i, fmt.Sprintf("more than %d records", MaxRecords))
 			i = d.skip(i, depth+1) // reading on for syntax errors, which come first
 		case i < len(d.src) && d.src[i] == '{':
-			i = d.object(i, depth+1, levelRecord, d.add())
+			p := d.add()
+			i = d.object(i, depth+1, levelRecord, p)
+			d.keepOwn(p)
 		case d.isNull(i):
 			d.add() // a null record is an empty one
 			i += 4
@@ -618,16 +619,10 @@ func (d *Decoder) firstError() *Error {
 // finish is the second pass: it decodes the data of every record into one buffer and gathers the strings unique
 // to a record into one string.
 func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
-	dataLen, textLen := 0, 0
+	dataLen := 0
 	for i := range d.recs {
-		p := &d.recs[i]
-		if p.data.set {
+		if p := &d.recs[i]; p.data.set {
 			dataLen += base64.StdEncoding.DecodedLen(p.data.end - p.data.start)
-		}
-		p.seqInID = bytes.HasSuffix(d.bytesOf(p.id), d.bytesOf(p.seq))
-		textLen += p.id.end - p.id.start + p.pk.end - p.pk.start
-		if !p.seqInID {
-			textLen += p.seq.end - p.seq.start
 		}
 	}
 	buf := make([]byte, dataLen)
@@ -635,23 +630,10 @@ func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 	if err := d.decodeData(buf, dataLen); err != nil {
 		return nil, err
 	}
-	var sb strings.Builder
-	sb.Grow(textLen)
+	s := string(d.own)
 	for i := range d.recs {
 		p := &d.recs[i]
 		out[i] = p.rec
-		seqLen := p.seq.end - p.seq.start
-		d.gather(&sb, &p.id)
-		if p.seqInID {
-			p.seq.start, p.seq.end = p.id.end-seqLen, p.id.end
-		} else {
-			d.gather(&sb, &p.seq)
-		}
-		d.gather(&sb, &p.pk)
-	}
-	s := sb.String()
-	for i := range d.recs {
-		p := &d.recs[i]
 		out[i].EventID = s[p.id.start:p.id.end]
 		out[i].Kinesis.SequenceNumber = s[p.seq.start:p.seq.end]
 		out[i].Kinesis.PartitionKey = s[p.pk.start:p.pk.end]
@@ -734,11 +716,25 @@ func (d *Decoder) decodeRecords(recs []pending, buf []byte) (int, error) {
 	return off, nil
 }
 
-// gather writes the string t locates to sb, and makes t locate it there.
-func (d *Decoder) gather(sb *strings.Builder, t *text) {
-	b := d.bytesOf(*t)
-	t.start, t.end = sb.Len(), sb.Len()+len(b)
-	sb.Write(b)
+// keepOwn copies the strings unique to record p, which the first pass has just read, to own, while they are
+// still in the cache, and makes p's texts locate them there. Where the event ID ends with the sequence number, as
+// Lambda writes it, one copy serves both.
+func (d *Decoder) keepOwn(p *pending) {
+	id, seq := d.bytesOf(p.id), d.bytesOf(p.seq)
+	p.id = d.keep(id)
+	if bytes.HasSuffix(id, seq) {
+		p.seq = text{start: p.id.end - len(seq), end: p.id.end}
+	} else {
+		p.seq = d.keep(seq)
+	}
+	p.pk = d.keep(d.bytesOf(p.pk))
+}
+
+// keep appends b to own and returns where it is there.
+func (d *Decoder) keep(b []byte) text {
+	start := len(d.own)
+	d.own = append(d.own, b...)
+	return text{start: start, end: len(d.own)}
 }
 
 // matches reports whether key names the field name, as encoding/json matches keys: exactly, or else without
