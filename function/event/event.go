@@ -395,11 +395,17 @@ func (d *Decoder) locate(v int, raw []byte, unquote bool) text {
 // sharedString reads a string field that records of a batch share into *dst, reusing the previous record's string
 // when the raw bytes are the same.
 func (d *Decoder) sharedString(v, depth int, p *pending, name string, which int, dst *string) int {
+	s := &d.shared[which]
+	// The previous record's string, valid JSON, again: then it ends at the quote after it (its last backslash, if
+	// any, is not left open), and need not be scanned.
+	if n := len(s.raw); s.set && v+n+1 < len(d.src) && d.src[v] == '"' && d.src[v+n+1] == '"' && bytes.Equal(d.src[v+1:v+n+1], s.raw) {
+		*dst = s.val
+		return v + n + 2
+	}
 	raw, escaped, end, ok := d.str(v)
 	if !ok {
 		return d.notString(v, depth, p, name)
 	}
-	s := &d.shared[which]
 	if !s.set || !bytes.Equal(raw, s.raw) {
 		s.raw, s.set = raw, true
 		if escaped || !utf8.Valid(raw) {

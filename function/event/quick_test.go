@@ -71,3 +71,26 @@ func FuzzQuickData(f *testing.F) {
 		same(t, events1(record(lambdaFields), fmt.Sprintf(`{"kinesis":{"data":%s}}`, data)))
 	})
 }
+
+// sharedRuns are values of a shared string field in consecutive records: the same string again (escaped or not),
+// or one the previous is a prefix of, or that differs from it only past its end.
+var sharedRuns = [][]string{
+	{`"aws:kinesis"`, `"aws:kinesis"`, `"aws:kinesis2"`, `"aws:kinesis"`, `"aws:kinesi"`},
+	{`"a\\"`, `"a\\"`, `"a\\\""`, `"a\\"`},
+	{`"a\u0062"`, `"a\u0062"`, `"ab"`, `"ab"`, `"a\u0062"`},
+	{"\"\xff\"", "\"\xff\"", "\"\xff\xfe\"", `"\ufffd"`},
+	{`"x"`, `null`, `"x"`, `1`, `"x"`},
+}
+
+// TestSharedStringsRepeated holds the reuse of the previous record's string to encoding/json.
+func TestSharedStringsRepeated(t *testing.T) {
+	for _, run := range sharedRuns {
+		for _, field := range []string{"eventSource", "kinesis.encryptionType", "eventSourceARN"} {
+			var recs []string
+			for _, v := range run {
+				recs = append(recs, record(with(map[string]string{field: v})))
+			}
+			same(t, events1(recs...))
+		}
+	}
+}
