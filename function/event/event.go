@@ -30,6 +30,7 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -509,10 +510,8 @@ func (d *Decoder) arrival(v, depth int, p *pending) int {
 		d.fail(&d.abort, &Error{Kind: Type, Offset: v, Msg: d.where(p, name) + " is " + kindOf(c) + ", not a number"})
 		return end
 	}
-	f, ok := shortDecimal(d.src[v:end])
-	if !ok {
-		f, err = strconv.ParseFloat(string(d.src[v:end]), 64)
-	}
+	// A view, not a copy: strconv keeps a clone of its input in the errors it returns.
+	f, err := strconv.ParseFloat(unsafe.String(&d.src[v], end-v), 64)
 	if err != nil {
 		d.fail(&d.abort, &Error{Kind: Type, Offset: v, Msg: d.where(p, name) + ": " + err.Error(), Err: err})
 		return end
@@ -840,41 +839,3 @@ func hex4(b []byte) rune {
 	}
 	return r
 }
-
-// shortDecimal is strconv.ParseFloat, without its string copy, for the numbers Lambda writes as arrival times:
-// seconds with milliseconds ("1795600800.123"). It takes a number without an exponent, of at most 15 digits: its
-// digits and the power of ten to divide them by are both exact in a float64, so their quotient is the correctly
-// rounded value, as ParseFloat's own exact path computes it. Not ok for anything else.
-func shortDecimal(b []byte) (f float64, ok bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	var mant uint64
-	digits, frac := 0, -1 // frac counts the digits after the point, once there is one
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if frac >= 0 {
-				frac++
-			}
-		case c == '.' && frac < 0:
-			frac = 0
-		default:
-			return 0, false
-		}
-	}
-	if digits == 0 || digits > 15 || frac == 0 {
-		return 0, false
-	}
-	f = float64(mant) / pow10[max(frac, 0)]
-	if neg {
-		f = -f
-	}
-	return f, true
-}
-
-// pow10 are the powers of ten shortDecimal divides by, all exact in a float64.
-var pow10 = [16]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
