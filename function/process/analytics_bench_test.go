@@ -142,5 +142,57 @@ func BenchmarkAnalyticsFigures(b *testing.B) {
 		pq.cpu, pq.bytes, 100*float64(pq.bytes)/float64(jsonl.bytes))
 	fmt.Fprintf(&out, "  schema + transform: %+.0f%% throughput (target >= -35%%)\n", 100*(got["jsonl-zstd+schema+transform"].cpu/base.cpu-1))
 	fmt.Print(out.String()) // printed whatever the flags: make bench shows it
-	b.SkipNow()             // a report, not a measurement of its own
+	if readme := os.Getenv("README"); readme != "" {
+		if err := writeFigures(readme, readmeTable(got, size)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SkipNow() // a report, not a measurement of its own
+}
+
+// The README's table of these figures sits between these markers; make bench (README=…) rewrites it, so that it
+// is never typed by hand.
+const (
+	figuresBegin = "<!-- BEGIN_ANALYTICS_FIGURES -->\n"
+	figuresEnd   = "<!-- END_ANALYTICS_FIGURES -->"
+)
+
+// readmeTable is the README's table of the figures, with what they mean against issue 8's targets.
+func readmeTable(got map[string]figure, size int64) string {
+	base := got["jsonl-zstd"]
+	perRecord := func(name string) float64 { return (1/got[name].cpu - 1/base.cpu) * float64(size) / benchdata.Records }
+	change := func(name string) float64 { return 100 * (got[name].cpu/base.cpu - 1) }
+	verdict := func(ok bool) string { return map[bool]string{true: "**met**", false: "**not met**"}[ok] }
+	pq, jsonl, both := got["parquet-zstd+schema"], got["jsonl-zstd+schema"], "jsonl-zstd+schema+transform"
+	var t strings.Builder
+	fmt.Fprintf(&t, "| what | MB of JSON a CPU second | change, and CPU a record beyond the baseline | object | target (issue 8) |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&t, "| batch + zstd, JSON Lines, no analytics settings (the baseline) | %.0f | | %d B | |\n", base.cpu, base.bytes)
+	for _, r := range []struct{ name, what string }{
+		{"jsonl-zstd+schema", "with the schema"}, {"jsonl-zstd+transform", "with the transform"}, {both, "with both"},
+	} {
+		target := ""
+		if r.name == both {
+			target = fmt.Sprintf("≥ −35 %%: %s", verdict(change(both) >= -35))
+		}
+		fmt.Fprintf(&t, "| batch + zstd %s | %.0f | %+.0f %%, %.1f µs | %d B | %s |\n", r.what, got[r.name].cpu, change(r.name),
+			perRecord(r.name), got[r.name].bytes, target)
+	}
+	ratio := 100 * float64(pq.bytes) / float64(jsonl.bytes)
+	fmt.Fprintf(&t, "| batch + **Parquet** + zstd, with the schema | %.0f | %+.0f %%, %.1f µs | %d B, %.0f %% of the jsonl.zst one | ≥ 80 MB/s: %s; ≤ 100 %%: %s |\n",
+		pq.cpu, change("parquet-zstd+schema"), perRecord("parquet-zstd+schema"), pq.bytes, ratio, verdict(pq.cpu >= 80), verdict(ratio <= 100))
+	return t.String()
+}
+
+// writeFigures replaces the table between the markers in the file at path.
+func writeFigures(path, table string) error {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	before, rest, ok := strings.Cut(string(doc), figuresBegin)
+	_, after, ok2 := strings.Cut(rest, figuresEnd)
+	if !ok || !ok2 {
+		return fmt.Errorf("%s has no %q … %q block for the figures", path, strings.TrimSpace(figuresBegin), figuresEnd)
+	}
+	return os.WriteFile(path, []byte(before+figuresBegin+table+figuresEnd+after), 0o644)
 }

@@ -46,7 +46,7 @@ func (p *Processor) jobs(ctx context.Context, units []unit, m *Metrics) (jobs []
 		up = p.uploads(ctx, len(jobs))
 	}
 	for j := handed; j < len(jobs); j++ {
-		up.add(&jobs[j])
+		up.add(jobs, j)
 	}
 	p.settleInvalid(units, m)
 	linkUnits(units, jobs)
@@ -157,13 +157,13 @@ func groupByShardPartition(units []unit) []*group {
 }
 
 // batchJobs encodes each group into one object named after its first record, and hands each over to be written
-// once encoded. Values the JSON Lines encoder finds not to be JSON are marked invalid here. The jobs have room for
-// a quarantine object per unit, which jobs appends, so that the objects handed over do not move.
+// once encoded. Values the JSON Lines encoder finds not to be JSON are marked invalid here. The uploads have room
+// for the quarantine objects that jobs appends after these.
 func (p *Processor) batchJobs(ctx context.Context, units []unit) ([]job, [][2]int, *uploads, error) {
 	groups := groupByShardPartition(units)
-	jobs := make([]job, 0, len(groups)+len(units))
+	jobs := make([]job, 0, len(groups))
 	spans := make([][2]int, 0, len(groups))
-	up := p.uploads(ctx, cap(jobs))
+	up := p.uploads(ctx, len(groups)+len(units)) // an object per group, and at most a quarantine object per unit
 	for _, g := range groups {
 		j, err := p.encodeGroup(units, g)
 		if err != nil {
@@ -174,7 +174,7 @@ func (p *Processor) batchJobs(ctx context.Context, units []unit) ([]job, [][2]in
 		}
 		jobs = append(jobs, j)
 		spans = append(spans, [2]int{j.units[0], j.units[len(j.units)-1]})
-		up.add(&jobs[len(jobs)-1])
+		up.add(jobs, len(jobs)-1)
 	}
 	return jobs, spans, up, nil
 }

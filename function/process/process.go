@@ -156,7 +156,7 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 	jobs, spans, up, err := p.jobs(work, units[:cut], &m)
 	waiting := time.Now()
 	m.Took.Encode = waiting.Sub(encoding)
-	up.wait()
+	up.wait(jobs)
 	m.Took.WriteWait = time.Since(waiting)
 	if err != nil {
 		return resp, m, err

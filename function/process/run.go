@@ -13,48 +13,62 @@ import (
 // first failure, or once ctx is done, the writers start no new writes: Lambda retries from the failed record, so
 // later writes would be repeated anyway. Writes already under way finish with ctx, not with the group's context,
 // so a failure elsewhere does not cut them short.
+//
+// The outcome of each write is kept here, by job index, not in the job: the jobs slice may grow after some are handed
+// over (quarantine objects after the batch objects), and room for every possible job up front cost 96 bytes a record.
 type uploads struct {
 	p       *Processor
 	ctx     context.Context
 	g       *errgroup.Group
 	stop    context.Context // done after the first failure
-	queue   chan *job
+	queue   chan handed
+	ok      []bool // by job index
 	writers int
+}
+
+// handed is a job handed over: what it points to is only read, and stays valid if the slice it came from grows.
+type handed struct {
+	index int
+	job   *job
 }
 
 // uploads starts the writes of an invocation that hands over at most n jobs.
 func (p *Processor) uploads(ctx context.Context, n int) *uploads {
 	g, stop := errgroup.WithContext(ctx)
-	return &uploads{p: p, ctx: ctx, g: g, stop: stop, queue: make(chan *job, n)}
+	return &uploads{p: p, ctx: ctx, g: g, stop: stop, queue: make(chan handed, n), ok: make([]bool, n)}
 }
 
-// add hands j over to be written. The job must not move until wait returns: the writer sets its ok.
-func (u *uploads) add(j *job) {
+// add hands over jobs[i] to be written; its key, body and content type must not change after that.
+func (u *uploads) add(jobs []job, i int) {
 	if u.writers < max(1, u.p.cfg.UploadConcurrency) {
 		u.writers++
 		u.g.Go(u.write)
 	}
-	u.queue <- j // never blocks: the queue holds every job
+	u.queue <- handed{i, &jobs[i]} // never blocks: the queue holds every job
 }
 
 func (u *uploads) write() error {
-	for j := range u.queue {
+	for h := range u.queue {
 		if u.stop.Err() != nil {
 			continue
 		}
+		j := h.job
 		if err := u.p.w.Put(u.ctx, j.key, j.body, j.contentType); err != nil {
 			u.p.log.Error("write failed", "key", j.key, "error", err.Error())
 			return err
 		}
-		j.ok = true
+		u.ok[h.index] = true
 	}
 	return nil
 }
 
-// wait waits for the writes of every job handed over; the outcome is in each job's ok.
-func (u *uploads) wait() {
+// wait waits for the writes of every job handed over and sets each job's ok to its outcome.
+func (u *uploads) wait(jobs []job) {
 	close(u.queue)
 	_ = u.g.Wait()
+	for i := range jobs {
+		jobs[i].ok = u.ok[i]
+	}
 }
 
 // checkpoint returns the first unit, in shard order, that is not durably handled (len when all are), moved back to
