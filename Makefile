@@ -93,15 +93,15 @@ test: lint unit tf-check tf-mutants integration
 ## bench: whole invocations from the event's bytes (issue 9) on one core: the entry point in each mode, the core and
 ## the entry point against plain zstd (Limit), the cold start and the bootstrap under the RIE beside `zstd -b1 -T1`,
 ## in one go test run of BENCH_COUNT rounds summarised by benchstat (median and spread; raw figures in
-## build/bench.txt); then the packages' own benchmarks, record mode end to end, PutRecords into the local stream,
-## and the local pipeline's latency at 1,000 records/s (1 s and 5 s windows) and the rate it drains in each mode,
-## with the CPU of each component (full log: build/bench-e2e.log).
+## build/bench.txt); then the packages' own benchmarks (they rewrite the README's Analytics table), record mode end
+## to end, PutRecords into the local stream, and the local pipeline's latency at 1,000 records/s (1 s and 5 s
+## windows) and the rate it drains in each mode, with the CPU of each component (full log: build/bench-e2e.log).
 BENCH_COUNT ?= 6
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench: build-local tools emulators zstd
 	$(GO) test -run '^$$' -bench 'Invocation|Limit|ColdStart|RIE|S3Put' -benchmem -cpu 1 -count $(BENCH_COUNT) -timeout 30m ./test/ | tee $(BUILD)/bench.txt
 	$(GO) run $(BENCHSTAT) $(BUILD)/bench.txt
-	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./function/...
+	GOMAXPROCS=1 README=$(CURDIR)/README.md $(GO) test -run '^$$' -bench . -benchmem ./function/...
 	$(GO) test -run '^$$' -bench RecordModeThroughput -benchtime 3x ./test/
 	$(GO) test -run '^$$' -bench GenerateLocalKinesis -benchtime 40000x ./cmd/pipelinectl/
 	E2E_MEASURE=1 $(GO) test -count=1 -v -timeout 30m -run 'E2EMeasure/local' ./test/ > $(BUILD)/bench-e2e.log 2>&1 || \
