@@ -27,11 +27,11 @@ type Speeds struct {
 }
 
 // Measured is make bench's figures on the development machine (one core of a 2-vCPU AMD EPYC shared with other
-// work; medians of six runs), the default of `pipelinectl cost`. testdata/bench.txt is that run's output, and a
+// work, quiet at the time; medians of three runs), the default of `pipelinectl cost`. testdata/bench.txt is that run's output, and a
 // test holds these figures to it; `pipelinectl cost -bench FILE` reads a fresh run instead.
 var Measured = Speeds{
-	MBps:   map[string]float64{"record": 94.3, "batch+gzip": 39.2, "batch+zstd": 50.4, "batch+none": 89.9},
-	PutCPU: 452 * time.Microsecond,
+	MBps:   map[string]float64{"record": 117.4, "batch+gzip": 45.6, "batch+zstd": 75.7, "batch+none": 100.5},
+	PutCPU: 328 * time.Microsecond,
 	Ratio:  map[string]float64{"gzip": 4.19, "zstd": 4.35, "none": 1},
 	Source: "make bench on a shared 2-vCPU AMD EPYC, 2026-11-29 (internal/cost/testdata/bench.txt)",
 }
