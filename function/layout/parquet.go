@@ -252,6 +252,18 @@ func (p *Parquet) row(record jsonvalue.Value, fast bool) (parquet.Row, error) {
 	return row, nil
 }
 
+// Release drops what the Parquet holds of the rows it made: its arena, and the values of its last record, which
+// point into the invocation's data. Call it before pooling the Parquet for another invocation, or one value of each
+// would keep a whole event's data alive for as long as the arena lasts. Rows already made stay valid: each is a
+// slice of its own.
+func (p *Parquet) Release() {
+	p.arena = nil
+	for i, c := range p.scratch {
+		clear(c[:cap(c)])
+		p.scratch[i] = c[:0]
+	}
+}
+
 // pathError is a conversion error and the JSON pointer to its value, built as the error returns.
 type pathError struct {
 	path []string // innermost last

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -377,4 +379,27 @@ func TestParquetPlainColumns(t *testing.T) {
 	if len(got) != 200 || got[199]["order_id"] != "o-199" || got[199]["_extra"] != `{"tenant":"t-1"}` {
 		t.Fatalf("read back %d rows, the last %v", len(got), got[len(got)-1])
 	}
+}
+
+// A Parquet pooled for the next invocation must not keep this one's data alive: with strings shared with the
+// input (jsonvalue.Decoder.ShareInput), one value left in its arena or scratch would hold a whole event.
+func TestParquetReleaseKeepsNoData(t *testing.T) {
+	p := newParquet(t, "none")
+	data := []byte(`{"order_id": "` + strings.Repeat("x", 1<<20) + `", "quantity": 1}`)
+	dec := jsonvalue.Decoder{ShareInput: true}
+	v, err := dec.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Row(v); err != nil {
+		t.Fatal(err)
+	}
+	gone := weak.Make(&data[0])
+	data, v, dec = nil, jsonvalue.Value{}, jsonvalue.Decoder{}
+	p.Release()
+	runtime.GC()
+	if gone.Value() != nil {
+		t.Fatal("the released Parquet still holds the record's data")
+	}
+	runtime.KeepAlive(p)
 }

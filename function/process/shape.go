@@ -59,10 +59,11 @@ func (p *Processor) newShaping() (*shaping, error) {
 	return s, nil
 }
 
-// endShaping returns what s took from the Processor's pools, for the objects and the next invocation. The rows made
-// stay valid: a Parquet only ever appends rows to its arenas.
+// endShaping returns what s took from the Processor's pools, for the objects and the next invocation, holding
+// nothing of this one's data. The rows made stay valid.
 func (p *Processor) endShaping(s *shaping) {
 	if s != nil && s.parquet != nil {
+		s.parquet.Release()
 		p.parquets.Put(s.parquet)
 	}
 }
