@@ -147,7 +147,10 @@ func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
 func (d *Decoder) decode(payload []byte, quick bool) ([]events.KinesisEventRecord, error) {
 	d.src, d.recs, d.side, d.own, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], d.own[:0], [nShared]sharedText{}, false, false
 	d.syntax, d.unsupported, d.abort, d.failed, d.quick = nil, nil, nil, nil, quick
-	defer func() { d.src, d.shared = nil, [nShared]sharedText{} }() // keep no reference to the payload
+	defer func() { // keep no reference to the payload, or to the data of its records, failed ones included
+		clear(d.recs)
+		d.src, d.shared = nil, [nShared]sharedText{}
+	}()
 
 	d.top()
 	switch {
@@ -646,7 +649,6 @@ func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 		out[i].Kinesis.SequenceNumber = s[p.seq.start:p.seq.end]
 		out[i].Kinesis.PartitionKey = s[p.pk.start:p.pk.end]
 	}
-	clear(d.recs) // the shared strings go with the records
 	return out, nil
 }
 

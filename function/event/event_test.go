@@ -434,3 +434,18 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A Decoder kept for the next invocation holds nothing of an event it failed on: records read before the bad one
+// had their data decoded into the event's buffer.
+func TestFailedDecodeKeepsNoData(t *testing.T) {
+	var d Decoder
+	ev := events1(`{"kinesis":{"data":"AAAA"}},{"kinesis":{"data":"AAAA"}},{"kinesis":{"data":"A*=="}}`)
+	if _, err := d.Decode(ev); err == nil {
+		t.Fatal("bad base64 decoded")
+	}
+	for i, p := range d.recs[:cap(d.recs)] {
+		if p.rec.Kinesis.Data != nil {
+			t.Fatalf("record %d still refers to its data", i)
+		}
+	}
+}
