@@ -249,8 +249,10 @@ func peakLiveHeap(f func()) uint64 {
 }
 
 // liveHeapBound is what an invocation may hold live: its decoded data about twice (the data, then what is built from
-// it), and the tree of the record being shaped (half the budget, budget.Budget.Values).
-func liveHeapBound(b budget.Budget) int64 { return 2*b.Invocation + b.Invocation/2 }
+// it), and the tree of the record being shaped (half the budget, budget.Budget.Values) — and of the record before
+// it, as the GC counts what dies while it marks as live until its next cycle: on a loaded machine, where a cycle
+// takes longer, the Parquet budget test read 148 MiB against 117 alone.
+func liveHeapBound(b budget.Budget) int64 { return 2*b.Invocation + b.Invocation }
 
 // A gzip record of 14 KB decompresses to 7 million JSON values: decoded into a tree for the schema, it took a GiB
 // (48 bytes a value in the tree and as many on the stack). Over the cap of values, it is quarantined, and the live
