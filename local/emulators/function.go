@@ -269,6 +269,11 @@ func (f *Function) invoke(ctx context.Context, in *instance, payload []byte) (In
 	if err != nil {
 		return InvokeResult{}, fmt.Errorf("invoke instance %d: read response: %w", in.n, err)
 	}
+	// The RIE may still answer while Close stops it (seen: 200 with an empty body once it had killed the
+	// bootstrap). That is no result of the function's: the caller gets an error, as when the connection drops.
+	if f.isClosed() {
+		return InvokeResult{}, fmt.Errorf("invoke instance %d: function closed during the invocation", in.n)
+	}
 	res, err := classify(resp.StatusCode, body)
 	if err != nil {
 		return InvokeResult{}, fmt.Errorf("invoke instance %d: %w; log %s:\n%s", in.n, err, in.log, in.proc.tail(2048))
@@ -295,6 +300,12 @@ func (f *Function) ensureRunning(ctx context.Context, in *instance) error {
 		return fmt.Errorf("invoke: restart instance %d: %w", in.n, err)
 	}
 	return nil
+}
+
+func (f *Function) isClosed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
 }
 
 func (f *Function) setBusy(in *instance, since time.Time) {
