@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -186,9 +187,10 @@ func StartFunction(ctx context.Context, opts FunctionOptions) (*Function, error)
 func (f *Function) start(ctx context.Context, in *instance) error {
 	return startWithPorts(2, func(ports []int) error {
 		invokeAddr := "127.0.0.1:" + strconv.Itoa(ports[0])
+		runtimeAddr := "127.0.0.1:" + strconv.Itoa(ports[1])
 		p, err := startProcess(fmt.Sprintf("rie-%d", in.n), in.log, f.logDir, f.env, f.rie,
 			"--runtime-interface-emulator-address", invokeAddr,
-			"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(ports[1]),
+			"--runtime-api-address", runtimeAddr,
 			f.bootstrap)
 		if err != nil {
 			return err
@@ -196,6 +198,14 @@ func (f *Function) start(ctx context.Context, in *instance) error {
 		in.proc = p
 		in.url = "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"
 		err = p.waitReady(ctx, f.opts.StartTimeout, func(ctx context.Context) error {
+			// The RIE opens the Runtime API on a goroutine of its own and may serve invocations first: on a
+			// loaded machine a bootstrap started by the first invocation found nothing listening there and
+			// exited (Runtime.ExitError). So both ports must accept connections.
+			conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", runtimeAddr)
+			if err != nil {
+				return err
+			}
+			conn.Close()
 			// The RIE answers 404 on / once it listens; any HTTP answer will do.
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+invokeAddr+"/", nil)
 			if err != nil {
