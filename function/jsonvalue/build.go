@@ -39,3 +39,17 @@ func Members(v Value) []Value { return v.kids }
 // MaxDepth is the deepest nesting of arrays and objects that Decode accepts: a tree built otherwise should keep to
 // it too, as its text would have to.
 const MaxDepth = maxDepth
+
+// Equal reports whether a and b are the same tree: the same kinds and texts, and the same members in the same order.
+// Whether a string is known to be plain does not count.
+func Equal(a, b Value) bool {
+	if a.kind != b.kind || a.text != b.text || len(a.kids) != len(b.kids) {
+		return false
+	}
+	for i := range a.kids {
+		if !Equal(a.kids[i], b.kids[i]) {
+			return false
+		}
+	}
+	return true
+}

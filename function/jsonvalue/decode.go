@@ -54,9 +54,10 @@ const (
 // Value is a decoded JSON value. The zero Value is null. It is two words and a byte, so that a record's tree is a
 // few small allocations.
 type Value struct {
-	text string  // String: the decoded text; Number: the literal; Bool: true or false
-	kids []Value // Array: the elements; Object: key and value of each member in turn, in input order
-	kind Kind
+	text  string  // String: the decoded text; Number: the literal; Bool: true or false
+	kids  []Value // Array: the elements; Object: key and value of each member in turn, in input order
+	kind  Kind
+	plain bool // String: decoded from a literal of only printable ASCII but quotes and backslashes (Plain)
 }
 
 // Kind returns the value's JSON type.
@@ -65,6 +66,11 @@ func (v Value) Kind() Kind { return v.kind }
 // Text returns a scalar's text: a string's decoded text, a number's literal, true or false; "" for null and
 // containers.
 func (v Value) Text() string { return v.text }
+
+// Plain reports that a string is known to be printable ASCII without quotes or backslashes (0x20 to 0x7e but '"'
+// and '\\'): the text of its own JSON string literal, which a writer may copy without looking at it. Only strings
+// decoded from such literals are known; false means not known.
+func (v Value) Plain() bool { return v.plain }
 
 // True reports whether the value is the literal true.
 func (v Value) True() bool { return v.kind == Bool && v.text == "true" }
@@ -324,8 +330,8 @@ func (d *decoder) value() (Value, error) {
 	case c == '[':
 		return d.array()
 	case c == '"':
-		s, err := d.string()
-		return Value{kind: String, text: s}, err
+		s, plain, err := d.string()
+		return Value{kind: String, text: s, plain: plain}, err
 	case c == 't':
 		return Value{kind: Bool, text: "true"}, d.literal("true")
 	case c == 'f':
@@ -366,11 +372,11 @@ func (d *decoder) object() (Value, error) {
 		if c != '"' {
 			return v, d.errf("invalid character %q looking for beginning of object key string", c)
 		}
-		key, err := d.string()
+		key, plain, err := d.string()
 		if err != nil {
 			return v, err
 		}
-		if err := d.push(Value{kind: String, text: key}); err != nil {
+		if err := d.push(Value{kind: String, text: key, plain: plain}); err != nil {
 			return v, err
 		}
 		if d.pos < len(d.s) && d.s[d.pos] == ':' {
@@ -489,24 +495,29 @@ func (d *decoder) separator(closing byte, where string) (done bool, err error) {
 	return false, d.errf("invalid character %q %s", c, where)
 }
 
-// string reads a string literal whose opening quote is at pos.
-func (d *decoder) string() (string, error) {
+// string reads a string literal whose opening quote is at pos, and reports whether it is plain (Value.Plain).
+func (d *decoder) string() (string, bool, error) {
 	start := d.pos + 1
-	i := plainRun(d.s, start)
-	for i < len(d.s) {
+	plain := true
+	for i := start; ; i++ {
+		if i = plainRun(d.s, i); i >= len(d.s) {
+			break
+		}
 		c := d.s[i]
 		if c == '"' {
 			d.pos = i + 1
-			return d.s[start:i], nil
+			return d.s[start:i], plain, nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			break
+			// Escapes, control characters, non-ASCII text: the careful path.
+			d.pos = i
+			s, err := d.unescape(start)
+			return s, false, err
 		}
-		i++
+		plain = plain && c != 0x7f // DEL, which some writers escape
 	}
-	// Escapes, control characters, non-ASCII text or the end of the input: the careful path.
-	d.pos = i
-	return d.unescape(start)
+	d.pos = len(d.s)
+	return "", false, d.errf("unexpected end of JSON input")
 }
 
 // unescape reads the rest of a string literal that started at start (after its quote), whose bytes before pos
@@ -697,17 +708,19 @@ const (
 )
 
 // plainRun returns the index of the first byte at or after i that may end a run of plain ASCII string bytes (a
-// quote, a backslash, a control character or a non-ASCII byte), testing eight bytes per step. It may stop early,
-// never late: the caller looks at the byte it stops on.
+// quote, a backslash, a control character, DEL or a non-ASCII byte), testing eight bytes per step. It may stop
+// early, never late: the caller looks at the byte it stops on.
 func plainRun(s string, i int) int {
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		b := s[i : i+8] // of known length: no bounds check on each byte
+		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 		quote := x ^ (ones * '"')
 		slash := x ^ (ones * '\\')
 		// (v - ones) &^ v & highs has the high bit set in the lowest byte of v that is zero (or below the
-		// subtracted value, for the control-character test); x itself marks the non-ASCII bytes.
-		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x) | x
+		// subtracted value, for the control-character test); x + ones sets it in a byte of 0x7f; x itself marks
+		// the non-ASCII bytes. Only the lowest is exact.
+		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x) | (x + ones) | x
 		if m &= highs; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}

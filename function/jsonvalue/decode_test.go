@@ -20,6 +20,7 @@ var samples = []string{
 	"\n\t[ 1 ,\r\n 2 ]\n",
 	`{"big": 123456789012345678901234567890, "z": 1, "a": 2}`,
 	`"Zoë 東京 🚀"`, `{"k\u00e9y": "v", "key": "v\u0000"}`, `{"a": 1, "a": 2}`, `[[[]], [{}], [""]]`,
+	"\"a\x7fb\"", "{\"ab\x7fcdefghijklm\":\"0123456789abcdef\x7f\"}", `{"a plain key of some length":"a plain value, longer than eight"}`,
 	`"\ud800"`, `"\udc00\ud800"`, `"\ud800\u0041"`, `"\uD83D\uDE80x"`, "\"\xff\xfe\"", "\"a\xc3\"", `"\u0000"`,
 	// invalid ones
 	``, ` `, `{`, `}`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `.5`, `1e`, `+1`, `-`, `--1`,
@@ -108,6 +109,8 @@ func check(t *testing.T, in []byte) {
 		t.Fatalf("Decode(%q): Compact() %v; AppendCompact %q, %v", in, sharing.Compact(), compact, cerr)
 	}
 	if err == nil {
+		checkPlain(t, in, got)
+		checkPlain(t, in, shared)
 		out := got.AppendJSON(nil)
 		again := json.NewDecoder(bytes.NewReader(out))
 		again.UseNumber()
@@ -279,5 +282,33 @@ func TestMaxValues(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20+16<<10 {
 		t.Fatalf("%d bytes allocated for a 1 MiB string; want its copy and a handful of values", alloc)
+	}
+}
+
+// checkPlain checks that the strings of v (and keys) that are marked plain are: printable ASCII without quotes or
+// backslashes.
+func checkPlain(t *testing.T, in []byte, v Value) {
+	t.Helper()
+	if v.Plain() {
+		for i := 0; i < len(v.Text()); i++ {
+			if c := v.Text()[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+				t.Fatalf("Decode(%q): %q is marked plain", in, v.Text())
+			}
+		}
+	}
+	for _, k := range v.kids {
+		checkPlain(t, in, k)
+	}
+}
+
+func TestPlain(t *testing.T) {
+	for in, want := range map[string]bool{
+		`"abc"`: true, `""`: true, `"a longer plain string, of several words"`: true, `"a\"b"`: false,
+		`"a\\b"`: false, `"é"`: false, "\"a\x7f\"": false, "\"0123456789\x7f0123\"": false, `"a\u0041"`: false,
+	} {
+		v, err := Decode([]byte(in))
+		if err != nil || v.Plain() != want {
+			t.Errorf("Decode(%s): Plain() %v, want %v (%v)", in, v.Plain(), want, err)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package shape
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +101,7 @@ func TestShapeNativeAsGojq(t *testing.T) {
 		got, gotKeep, gotErr := native.Shape(context.Background(), []byte(in))
 		want, keep, err := viaGojq.Shape(context.Background(), []byte(in))
 		if fmt.Sprint(gotErr) != fmt.Sprint(err) || gotKeep != keep || string(got.JSON) != string(want.JSON) ||
-			!reflect.DeepEqual(got.Value, want.Value) || got.Levels != want.Levels || got.Time != want.Time {
+			!jsonvalue.Equal(got.Value, want.Value) || got.Levels != want.Levels || got.Time != want.Time {
 			t.Errorf("%s:\n native %s %v %v\n gojq   %s %v %v", in, got.JSON, gotKeep, gotErr, want.JSON, keep, err)
 		}
 	}

@@ -2,8 +2,6 @@ package transform
 
 import (
 	"math/bits"
-	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
@@ -20,6 +18,7 @@ type Scratch struct {
 	// lastStart and lastEnd bound in chunk the members of the object with made last.
 	lastStart, lastEnd int
 	w                  writer
+	shapes             shapes // the key order of the objects written, by key sequence (shapes.go)
 }
 
 // take returns room for n values that stays valid until the next record.
@@ -52,7 +51,7 @@ func (w *writer) write(v jsonvalue.Value, build bool) jsonvalue.Value {
 	case jsonvalue.Null:
 		w.buf = append(w.buf, "null"...)
 	case jsonvalue.String:
-		w.buf = appendString(w.buf, v.Text())
+		w.buf = appendText(w.buf, v)
 	case jsonvalue.Array, jsonvalue.Object:
 		w.depth++
 		w.deep = w.deep || w.depth > jsonvalue.MaxDepth
@@ -105,46 +104,43 @@ func (w *writer) array(v jsonvalue.Value, build bool) jsonvalue.Value {
 
 func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
 	members := jsonvalue.Members(v)
+	var sh *shape
+	if w.s != nil {
+		sh = w.s.shapes.of(members)
+	}
 	base := len(w.order)
-	for i := 0; i < len(members); i += 2 {
-		w.order = append(w.order, i)
-	}
-	ix := w.order[base:]
-	// Stable, so that of a repeated key the last member comes last, and is the one kept.
-	if len(ix) <= 16 {
-		for i := 1; i < len(ix); i++ {
-			for j := i; j > 0 && less(members[ix[j]].Text(), members[ix[j-1]].Text()); j-- {
-				ix[j], ix[j-1] = ix[j-1], ix[j]
-			}
-		}
+	if sh != nil {
+		w.order = append(w.order, sh.order...)
 	} else {
-		slices.SortStableFunc(ix, func(a, b int) int { return strings.Compare(members[a].Text(), members[b].Text()) })
+		w.order = sortMembers(w.order, members)
 	}
-	n := 0
-	for j := range ix {
-		if j+1 < len(ix) && members[ix[j]].Text() == members[ix[j+1]].Text() {
-			continue
-		}
-		ix[n] = ix[j]
-		n++
-	}
+	n := len(w.order) - base
 	var kids []jsonvalue.Value
 	if build {
 		kids = w.s.take(2 * n)
 	}
 	w.values += 2 * n
-	w.buf = append(w.buf, '{')
+	if sh == nil {
+		w.buf = append(w.buf, '{')
+	}
 	for j := range n {
-		if j > 0 {
-			w.buf = append(w.buf, ',')
+		i := w.order[base+j] // read again each time: writing a member may grow order
+		if sh != nil {
+			start := 0
+			if j > 0 {
+				start = sh.ends[j-1]
+			}
+			w.buf = append(w.buf, sh.heads[start:sh.ends[j]]...)
+		} else {
+			if j > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.buf = append(appendText(w.buf, members[i]), ':')
 		}
-		i := w.order[base+j] // not ix: writing a member may grow order
-		w.buf = appendString(w.buf, members[i].Text())
-		w.buf = append(w.buf, ':')
 		m := members[i+1]
 		switch m.Kind() { // strings, the most common, without a call
 		case jsonvalue.String:
-			w.buf = appendString(w.buf, m.Text())
+			w.buf = appendText(w.buf, m)
 		case jsonvalue.Array, jsonvalue.Object:
 			m = w.write(m, build)
 		default:
@@ -168,6 +164,16 @@ func less(a, b string) bool {
 		return a[0] < b[0]
 	}
 	return a < b
+}
+
+// appendText appends the string v as gojq writes it: a plain one as it is.
+func appendText(dst []byte, v jsonvalue.Value) []byte {
+	if v.Plain() {
+		dst = append(dst, '"')
+		dst = append(dst, v.Text()...)
+		return append(dst, '"')
+	}
+	return appendString(dst, v.Text())
 }
 
 // appendString appends s as gojq writes a string: \b \f \n \r \t and \" \\ short, other control characters and
@@ -228,8 +234,9 @@ const (
 // late: the caller looks at the byte it stops on.
 func plainRun(s string, i int) int {
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		b := s[i : i+8] // of known length: no bounds check on each byte
+		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 		quote := x ^ (ones * '"')
 		slash := x ^ (ones * '\\')
 		// (v - ones) &^ v has the high bit set in the lowest byte of v that is zero (or, for x - 0x20s, below

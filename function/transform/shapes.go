@@ -1,0 +1,144 @@
+package transform
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+)
+
+// Records of one producer mostly have objects with the same keys in the same order, record after record. Sorting
+// an object's keys and escaping them, as gojq writes them, cost the writer more than its values did; so the writer
+// does it once per such key sequence (a shape) and keeps the result in its Scratch.
+
+// shape is the written form of the objects with one key sequence.
+type shape struct {
+	keys  []string // the members' keys, in the object's order (copies: the records' text does not last)
+	order []int    // the members written, in key order, each key once (its last member), as indices into members
+	heads []byte   // what precedes each written member's value: `{"key":` for the first, `,"key":` for the others
+	ends  []int    // where each head ends in heads
+}
+
+// Bounds of the cache, so that records with ever new keys (objects used as maps) cost it little memory and time.
+const (
+	maxShapes     = 256     // shapes kept; beyond, the cache starts again
+	maxShapeKeys  = 64      // keys of an object it keeps the shape of
+	maxShapeBytes = 4 << 10 // bytes of those keys
+)
+
+// shapes finds the shape of an object's members. A key sequence gets its shape the second time it is met: the
+// first time, only its fingerprint is noted, so that a key sequence met once costs no copy.
+type shapes map[uint64]*shape
+
+// of returns the shape of members (an object's keys and values in turn), or nil when the writer should sort them
+// itself.
+func (c *shapes) of(members []jsonvalue.Value) *shape {
+	n := len(members) / 2
+	if n == 0 || n > maxShapeKeys {
+		return nil
+	}
+	h := fingerprint(members)
+	sh, seen := (*c)[h]
+	if sh != nil && sh.matches(members) {
+		return sh
+	}
+	if *c == nil || len(*c) >= maxShapes {
+		*c = make(shapes, 16)
+	}
+	if !seen {
+		(*c)[h] = nil
+		return nil
+	}
+	sh = newShape(members)
+	(*c)[h] = sh // nil for keys too long to keep: sorted each time
+	return sh
+}
+
+// fingerprint mixes the number of members with each key's length and first and last bytes: cheap, and distinct for
+// the key sequences of most records; matches settles it.
+func fingerprint(members []jsonvalue.Value) uint64 {
+	h := uint64(len(members))
+	for i := 0; i < len(members); i += 2 {
+		k := members[i].Text()
+		h ^= uint64(len(k))
+		if len(k) > 0 {
+			h ^= uint64(k[0])<<16 | uint64(k[len(k)-1])<<24
+		}
+		h *= 0x100000001b3 // FNV-1a's prime
+	}
+	return h
+}
+
+// matches reports whether members have the keys of sh, in its order.
+func (sh *shape) matches(members []jsonvalue.Value) bool {
+	if len(members) != 2*len(sh.keys) {
+		return false
+	}
+	for i, k := range sh.keys {
+		if members[2*i].Text() != k {
+			return false
+		}
+	}
+	return true
+}
+
+// newShape makes the shape of members, or returns nil when their keys are too long to keep.
+func newShape(members []jsonvalue.Value) *shape {
+	sh := &shape{keys: make([]string, len(members)/2)}
+	size := 0
+	for i := range sh.keys {
+		size += len(members[2*i].Text())
+	}
+	if size > maxShapeBytes {
+		return nil
+	}
+	var all strings.Builder // one allocation for the copies of the keys
+	all.Grow(size)
+	for i := range sh.keys {
+		all.WriteString(members[2*i].Text())
+	}
+	keys := all.String()
+	for i := range sh.keys {
+		n := len(members[2*i].Text())
+		sh.keys[i], keys = keys[:n], keys[n:]
+	}
+	sh.order = sortMembers(nil, members)
+	for j, i := range sh.order {
+		sep := byte(',')
+		if j == 0 {
+			sep = '{'
+		}
+		sh.heads = append(appendString(append(sh.heads, sep), members[i].Text()), ':')
+		sh.ends = append(sh.ends, len(sh.heads))
+	}
+	return sh
+}
+
+// sortMembers appends to order the indices of the members to write, in key order, each key once: its last member,
+// which is the one that counts (decoding kept every member).
+func sortMembers(order []int, members []jsonvalue.Value) []int {
+	base := len(order)
+	for i := 0; i < len(members); i += 2 {
+		order = append(order, i)
+	}
+	ix := order[base:]
+	// Stable, so that of a repeated key the last member comes last, and is the one kept.
+	if len(ix) <= 16 {
+		for i := 1; i < len(ix); i++ {
+			for j := i; j > 0 && less(members[ix[j]].Text(), members[ix[j-1]].Text()); j-- {
+				ix[j], ix[j-1] = ix[j-1], ix[j]
+			}
+		}
+	} else {
+		slices.SortStableFunc(ix, func(a, b int) int { return strings.Compare(members[a].Text(), members[b].Text()) })
+	}
+	n := 0
+	for j := range ix {
+		if j+1 < len(ix) && members[ix[j]].Text() == members[ix[j+1]].Text() {
+			continue
+		}
+		ix[n] = ix[j]
+		n++
+	}
+	return order[:base+n]
+}
