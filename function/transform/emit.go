@@ -19,6 +19,7 @@ type Scratch struct {
 	lastStart, lastEnd int
 	w                  writer
 	shapes             shapes // the key order of the objects written, by key sequence (shapes.go)
+	texts              []byte // the current block of output texts (keep)
 }
 
 // take returns room for n values that stays valid until the next record.

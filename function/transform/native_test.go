@@ -179,9 +179,19 @@ func TestNativeOnTheBenchRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		var s Scratch // shared, as in Shape
+		var texts, copies [][]byte
 		for _, d := range w.Data {
 			if !sameWithGojq(t, tr, expr, string(d), &s) {
 				t.Fatalf("%s on %s: not native", expr, d)
+			}
+			in, _ := jsonvalue.Decode(d)
+			_, text, _ := tr.ApplyNative(in, &s)
+			texts, copies = append(texts, text), append(copies, bytes.Clone(text))
+		}
+		// The texts are the caller's: the records after did not change them.
+		for i := range texts {
+			if !bytes.Equal(texts[i], copies[i]) {
+				t.Fatalf("%s: the text of record %d changed to %s", expr, i, texts[i])
 			}
 		}
 	}

@@ -51,14 +51,40 @@ func (t *Transform) ApplyNative(v jsonvalue.Value, s *Scratch) (out jsonvalue.Va
 		return jsonvalue.Value{}, nil, ok
 	}
 	// Too deep or too large a tree is left to gojq, whose output's decoding gives the reason.
-	// The text is the caller's, who keeps it: a new buffer, the size of the last one and some (not more than 16 KiB:
-	// one large record should not make the next small ones hold large buffers).
-	s.w = writer{buf: make([]byte, 0, min(len(s.w.buf), 16<<10)+64), order: s.w.order[:0], s: s}
+	buf := s.w.buf[:0]
+	if cap(buf) > maxKeptBuffer {
+		buf = nil // one large record should not make the Scratch hold a large buffer
+	}
+	s.w = writer{buf: buf, order: s.w.order[:0], s: s}
 	out = s.w.write(out, true)
 	if s.w.deep || s.MaxValues > 0 && s.w.values > s.MaxValues {
 		return jsonvalue.Value{}, nil, false
 	}
-	return out, s.w.buf, true
+	return out, s.keep(s.w.buf), true
+}
+
+// Sizes of the Scratch's buffers.
+const (
+	maxKeptBuffer = 64 << 10 // the writer's buffer, kept from one record to the next
+	textBlock     = 16 << 10 // a block of output texts
+)
+
+// keep returns a copy of text that the caller keeps: in the current block of texts, so that many records' texts
+// cost one allocation rather than one each. A block lives as long as any text in it; a text larger than a quarter
+// of one has its own.
+func (s *Scratch) keep(text []byte) []byte {
+	n := len(text)
+	if n > textBlock/4 {
+		return append(make([]byte, 0, n), text...)
+	}
+	if len(s.texts)+n > cap(s.texts) {
+		s.texts = make([]byte, 0, textBlock)
+	}
+	end := len(s.texts) + n
+	kept := s.texts[len(s.texts):end:end]
+	copy(kept, text)
+	s.texts = s.texts[:end]
+	return kept
 }
 
 // ErrMultiple is the error for an expression that produced more than one value for a record: one record in, at
