@@ -332,16 +332,23 @@ func (e *enum) has(v jsonvalue.Value) bool {
 	return false
 }
 
-// lookup returns the index of name in n.props, or -1.
-func (n *node) lookup(name string) int {
+// lookup returns the index of name in n.props, or -1. It looks from props[from] on first, then before it: where the
+// next name of an object whose keys come sorted (a transform's output, as jq writes it) is.
+func (n *node) lookup(name string, from int) int {
 	if n.index != nil {
 		if i, ok := n.index[name]; ok {
 			return i
 		}
 		return -1
 	}
-	for i := range n.props {
-		if p := n.props[i].name; len(p) == len(name) && p == name {
+	props := n.props
+	for i := from; i < len(props); i++ {
+		if p := props[i].name; len(p) == len(name) && p == name {
+			return i
+		}
+	}
+	for i := 0; i < from && i < len(props); i++ {
+		if p := props[i].name; len(p) == len(name) && p == name {
 			return i
 		}
 	}
@@ -364,17 +371,20 @@ func (n *node) sureObject(obj jsonvalue.Value, depth int) bool {
 	return true
 }
 
-// met counts the required names an object has, when there are at most 64 props (else sureRequired looks them up).
+// met counts the required names an object has, when there are at most 64 props (else sureRequired looks them up),
+// and where to look up the next name.
 type met struct {
 	seen    uint64
 	missing int
+	next    int // the prop after the last one found
 }
 
 // member returns the node that a member named key is checked against (anything, without a schema), and notes a
 // required name in m; false when no such member is allowed.
 func (n *node) member(key string, m *met) (*node, bool) {
 	var sub *node
-	if k := n.lookup(key); k >= 0 {
+	if k := n.lookup(key, m.next); k >= 0 {
+		m.next = k + 1
 		p := &n.props[k]
 		if p.required && k < 64 && m.seen&(1<<k) == 0 {
 			m.seen |= 1 << k

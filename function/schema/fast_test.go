@@ -28,6 +28,8 @@ var fragments = []string{
 	`"minItems": 1`, `"maxItems": 2`, `"allOf": [{"required": ["b"]}]`, `"$ref": "#/$defs/n"`,
 	`"anyOf": [{"type": "string"}]`, `"multipleOf": 2`, `"uniqueItems": true`, `"not": {"type": "null"}`,
 	`"prefixItems": [{"type": "string"}]`, `"minProperties": 1`,
+	// Names of one length, with the same first and last bytes.
+	`"properties": {"axxb": {"type": "integer"}, "ayxb": {"type": "string"}}, "required": ["ayxb"]`,
 }
 
 // values hit both sides of each fragment.
@@ -38,7 +40,7 @@ var values = []string{`null`, `true`, `false`, `0`, `-0`, `1`, `2`, `3`, `1.0`, 
 	`"2026-11-25t10:00:00.5+05:30"`, `"2024-02-29T23:59:60Z"`, `"2023-02-29T10:00:00Z"`, `"2026-11-25"`,
 	`"ec01a70b-47a9-4c46-a1fd-7b4bde3d6a55"`, `[]`, `[1]`, `[1, 2]`, `[1, "x"]`, `["a", "a"]`, `[1e999]`, `{}`,
 	`{"a": 1}`, `{"a": "x"}`, `{"b": "x"}`, `{"a": 1, "b": "y"}`, `{"a": 1, "c": 2}`, `{"c": "z"}`, `{"a": 1, "c": 1e999}`,
-	`{"a": "x", "a": 1}`, `{"a": 1, "a": "x"}`, `{"a": {"a": {"a": 1}}}`, `{"a": {"a": "x"}, "c": true}`}
+	`{"a": "x", "a": 1}`, `{"axxb": 1, "ayxb": "s"}`, `{"axxb": "s", "ayxb": "s"}`, `{"ayxb": 1}`, `{"axxb": 1}`, `{"a": 1, "a": "x"}`, `{"a": {"a": {"a": 1}}}`, `{"a": {"a": "x"}, "c": true}`}
 
 // schemaOf wraps fragments into a document with the definition they refer to.
 func schemaOf(parts ...string) string {
