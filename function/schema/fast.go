@@ -76,9 +76,12 @@ type enum struct {
 type bound struct {
 	sign   int
 	strict bool
-	isInt  bool
-	i      int64
-	f      float64
+	// nonNegative: a minimum that every number without a minus sign meets (below 0, or 0 inclusive), so that the
+	// common "minimum": 0 needs no number read.
+	nonNegative bool
+	isInt       bool
+	i           int64
+	f           float64
 }
 
 // maxIndexed is the number of names beyond which an object's names are looked up in a map.
@@ -140,7 +143,8 @@ func compileNode(s *jsonschema.Schema, done map[*jsonschema.Schema]*node) *node 
 	}{{s.Minimum, 1, false}, {s.ExclusiveMinimum, 1, true}, {s.Maximum, -1, false}, {s.ExclusiveMaximum, -1, true}} {
 		if b.r != nil {
 			f, _ := b.r.Float64()
-			nb := bound{sign: b.sign, strict: b.strict, f: f}
+			nb := bound{sign: b.sign, strict: b.strict, f: f,
+				nonNegative: b.sign > 0 && (b.r.Sign() < 0 || b.r.Sign() == 0 && !b.strict)}
 			if b.r.IsInt() && b.r.Num().IsInt64() {
 				nb.isInt, nb.i = true, b.r.Num().Int64()
 			}
@@ -453,6 +457,9 @@ func (n *node) sureNumber(lit string) bool {
 	}
 	f := math.NaN()
 	for _, b := range n.bounds {
+		if b.nonNegative && lit[0] != '-' {
+			continue
+		}
 		if isInt && b.isInt {
 			if !(b.sign > 0 && (i > b.i || !b.strict && i == b.i) || b.sign < 0 && (i < b.i || !b.strict && i == b.i)) {
 				return false

@@ -20,6 +20,7 @@ var fragments = []string{
 	`"type": "array"`, `"type": "boolean"`, `"type": ["integer", "boolean"]`, `"enum": ["a", 1, null, true, 2.0]`,
 	`"enum": [false, "ab", -7, {"a": 1}]`, `"const": 1`, `"const": "a"`, `"const": null`, `"format": "date-time"`,
 	`"format": "date"`, `"format": "email"`, `"minimum": 1`, `"maximum": 10`, `"exclusiveMinimum": 0.5`,
+	`"minimum": 0`, `"exclusiveMinimum": 0`, `"minimum": 1e-400`, `"exclusiveMinimum": -1e-400`, `"minimum": -0.5`,
 	`"exclusiveMaximum": 3`, `"minimum": -9223372036854775808`, `"maximum": 12345678901234567890`,
 	`"minLength": 2`, `"maxLength": 3`, `"minLength": 36, "maxLength": 36`, `"pattern": "^[a-z]+$"`,
 	`"required": ["a"]`, `"required": ["a", "c"]`, `"properties": {"a": {"type": "integer"}, "b": {"type": "string"}}`,
