@@ -28,7 +28,13 @@ const (
 
 // shapes finds the shape of an object's members. A key sequence gets its shape the second time it is met: the
 // first time, only its fingerprint is noted, so that a key sequence met once costs no copy.
-type shapes map[uint64]*shape
+type shapes struct {
+	byKeys map[uint64]*shape // by fingerprint
+	// The shape of the k-th object written of the last record, tried first: records of one producer mostly have
+	// the same objects in the same order.
+	byPlace []*shape
+	k       int // objects written of this record
+}
 
 // of returns the shape of members (an object's keys and values in turn), or nil when the writer should sort them
 // itself.
@@ -37,20 +43,35 @@ func (c *shapes) of(members []jsonvalue.Value) *shape {
 	if n == 0 || n > maxShapeKeys {
 		return nil
 	}
+	k := c.k
+	c.k++
+	if k < len(c.byPlace) {
+		if sh := c.byPlace[k]; sh != nil && sh.matches(members) {
+			return sh
+		}
+	}
 	h := fingerprint(members)
-	sh, seen := (*c)[h]
-	if sh != nil && sh.matches(members) {
-		return sh
+	sh, seen := c.byKeys[h]
+	switch {
+	case sh != nil && sh.matches(members):
+	case !seen:
+		if c.byKeys == nil || len(c.byKeys) >= maxShapes {
+			c.byKeys = make(map[uint64]*shape, 16)
+		}
+		c.byKeys[h] = nil
+	default:
+		if len(c.byKeys) >= maxShapes {
+			c.byKeys = make(map[uint64]*shape, 16)
+		}
+		sh = newShape(members)
+		c.byKeys[h] = sh // nil for keys too long to keep: sorted each time
 	}
-	if *c == nil || len(*c) >= maxShapes {
-		*c = make(shapes, 16)
+	if k < maxShapes {
+		for len(c.byPlace) <= k {
+			c.byPlace = append(c.byPlace, nil)
+		}
+		c.byPlace[k] = sh
 	}
-	if !seen {
-		(*c)[h] = nil
-		return nil
-	}
-	sh = newShape(members)
-	(*c)[h] = sh // nil for keys too long to keep: sorted each time
 	return sh
 }
 

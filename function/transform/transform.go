@@ -56,6 +56,7 @@ func (t *Transform) ApplyNative(v jsonvalue.Value, s *Scratch) (out jsonvalue.Va
 		buf = nil // one large record should not make the Scratch hold a large buffer
 	}
 	s.w = writer{buf: buf, order: s.w.order[:0], s: s}
+	s.shapes.k = 0
 	out = s.w.write(out, true)
 	if s.w.deep || s.MaxValues > 0 && s.w.values > s.MaxValues {
 		return jsonvalue.Value{}, nil, false
