@@ -505,6 +505,11 @@ func (b binop) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 		if !ok1 || !ok2 {
 			return jsonvalue.Value{}, false
 		}
+		if b.op == gojq.OpDiv && x.isInt && y.isInt {
+			if v, ok := decimalQuotient(x.i, y.i); ok {
+				return v, true
+			}
+		}
 		n, ok := arith(b.op, x, y)
 		if !ok {
 			return jsonvalue.Value{}, false

@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ var nativeExprs = []string{
 	`null`, `true`, `false`, `1`, `-1`, `1.50`, `1e2`, `-0`, `0.1`, `1e-7`, `"x\u00e9\n\u0000"`, `+2`,
 	`.a | .b`, `.a // "none"`, `.n // .a`, `false // 1`,
 	`.n + 1`, `.n - 0.5`, `.n * 3`, `.n / 1000`, `.n / 3`, `.n % 7`, `.n / 0`, `.n % 0`, `.f * 1e10`, `.f % 2`,
+	`.n / 10`, `.n / 100`, `.n / 1000000`, `.n / 10000000`, `.n / -10`, `.duration_ms / 100`, `-7 / 1000`, `.f / 10`,
 	`.n + .f`, `.s + "!"`, `.s + .s`, `null + .n`, `.n + null`, `.a + .user`, `.user + {x: 1}`, `.s - 1`, `.s * 2`,
 	`.big + 1`, `.n * .n * .n * .n`, `.n - .n`, `0 - .f`, `.f - .f`, `(-.5) * 0`,
 	`.f | floor`, `.f | ceil`, `.f | round`, `.n | floor`, `.s | floor`, `-0.5 | ceil`, `.n | tostring`,
@@ -264,4 +266,31 @@ func FuzzNative(f *testing.F) {
 			sameWithGojq(t, tr, expr, record, &shared)
 		}
 	})
+}
+
+// TestDecimalQuotient holds the decimal quotients to the float64 division and its formatting (num.value), which
+// gojq does.
+func TestDecimalQuotient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	as := []int64{1, -1, 7, -7, 999999999999999, -999999999999999, 1000000000000001, 123456789012345, 62036, 10, 100001}
+	for range 20000 {
+		as = append(as, rng.Int64N(1e15), -rng.Int64N(1e6), rng.Int64N(1e4))
+	}
+	for _, b := range []int64{0, 1, -10, 3, 10, 20, 100, 1000, 10000, 100000, 1000000, 10000000} {
+		for _, a := range as {
+			got, ok := decimalQuotient(a, b)
+			if !ok {
+				continue
+			}
+			want, _ := num{f: float64(a) / float64(b)}.value()
+			if got.Text() != want.Text() {
+				t.Fatalf("%d / %d: %s, want %s", a, b, got.Text(), want.Text())
+			}
+		}
+	}
+	for _, c := range [][2]int64{{1, 0}, {5, 3}, {10, 10}, {7, 1e7}, {1e15, 10}, {1, -10}} {
+		if _, ok := decimalQuotient(c[0], c[1]); ok {
+			t.Errorf("%d / %d: written as a decimal quotient", c[0], c[1])
+		}
+	}
 }

@@ -134,3 +134,33 @@ func abs(i int64) int64 {
 	}
 	return i
 }
+
+// decimalQuotient is a / b for integers where b is a power of ten from 10 to 10^6 that does not divide a, and
+// |a| < 10^15 (ms to s, cents to units): gojq's float64 quotient, as it writes it, without computing it. The
+// quotient has at most 15 significant digits, so the float64 nearest to it has no shorter text than its own decimal
+// one, which strconv's shortest formatting writes; and it is at least 10^-6, which gojq writes without an exponent.
+func decimalQuotient(a, b int64) (jsonvalue.Value, bool) {
+	k := 0
+	for p := b; p > 1; p /= 10 {
+		if p%10 != 0 {
+			return jsonvalue.Value{}, false
+		}
+		k++
+	}
+	if k == 0 || k > 6 || a%b == 0 || abs(a) >= 1e15 {
+		return jsonvalue.Value{}, false
+	}
+	buf := make([]byte, 0, 24)
+	if a < 0 {
+		buf, a = append(buf, '-'), -a
+	}
+	buf = append(strconv.AppendInt(buf, a/b, 10), '.')
+	buf = append(buf, "000000"[:k]...)
+	for i, frac := len(buf)-1, a%b; frac > 0; i, frac = i-1, frac/10 {
+		buf[i] = byte('0' + frac%10)
+	}
+	for buf[len(buf)-1] == '0' { // the fraction is not 0: a digit before stays
+		buf = buf[:len(buf)-1]
+	}
+	return jsonvalue.MakeNumber(string(buf)), true
+}
