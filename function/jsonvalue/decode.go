@@ -254,6 +254,7 @@ func (d *decoder) decode(src []byte, arena []Value) (Value, error) {
 	}
 	*d = decoder{s: s, kids: d.kids, arena: arena, max: d.max, share: d.share}
 	v, err := d.value()
+	clear(d.kids[:max(d.high, d.top)]) // the stack keeps nothing of the record
 	if err != nil {
 		return Value{}, err
 	}
@@ -275,6 +276,7 @@ type decoder struct {
 	// each container gets one exact-size copy, and the stack is reused.
 	kids []Value
 	top  int // how many of kids are in use
+	high int // the most of kids used, which decode clears once at the end rather than each container as it ends
 	// arena is where containers' values go: slices of a few large allocations rather than one each.
 	arena []Value
 	// values counts what has been stacked, which bounds the stack and the arena; max caps it (0: no cap).
@@ -472,7 +474,7 @@ func (d *decoder) pop(base int) []Value {
 	kids := d.arena[len(d.arena) : len(d.arena)+n : len(d.arena)+n]
 	d.arena = d.arena[:len(d.arena)+n]
 	copy(kids, d.kids[base:d.top])
-	clear(d.kids[base:d.top])
+	d.high = max(d.high, d.top)
 	d.top = base
 	return kids
 }
