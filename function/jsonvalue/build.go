@@ -1,5 +1,7 @@
 package jsonvalue
 
+import "strconv"
+
 // Constructors for code that builds a tree itself rather than decoding text (the transform's evaluator builds its
 // output's). The caller keeps what Decode guarantees: a Number's text is a JSON number literal, a String's text is
 // valid UTF-8, and an Object's members are its key (a String) and value in turn. Empty containers have nil members,
@@ -52,4 +54,29 @@ func Equal(a, b Value) bool {
 		}
 	}
 	return true
+}
+
+// ParseInt returns the integer a number literal writes, when it has no fraction or exponent and fits an int64, as
+// strconv.ParseInt(lit, 10, 64) reads it; quicker for the short literals records mostly have.
+func ParseInt(lit string) (int64, bool) {
+	digits := lit
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 { // 18 digits always fit
+		i, err := strconv.ParseInt(lit, 10, 64)
+		return i, err == nil
+	}
+	var n int64
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(digits) < len(lit) {
+		n = -n
+	}
+	return n, true
 }

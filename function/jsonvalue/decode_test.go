@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -309,6 +310,21 @@ func TestPlain(t *testing.T) {
 		v, err := Decode([]byte(in))
 		if err != nil || v.Plain() != want {
 			t.Errorf("Decode(%s): Plain() %v, want %v (%v)", in, v.Plain(), want, err)
+		}
+	}
+}
+
+// TestParseInt holds ParseInt to strconv.ParseInt wherever it answers.
+func TestParseInt(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-7", "42", "007", "123456789012345678", "-123456789012345678",
+		"1234567890123456789", "9223372036854775807", "-9223372036854775808", "", "-", "1.0", "1e3", "+1", "- 1", "1a"} {
+		got, ok := ParseInt(s)
+		want, err := strconv.ParseInt(s, 10, 64)
+		if ok && (err != nil || got != want) {
+			t.Errorf("ParseInt(%q) = %d; strconv.ParseInt %d, %v", s, got, want, err)
+		}
+		if !ok && err == nil && s[0] != '+' { // JSON has no +1
+			t.Errorf("ParseInt(%q) did not read it", s)
 		}
 	}
 }

@@ -267,7 +267,7 @@ func enumOf(values []any) enum {
 		case string:
 			e.strs = append(e.strs, v)
 		case interface{ String() string }: // json.Number, as the library reads schema documents
-			if i, ok := parseInt(v.String()); ok {
+			if i, ok := jsonvalue.ParseInt(v.String()); ok {
 				e.ints = append(e.ints, i)
 			}
 		}
@@ -330,7 +330,7 @@ func (e *enum) has(v jsonvalue.Value) bool {
 	case jsonvalue.String:
 		return slices.Contains(e.strs, v.Text())
 	case jsonvalue.Number:
-		i, ok := parseInt(v.Text())
+		i, ok := jsonvalue.ParseInt(v.Text())
 		return ok && slices.Contains(e.ints, i)
 	}
 	return false
@@ -447,7 +447,7 @@ func (n *node) sureNumber(lit string) bool {
 	if len(n.bounds) == 0 && !n.integerOnly {
 		return true
 	}
-	i, isInt := parseInt(lit)
+	i, isInt := jsonvalue.ParseInt(lit)
 	// An integer by the library's rule is a number without a fractional part; 1.0 and 1e3 are left to it.
 	if n.integerOnly && !isInt && !integerLiteral(lit) {
 		return false

@@ -8,31 +8,6 @@ import (
 // Scalar checks for the fast path (fast.go), on the text of values the decoder has already checked against the
 // JSON grammar.
 
-// parseInt returns the integer a number literal writes, when it has no fraction or exponent and fits int64 (as
-// strconv.ParseInt would).
-func parseInt(lit string) (int64, bool) {
-	digits := lit
-	if len(digits) > 0 && digits[0] == '-' {
-		digits = digits[1:]
-	}
-	if len(digits) == 0 || len(digits) > 18 { // 18 digits always fit
-		i, err := strconv.ParseInt(lit, 10, 64)
-		return i, err == nil
-	}
-	var n int64
-	for i := 0; i < len(digits); i++ {
-		c := digits[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if len(digits) < len(lit) {
-		n = -n
-	}
-	return n, true
-}
-
 // parseFloat returns the float64 nearest a number literal, or NaN when it is out of range.
 func parseFloat(lit string) float64 {
 	f, err := strconv.ParseFloat(lit, 64)

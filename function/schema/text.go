@@ -100,7 +100,7 @@ func (w *textWalk) scalar(n *node, kind jsonvalue.Kind, i int) (int, bool) {
 	switch kind {
 	case jsonvalue.Number:
 		return end, representable(lit) && n.sureNumber(lit) && (len(n.enums) == 0 ||
-			n.enumsHave(func(e *enum) bool { v, ok := parseInt(lit); return ok && slices.Contains(e.ints, v) }))
+			n.enumsHave(func(e *enum) bool { v, ok := jsonvalue.ParseInt(lit); return ok && slices.Contains(e.ints, v) }))
 	case jsonvalue.Bool:
 		yes := lit == "true"
 		return end, n.enumsHave(func(e *enum) bool { return yes && e.yes || !yes && e.no })

@@ -31,7 +31,7 @@ type num struct {
 
 // parseNum reads a number's text as gojq reads a json.Number, or reports false where the native evaluator stops.
 func parseNum(text string) (num, bool) {
-	if i, err := strconv.ParseInt(text, 10, 64); err == nil {
+	if i, ok := jsonvalue.ParseInt(text); ok {
 		return num{isInt: true, i: i}, -maxExact <= i && i <= maxExact
 	}
 	if !strings.ContainsAny(text, ".eE") {
