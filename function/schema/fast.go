@@ -303,7 +303,7 @@ func (n *node) sure(v jsonvalue.Value, depth int) bool {
 	case jsonvalue.Array:
 		return n.sureArray(v, depth)
 	case jsonvalue.String:
-		return n.sureString(v.Text())
+		return n.sureString(v.Text(), v.Plain())
 	case jsonvalue.Number:
 		return representable(v.Text()) && n.sureNumber(v.Text())
 	}
@@ -430,9 +430,13 @@ func (n *node) sureArray(arr jsonvalue.Value, depth int) bool {
 	return true
 }
 
-func (n *node) sureString(s string) bool {
+// sureString checks a string; ascii says that it is known to be ASCII (jsonvalue.Value.Plain), one character a byte.
+func (n *node) sureString(s string, ascii bool) bool {
 	if n.minLength >= 0 || n.maxLength >= 0 {
-		c := utf8.RuneCountInString(s)
+		c := len(s)
+		if !ascii {
+			c = utf8.RuneCountInString(s)
+		}
 		if (n.minLength >= 0 && c < n.minLength) || (n.maxLength >= 0 && c > n.maxLength) {
 			return false
 		}

@@ -65,7 +65,7 @@ func (w *textWalk) value(n *node, i, depth int) (end int, ok bool) {
 		var s string
 		if s, end, ok = w.string(i); ok {
 			ok = (len(n.enums) == 0 || n.enumsHave(func(e *enum) bool { return slices.Contains(e.strs, s) })) &&
-				(n.format == nil || n.format.Validate(s) == nil) && n.sureString(s)
+				(n.format == nil || n.format.Validate(s) == nil) && n.sureString(s, false)
 		}
 	default:
 		end, ok = w.scalar(n, kind, i)
