@@ -23,7 +23,7 @@ type shape struct {
 const (
 	maxShapes     = 256     // shapes kept; beyond, the cache starts again
 	maxShapeKeys  = 64      // keys of an object it keeps the shape of
-	maxShapeBytes = 4 << 10 // bytes of those keys
+	maxShapeBytes = 1 << 10 // bytes of those keys, which a shape holds twice (copied, and escaped)
 )
 
 // shapes finds the shape of an object's members. A key sequence gets its shape the second time it is met: the
