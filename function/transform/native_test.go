@@ -57,7 +57,8 @@ var nativeRecords = []string{
 	// with its own key order.
 	"{\"s\":\"a\x7fb\",\"t\x7f\":\"0123456789\x7fabcdef\",\"u\":\"plain, of some length\"}", // DEL, as it is: gojq escapes it
 	`{"axb":1,"c":{"b":1,"a":2}}`,
-	`{"b":{"y":1,"x":2},"` + strings.Repeat("k", 1100) + `":1}`, // keys too long for a shape to keep: sorted each time `{"ayb":2,"c":{"a":1,"b":2}}`, `{"axb":1,"axb":{"b":1,"a":2}}`,
+	`{"b":{"y":1,"x":2},"` + strings.Repeat("k", 1100) + `":1}`, // keys too long for a shape to keep: sorted each time
+	`{"ayb":2,"c":{"a":1,"b":2}}`, `{"axb":1,"axb":{"b":1,"a":2}}`,
 	`{"t":1,"s":2,"r":3,"q":4,"p":5,"o":6,"n":7,"m":8,"l":9,"k":10,"j":11,"i":12,"h":13,"g":14,"f":15,"e":16,"d":17,"s":18,"user":{"b":1,"a":2},"n":-3}`,
 }
 
