@@ -3,7 +3,10 @@ package transform
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -290,9 +293,64 @@ func TestDecimalQuotient(t *testing.T) {
 			}
 		}
 	}
-	for _, c := range [][2]int64{{1, 0}, {5, 3}, {10, 10}, {7, 1e7}, {1e15, 10}, {1, -10}} {
+	// From 10^15 on, the quotient's nearest float64 may be written otherwise: 9007199254440993 / 10 is
+	// 900719925444099.2 in gojq.
+	for _, c := range [][2]int64{{1, 0}, {5, 3}, {10, 10}, {7, 1e7}, {1e15, 10}, {1, -10}, {9007199254440993, 10}} {
 		if _, ok := decimalQuotient(c[0], c[1]); ok {
 			t.Errorf("%d / %d: written as a decimal quotient", c[0], c[1])
 		}
+	}
+}
+
+// TestShapesAreBounded feeds a Scratch objects with ever new keys, met twice (when a shape is made) or once, and a
+// record of many objects: what it keeps stays within the cache's bounds, and keys too long are not kept at all.
+func TestShapesAreBounded(t *testing.T) {
+	tr, err := Compile(`.`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Scratch
+	for i := range 2000 {
+		long := strings.Repeat("k", maxShapeBytes/2)
+		record := fmt.Sprintf(`{"a%d":1,"b":{"%s%d":1,"%s":2}}`, i, long, i, long)
+		for range 2 {
+			in, err := jsonvalue.Decode([]byte(record))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, ok := tr.ApplyNative(in, &s); !ok {
+				t.Fatalf("%s: not native", record)
+			}
+		}
+	}
+	// Key sequences met once each, only noted; and a record of more objects than a Scratch keeps the places of.
+	records := []string{"[" + strings.Repeat(`{"x":1},`, 2*maxShapes) + "{}]"}
+	for i := range 4 * maxShapes {
+		records = append(records, fmt.Sprintf(`{"%s":1}`, strings.Repeat("o", i+1))) // of distinct fingerprints
+	}
+	for _, record := range records {
+		in, err := jsonvalue.Decode([]byte(record))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := tr.ApplyNative(in, &s); !ok {
+			t.Fatalf("%s: not native", record)
+		}
+	}
+	if len(s.shapes.byKeys) > maxShapes || len(s.shapes.byPlace) > maxShapes {
+		t.Errorf("%d shapes by keys, %d by place; at most %d", len(s.shapes.byKeys), len(s.shapes.byPlace), maxShapes)
+	}
+	kept := 0
+	for _, sh := range append(slices.Collect(maps.Values(s.shapes.byKeys)), s.shapes.byPlace...) {
+		if sh == nil {
+			continue
+		}
+		kept++
+		if size := len(strings.Join(sh.keys, "")); size > maxShapeBytes {
+			t.Errorf("a shape keeps %d bytes of keys; at most %d", size, maxShapeBytes)
+		}
+	}
+	if kept == 0 {
+		t.Error("no shape kept: the outer objects' keys are short")
 	}
 }
