@@ -96,10 +96,16 @@ func (p *Parquet) config(plain uint64) (*parquet.WriterConfig, error) {
 	// Version 1 data pages: the ones every reader (Athena, Spark, Redshift Spectrum, DuckDB) reads. A string column
 	// is dictionary-encoded where its values repeat (types, pages, countries), which makes it smaller; plain where
 	// they are mostly distinct (identifiers: plainColumns), which makes it as small for far less work. A dictionary
-	// that outgrows 1 MiB goes on in plain pages.
-	config, err := parquet.NewWriterConfig(s, parquet.Compression(p.codec), parquet.DataPageVersion(1),
-		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary), parquet.DictionaryMaxBytes(1<<20),
-		parquet.CreatedBy("kinesis2s3", "", ""))
+	// that outgrows 1 MiB goes on in plain pages. Pages carry no statistics of their own: the column index and the
+	// column chunk's statistics, which query engines prune by, have the same bounds, and computing each page's
+	// bounds twice cost a twentieth of writing the file.
+	opts := []parquet.WriterOption{s, parquet.Compression(p.codec), parquet.DataPageVersion(1),
+		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary), parquet.DictionaryMaxBytes(1 << 20),
+		parquet.CreatedBy("kinesis2s3", "", "")}
+	for _, path := range s.Columns() {
+		opts = append(opts, parquet.SkipPageStatistics(path...))
+	}
+	config, err := parquet.NewWriterConfig(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
@@ -498,6 +504,9 @@ func convert(t schema.Type, v jsonvalue.Value) (parquet.Value, error) {
 		}
 		return parquet.DoubleValue(f), nil
 	case t == schema.Timestamp && v.Kind() == jsonvalue.String:
+		if us, ok := unixMicro(v.Text()); ok {
+			return parquet.Int64Value(us), nil
+		}
 		ts, err := dateTime(v.Text())
 		if err != nil {
 			return parquet.Value{}, fmt.Errorf("%q is not a date-time the timestamp column can hold", v.Text())
@@ -530,7 +539,7 @@ func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
 	// column metadata emptied (parquet-go v0.32.0 clears the paths it shares with the column writers), which readers
 	// that find column chunks by path (Athena, Spark) cannot read.
 	w := parquet.NewWriter(dst, config)
-	if _, err := w.WriteRows(rows); err != nil {
+	if err := writeColumns(w, rows); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -622,4 +631,123 @@ func subMicro(s string) bool {
 		}
 	}
 	return false
+}
+
+// rowsPerWrite is how many rows writeColumns hands each column writer at a time: parquet-go's Writer.WriteRows
+// writes 64, and a page ends after the write that fills it, so the pages, and the file, are the same.
+const rowsPerWrite = 64
+
+// writeColumns is w.WriteRows(rows) for rows that Row made, which hold their values in column order: it gathers the
+// values of each column and writes them straight to the column's writer, without WriteRows' walk of each row for
+// its columns' runs.
+func writeColumns(w *parquet.Writer, rows []parquet.Row) error {
+	writers := w.ColumnWriters()
+	cols := make([][]parquet.Value, len(writers))
+	for start := 0; start < len(rows); start += rowsPerWrite {
+		for _, row := range rows[start:min(start+rowsPerWrite, len(rows))] {
+			for _, v := range row {
+				c := v.Column()
+				cols[c] = append(cols[c], v)
+			}
+		}
+		for c, values := range cols {
+			if len(values) > 0 {
+				if _, err := writers[c].WriteRowValues(values); err != nil {
+					return err
+				}
+			}
+			cols[c] = values[:0]
+		}
+	}
+	return nil
+}
+
+// unixMicro is dateTime(s).UnixMicro() for the date-times producers mostly send, read without time.Parse:
+// 2006-01-02T15:04:05[.fraction](Z|±07:00), with at most six significant digits of fraction. ok is false for
+// anything else (lower case, a leap second, an out-of-range field, more precision), which convert leaves to dateTime.
+func unixMicro(s string) (us int64, ok bool) {
+	const zone = len("2006-01-02T15:04:05")
+	if len(s) < zone+1 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return 0, false
+	}
+	year, ok1 := decimal(s[0:4])
+	month, ok2 := decimal(s[5:7])
+	day, ok3 := decimal(s[8:10])
+	hour, ok4 := decimal(s[11:13])
+	minute, ok5 := decimal(s[14:16])
+	second, ok6 := decimal(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 ||
+		hour > 23 || minute > 59 || second > 59 {
+		return 0, false
+	}
+	days := daysSinceEpoch(year, month, day)
+	if day > 28 && days >= daysSinceEpoch(year+month/12, month%12+1, 1) { // past the end of its month
+		return 0, false
+	}
+	rest := s[zone:]
+	var micro int64
+	if rest[0] == '.' {
+		n := 1
+		for n < len(rest) && '0' <= rest[n] && rest[n] <= '9' {
+			d := int64(rest[n] - '0')
+			switch {
+			case n <= 6:
+				micro = micro*10 + d
+			case d != 0: // below a microsecond: the column cannot hold it
+				return 0, false
+			}
+			n++
+		}
+		if n == 1 || n > 10 { // no digit, or more than nine
+			return 0, false
+		}
+		for i := n; i <= 6; i++ {
+			micro *= 10
+		}
+		rest = rest[n:]
+	}
+	var offset int64
+	switch {
+	case rest == "Z":
+	case len(rest) == len("+07:00") && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		h, okh := decimal(rest[1:3])
+		m, okm := decimal(rest[4:6])
+		if !okh || !okm || h > 23 || m > 59 {
+			return 0, false
+		}
+		offset = int64(h*3600 + m*60)
+		if rest[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return 0, false
+	}
+	secs := days*86400 + int64(hour*3600+minute*60+second) - offset
+	return secs*1e6 + micro, true
+}
+
+// decimal is the value of s, which must be all decimal digits.
+func decimal(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// daysSinceEpoch is the number of days from 1970-01-01 to a date of the proleptic Gregorian calendar (year >= 0),
+// counted in 400-year eras of 146097 days from 0000-03-01, so that a leap day ends its year.
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := (year+400)/400 - 1 // floor division, year >= -1
+	yearOfEra := year - era*400
+	shifted := (month + 9) % 12 // March is 0
+	dayOfYear := (153*shifted+2)/5 + day - 1
+	dayOfEra := yearOfEra*365 + yearOfEra/4 - yearOfEra/100 + dayOfYear
+	return int64(era)*146097 + int64(dayOfEra) - 719468
 }

@@ -403,3 +403,112 @@ func TestParquetReleaseKeepsNoData(t *testing.T) {
 	}
 	runtime.KeepAlive(p)
 }
+
+// timestamps are date-times for unixMicro and dateTime to agree on: the forms it reads, and the edges where it
+// leaves the reading to dateTime.
+var timestamps = []string{
+	"2026-11-25T10:00:00Z", "2026-11-25T10:00:00.123Z", "2026-11-25T10:00:00.123456000+01:00",
+	"2026-11-25T10:00:00.1234560Z", "1969-12-31T23:59:59.999999Z", "0000-01-01T00:00:00Z",
+	"9999-12-31T23:59:59.999999-23:59", "2024-02-29T12:00:00Z", "2000-02-29T00:00:00+05:30", "2026-01-31T00:00:00Z",
+	"2026-06-30T00:00:00Z", // the forms unixMicro reads
+	"2026-02-30T00:00:00Z", "2026-06-31T00:00:00Z", "2026-11-32T00:00:00Z",
+	"2026-11-25T10:00:00.1234567Z", "2023-02-29T12:00:00Z",
+	"1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-12-31T23:59:60Z",
+	"2026-11-25t10:00:00z", "2026-11-25T10:00:00.Z", "2026-11-25T10:00:00.1234567890Z", "2026-11-25T24:00:00Z",
+	"2026-11-25T10:00:00+24:00", "2026-11-25T10:00:00+01:60", "2026-11-25T10:00:00", "2026-11-25 10:00:00Z",
+	"2026-1-25T10:00:00Z", "+026-11-25T10:00:00Z", "2026-11-25T10:00:00,5Z", "2026-11-25T10:00:00-00:00",
+}
+
+// checkUnixMicro fails t unless unixMicro reads s as dateTime and subMicro do, or leaves it to them.
+func checkUnixMicro(t *testing.T, s string) {
+	t.Helper()
+	us, ok := unixMicro(s)
+	if !ok {
+		return
+	}
+	ts, err := dateTime(s)
+	if err != nil || subMicro(s) {
+		t.Fatalf("%q: unixMicro read %d; dateTime: %v, sub-microsecond: %v", s, us, err, subMicro(s))
+	}
+	if ts.UnixMicro() != us {
+		t.Fatalf("%q: unixMicro read %d, dateTime %d", s, us, ts.UnixMicro())
+	}
+}
+
+// TestParquetUnixMicro: the fast reading of date-times agrees with dateTime, and reads the usual forms.
+func TestParquetUnixMicro(t *testing.T) {
+	for _, s := range timestamps {
+		checkUnixMicro(t, s)
+	}
+	for _, s := range timestamps[:11] {
+		if _, ok := unixMicro(s); !ok {
+			t.Errorf("%q: unixMicro left a usual date-time to dateTime", s)
+		}
+	}
+}
+
+func FuzzParquetUnixMicro(f *testing.F) {
+	for _, s := range timestamps {
+		f.Add(s)
+	}
+	f.Fuzz(checkUnixMicro)
+}
+
+// checkWriteColumns fails t unless writeColumns writes the rows of the records (JSON documents, one a line; those
+// the columns cannot hold are left out) into the same file as parquet-go's Writer.WriteRows.
+func checkWriteColumns(t *testing.T, p *Parquet, docs string) {
+	t.Helper()
+	var rows []parquet.Row
+	for doc := range strings.SplitSeq(docs, "\n") {
+		record, err := jsonvalue.Decode([]byte(doc))
+		if err != nil {
+			continue
+		}
+		if row, err := p.Row(record); err == nil {
+			rows = append(rows, row)
+		}
+	}
+	config, err := p.config(p.plainColumns(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files [2]bytes.Buffer
+	for i := range files {
+		w := parquet.NewWriter(&files[i], config)
+		if i == 0 {
+			err = writeColumns(w, rows)
+		} else {
+			_, err = w.WriteRows(rows)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(files[0].Bytes(), files[1].Bytes()) {
+		t.Fatalf("%d rows: writeColumns wrote %d bytes, unlike WriteRows' %d", len(rows), files[0].Len(), files[1].Len())
+	}
+}
+
+// TestParquetWriteColumns: writing the rows column by column makes the file WriteRows makes, also over many pages.
+func TestParquetWriteColumns(t *testing.T) {
+	p := newParquet(t, "zstd")
+	checkWriteColumns(t, p, strings.Join(fastPathRecords, "\n"))
+	var many []string
+	for i := range 3000 { // pages of 256 KiB fill mid-write
+		many = append(many, fmt.Sprintf(`{"order_id": "o-%d-%s", "quantity": %d, "customer": {"tags": ["a", "b%d"]}, "lines": [{"sku": "s%d"}]}`,
+			i, strings.Repeat("x", i%200), i, i%7, i))
+	}
+	checkWriteColumns(t, p, strings.Join(many, "\n"))
+}
+
+func FuzzParquetWriteColumns(f *testing.F) {
+	f.Add(strings.Join(fastPathRecords, "\n"))
+	for _, doc := range fastPathRecords {
+		f.Add(doc + "\n" + doc)
+	}
+	p := newParquet(f, "none")
+	f.Fuzz(func(t *testing.T, docs string) { checkWriteColumns(t, p, docs) })
+}
