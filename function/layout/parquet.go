@@ -45,7 +45,7 @@ type Parquet struct {
 // node is a column in the Dremel encoding: where its values go and at which levels.
 type node struct {
 	name   string
-	typ    schema.Type
+	typ    colType
 	fields []*node        // struct
 	index  map[string]int // struct: the position in fields of each column but _extra
 	hints  []int          // struct: for each member position, 1 + the field the member there had last time (0: none)
@@ -199,10 +199,10 @@ func parquetNode(c schema.Column, plain uint64, leaf *int) parquet.Node {
 // build makes the node of column c, whose leaves start at column first and whose elements (if an array) repeat
 // at level rep+1. It returns the node and the next free column.
 func build(c schema.Column, first, rep int) (*node, int) {
-	n := &node{name: c.Name, typ: c.Type, first: first}
+	n := &node{name: c.Name, typ: typeOf[c.Type], first: first}
 	next := first
-	switch c.Type {
-	case schema.Struct:
+	switch n.typ {
+	case tStruct:
 		n.index = map[string]int{}
 		for i, f := range c.Fields {
 			var child *node
@@ -214,7 +214,7 @@ func build(c schema.Column, first, rep int) (*node, int) {
 				n.index[f.Name] = i
 			}
 		}
-	case schema.Array:
+	case tArray:
 		n.rep = rep + 1
 		n.elem, next = build(*c.Elem, next, rep+1)
 	default:
@@ -304,7 +304,7 @@ func (n *node) shred(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) er
 	}
 	def++
 	switch n.typ {
-	case schema.Struct:
+	case tStruct:
 		if v.Kind() != jsonvalue.Object {
 			return &pathError{msg: fmt.Sprintf("got %s, want an object", kind(v))}
 		}
@@ -325,7 +325,7 @@ func (n *node) shred(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) er
 		}
 		for i, f := range n.fields {
 			if i == n.extra {
-				f.leaf(cols, extraValue(extra), rep, def+1)
+				f.extraLeaf(cols, extra, rep, def)
 				continue
 			}
 			if err := f.shred(cols, values[i], rep, def); err != nil {
@@ -333,7 +333,7 @@ func (n *node) shred(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) er
 			}
 		}
 		return nil
-	case schema.Array:
+	case tArray:
 		if v.Kind() != jsonvalue.Array {
 			return &pathError{msg: fmt.Sprintf("got %s, want an array", kind(v))}
 		}
@@ -368,7 +368,7 @@ func (n *node) fast(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) boo
 	}
 	def++
 	switch n.typ {
-	case schema.Struct:
+	case tStruct:
 		if v.Kind() != jsonvalue.Object || len(n.fields) > 64 {
 			return false
 		}
@@ -390,13 +390,13 @@ func (n *node) fast(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) boo
 		for f, child := range n.fields {
 			switch {
 			case f == n.extra:
-				child.leaf(cols, extraValue(extra), rep, def+1)
+				child.extraLeaf(cols, extra, rep, def)
 			case seen&(1<<f) == 0:
 				child.nulls(cols, rep, def)
 			}
 		}
 		return true
-	case schema.Array:
+	case tArray:
 		if v.Kind() != jsonvalue.Array {
 			return false
 		}
@@ -448,12 +448,19 @@ func clearColumns(cols [][]parquet.Value) {
 	}
 }
 
-// leaf appends a leaf value at the levels of a present one (one less for a null: _extra without extra fields).
+// leaf appends a present leaf value.
 func (n *node) leaf(cols [][]parquet.Value, v parquet.Value, rep, def int) {
-	if v.IsNull() {
-		def--
-	}
 	cols[n.first] = append(cols[n.first], v.Level(rep, def, n.first))
+}
+
+// extraLeaf appends the value of an _extra column, whose struct is at definition level def: the members that are not
+// columns, as a JSON object in their order (b, without its closing brace), or null when there are none.
+func (n *node) extraLeaf(cols [][]parquet.Value, b []byte, rep, def int) {
+	if b == nil {
+		n.nulls(cols, rep, def)
+		return
+	}
+	n.leaf(cols, parquet.ByteArrayValue(append(b, '}')), rep, def+1)
 }
 
 // nulls appends a null at the given levels to every column at or under the node.
@@ -475,35 +482,46 @@ func appendMember(b []byte, v jsonvalue.Value, i int) []byte {
 	return v.Index(i).AppendJSON(b)
 }
 
-// extraValue is the _extra column's value: the members that are not columns, as a JSON object in their order, or
-// null.
-func extraValue(b []byte) parquet.Value {
-	if b == nil {
-		return parquet.NullValue()
-	}
-	return parquet.ByteArrayValue(append(b, '}'))
-}
+// colType is a column's schema.Type as a number: the switches that every value goes through compare numbers faster
+// than the types' names.
+type colType uint8
+
+const (
+	tString colType = iota
+	tBigint
+	tDouble
+	tBoolean
+	tTimestamp
+	tStruct
+	tArray
+)
+
+var typeOf = map[schema.Type]colType{schema.String: tString, schema.Bigint: tBigint, schema.Double: tDouble,
+	schema.Boolean: tBoolean, schema.Timestamp: tTimestamp, schema.Struct: tStruct, schema.Array: tArray}
+
+var typeName = [...]schema.Type{tString: schema.String, tBigint: schema.Bigint, tDouble: schema.Double,
+	tBoolean: schema.Boolean, tTimestamp: schema.Timestamp, tStruct: schema.Struct, tArray: schema.Array}
 
 // convert converts a JSON value to a column type exactly, or fails.
-func convert(t schema.Type, v jsonvalue.Value) (parquet.Value, error) {
+func convert(t colType, v jsonvalue.Value) (parquet.Value, error) {
 	switch {
-	case t == schema.String && v.Kind() == jsonvalue.String:
+	case t == tString && v.Kind() == jsonvalue.String:
 		return parquet.ByteArrayValue(bytesOf(v.Text())), nil
-	case t == schema.Boolean && v.Kind() == jsonvalue.Bool:
+	case t == tBoolean && v.Kind() == jsonvalue.Bool:
 		return parquet.BooleanValue(v.True()), nil
-	case t == schema.Bigint && v.Kind() == jsonvalue.Number:
+	case t == tBigint && v.Kind() == jsonvalue.Number:
 		n, ok := exactInt64(v.Text())
 		if !ok {
 			return parquet.Value{}, fmt.Errorf("%s does not fit exactly in a 64-bit integer column", v.Text())
 		}
 		return parquet.Int64Value(n), nil
-	case t == schema.Double && v.Kind() == jsonvalue.Number:
+	case t == tDouble && v.Kind() == jsonvalue.Number:
 		f, err := strconv.ParseFloat(v.Text(), 64)
 		if err != nil {
 			return parquet.Value{}, fmt.Errorf("%s does not fit in a double column", v.Text())
 		}
 		return parquet.DoubleValue(f), nil
-	case t == schema.Timestamp && v.Kind() == jsonvalue.String:
+	case t == tTimestamp && v.Kind() == jsonvalue.String:
 		if us, ok := unixMicro(v.Text()); ok {
 			return parquet.Int64Value(us), nil
 		}
@@ -516,7 +534,7 @@ func convert(t schema.Type, v jsonvalue.Value) (parquet.Value, error) {
 		}
 		return parquet.Int64Value(ts.UnixMicro()), nil
 	}
-	return parquet.Value{}, fmt.Errorf("got %s, want %s", kind(v), t)
+	return parquet.Value{}, fmt.Errorf("got %s, want %s", kind(v), typeName[t])
 }
 
 // bytesOf views a string's bytes without copying them: the writer copies values into its pages and never
