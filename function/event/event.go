@@ -33,6 +33,7 @@ import (
 	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
+	fastbase64 "github.com/segmentio/asm/base64"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 )
@@ -716,7 +717,7 @@ func (d *Decoder) decodeRecords(recs []pending, buf []byte) (int, error) {
 		if !p.data.set {
 			continue
 		}
-		n, err := base64.StdEncoding.Decode(buf[off:], d.bytesOf(p.data))
+		n, err := d.decodeBase64(buf[off:], d.bytesOf(p.data))
 		if err != nil {
 			return off, d.dataError(p, p.data, err)
 		}
@@ -840,4 +841,17 @@ func hex4(b []byte) rune {
 		r = r<<4 | rune(c)
 	}
 	return r
+}
+
+// decodeBase64 is base64.StdEncoding.Decode. The quick read uses segmentio/asm's decoder instead, several times
+// faster (AVX2) on the base64 that is most of an event: it decodes whole blocks of 32 letters while they are all
+// base64 letters, and hands the rest of the value to encoding/base64 from that four-letter boundary. So it gives the
+// same bytes and fails on the same values (FuzzFastBase64 holds the two together), if not with the same message: an
+// error makes Decode read the event again exactly, with encoding/base64. It stores 32 bytes for each 24 it decodes,
+// but only while 45 letters or more are left, which decode to more than 32 bytes: never past what dst has room for.
+func (d *Decoder) decodeBase64(dst, src []byte) (int, error) {
+	if d.quick {
+		return fastbase64.StdEncoding.Decode(dst, src)
+	}
+	return base64.StdEncoding.Decode(dst, src)
 }

@@ -2,8 +2,10 @@ package event
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -93,4 +95,34 @@ func TestSharedStringsRepeated(t *testing.T) {
 			same(t, events1(recs...))
 		}
 	}
+}
+
+// base64Seeds are values for FuzzFastBase64: long enough for whole blocks of 32 letters, with what is not base64,
+// or is only at the end of base64, before, in and after them.
+var base64Seeds = func() []string {
+	long := strings.Repeat("QUJDREVGR0g", 12)[:96] // 96 letters: three blocks
+	seeds := []string{"", "QQ==", "QR==", "QUI=", "QUJ=", long, long + "QQ==", long + "QR==", long + "QUJ=", long + "Q",
+		long + "QQ=", long + "Q===", long + "=", long[:45], long[:47], long[:48], long + "\r\nQUJD", "-_" + long}
+	for _, at := range []int{0, 5, 31, 32, 33, 50, 63, 64, 70, 95} {
+		for _, c := range []string{"=", "\n", "\r", " ", "-", "_", "\x00", "\xff", "\"", "\\"} {
+			seeds = append(seeds, long[:at]+c+long[at+1:])
+		}
+	}
+	return seeds
+}()
+
+// FuzzFastBase64 holds the quick read's base64 decoder to encoding/base64: the same bytes, or an error for both.
+func FuzzFastBase64(f *testing.F) {
+	for _, s := range base64Seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		size := base64.StdEncoding.DecodedLen(len(src))
+		want, got := make([]byte, size), make([]byte, size)
+		wantN, wantErr := base64.StdEncoding.Decode(want, src)
+		n, err := (&Decoder{quick: true}).decodeBase64(got, src)
+		if (err == nil) != (wantErr == nil) || (err == nil && !bytes.Equal(got[:n], want[:wantN])) {
+			t.Fatalf("decodeBase64(%q) = %q, %v; encoding/base64: %q, %v", src, got[:n], err, want[:wantN], wantErr)
+		}
+	})
 }
