@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 )
 
 var samples = []string{
@@ -77,6 +79,54 @@ func FuzzMatchesEncodingJSON(f *testing.F) {
 	f.Fuzz(check)
 }
 
+// checkAsIs holds the check for compact JSON to the scanner: what it takes as it is, the scanner finds valid, and
+// compacts to the same bytes.
+func checkAsIs(t *testing.T, in []byte) {
+	t.Helper()
+	if !compact(in) {
+		return
+	}
+	if out, err := appendScanned(nil, in); err != nil || !bytes.Equal(out, in) {
+		t.Fatalf("compact(%q) is true, but the scanner compacts it to %q (error %v)", in, out, err)
+	}
+}
+
+// asIsSamples are compact JSON, and what is almost compact JSON: the check for compact JSON must take the first
+// and leave the others to the scanner.
+var asIsSamples = []string{
+	`{"a":[1,-2.5e+3,{"b":null,"c":[]},{}],"d":"x\"y\\z\/\b\f\n\r\t\u00e9\uD83D\uDE80","e":true,"f":false}`,
+	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
+	`"Zoë 東京 🚀 \u0000"`, `0`, `-0`, `1E5`, `0.5e-0`, `[0,1]`, `{"":""}`,
+	// not compact, or not JSON
+	`{"a":1 }`, `{"a": 1}`, `[1,2] `, ` 0`, "[1,\n2]", `01`, `-`, `1.`, `1e`, `1e+`, `.1`, `[1,]`, `{"a":1,}`, `{,}`,
+	`{"a"}`, `{"a":}`, `{1:2}`, `[}`, `{]`, `[1}`, `{"a":1]`, `]`, `}`, `[`, `{`, `"a`, `"\"`, `"\x"`, `"\u12"`,
+	`"\u12g4"`, "\"a\tb\"", `tru`, `truex`, `nul`, `falsey`, `[true false]`, `[1]x`, `{}{}`, `{"a":1}}`, `[[]]]`,
+	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
+}
+
+func TestCompactAsIs(t *testing.T) {
+	for i, s := range asIsSamples {
+		checkAsIs(t, []byte(s))
+		if want := i < 9; compact([]byte(s)) != want {
+			t.Errorf("compact(%q) = %v, want %v", s, !want, want)
+		}
+	}
+	for _, s := range samples {
+		checkAsIs(t, []byte(s))
+		if c, err := appendScanned(nil, []byte(s)); err == nil && !compact(c) {
+			t.Errorf("compact(%q) is false", c)
+		}
+	}
+}
+
+// FuzzCompactAsIs holds what AppendCompact copies as it is to the scanner.
+func FuzzCompactAsIs(f *testing.F) {
+	for _, s := range append(asIsSamples, samples...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkAsIs)
+}
+
 func BenchmarkValidate(b *testing.B) {
 	doc := []byte(strings.Repeat(`{"event_id": "abc123", "n": 12345.678, "ok": true, "tags": ["a", "b"], "s": "some text here"},`, 10000))
 	doc = append(append([]byte{'['}, doc[:len(doc)-1]...), ']')
@@ -147,5 +197,24 @@ func TestScanString(t *testing.T) {
 	src := []byte(`"\n" "x"`)
 	if _, escaped, _ := ScanString(src, 5); escaped {
 		t.Error("escaped carried over")
+	}
+}
+
+// BenchmarkClickstream compacts the benchmark workload's records (internal/benchdata), one at a time as batch mode
+// does.
+func BenchmarkClickstream(b *testing.B) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(w.Bytes)
+	buf := make([]byte, 0, w.Bytes+int64(len(w.Data)))
+	for b.Loop() {
+		buf = buf[:0]
+		for _, v := range w.Data {
+			if buf, err = AppendCompact(buf, v); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
