@@ -197,18 +197,26 @@ func (d *Decoder) object(i, depth, level int, p *pending) int {
 	if i < len(d.src) && d.src[i] == '}' {
 		return i + 1
 	}
-	for d.syntax == nil {
+	order := keyOrder[level]
+	for next := 0; d.syntax == nil; next++ {
 		if i >= len(d.src) || d.src[i] != '"' {
 			return d.expected(i, "a string for an object key")
 		}
-		end, escaped, err := jsoncompact.ScanString(d.src, i)
-		if err != nil {
-			d.syntaxError(err, "")
-			return i
-		}
-		key := d.src[i+1 : end-1]
-		if escaped {
-			key = appendUnquoted(nil, key)
+		var key []byte
+		end := i + len(order[next%len(order)]) + 2
+		if end <= len(d.src) && d.src[end-1] == '"' && string(d.src[i+1:end-1]) == order[next%len(order)] {
+			key = d.src[i+1 : end-1] // the key that comes next in Lambda's events: no backslash, so it ends there
+		} else {
+			var escaped bool
+			var err error
+			if end, escaped, err = jsoncompact.ScanString(d.src, i); err != nil {
+				d.syntaxError(err, "")
+				return i
+			}
+			key = d.src[i+1 : end-1]
+			if escaped {
+				key = appendUnquoted(nil, key)
+			}
 		}
 		if i = d.space(end); i >= len(d.src) || d.src[i] != ':' {
 			return d.expected(i, "':' after an object key")
@@ -300,10 +308,12 @@ func (d *Decoder) add() *pending {
 	return &d.recs[len(d.recs)-1]
 }
 
-// recordFields are the fields of a record, in events.KinesisEventRecord; kinesisFields those of its "kinesis".
+// recordFields are the fields of a record, in events.KinesisEventRecord; kinesisFields those of its "kinesis". Both
+// are in the order Lambda writes them, which object tries first.
 var (
 	recordFields  = []string{"kinesis", "eventSource", "eventVersion", "eventID", "eventName", "invokeIdentityArn", "awsRegion", "eventSourceARN"}
 	kinesisFields = []string{"kinesisSchemaVersion", "partitionKey", "sequenceNumber", "data", "approximateArrivalTimestamp", "encryptionType"}
+	keyOrder      = [...][]string{levelEvent: {"Records"}, levelRecord: recordFields, levelKinesis: kinesisFields}
 )
 
 func (d *Decoder) recordMember(key []byte, v, depth int, p *pending) int {
