@@ -513,6 +513,10 @@ func (d *Decoder) arrival(v, depth int, p *pending) int {
 		t.Time = time.Unix(0, 0) // aws-lambda-go reads null as 0 seconds
 		return v + 4
 	}
+	if f, end, ok := quickSeconds(d.src, v); ok {
+		t.Time = epochSeconds(f)
+		return end
+	}
 	end, err := jsoncompact.ScanValue(d.src, v, depth)
 	if err != nil {
 		d.syntaxError(err, "")
@@ -533,6 +537,47 @@ func (d *Decoder) arrival(v, depth int, p *pending) int {
 	t.Time = epochSeconds(f)
 	return end
 }
+
+// quickSeconds reads the arrival time as Lambda writes it, seconds with milliseconds (1795600800.123), about ten
+// times faster than ScanValue and strconv.ParseFloat: a number of at most 15 digits, the first not 0, with or
+// without a fraction, and nothing after it that could continue a number. Its digits make an integer below 2^52,
+// and 10^k is exact in a float64 for k up to 22, so one division rounds their quotient correctly, as ParseFloat
+// does (its own fast path is the same division). Anything else is not ok, and arrival reads it in full.
+func quickSeconds(src []byte, v int) (f float64, end int, ok bool) {
+	var mantissa uint64
+	digits, fraction := 0, -1 // fraction: digits after the point, -1 before it
+	for end = v; end < len(src); end++ {
+		switch c := src[end]; {
+		case c >= '0' && c <= '9':
+			if digits == 0 && c == '0' {
+				return 0, 0, false
+			}
+			mantissa = mantissa*10 + uint64(c-'0')
+			digits++
+			if fraction >= 0 {
+				fraction++
+			}
+			continue
+		case c == '.' && fraction < 0 && digits > 0:
+			fraction = 0
+			continue
+		case c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+':
+			return 0, 0, false
+		}
+		break
+	}
+	if digits == 0 || digits > 15 || fraction == 0 {
+		return 0, 0, false
+	}
+	f = float64(mantissa)
+	if fraction > 0 {
+		f /= pow10[fraction]
+	}
+	return f, end, true
+}
+
+// pow10 are the powers of ten that quickSeconds divides by.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // epochSeconds turns Unix seconds into a time exactly as aws-lambda-go's events.SecondsEpochTime does, so that
 // both decoders agree to the nanosecond (the float arithmetic may land a few nanoseconds off the millisecond).

@@ -5,9 +5,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 )
 
 // quickData are data values that the quick read must not take as they are: they hold what base64 does not (the
@@ -123,6 +126,34 @@ func FuzzFastBase64(f *testing.F) {
 		n, err := (&Decoder{quick: true}).decodeBase64(got, src)
 		if (err == nil) != (wantErr == nil) || (err == nil && !bytes.Equal(got[:n], want[:wantN])) {
 			t.Fatalf("decodeBase64(%q) = %q, %v; encoding/base64: %q, %v", src, got[:n], err, want[:wantN], wantErr)
+		}
+	})
+}
+
+// secondsSeeds are arrival times for FuzzQuickSeconds.
+var secondsSeeds = []string{"1795600800.000", "1795600800.123", "1545084650.987", "1545084650", "0", "0.5", "01", "1.",
+	"1.2.3", "1e3", "1.5E+2", "-1.5", "123456789012345", "1234567890123456", "12345678901234.5", "1234567890.12345",
+	"9007199254740993", "4503599627370497", "1.000000000000001", "1795600800.000}", "1795600800.000,", "1795600800.000 ",
+	"17956008x", "", "."}
+
+// FuzzQuickSeconds holds quickSeconds to strconv.ParseFloat on the number that starts the input, as ScanValue
+// delimits it: where quickSeconds answers, it gives the same float64 and end.
+func FuzzQuickSeconds(f *testing.F) {
+	for _, s := range secondsSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		got, end, ok := quickSeconds(src, 0)
+		if !ok {
+			return
+		}
+		wantEnd, err := jsoncompact.ScanValue(src, 0, 0)
+		if err != nil || wantEnd != end {
+			t.Fatalf("quickSeconds(%q) ends at %d; ScanValue at %d (%v)", src, end, wantEnd, err)
+		}
+		want, err := strconv.ParseFloat(string(src[:end]), 64)
+		if err != nil || got != want {
+			t.Fatalf("quickSeconds(%q) = %v; strconv.ParseFloat: %v (%v)", src, got, want, err)
 		}
 	})
 }
