@@ -387,6 +387,10 @@ func (d *Decoder) str(v int) (raw []byte, escaped bool, end int, ok bool) {
 
 // ownString reads a string unique to the record into t. A null leaves it as it was, as encoding/json does.
 func (d *Decoder) ownString(v, depth int, p *pending, name string, t *text) int {
+	if end, ok := jsoncompact.ASCIIString(d.src, v); ok { // valid UTF-8 without escapes: its value is where it is
+		*t = text{start: v + 1, end: end - 1, at: v, set: true}
+		return end
+	}
 	raw, escaped, end, ok := d.str(v)
 	if !ok {
 		return d.notString(v, depth, p, name)

@@ -72,6 +72,21 @@ func ScanString(src []byte, i int) (end int, escaped bool, err error) {
 	return s.pos, s.escaped, nil
 }
 
+// ASCIIString reports whether the JSON string whose opening quote is at src[i] holds only printable ASCII and no
+// escape, and if so returns the offset just past its closing quote: then the bytes between the quotes are its value.
+// It is ScanString's fast path for short strings that are plain text, such as identifiers.
+func ASCIIString(src []byte, i int) (end int, ok bool) {
+	if i >= len(src) || src[i] != '"' {
+		return 0, false
+	}
+	for i = stopRun(src, i+1, highs); i < len(src) && src[i] >= 0x20 && src[i] < 0x80 && src[i] != '"' && src[i] != '\\'; i++ {
+	}
+	if i >= len(src) || src[i] != '"' {
+		return 0, false
+	}
+	return i + 1, true
+}
+
 type scanner struct {
 	src     []byte
 	pos     int
@@ -306,14 +321,17 @@ const (
 // plainRun returns the index of the first byte at or after i that may end a run of plain string bytes (a quote, a
 // backslash or a control character), testing eight bytes per step. It may stop early, never late: the caller
 // looks at the byte it stops on.
-func plainRun(src []byte, i int) int {
+func plainRun(src []byte, i int) int { return stopRun(src, i, 0) }
+
+// stopRun is plainRun that also stops at a byte with its high bit set (not ASCII) if stopHigh is highs (0: not).
+func stopRun(src []byte, i int, stopHigh uint64) int {
 	for ; i+8 <= len(src); i += 8 {
 		x := binary.LittleEndian.Uint64(src[i:])
 		quote := x ^ (ones * '"')
 		slash := x ^ (ones * '\\')
 		// (v - ones) &^ v & highs has the high bit set in the lowest byte of v that is zero (or below the
 		// subtracted value, for the control-character test); borrows only reach higher bytes.
-		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x)
+		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x) | (x & stopHigh)
 		if m &= highs; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}

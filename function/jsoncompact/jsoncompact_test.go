@@ -218,3 +218,27 @@ func BenchmarkClickstream(b *testing.B) {
 		}
 	}
 }
+
+// FuzzASCIIString holds ASCIIString to ScanString: where it answers, the string ends at the same offset, has no
+// escape, and is ASCII.
+func FuzzASCIIString(f *testing.F) {
+	for _, s := range append([]string{`"plain"`, `"shardId-000000000000:4959033827149025660855969253836157109592157"x`,
+		`"a\"b"`, `"Zoë"`, "\"tab\there\"", `"open`, `"`, `""`, `"12345678"`, `"1234567\u0041"`}, samples...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		end, ok := ASCIIString(src, 0)
+		if !ok {
+			return
+		}
+		want, escaped, err := ScanString(src, 0)
+		if err != nil || escaped || want != end {
+			t.Fatalf("ASCIIString(%q) = %d; ScanString: %d, escaped %v, %v", src, end, want, escaped, err)
+		}
+		for _, c := range src[1 : end-1] {
+			if c >= 0x80 {
+				t.Fatalf("ASCIIString(%q) is true for a string that is not ASCII", src)
+			}
+		}
+	})
+}
