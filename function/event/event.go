@@ -202,9 +202,12 @@ func (d *Decoder) object(i, depth, level int, p *pending) int {
 		if i >= len(d.src) || d.src[i] != '"' {
 			return d.expected(i, "a string for an object key")
 		}
-		var key []byte
-		end := i + len(order[next%len(order)]) + 2
-		if end <= len(d.src) && d.src[end-1] == '"' && string(d.src[i+1:end-1]) == order[next%len(order)] {
+		var key, want = []byte(nil), ""
+		if next < len(order) {
+			want = order[next]
+		}
+		end := i + len(want) + 2
+		if want != "" && end <= len(d.src) && d.src[end-1] == '"' && string(d.src[i+1:end-1]) == want {
 			key = d.src[i+1 : end-1] // the key that comes next in Lambda's events: no backslash, so it ends there
 		} else {
 			var escaped bool
