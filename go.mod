@@ -20,6 +20,7 @@ require (
 	github.com/klauspost/compress v1.18.2
 	github.com/parquet-go/parquet-go v0.32.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	github.com/segmentio/asm v1.2.0
 	github.com/stretchr/testify v1.10.0
 	github.com/zclconf/go-cty v1.15.0
 	golang.org/x/sync v0.18.0
@@ -65,7 +66,6 @@ require (
 	github.com/parquet-go/jsonlite v1.0.0 // indirect
 	github.com/pierrec/lz4/v4 v4.1.21 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
-	github.com/segmentio/asm v1.2.0 // indirect
 	github.com/tmccombs/hcl2json v0.6.4 // indirect
 	github.com/twpayne/go-geom v1.6.1 // indirect
 	github.com/ulikunitz/xz v0.5.10 // indirect
