@@ -79,7 +79,7 @@ func ASCIIString(src []byte, i int) (end int, ok bool) {
 	if i >= len(src) || src[i] != '"' {
 		return 0, false
 	}
-	for i = stopRun(src, i+1, highs); i < len(src) && src[i] >= 0x20 && src[i] < 0x80 && src[i] != '"' && src[i] != '\\'; i++ {
+	for i = plainRun(src, i+1, highs); i < len(src) && src[i] >= 0x20 && src[i] < 0x80 && src[i] != '"' && src[i] != '\\'; i++ {
 	}
 	if i >= len(src) || src[i] != '"' {
 		return 0, false
@@ -265,7 +265,7 @@ func (s *scanner) string() error {
 	src := s.src
 	for {
 		// The common case: plain bytes, eight at a time, then one at a time near the end.
-		i := plainRun(src, s.pos)
+		i := plainRun(src, s.pos, 0)
 		for i < len(src) {
 			c := src[i]
 			if c == '"' || c == '\\' || c < 0x20 {
@@ -320,11 +320,8 @@ const (
 
 // plainRun returns the index of the first byte at or after i that may end a run of plain string bytes (a quote, a
 // backslash or a control character), testing eight bytes per step. It may stop early, never late: the caller
-// looks at the byte it stops on.
-func plainRun(src []byte, i int) int { return stopRun(src, i, 0) }
-
-// stopRun is plainRun that also stops at a byte with its high bit set (not ASCII) if stopHigh is highs (0: not).
-func stopRun(src []byte, i int, stopHigh uint64) int {
+// looks at the byte it stops on. With stopHigh set to highs (else 0), it also stops at a byte that is not ASCII.
+func plainRun(src []byte, i int, stopHigh uint64) int {
 	for ; i+8 <= len(src); i += 8 {
 		x := binary.LittleEndian.Uint64(src[i:])
 		quote := x ^ (ones * '"')
@@ -503,7 +500,7 @@ func keyEnd(src []byte, i int) int {
 // -1.
 func stringEnd(src []byte, i int) int {
 	for {
-		i = plainRun(src, i)
+		i = plainRun(src, i, 0)
 		for i < len(src) && src[i] != '"' && src[i] != '\\' && src[i] >= 0x20 {
 			i++
 		}
