@@ -33,7 +33,6 @@ import (
 	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
-	fastbase64 "github.com/segmentio/asm/base64"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 )
@@ -905,15 +904,12 @@ func hex4(b []byte) rune {
 	return r
 }
 
-// decodeBase64 is base64.StdEncoding.Decode. The quick read uses segmentio/asm's decoder instead, several times
-// faster (AVX2) on the base64 that is most of an event: it decodes whole blocks of 32 letters while they are all
-// base64 letters, and hands the rest of the value to encoding/base64 from that four-letter boundary. So it gives the
-// same bytes and fails on the same values (FuzzFastBase64 holds the two together), if not with the same message: an
-// error makes Decode read the event again exactly, with encoding/base64. It stores 32 bytes for each 24 it decodes,
-// but only while 45 letters or more are left, which decode to more than 32 bytes: never past what dst has room for.
+// decodeBase64 is base64.StdEncoding.Decode, or in the quick read quickBase64, which is faster and gives the same
+// bytes and fails on the same values, if not with the same message: an error makes Decode read the event again
+// exactly, with encoding/base64.
 func (d *Decoder) decodeBase64(dst, src []byte) (int, error) {
 	if d.quick {
-		return fastbase64.StdEncoding.Decode(dst, src)
+		return quickBase64(dst, src)
 	}
 	return base64.StdEncoding.Decode(dst, src)
 }
