@@ -19,7 +19,7 @@ export KINESIS2S3_RIE       := $(RIE)
 export KINESIS2S3_BOOTSTRAP := $(BUILD)/local/bootstrap
 export KINESIS2S3_EMULATORS := $(EMULATORS)
 
-.PHONY: all build build-local tools emulators zstd fmt lint unit integration tf-check tf-docs tf-mutants test bench chaos run deploy destroy clean
+.PHONY: all build build-local tools emulators zstd fmt lint unit test-arm64 integration tf-check tf-docs tf-mutants test bench chaos run deploy destroy clean
 
 all: build
 
@@ -71,6 +71,15 @@ lint:
 unit:
 	$(GO) test -short -count=1 ./...
 
+## test-arm64: the function's pure tests (-short) built for arm64, the architecture it runs on in Lambda, under
+## qemu-aarch64 (from apt where there is one): the base64 assembly and everything unsafe are checked there too.
+## Where qemu cannot be had, it says so and skips.
+test-arm64:
+	@command -v qemu-aarch64 >/dev/null || { command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq qemu-user >/dev/null; } \
+		|| { echo "test-arm64: SKIPPED, no qemu-aarch64 (apt-get install qemu-user)"; exit 0; }; \
+	if command -v qemu-aarch64 >/dev/null; then GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64 ./function/...; \
+	else echo "test-arm64: SKIPPED, no qemu-aarch64 (apt-get install qemu-user)"; fi
+
 ## integration: every test, those that start the emulators, the function under the Lambda RIE or OpenTofu included.
 integration: tools emulators build build-local
 	$(GO) test -count=1 -timeout 25m ./...
@@ -88,7 +97,7 @@ tf-docs:
 	$(GO) run ./scripts/tfdocs terraform
 
 ## test: everything CI runs. Integration tests start their own emulators and RIE processes.
-test: lint unit tf-check tf-mutants integration
+test: lint unit test-arm64 tf-check tf-mutants integration
 
 ## bench: whole invocations from the event's bytes (issue 9) on one core: the entry point in each mode, the core and
 ## the entry point against plain zstd (Limit), the cold start and the bootstrap under the RIE beside `zstd -b1 -T1`,
