@@ -417,6 +417,8 @@ var timestamps = []string{
 	"2026-11-25t10:00:00z", "2026-11-25T10:00:00.Z", "2026-11-25T10:00:00.1234567890Z", "2026-11-25T24:00:00Z",
 	"2026-11-25T10:00:00+24:00", "2026-11-25T10:00:00+01:60", "2026-11-25T10:00:00", "2026-11-25 10:00:00Z",
 	"2026-1-25T10:00:00Z", "+026-11-25T10:00:00Z", "2026-11-25T10:00:00,5Z", "2026-11-25T10:00:00-00:00",
+	"2026-11-25T10-00:00Z", "2026-11-25T10:00-00Z", "2026-11-25T10:00:00+01-00", "2026-11-25T10:00:00+01:0x",
+	"2026-11-25T10:00:00+0100", "2026/11-25T10:00:00Z", "2026-11/25T10:00:00Z",
 }
 
 // checkUnixMicro fails t unless unixMicro reads s as dateTime and subMicro do, or leaves it to them.
@@ -497,9 +499,12 @@ func TestParquetWriteColumns(t *testing.T) {
 	p := newParquet(t, "zstd")
 	checkWriteColumns(t, p, strings.Join(fastPathRecords, "\n"))
 	var many []string
-	for i := range 3000 { // pages of 256 KiB fill mid-write
-		many = append(many, fmt.Sprintf(`{"order_id": "o-%d-%s", "quantity": %d, "customer": {"tags": ["a", "b%d"]}, "lines": [{"sku": "s%d"}]}`,
-			i, strings.Repeat("x", i%200), i, i%7, i))
+	// Pages of 256 KiB fill mid-write, in three string columns at rows of their own: a page ends after the write that
+	// fills it, so the file is the same only if the writes are WriteRows' 64 rows (32, 96 or 128 would end some pages
+	// elsewhere).
+	for i := range 12000 {
+		many = append(many, fmt.Sprintf(`{"order_id": "o-%d-%s", "quantity": %d, "customer": {"id": "%s", "tags": ["a", "b%d"]}, "lines": [{"sku": "s%d-%s"}]}`,
+			i, strings.Repeat("x", i*7%300), i, strings.Repeat("c", i*13%170), i%7, i, strings.Repeat("s", i*11%230)))
 	}
 	checkWriteColumns(t, p, strings.Join(many, "\n"))
 }
