@@ -517,3 +517,68 @@ func FuzzParquetWriteColumns(f *testing.F) {
 	p := newParquet(f, "none")
 	f.Fuzz(func(t *testing.T, docs string) { checkWriteColumns(t, p, docs) })
 }
+
+// TestParquetKeepsBounds: without page-header statistics, a file still has what query engines prune by: each column
+// chunk's statistics and the column index of its pages.
+func TestParquetKeepsBounds(t *testing.T) {
+	p := newParquet(t, "zstd")
+	var rows []parquet.Row
+	for i := range 3 {
+		row, err := p.Row(decodeJSON(t, fmt.Sprintf(`{"order_id": "o-%d", "quantity": %d, "customer": {"tags": ["t%d", null]}}`, i, 10+i, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, row)
+	}
+	var buf bytes.Buffer
+	if err := p.Encode(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for column, want := range map[string][3]string{ // min, max, null count
+		"order_id": {"o-0", "o-2", "0"}, "quantity": {"\x0a\x00\x00\x00\x00\x00\x00\x00", "\x0c\x00\x00\x00\x00\x00\x00\x00", "0"},
+		"customer.tags.list.element": {"t0", "t2", "3"},
+	} {
+		leaf, _ := p.Schema().Lookup(strings.Split(column, ".")...)
+		stats := f.Metadata().RowGroups[0].Columns[leaf.ColumnIndex].MetaData.Statistics
+		index := f.ColumnIndexes()[leaf.ColumnIndex]
+		got := [3]string{string(stats.MinValue), string(stats.MaxValue), fmt.Sprint(stats.NullCount)}
+		if got != want || len(index.MinValues) != 1 || string(index.MinValues[0]) != want[0] ||
+			string(index.MaxValues[0]) != want[1] || fmt.Sprint(index.NullCounts) != "["+want[2]+"]" {
+			t.Errorf("%s: statistics %q, column index %q %q %v; want %q", column, got, index.MinValues, index.MaxValues,
+				index.NullCounts, want)
+		}
+	}
+}
+
+// TestParquetColumnOrder: Row numbers the leaves as the Parquet schema orders them, byte-wise by name, also where
+// upper-case names put _extra between other columns (Row no longer checks each value's column).
+func TestParquetColumnOrder(t *testing.T) {
+	s, err := schema.Compile([]byte(`{"type": "object", "properties": {"Zeta": {"type": "integer"}, "alpha": {"type": "string"},
+		"_x": {"type": "boolean"}, "B": {"type": "object", "properties": {"Y": {"type": "string"},
+		"a": {"type": "array", "items": {"type": "string", "format": "date-time"}}}}}}`), "mem://order.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewParquet(s.Columns(nil), "none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := p.Row(decodeJSON(t, `{"alpha": "A", "Zeta": 7, "_x": true, "more": 1,
+		"B": {"a": ["1970-01-01T00:00:01Z", null], "Y": "y", "q": 2}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := p.Encode(&buf, []parquet.Row{row}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(readBack(t, buf.Bytes(), p))
+	want := `[{"B":{"Y":"y","_extra":"{\"q\":2}","a":[1000000,null]},"Zeta":7,"_extra":"{\"more\":1}","_x":true,"alpha":"A"}]`
+	if string(got) != want {
+		t.Fatalf("read back %s, want %s", got, want)
+	}
+}
