@@ -643,10 +643,11 @@ func exactInt64(s string) (int64, bool) {
 }
 
 // subMicro reports whether the RFC 3339 date-time s has a non-zero digit after the sixth of its fraction of a
-// second: a time a TIMESTAMP(MICROS) column would truncate.
+// second: a time a TIMESTAMP(MICROS) column would truncate. The fraction follows a period or, as time.Parse also
+// reads it, a comma.
 func subMicro(s string) bool {
 	const fraction = len("2006-01-02T15:04:05.") // RFC 3339 fixes the width of what comes before
-	if len(s) <= fraction || s[fraction-1] != '.' {
+	if len(s) <= fraction || (s[fraction-1] != '.' && s[fraction-1] != ',') {
 		return false
 	}
 	for i := fraction; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
