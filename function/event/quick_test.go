@@ -139,13 +139,20 @@ func TestFastBase64Random(t *testing.T) {
 		case 2:
 			src = src[:r.IntN(len(src)+1)]
 		}
-		size := base64.StdEncoding.DecodedLen(len(src))
-		want, got := make([]byte, size), make([]byte, size)
-		wantN, wantErr := base64.StdEncoding.Decode(want, src)
-		gotN, err := (&Decoder{quick: true}).decodeBase64(got, src)
-		if (err == nil) != (wantErr == nil) || (err == nil && !bytes.Equal(got[:gotN], want[:wantN])) {
-			t.Fatalf("decodeBase64(%q) = %q, %v; encoding/base64: %q, %v", src, got[:gotN], err, want[:wantN], wantErr)
-		}
+		sameBase64(t, src)
+	}
+}
+
+// sameBase64 fails t unless the quick read's base64 decoder gives encoding/base64's bytes for src, or an error
+// where it does.
+func sameBase64(t *testing.T, src []byte) {
+	t.Helper()
+	size := base64.StdEncoding.DecodedLen(len(src))
+	want, got := make([]byte, size), make([]byte, size)
+	wantN, wantErr := base64.StdEncoding.Decode(want, src)
+	n, err := (&Decoder{quick: true}).decodeBase64(got, src)
+	if (err == nil) != (wantErr == nil) || (err == nil && !bytes.Equal(got[:n], want[:wantN])) {
+		t.Fatalf("decodeBase64(%q) = %q, %v; encoding/base64: %q, %v", src, got[:n], err, want[:wantN], wantErr)
 	}
 }
 
@@ -154,15 +161,7 @@ func FuzzFastBase64(f *testing.F) {
 	for _, s := range base64Seeds {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, src []byte) {
-		size := base64.StdEncoding.DecodedLen(len(src))
-		want, got := make([]byte, size), make([]byte, size)
-		wantN, wantErr := base64.StdEncoding.Decode(want, src)
-		n, err := (&Decoder{quick: true}).decodeBase64(got, src)
-		if (err == nil) != (wantErr == nil) || (err == nil && !bytes.Equal(got[:n], want[:wantN])) {
-			t.Fatalf("decodeBase64(%q) = %q, %v; encoding/base64: %q, %v", src, got[:n], err, want[:wantN], wantErr)
-		}
-	})
+	f.Fuzz(sameBase64)
 }
 
 // secondsSeeds are arrival times for FuzzQuickSeconds.
