@@ -56,8 +56,9 @@ func Equal(a, b Value) bool {
 	return true
 }
 
-// ParseInt returns the integer a number literal writes, when it has no fraction or exponent and fits an int64, as
-// strconv.ParseInt(lit, 10, 64) reads it; quicker for the short literals records mostly have.
+// ParseInt returns the integer a JSON number literal writes, when it has no fraction or exponent and fits an int64,
+// as strconv.ParseInt(lit, 10, 64) reads it (except a leading "+", which JSON does not allow and ParseInt rejects);
+// quicker for the short literals records mostly have.
 func ParseInt(lit string) (int64, bool) {
 	digits := lit
 	if len(digits) > 0 && digits[0] == '-' {

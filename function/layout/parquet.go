@@ -493,7 +493,10 @@ func appendMember(b []byte, v jsonvalue.Value, i int) []byte {
 type colType uint8
 
 const (
-	tString colType = iota
+	// tUnknown is what typeOf gives for a type it does not know: no value converts to it, so a column type added
+	// to schema and not here fails loudly instead of being written as a string.
+	tUnknown colType = iota
+	tString
 	tBigint
 	tDouble
 	tBoolean
@@ -505,7 +508,7 @@ const (
 var typeOf = map[schema.Type]colType{schema.String: tString, schema.Bigint: tBigint, schema.Double: tDouble,
 	schema.Boolean: tBoolean, schema.Timestamp: tTimestamp, schema.Struct: tStruct, schema.Array: tArray}
 
-var typeName = [...]schema.Type{tString: schema.String, tBigint: schema.Bigint, tDouble: schema.Double,
+var typeName = [...]schema.Type{tUnknown: "unknown type", tString: schema.String, tBigint: schema.Bigint, tDouble: schema.Double,
 	tBoolean: schema.Boolean, tTimestamp: schema.Timestamp, tStruct: schema.Struct, tArray: schema.Array}
 
 // convert converts a JSON value to a column type exactly, or fails.

@@ -583,3 +583,20 @@ func TestParquetColumnOrder(t *testing.T) {
 		t.Fatalf("read back %s, want %s", got, want)
 	}
 }
+
+// A column type that typeOf does not know converts nothing: it must not fall back to string.
+func TestUnknownColumnTypeConvertsNothing(t *testing.T) {
+	if _, ok := typeOf["decimal"]; ok {
+		t.Fatal("typeOf knows decimal: pick a type it does not know")
+	}
+	for _, text := range []string{`"a"`, `1`, `true`, `{}`, `[]`} {
+		var d jsonvalue.Decoder
+		v, err := d.Decode([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := convert(typeOf["decimal"], v); err == nil || !strings.Contains(err.Error(), "unknown type") {
+			t.Errorf("%s converted to an unknown column type: %v", text, err)
+		}
+	}
+}
