@@ -3,10 +3,12 @@
 //
 // encoding/json decodes the event by reflection, one field and one allocation at a time, and base64-decodes each
 // record's data into a slice of its own: on a batch of thousands of records that costs more than processing them.
-// This decoder knows the one shape it reads. It makes two passes: the first checks the JSON and notes where each
-// record's values are; the second decodes every record's base64 data into one buffer for the whole event, each
-// record's Data a sub-slice of it, and copies the strings unique to a record (event ID, sequence number, partition
-// key) into one string for the event. The strings every record of a batch shares (source ARN, region, event name,
+// This decoder knows the one shape it reads. It reads the event quickly first, as Lambda writes it: each record's
+// base64 data is decoded as soon as the record is read, while its bytes are in the cache, into one buffer (rarely a
+// few) for the whole event, each record's Data a sub-slice of it. Should anything in the event not be as Lambda
+// writes it, it reads it again exactly, in two passes: the first checks the JSON and notes where each record's values
+// are; the second decodes the data. Either way the strings unique to a record (event ID, sequence number, partition
+// key) are copied into one string for the event. The strings every record of a batch shares (source ARN, region, event name,
 // ...) are compared with the previous record's and copied only when they differ. Keys are compared, never copied.
 // Nothing refers to the payload afterwards: the Lambda runtime reuses its buffer for the next invocation.
 //
@@ -21,12 +23,10 @@ package event
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -86,9 +86,12 @@ type Decoder struct {
 	recs    []pending // the records read so far
 	side    []byte    // the values of strings with escapes or invalid UTF-8, unquoted
 	own     []byte    // the strings unique to each record read so far (see keepOwn)
+	buf     []byte    // reading quickly, the data decoded so far into the latest buffer (see decodeQuick)
+	decoded int       // and the bytes of data decoded
+	first   int       // the offset of the first record
 	shared  [nShared]sharedText
 	records bool // a Records key was read
-	quick   bool // reading quickly (see quickString)
+	quick   bool // reading quickly (see quickData)
 	isArray bool // and it was an array (else null or an error): there are records, if maybe none
 
 	// What encoding/json would report, were the event to stop here: syntax errors before everything else (it
@@ -134,7 +137,7 @@ type sharedText struct {
 // Decode decodes a Kinesis event. It returns nil records for a missing or null Records, and an *Error for
 // anything encoding/json would have rejected, or that this decoder refuses.
 //
-// It reads the event quickly first (see quickString) and, should that find anything wrong, reads it again exactly,
+// It reads the event quickly first (see quickData) and, should that find anything wrong, reads it again exactly,
 // so that the error is the one encoding/json would report.
 func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
 	recs, err := d.decode(payload, true)
@@ -147,9 +150,10 @@ func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
 func (d *Decoder) decode(payload []byte, quick bool) ([]events.KinesisEventRecord, error) {
 	d.src, d.recs, d.side, d.own, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], d.own[:0], [nShared]sharedText{}, false, false
 	d.syntax, d.unsupported, d.abort, d.failed, d.quick = nil, nil, nil, nil, quick
+	d.decoded = 0
 	defer func() { // keep no reference to the payload, or to the data of its records, failed ones included
 		clear(d.recs)
-		d.src, d.shared = nil, [nShared]sharedText{}
+		d.src, d.buf, d.shared = nil, nil, [nShared]sharedText{}
 	}()
 
 	d.top()
@@ -288,7 +292,13 @@ func (d *Decoder) array(v, depth int) int {
 			i = d.skip(i, depth+1) // reading on for syntax errors, which come first
 		case i < len(d.src) && d.src[i] == '{':
 			p := d.add()
+			if len(d.recs) == 1 {
+				d.first = i
+			}
 			i = d.object(i, depth+1, levelRecord, p)
+			if d.quick && d.syntax == nil && p.data.set {
+				d.decodeQuick(p, i)
+			}
 			d.keepOwn(p)
 		case d.isNull(i):
 			d.add() // a null record is an empty one
@@ -451,14 +461,14 @@ func (d *Decoder) notString(v, depth int, p *pending, name string) int {
 	return d.other(v, depth, d.where(p, name), "a string")
 }
 
-// data reads a record's base64 data. Only its place is noted: the second pass decodes it, into the event's
-// buffer. A null makes it nil again. Data that is not valid UTF-8 is not base64 either: it need not be unquoted to
-// fail alike.
+// data reads a record's base64 data. Read exactly, only its place is noted: the second pass decodes it, into the
+// event's buffer. A null makes it nil again. Data that is not valid UTF-8 is not base64 either: it need not be
+// unquoted to fail alike.
 func (d *Decoder) data(v, depth int, p *pending) int {
-	raw, escaped, end, ok := d.quickString(v)
-	if !ok {
-		raw, escaped, end, ok = d.str(v)
+	if d.quick {
+		return d.quickData(v, p)
 	}
+	raw, escaped, end, ok := d.str(v)
 	switch {
 	case ok:
 		if p.data.set {
@@ -478,25 +488,67 @@ func (d *Decoder) data(v, depth int, p *pending) int {
 	return d.other(v, depth, d.where(p, "kinesis.data"), "a base64 string")
 }
 
-// quickString is str for base64 data, about ten times faster on a batch: when reading quickly it takes the
-// string at src[v] to end at the next quote, if no backslash and no line break comes before it. Base64 holds
-// neither, nor any other byte that a JSON string may not hold as it is, nor an invalid UTF-8 sequence: so if the
-// bytes are base64 (finish decodes them, and any error makes Decode read the event again exactly), they are the
-// string's value exactly as str would have found it. (Line breaks are looked for because the base64 decoder skips
-// them.)
-func (d *Decoder) quickString(v int) (raw []byte, escaped bool, end int, ok bool) {
-	if !d.quick || v >= len(d.src) || d.src[v] != '"' {
-		return nil, false, 0, false
+// quickData reads a record's data as Lambda writes it, base64 in a string without escapes: it takes the string to
+// end at the next quote, and decodeQuick decodes what is before it once the record is read. If that is base64 with
+// no line break (which the base64 decoder would skip: then it decodes to less than quickLen), it holds no
+// backslash, no byte that a JSON string may not hold as it is and no invalid UTF-8: the string ends there and its
+// value is those bytes. Anything else, null and a second data key included, ends the quick read: Decode reads the
+// event again exactly.
+func (d *Decoder) quickData(v int, p *pending) int {
+	if p.data.set || v >= len(d.src) || d.src[v] != '"' {
+		return d.quit(v)
 	}
 	n := bytes.IndexByte(d.src[v+1:], '"')
 	if n < 0 {
-		return nil, false, 0, false
+		return d.quit(v)
 	}
-	raw = d.src[v+1 : v+1+n]
-	if bytes.IndexByte(raw, '\\') >= 0 || bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
-		return nil, false, 0, false
+	p.data = text{start: v + 1, end: v + 1 + n, at: v, set: true}
+	return v + n + 2
+}
+
+// decodeQuick decodes the data of record p, which ends at src[end], while its bytes are still in the cache, into
+// the event's buffer. The buffer is sized for the data of the rest of the event, judged from the records read so
+// far, with some room to spare: should the rest hold more, the records from there on have their data in another.
+func (d *Decoder) decodeQuick(p *pending, end int) {
+	raw := d.bytesOf(p.data)
+	size, ok := quickLen(raw)
+	if !ok {
+		d.quit(p.data.at)
+		return
 	}
-	return raw, false, v + 2 + n, true
+	if size > cap(d.buf)-len(d.buf) {
+		rest := int64(len(d.src) - end)
+		guess := rest * int64(d.decoded+size) / int64(end-d.first)
+		d.buf = uninitialized(size + int(min(guess+guess/8+4096, rest/4*3+3)))[:0]
+	}
+	// All of buf's room is given: the decoder may store a few bytes past what it decodes.
+	off := len(d.buf)
+	if n, err := quickBase64(d.buf[off:cap(d.buf)], raw); err != nil || n != size {
+		d.quit(p.data.at)
+		return
+	}
+	d.buf = d.buf[:off+size]
+	d.decoded += size
+	p.rec.Kinesis.Data = d.buf[off : off+size : off+size]
+}
+
+// errQuick ends a quick read that meets what it does not read: Decode reads the event again exactly.
+var errQuick = &Error{Kind: Unsupported, Msg: "not read quickly"}
+
+// quit ends the quick read at src[v].
+func (d *Decoder) quit(v int) int {
+	d.fail(&d.syntax, errQuick)
+	return v
+}
+
+// uninitialized returns n bytes whose values are undefined, for a buffer that is written before it is read: make
+// would clear them first, which for an event's data costs about as much as decoding it. strings.Builder allocates
+// its buffer without clearing it; of it, only the byte past the string's end and on are used, which no string holds.
+func uninitialized(n int) []byte {
+	var b strings.Builder
+	b.Grow(n + 1)
+	b.WriteByte(0)
+	return unsafe.Slice(unsafe.StringData(b.String()), n+1)[1:]
 }
 
 // checkData saves the error of data t of p, if it is not base64.
@@ -692,17 +744,12 @@ func (d *Decoder) firstError() *Error {
 // finish is the second pass: it decodes the data of every record into one buffer and gathers the strings unique
 // to a record into one string.
 func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
-	dataLen := 0
-	for i := range d.recs {
-		if p := &d.recs[i]; p.data.set {
-			dataLen += base64.StdEncoding.DecodedLen(p.data.end - p.data.start)
+	if !d.quick { // else decoded already
+		if err := d.decodeData(); err != nil {
+			return nil, err
 		}
 	}
-	buf := make([]byte, dataLen)
 	out := make([]events.KinesisEventRecord, len(d.recs))
-	if err := d.decodeData(buf, dataLen); err != nil {
-		return nil, err
-	}
 	s := string(d.own)
 	for i := range d.recs {
 		p := &d.recs[i]
@@ -714,48 +761,29 @@ func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 	return out, nil
 }
 
-// decodeData decodes the data of every record into buf, one after the other, and sets each record's Data (in
-// d.recs: finish copies the records out). With more than one core, on data enough, the quick read decodes the first
-// half of the records on a goroutine of its own: its data, without line breaks, decodes to three quarters of its
-// length less its padding, so each record's place in buf is known beforehand (and checked after).
-func (d *Decoder) decodeData(buf []byte, dataLen int) error {
-	half, off := len(d.recs), 0
-	if d.quick && dataLen >= parallelData && runtime.GOMAXPROCS(0) > 1 {
-		for half = 0; half < len(d.recs) && off < dataLen/2; half++ {
-			n, ok := quickLen(d.bytesOf(d.recs[half].data))
-			if !ok {
-				half = len(d.recs)
-				break
-			}
-			off += n
+// decodeData decodes the data of every record into one buffer, one after the other, and sets each record's Data.
+func (d *Decoder) decodeData() error {
+	size := 0
+	for i := range d.recs {
+		if p := &d.recs[i]; p.data.set {
+			size += base64.StdEncoding.DecodedLen(p.data.end - p.data.start)
 		}
 	}
-	if half == len(d.recs) {
-		_, err := d.decodeRecords(d.recs, buf)
-		return err
-	}
-	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			// buf[:off] is sized by quickLen: should a hostile record make the decoder write past it, the exact
-			// read, into a buffer sized for the worst, decides.
-			if recover() != nil {
-				done <- errors.New("base64 data longer than expected")
-			}
-		}()
-		n, err := d.decodeRecords(d.recs[:half], buf[:off])
-		if err == nil && n != off {
-			err = errors.New("base64 data of an unexpected length") // Decode reads the event again
+	buf, off := make([]byte, size), 0
+	for i := range d.recs {
+		p := &d.recs[i]
+		if !p.data.set {
+			continue
 		}
-		done <- err
-	}()
-	_, err := d.decodeRecords(d.recs[half:], buf[off:])
-	return cmp.Or(<-done, err)
+		n, err := base64.StdEncoding.Decode(buf[off:], d.bytesOf(p.data))
+		if err != nil {
+			return d.dataError(p, p.data, err)
+		}
+		p.rec.Kinesis.Data = buf[off : off+n : off+n]
+		off += n
+	}
+	return nil
 }
-
-// parallelData is how many bytes of data decodeData decodes on two goroutines from: below, a goroutine costs more
-// than it saves.
-const parallelData = 1 << 20
 
 // quickLen is what the base64 text raw decodes to if it has no line breaks; not ok if its length is not a multiple
 // of four: then it has line breaks, or is not base64.
@@ -768,24 +796,6 @@ func quickLen(raw []byte) (n int, ok bool) {
 		n--
 	}
 	return n, true
-}
-
-// decodeRecords decodes the data of recs into buf, one after the other, and returns how many bytes they took.
-func (d *Decoder) decodeRecords(recs []pending, buf []byte) (int, error) {
-	off := 0
-	for i := range recs {
-		p := &recs[i]
-		if !p.data.set {
-			continue
-		}
-		n, err := d.decodeBase64(buf[off:], d.bytesOf(p.data))
-		if err != nil {
-			return off, d.dataError(p, p.data, err)
-		}
-		p.rec.Kinesis.Data = buf[off : off+n : off+n]
-		off += n
-	}
-	return off, nil
 }
 
 // keepOwn copies the strings unique to record p, which the first pass has just read, to own, while they are
@@ -902,14 +912,4 @@ func hex4(b []byte) rune {
 		r = r<<4 | rune(c)
 	}
 	return r
-}
-
-// decodeBase64 is base64.StdEncoding.Decode, or in the quick read quickBase64, which is faster and gives the same
-// bytes and fails on the same values, if not with the same message: an error makes Decode read the event again
-// exactly, with encoding/base64.
-func (d *Decoder) decodeBase64(dst, src []byte) (int, error) {
-	if d.quick {
-		return quickBase64(dst, src)
-	}
-	return base64.StdEncoding.Decode(dst, src)
 }

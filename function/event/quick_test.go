@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,17 +39,13 @@ func TestQuickReadFallsBack(t *testing.T) {
 	}
 }
 
-// TestDataDecodedOnTwoCores holds the decoding of an event's data on two goroutines (GOMAXPROCS > 1, a few megabytes
-// of data) to encoding/json: the same records, in one buffer. Records of the first half whose data has escaped line breaks
-// decode to less than their length says: their places are known only once decoded, and Decode reads the event again.
-func TestDataDecodedOnTwoCores(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+// TestLargeData holds the quick read to encoding/json on an event of a few megabytes of data, its records' data in
+// one buffer, and on the same event with escaped line breaks in some records' data: base64 that the quick read
+// leaves to the exact one.
+func TestLargeData(t *testing.T) {
 	ev := lambdaEvent(t, 3000)
 	big := bytes.Repeat([]byte("QUJD"), 700) // 2.1 kB of data more per record
 	ev = bytes.ReplaceAll(ev, []byte(`"data":"`), append([]byte(`"data":"`), big...))
-	if n := bytes.Count(ev, big); n*len(big)*3/4 < parallelData {
-		t.Fatalf("%d records of %d bytes of data: fewer than decodeData splits", n, len(big))
-	}
 	recs := same(t, ev)
 	if len(recs) != 3000 {
 		t.Fatalf("%d records", len(recs))
@@ -150,9 +145,9 @@ func sameBase64(t *testing.T, src []byte) {
 	size := base64.StdEncoding.DecodedLen(len(src))
 	want, got := make([]byte, size), make([]byte, size)
 	wantN, wantErr := base64.StdEncoding.Decode(want, src)
-	n, err := (&Decoder{quick: true}).decodeBase64(got, src)
+	n, err := quickBase64(got, src)
 	if (err == nil) != (wantErr == nil) || (err == nil && !bytes.Equal(got[:n], want[:wantN])) {
-		t.Fatalf("decodeBase64(%q) = %q, %v; encoding/base64: %q, %v", src, got[:n], err, want[:wantN], wantErr)
+		t.Fatalf("quickBase64(%q) = %q, %v; encoding/base64: %q, %v", src, got[:n], err, want[:wantN], wantErr)
 	}
 }
 
@@ -190,4 +185,17 @@ func FuzzQuickSeconds(f *testing.F) {
 			t.Fatalf("quickSeconds(%q) = %v; strconv.ParseFloat: %v (%v)", src, got, want, err)
 		}
 	})
+}
+
+// TestDataOutgrowsItsBuffer holds the quick read to encoding/json where the records after the first hold far more
+// data than it: the buffer sized from the first record is outgrown, and the rest of the data goes into another.
+func TestDataOutgrowsItsBuffer(t *testing.T) {
+	recs := []string{record(with(map[string]string{"kinesis.data": `"QQ=="`}))}
+	for i := range 200 {
+		data := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{byte(i)}, 3000+i))
+		recs = append(recs, record(with(map[string]string{"kinesis.data": `"` + data + `"`})))
+	}
+	if got := same(t, events1(recs...)); len(got) != 201 || len(got[200].Kinesis.Data) != 3199 {
+		t.Fatalf("%d records", len(got))
+	}
 }
