@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,12 +84,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // goroutine at a time; the records it returns belong to the caller.
 type Decoder struct {
 	src     []byte
-	recs    []pending // the records read so far
-	side    []byte    // the values of strings with escapes or invalid UTF-8, unquoted
-	own     []byte    // the strings unique to each record read so far (see keepOwn)
-	buf     []byte    // reading quickly, the data decoded so far into the latest buffer (see decodeQuick)
-	decoded int       // and the bytes of data decoded
-	first   int       // the offset of the first record
+	recs    []pending                   // where the values of the records read so far are
+	out     []events.KinesisEventRecord // the records read so far, which Decode returns
+	side    []byte                      // the values of strings with escapes or invalid UTF-8, unquoted
+	buf     []byte                      // reading quickly, the latest buffer of data (see decodeQuick)
+	own     []byte                      // the latest buffer of the strings unique to each record (see keepOwn)
+	decoded int                         // bytes of data decoded into buffers so far
+	kept    int                         // bytes of strings kept in own so far
+	first   int                         // the offset of the first record
 	shared  [nShared]sharedText
 	records bool // a Records key was read
 	quick   bool // reading quickly (see quickData)
@@ -100,10 +103,9 @@ type Decoder struct {
 	syntax, unsupported, abort, failed *Error
 }
 
-// pending is one record as the first pass leaves it: every field but Data and the strings unique to the record,
-// which are only located.
+// pending is where the values of a record's data and of the strings unique to it are in the event, and which record
+// of out it is.
 type pending struct {
-	rec               events.KinesisEventRecord
 	data, id, seq, pk text
 	index             int // in the event's Records
 }
@@ -148,12 +150,12 @@ func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
 }
 
 func (d *Decoder) decode(payload []byte, quick bool) ([]events.KinesisEventRecord, error) {
-	d.src, d.recs, d.side, d.own, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], d.own[:0], [nShared]sharedText{}, false, false
+	d.src, d.recs, d.side, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], [nShared]sharedText{}, false, false
+	d.kept = 0
 	d.syntax, d.unsupported, d.abort, d.failed, d.quick = nil, nil, nil, nil, quick
 	d.decoded = 0
 	defer func() { // keep no reference to the payload, or to the data of its records, failed ones included
-		clear(d.recs)
-		d.src, d.buf, d.shared = nil, nil, [nShared]sharedText{}
+		d.src, d.out, d.buf, d.own, d.shared = nil, nil, nil, nil, [nShared]sharedText{}
 	}()
 
 	d.top()
@@ -299,7 +301,10 @@ func (d *Decoder) array(v, depth int) int {
 			if d.quick && d.syntax == nil && p.data.set {
 				d.decodeQuick(p, i)
 			}
-			d.keepOwn(p)
+			d.keepOwn(p, i)
+			if len(d.out) == 1 { // room for as many records as the rest of the event holds, if they are like this one
+				d.out = slices.Grow(d.out, min(MaxRecords, d.guess(1, i)+8))
+			}
 		case d.isNull(i):
 			d.add() // a null record is an empty one
 			i += 4
@@ -317,7 +322,16 @@ func (d *Decoder) array(v, depth int) int {
 // add appends an empty record and returns it.
 func (d *Decoder) add() *pending {
 	d.recs = append(d.recs, pending{index: len(d.recs)})
+	d.out = append(d.out, events.KinesisEventRecord{})
 	return &d.recs[len(d.recs)-1]
+}
+
+// guess is how much of something the rest of the event, from src[end], holds, of which the records read so far,
+// from the first to src[end], hold soFar; with an eighth to spare. The event's buffers are sized with it.
+func (d *Decoder) guess(soFar, end int) int {
+	rest := int64(len(d.src) - end)
+	g := rest * int64(soFar) / int64(end-d.first)
+	return int(g + g/8)
 }
 
 // recordFields are the fields of a record, in events.KinesisEventRecord; kinesisFields those of its "kinesis". Both
@@ -329,7 +343,7 @@ var (
 )
 
 func (d *Decoder) recordMember(key []byte, v, depth int, p *pending) int {
-	r := &p.rec
+	r := &d.out[p.index]
 	switch string(key) {
 	case "kinesis":
 		switch {
@@ -361,7 +375,7 @@ func (d *Decoder) recordMember(key []byte, v, depth int, p *pending) int {
 }
 
 func (d *Decoder) kinesisMember(key []byte, v, depth int, p *pending) int {
-	k := &p.rec.Kinesis
+	k := &d.out[p.index].Kinesis
 	switch string(key) {
 	case "kinesisSchemaVersion":
 		return d.sharedString(v, depth, p, "kinesis.kinesisSchemaVersion", sharedSchemaVersion, &k.KinesisSchemaVersion)
@@ -516,10 +530,8 @@ func (d *Decoder) decodeQuick(p *pending, end int) {
 		d.quit(p.data.at)
 		return
 	}
-	if size > cap(d.buf)-len(d.buf) {
-		rest := int64(len(d.src) - end)
-		guess := rest * int64(d.decoded+size) / int64(end-d.first)
-		d.buf = uninitialized(size + int(min(guess+guess/8+4096, rest/4*3+3)))[:0]
+	if size > cap(d.buf)-len(d.buf) { // no more than the rest of the event can hold
+		d.buf = uninitialized(size + min(d.guess(d.decoded+size, end)+4096, (len(d.src)-end)/4*3+3))[:0]
 	}
 	// All of buf's room is given: the decoder may store a few bytes past what it decodes.
 	off := len(d.buf)
@@ -529,7 +541,7 @@ func (d *Decoder) decodeQuick(p *pending, end int) {
 	}
 	d.buf = d.buf[:off+size]
 	d.decoded += size
-	p.rec.Kinesis.Data = d.buf[off : off+size : off+size]
+	d.out[p.index].Kinesis.Data = d.buf[off : off+size : off+size]
 }
 
 // errQuick ends a quick read that meets what it does not read: Decode reads the event again exactly.
@@ -566,7 +578,7 @@ func (d *Decoder) dataError(p *pending, t text, err error) *Error {
 
 // arrival reads approximateArrivalTimestamp: Unix seconds, as a number with or without a fraction.
 func (d *Decoder) arrival(v, depth int, p *pending) int {
-	t := &p.rec.Kinesis.ApproximateArrivalTimestamp
+	t := &d.out[p.index].Kinesis.ApproximateArrivalTimestamp
 	if d.isNull(v) {
 		t.Time = time.Unix(0, 0) // aws-lambda-go reads null as 0 seconds
 		return v + 4
@@ -741,24 +753,17 @@ func (d *Decoder) firstError() *Error {
 	return d.failed
 }
 
-// finish is the second pass: it decodes the data of every record into one buffer and gathers the strings unique
-// to a record into one string.
+// finish returns the records, once the second pass of an exact read has decoded their data.
 func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 	if !d.quick { // else decoded already
 		if err := d.decodeData(); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]events.KinesisEventRecord, len(d.recs))
-	s := string(d.own)
-	for i := range d.recs {
-		p := &d.recs[i]
-		out[i] = p.rec
-		out[i].EventID = s[p.id.start:p.id.end]
-		out[i].Kinesis.SequenceNumber = s[p.seq.start:p.seq.end]
-		out[i].Kinesis.PartitionKey = s[p.pk.start:p.pk.end]
+	if d.out == nil {
+		return []events.KinesisEventRecord{}, nil // an empty Records
 	}
-	return out, nil
+	return d.out, nil
 }
 
 // decodeData decodes the data of every record into one buffer, one after the other, and sets each record's Data.
@@ -779,7 +784,7 @@ func (d *Decoder) decodeData() error {
 		if err != nil {
 			return d.dataError(p, p.data, err)
 		}
-		p.rec.Kinesis.Data = buf[off : off+n : off+n]
+		d.out[p.index].Kinesis.Data = buf[off : off+n : off+n]
 		off += n
 	}
 	return nil
@@ -798,25 +803,39 @@ func quickLen(raw []byte) (n int, ok bool) {
 	return n, true
 }
 
-// keepOwn copies the strings unique to record p, which the first pass has just read, to own, while they are
-// still in the cache, and makes p's texts locate them there. Where the event ID ends with the sequence number, as
-// Lambda writes it, one copy serves both.
-func (d *Decoder) keepOwn(p *pending) {
-	id, seq := d.bytesOf(p.id), d.bytesOf(p.seq)
-	p.id = d.keep(id)
-	if bytes.HasSuffix(id, seq) {
-		p.seq = text{start: p.id.end - len(seq), end: p.id.end}
-	} else {
-		p.seq = d.keep(seq)
+// keepOwn copies the strings unique to record p, which ends at src[end], while they are still in the cache, to own,
+// and sets them: the payload is not theirs to keep. Where the event ID ends with the sequence number, as Lambda
+// writes it, one copy serves both. own is sized for the strings of the rest of the event, as decodeQuick sizes buf;
+// what is written to it is never changed, so that the strings may refer to it.
+func (d *Decoder) keepOwn(p *pending, end int) {
+	id, seq, pk := d.bytesOf(p.id), d.bytesOf(p.seq), d.bytesOf(p.pk)
+	inID := bytes.HasSuffix(id, seq)
+	need := len(id) + len(pk)
+	if !inID {
+		need += len(seq)
 	}
-	p.pk = d.keep(d.bytesOf(p.pk))
+	if need > cap(d.own)-len(d.own) {
+		d.own = uninitialized(need + d.guess(d.kept+need, end) + 1024)[:0]
+	}
+	d.kept += need
+	r := &d.out[p.index]
+	r.EventID = d.keep(id)
+	if inID {
+		r.Kinesis.SequenceNumber = r.EventID[len(id)-len(seq):]
+	} else {
+		r.Kinesis.SequenceNumber = d.keep(seq)
+	}
+	r.Kinesis.PartitionKey = d.keep(pk)
 }
 
-// keep appends b to own and returns where it is there.
-func (d *Decoder) keep(b []byte) text {
+// keep appends b to own, which has room for it, and returns it as a string there.
+func (d *Decoder) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
 	start := len(d.own)
 	d.own = append(d.own, b...)
-	return text{start: start, end: len(d.own)}
+	return unsafe.String(&d.own[start], len(b))
 }
 
 // matches reports whether key names the field name, as encoding/json matches keys: exactly, or else without
