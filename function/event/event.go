@@ -92,6 +92,9 @@ type Decoder struct {
 	decoded int                         // bytes of data decoded into buffers so far
 	kept    int                         // bytes of strings kept in own so far
 	first   int                         // the offset of the first record
+	shape   shape                       // reading quickly, the shape of the last record read in full (see shape.go)
+	reading shape                       // and of the record being read in full
+	shaped  int                         // records read by their shape, in the last event read quickly
 	shared  [nShared]sharedText
 	records bool // a Records key was read
 	quick   bool // reading quickly (see quickData)
@@ -151,7 +154,7 @@ func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
 
 func (d *Decoder) decode(payload []byte, quick bool) ([]events.KinesisEventRecord, error) {
 	d.src, d.recs, d.side, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], [nShared]sharedText{}, false, false
-	d.kept = 0
+	d.kept, d.shape, d.shaped = 0, shape{}, 0
 	d.syntax, d.unsupported, d.abort, d.failed, d.quick = nil, nil, nil, nil, quick
 	d.decoded = 0
 	defer func() { // keep no reference to the payload, or to the data of its records, failed ones included
@@ -297,7 +300,15 @@ func (d *Decoder) array(v, depth int) int {
 			if len(d.recs) == 1 {
 				d.first = i
 			}
-			i = d.object(i, depth+1, levelRecord, p)
+			if end, ok := d.readShaped(i, p); ok {
+				i = end
+			} else {
+				d.reading = shape{start: i, index: p.index}
+				i = d.object(i, depth+1, levelRecord, p)
+				if d.reading.end = i; d.reading.whole() {
+					d.shape = d.reading
+				}
+			}
 			if d.quick && d.syntax == nil && p.data.set {
 				d.decodeQuick(p, i)
 			}
@@ -358,7 +369,7 @@ func (d *Decoder) recordMember(key []byte, v, depth int, p *pending) int {
 	case "eventVersion":
 		return d.sharedString(v, depth, p, "eventVersion", sharedVersion, &r.EventVersion)
 	case "eventID":
-		return d.ownString(v, depth, p, "eventID", &p.id)
+		return d.ownString(v, depth, p, "eventID", holeID, &p.id)
 	case "eventName":
 		return d.sharedString(v, depth, p, "eventName", sharedName, &r.EventName)
 	case "invokeIdentityArn":
@@ -380,9 +391,9 @@ func (d *Decoder) kinesisMember(key []byte, v, depth int, p *pending) int {
 	case "kinesisSchemaVersion":
 		return d.sharedString(v, depth, p, "kinesis.kinesisSchemaVersion", sharedSchemaVersion, &k.KinesisSchemaVersion)
 	case "partitionKey":
-		return d.ownString(v, depth, p, "kinesis.partitionKey", &p.pk)
+		return d.ownString(v, depth, p, "kinesis.partitionKey", holePartitionKey, &p.pk)
 	case "sequenceNumber":
-		return d.ownString(v, depth, p, "kinesis.sequenceNumber", &p.seq)
+		return d.ownString(v, depth, p, "kinesis.sequenceNumber", holeSequenceNumber, &p.seq)
 	case "data":
 		return d.data(v, depth, p)
 	case "approximateArrivalTimestamp":
@@ -412,9 +423,10 @@ func (d *Decoder) str(v int) (raw []byte, escaped bool, end int, ok bool) {
 }
 
 // ownString reads a string unique to the record into t. A null leaves it as it was, as encoding/json does.
-func (d *Decoder) ownString(v, depth int, p *pending, name string, t *text) int {
+func (d *Decoder) ownString(v, depth int, p *pending, name string, kind int, t *text) int {
 	if end, ok := jsoncompact.ASCIIString(d.src, v); ok { // valid UTF-8 without escapes: its value is where it is
 		*t = text{start: v + 1, end: end - 1, at: v, set: true}
+		d.hole(kind, v, end)
 		return end
 	}
 	raw, escaped, end, ok := d.str(v)
@@ -517,6 +529,7 @@ func (d *Decoder) quickData(v int, p *pending) int {
 		return d.quit(v)
 	}
 	p.data = text{start: v + 1, end: v + 1 + n, at: v, set: true}
+	d.hole(holeData, v, v+n+2)
 	return v + n + 2
 }
 
@@ -530,7 +543,7 @@ func (d *Decoder) decodeQuick(p *pending, end int) {
 		d.quit(p.data.at)
 		return
 	}
-	if size > cap(d.buf)-len(d.buf) { // no more than the rest of the event can hold
+	if size > cap(d.buf)-len(d.buf) || d.buf == nil { // no more than the rest of the event can hold (empty data is not nil)
 		d.buf = uninitialized(size + min(d.guess(d.decoded+size, end)+4096, (len(d.src)-end)/4*3+3))[:0]
 	}
 	// All of buf's room is given: the decoder may store a few bytes past what it decodes.
@@ -585,6 +598,7 @@ func (d *Decoder) arrival(v, depth int, p *pending) int {
 	}
 	if f, end, ok := quickSeconds(d.src, v); ok {
 		t.Time = epochSeconds(f)
+		d.hole(holeArrival, v, end)
 		return end
 	}
 	end, err := jsoncompact.ScanValue(d.src, v, depth)
