@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/md5"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -243,4 +245,29 @@ func TestSkipJSONLeavesTheGrammarToTheCaller(t *testing.T) {
 	if !strings.HasPrefix(items[0].Err.Error(), "gzip-decompressed data: invalid JSON") || !bytes.Equal(items[0].Data, raw) {
 		t.Fatalf("gzip: %v %q", items[0].Err, items[0].Data)
 	}
+}
+
+// FuzzCheckText holds checkText, which looks at the first byte before trimming, to the check it makes: empty once
+// white space is trimmed, else valid UTF-8.
+func FuzzCheckText(f *testing.F) {
+	for _, s := range []string{"", " ", "\t\n\v\f\r ", "\u00a0", "\u0085", " \u2028{}", "{}", " {}", "\x7f", "\xff",
+		"1", "{\"a\":\"\xff\"}", "\x00"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		switch {
+		case len(bytes.TrimSpace(b)) == 0:
+			want = "empty record: no JSON value"
+		case !utf8.Valid(b):
+			want = fmt.Sprintf("invalid UTF-8 at byte %d", invalidUTF8Offset(b))
+		}
+		got := ""
+		if err := checkText(b); err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Fatalf("checkText(%q) = %q; want %q", b, got, want)
+		}
+	})
 }
