@@ -5,11 +5,13 @@
 // record's data into a slice of its own: on a batch of thousands of records that costs more than processing them.
 // This decoder knows the one shape it reads. It reads the event quickly first, as Lambda writes it: each record's
 // base64 data is decoded as soon as the record is read, while its bytes are in the cache, into one buffer (rarely a
-// few) for the whole event, each record's Data a sub-slice of it. Should anything in the event not be as Lambda
-// writes it, it reads it again exactly, in two passes: the first checks the JSON and notes where each record's values
-// are; the second decodes the data. Either way the strings unique to a record (event ID, sequence number, partition
-// key) are copied into one string for the event. The strings every record of a batch shares (source ARN, region, event name,
-// ...) are compared with the previous record's and copied only when they differ. Keys are compared, never copied.
+// few) for the whole event, each record's Data a sub-slice of it; and a record that differs from the one before
+// only in its own values is read by comparing the bytes between them (see shape.go). Should anything in the event
+// not be as Lambda writes it, it reads it again exactly, in two passes: the first checks the JSON and notes where
+// each record's values are; the second decodes the data. The strings unique to a record (event ID, sequence number,
+// partition key) are copied into a buffer that they refer to. The strings every record of a batch shares (source
+// ARN, region, event name, ...) are compared with the previous record's and copied only when they differ. Keys are
+// compared, never copied.
 // Nothing refers to the payload afterwards: the Lambda runtime reuses its buffer for the next invocation.
 //
 // It accepts what aws-lambda-go accepts (the runtime reads the event with an encoding/json Decoder into
@@ -338,11 +340,12 @@ func (d *Decoder) add() *pending {
 }
 
 // guess is how much of something the rest of the event, from src[end], holds, of which the records read so far,
-// from the first to src[end], hold soFar; with an eighth to spare. The event's buffers are sized with it.
+// from the first to src[end], hold soFar; with a little to spare. The event's buffers are sized with it: one that
+// proves too small is followed by another for the rest.
 func (d *Decoder) guess(soFar, end int) int {
 	rest := int64(len(d.src) - end)
 	g := rest * int64(soFar) / int64(end-d.first)
-	return int(g + g/8)
+	return int(g + g/32)
 }
 
 // recordFields are the fields of a record, in events.KinesisEventRecord; kinesisFields those of its "kinesis". Both
