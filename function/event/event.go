@@ -309,6 +309,7 @@ func (d *Decoder) array(v, depth int) int {
 				i = d.object(i, depth+1, levelRecord, p)
 				if d.reading.end = i; d.reading.whole() {
 					d.shape = d.reading
+					d.shape.noteIDPrefix(d.src)
 				}
 			}
 			if d.quick && d.syntax == nil && p.data.set {
@@ -335,7 +336,11 @@ func (d *Decoder) array(v, depth int) int {
 // add appends an empty record and returns it.
 func (d *Decoder) add() *pending {
 	d.recs = append(d.recs, pending{index: len(d.recs)})
-	d.out = append(d.out, events.KinesisEventRecord{})
+	if len(d.out) < cap(d.out) {
+		d.out = d.out[:len(d.out)+1] // zero already: out is never shortened
+	} else {
+		d.out = append(d.out, events.KinesisEventRecord{})
+	}
 	return &d.recs[len(d.recs)-1]
 }
 

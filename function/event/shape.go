@@ -34,6 +34,7 @@ type shape struct {
 	holes             [nHoles]hole // in the order of the record
 	n                 int          // values noted: the shape is whole with one of each kind, so nHoles
 	kinds             int          // bit k set for a value of kind k
+	idPrefix          []byte       // the event ID before the sequence number it ends with, as Lambda writes it; or nil
 }
 
 // hole notes a value of the record being read in full, src[start:end], read quickly.
@@ -51,6 +52,34 @@ func (d *Decoder) hole(kind, start, end int) {
 
 // whole reports whether s has one value of each kind.
 func (s *shape) whole() bool { return s.n == nHoles && s.kinds == 1<<nHoles-1 }
+
+// noteIDPrefix sets s.idPrefix if the event ID of the record in src comes after its sequence number and ends with it.
+func (s *shape) noteIDPrefix(src []byte) {
+	s.idPrefix = nil
+	var id, seq hole
+	for _, h := range s.holes {
+		switch h.kind {
+		case holeID:
+			id = h
+		case holeSequenceNumber:
+			seq = h
+		}
+	}
+	idValue, seqValue := src[id.start+1:id.end-1], src[seq.start+1:seq.end-1]
+	if seq.end <= id.start && len(seqValue) > 0 && bytes.HasSuffix(idValue, seqValue) {
+		s.idPrefix = idValue[:len(idValue)-len(seqValue)]
+	}
+}
+
+// quickID reads the event ID at src[v] if it is the shape's idPrefix and then seq, the record's sequence number:
+// both read quickly, printable ASCII without quotes or backslashes, so the ID ends at the quote after them.
+func (d *Decoder) quickID(v int, seq text) (end int, ok bool) {
+	prefix, s := d.shape.idPrefix, d.src[seq.start:seq.end]
+	end = v + 1 + len(prefix) + len(s) + 1
+	ok = prefix != nil && seq.set && end <= len(d.src) && d.src[v] == '"' && d.src[end-1] == '"' &&
+		bytes.Equal(d.src[v+1:v+1+len(prefix)], prefix) && bytes.Equal(d.src[v+1+len(prefix):end-1], s)
+	return end, ok
+}
 
 // readShaped reads the record at src[i] as one of the same shape as the last one read in full, into p, and returns
 // the offset past it; not ok, having changed nothing, if it is not.
@@ -80,6 +109,12 @@ func (d *Decoder) readShaped(i int, p *pending) (end int, ok bool) {
 			i = v + n + 2
 		case holeArrival:
 			if seconds, i, ok = quickSeconds(d.src, v); !ok {
+				return 0, false
+			}
+		case holeID:
+			if end, quick := d.quickID(v, vals[holeSequenceNumber]); quick {
+				i = end
+			} else if i, ok = jsoncompact.ASCIIString(d.src, v); !ok {
 				return 0, false
 			}
 		default:
