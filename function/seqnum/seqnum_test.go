@@ -1,6 +1,9 @@
 package seqnum
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCompare(t *testing.T) {
 	cases := []struct {
@@ -30,4 +33,22 @@ func TestValid(t *testing.T) {
 			t.Errorf("Valid(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// FuzzValid holds Valid, which reads eight bytes at a time, to the check of each byte.
+func FuzzValid(f *testing.F) {
+	for _, s := range []string{"0", "49590338271490256608559692538361571095921575989136588898", "4959033827149025/",
+		"4959033827149025:", "12345678\xff", "1234567\xfa9", "\xfa\xfa\xfa\xfa\xfa\xfa\xfa\xfa", "99999999", "9999999@",
+		strings.Repeat("1", 128), strings.Repeat("1", 129), ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := s != "" && len(s) <= 128
+		for i := 0; i < len(s); i++ {
+			want = want && s[i] >= '0' && s[i] <= '9'
+		}
+		if got := Valid(s); got != want {
+			t.Fatalf("Valid(%q) = %v, want %v", s, got, want)
+		}
+	})
 }
