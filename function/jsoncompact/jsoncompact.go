@@ -324,16 +324,20 @@ const (
 func plainRun(src []byte, i int, stopHigh uint64) int {
 	for ; i+8 <= len(src); i += 8 {
 		x := binary.LittleEndian.Uint64(src[i:])
-		quote := x ^ (ones * '"')
-		slash := x ^ (ones * '\\')
-		// (v - ones) &^ v & highs has the high bit set in the lowest byte of v that is zero (or below the
-		// subtracted value, for the control-character test); borrows only reach higher bytes.
-		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x) | (x & stopHigh)
-		if m &= highs; m != 0 {
+		if m := specials(x) | x&stopHigh; m != 0 { // stopHigh is 0 or highs
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
 	return i
+}
+
+// specials has the high bit set in the lowest byte of x that is a quote, a backslash or a control character, and
+// maybe in higher bytes too: (v - ones) &^ v & highs has the high bit set in the lowest byte of v that is zero (or
+// below the subtracted value, for the control-character test); borrows only reach higher bytes.
+func specials(x uint64) uint64 {
+	quote := x ^ (ones * '"')
+	slash := x ^ (ones * '\\')
+	return ((quote-ones)&^quote | (slash-ones)&^slash | (x-ones*0x20)&^x) & highs
 }
 
 func isHex(c byte) bool {
@@ -500,10 +504,20 @@ func keyEnd(src []byte, i int) int {
 // -1.
 func stringEnd(src []byte, i int) int {
 	for {
-		i = plainRun(src, i, 0)
+		// plainRun, written out: as a call it is not inlined here; in this form the compiler drops the bounds checks,
+		// and the byte that specials finds first is the one that ends the run, so it is not looked at twice.
+		if i >= 0 {
+			for n := len(src) - 8; i <= n; i += 8 {
+				if m := specials(binary.LittleEndian.Uint64(src[i : i+8])); m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+					goto special
+				}
+			}
+		}
 		for i < len(src) && src[i] != '"' && src[i] != '\\' && src[i] >= 0x20 {
 			i++
 		}
+	special:
 		switch {
 		case i >= len(src) || src[i] < 0x20:
 			return -1

@@ -2,7 +2,9 @@ package jsoncompact
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strings"
 	"testing"
 
@@ -241,4 +243,26 @@ func FuzzASCIIString(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSpecialsFindsTheFirst holds specials to a byte-by-byte search: the lowest byte it flags is the first quote,
+// backslash or control character (stringEnd relies on that), whatever the two bytes at any position hold.
+func TestSpecialsFindsTheFirst(t *testing.T) {
+	for k := range 7 {
+		for pair := range 1 << 16 {
+			var word [8]byte
+			copy(word[:], "abcdefgh")
+			word[k], word[k+1] = byte(pair), byte(pair>>8)
+			want := 8
+			for i, c := range word {
+				if c == '"' || c == '\\' || c < 0x20 {
+					want = i
+					break
+				}
+			}
+			if got := bits.TrailingZeros64(specials(binary.LittleEndian.Uint64(word[:]))) / 8; got != want {
+				t.Fatalf("specials(%q) finds byte %d, want %d", word, got, want)
+			}
+		}
+	}
 }
