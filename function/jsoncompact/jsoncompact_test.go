@@ -266,3 +266,25 @@ func TestSpecialsFindsTheFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactStringsAtEveryOffset puts an escape, a control character or a closing quote at each offset of a key
+// and of a value, across the eight-byte steps of the string scan: the check for compact JSON must answer exactly
+// what the scanner does (true for these valid compact values, false for the invalid ones).
+func TestCompactStringsAtEveryOffset(t *testing.T) {
+	for k := range 20 {
+		pad := strings.Repeat("a", k)
+		for _, special := range []string{`\"`, `\\`, `\/`, `\u00e9`, `\uZZZZ`, `\x`, "\t", "\x00", `"`, `é`, "\x7f", ""} {
+			for _, src := range []string{
+				`{"` + pad + special + `b":"` + pad + special + `c"}`,
+				`["` + pad + special + `"]`,
+				`"` + pad + special + `"`,
+				`"` + pad + special,
+			} {
+				out, err := appendScanned(nil, []byte(src))
+				if want := err == nil && string(out) == src; compact([]byte(src)) != want {
+					t.Errorf("compact(%q) = %v, want %v (scanner: %v)", src, !want, want, err)
+				}
+			}
+		}
+	}
+}
