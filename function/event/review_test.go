@@ -56,3 +56,16 @@ func TestReuseAfterFirstRecordNotAnObject(t *testing.T) {
 		}
 	}
 }
+
+// A Decoder kept for the next invocation refers to nothing of the payload it decoded (the package doc's promise):
+// the shape it read the records by included.
+func TestDecoderKeepsNoPayload(t *testing.T) {
+	var d Decoder
+	ev := lambdaEvent(t, 3)
+	if _, err := d.Decode(ev); err != nil {
+		t.Fatal(err)
+	}
+	if d.shape.idPrefix != nil || d.src != nil {
+		t.Fatalf("the decoder still refers to the payload: idPrefix %q", d.shape.idPrefix)
+	}
+}
