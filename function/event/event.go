@@ -93,7 +93,7 @@ type Decoder struct {
 	own     []byte                      // the latest buffer of the strings unique to each record (see keepOwn)
 	decoded int                         // bytes of data decoded into buffers so far
 	kept    int                         // bytes of strings kept in own so far
-	first   int                         // the offset of the first record
+	first   int                         // the offset of the first record that is an object
 	shape   shape                       // reading quickly, the shape of the last record read in full (see shape.go)
 	reading shape                       // and of the record being read in full
 	shaped  int                         // records read by their shape, in the last event read quickly
@@ -158,9 +158,9 @@ func (d *Decoder) decode(payload []byte, quick bool) ([]events.KinesisEventRecor
 	d.src, d.recs, d.side, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], [nShared]sharedText{}, false, false
 	d.kept, d.shape, d.shaped = 0, shape{}, 0
 	d.syntax, d.unsupported, d.abort, d.failed, d.quick = nil, nil, nil, nil, quick
-	d.decoded = 0
+	d.decoded, d.first = 0, -1
 	defer func() { // keep no reference to the payload, or to the data of its records, failed ones included
-		d.src, d.out, d.buf, d.own, d.shared = nil, nil, nil, nil, [nShared]sharedText{}
+		d.src, d.out, d.buf, d.own, d.shared, d.shape, d.reading = nil, nil, nil, nil, [nShared]sharedText{}, shape{}, shape{}
 	}()
 
 	d.top()
@@ -299,7 +299,7 @@ func (d *Decoder) array(v, depth int) int {
 			i = d.skip(i, depth+1) // reading on for syntax errors, which come first
 		case i < len(d.src) && d.src[i] == '{':
 			p := d.add()
-			if len(d.recs) == 1 {
+			if d.first < 0 {
 				d.first = i
 			}
 			if end, ok := d.readShaped(i, p); ok {
@@ -350,7 +350,7 @@ func (d *Decoder) add() *pending {
 func (d *Decoder) guess(soFar, end int) int {
 	rest := int64(len(d.src) - end)
 	g := rest * int64(soFar) / int64(end-d.first)
-	return int(g + g/32)
+	return int(min(g+g/32, rest)) // nothing the rest holds outnumbers its bytes
 }
 
 // recordFields are the fields of a record, in events.KinesisEventRecord; kinesisFields those of its "kinesis". Both
@@ -437,6 +437,7 @@ func (d *Decoder) ownString(v, depth int, p *pending, name string, kind int, t *
 		d.hole(kind, v, end)
 		return end
 	}
+	d.notHole()
 	raw, escaped, end, ok := d.str(v)
 	if !ok {
 		return d.notString(v, depth, p, name)
@@ -600,14 +601,15 @@ func (d *Decoder) dataError(p *pending, t text, err error) *Error {
 // arrival reads approximateArrivalTimestamp: Unix seconds, as a number with or without a fraction.
 func (d *Decoder) arrival(v, depth int, p *pending) int {
 	t := &d.out[p.index].Kinesis.ApproximateArrivalTimestamp
-	if d.isNull(v) {
-		t.Time = time.Unix(0, 0) // aws-lambda-go reads null as 0 seconds
-		return v + 4
-	}
 	if f, end, ok := quickSeconds(d.src, v); ok {
 		t.Time = epochSeconds(f)
 		d.hole(holeArrival, v, end)
 		return end
+	}
+	d.notHole()
+	if d.isNull(v) {
+		t.Time = time.Unix(0, 0) // aws-lambda-go reads null as 0 seconds
+		return v + 4
 	}
 	end, err := jsoncompact.ScanValue(d.src, v, depth)
 	if err != nil {

@@ -50,6 +50,11 @@ func (d *Decoder) hole(kind, start, end int) {
 	s.kinds |= 1 << kind
 }
 
+// notHole notes that a value of one of the kinds a shape leaves out was read otherwise than quickly (escaped, null,
+// or in another number form): the record read in full has no shape, as a later record of the same bytes could not
+// be read by it to the same value (the last of two values of a key is the one that counts).
+func (d *Decoder) notHole() { d.reading.n = nHoles + 1 }
+
 // whole reports whether s has one value of each kind.
 func (s *shape) whole() bool { return s.n == nHoles && s.kinds == 1<<nHoles-1 }
 
