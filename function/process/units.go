@@ -99,7 +99,8 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 // The clock is read before each record but while plain records (decode.IsPlain), not shaped, are decoded: then
 // once for every clockEvery bytes of them, each counted clockPerRecord more. Reading it costs more than checking a
 // small record, and plain records are checked at hundreds of megabytes a second: the halfway point is overrun by
-// well under a millisecond.
+// about a millisecond with a whole vCPU (the slowest plain records measured took 0.1–1.1 ms a period), and by some
+// 15 ms at 128 MB, a small part of any timeout.
 const (
 	clockEvery     = 64 << 10
 	clockPerRecord = 512
