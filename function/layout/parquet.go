@@ -228,40 +228,78 @@ func build(c schema.Column, first, rep int) (*node, int) {
 // its column's, an integer beyond 64 bits, a date-time Go cannot parse — is an error naming where it is: the
 // record must be quarantined rather than changed. Strings in the row share memory with the record; later calls
 // leave the row as it is.
-func (p *Parquet) Row(record jsonvalue.Value) (parquet.Row, error) { return p.row(record, true) }
+func (p *Parquet) Row(record jsonvalue.Value) (parquet.Row, error) { return p.row(record, inPlace) }
 
-// row is Row, trying the fast path first if fast (tests compare the two).
-func (p *Parquet) row(record jsonvalue.Value, fast bool) (parquet.Row, error) {
+// The ways row makes a row, each trying the ones after it when it declines (tests compare them).
+const (
+	inPlace   = iota // fast, writing each column's value in its place in the row: rows with one value in each column
+	lists            // fast, appending each column's values to a list of their own, then copying the lists to the row
+	shredOnly        // shred
+)
+
+// row is Row, starting from the way first.
+func (p *Parquet) row(record jsonvalue.Value, first int) (parquet.Row, error) {
 	if record.Kind() != jsonvalue.Object {
 		return nil, fmt.Errorf("parquet: /: got %s, want an object", kind(record))
 	}
-	cols := p.scratch
-	clearColumns(cols)
-	// The root is required, not optional like every column: its own level is one below the columns'.
-	if !fast || !p.root.fast(cols, record, 0, -1) {
+	if first == inPlace {
+		p.reserve(p.columns)
+		row := p.arena[len(p.arena) : len(p.arena)+p.columns : len(p.arena)+p.columns]
+		// The root is required, not optional like every column: its own level is one below the columns'.
+		if p.root.fast(sink{row: row}, record, 0, -1) {
+			p.arena = p.arena[:len(p.arena)+p.columns]
+			return row, nil
+		}
+		clear(row) // what it holds points into the record
+	}
+	cols := sink{cols: p.scratch}
+	clearColumns(cols.cols)
+	if first == shredOnly || !p.root.fast(cols, record, 0, -1) {
 		// The fast path declined: shred decides, and words the error if there is one.
-		clearColumns(cols)
+		clearColumns(cols.cols)
 		if err := p.root.shred(cols, record, 0, -1); err != nil {
 			return nil, fmt.Errorf("parquet: %w", err)
 		}
 	}
 	n := 0
-	for _, c := range cols {
+	for _, c := range cols.cols {
 		n += len(c)
 	}
-	if len(p.arena)+n > cap(p.arena) {
-		// Rows are slices of a few large allocations rather than one each.
-		p.arena = make([]parquet.Value, 0, max(n, 1<<14))
-	}
+	p.reserve(n)
 	// The columns' values in order, as parquet.AppendRow copies them but without its check of every value's column,
 	// which the columns hold by construction (the tests read the files back).
 	row := p.arena[len(p.arena) : len(p.arena)+n : len(p.arena)+n]
 	at := 0
-	for _, c := range cols {
+	for _, c := range cols.cols {
 		at += copy(row[at:], c)
 	}
 	p.arena = p.arena[:len(p.arena)+n]
 	return row, nil
+}
+
+// reserve makes room in the arena for a row of n values: rows are slices of a few large allocations rather than one
+// each.
+func (p *Parquet) reserve(n int) {
+	if len(p.arena)+n > cap(p.arena) {
+		p.arena = make([]parquet.Value, 0, max(n, 1<<14))
+	}
+}
+
+// sink is where a row's values go: with row, each column's in its place there (the row has one value in each column);
+// otherwise appended to the column's list in cols.
+type sink struct {
+	row  []parquet.Value
+	cols [][]parquet.Value
+}
+
+// put puts the value of column c at the given levels.
+func (s sink) put(v parquet.Value, rep, def, c int) {
+	v = v.Level(rep, def, c)
+	if s.row != nil {
+		s.row[c] = v
+		return
+	}
+	s.cols[c] = append(s.cols[c], v)
 }
 
 // Release drops what the Parquet holds of the rows it made: its arena, and the values of its last record, which
@@ -303,7 +341,7 @@ func within(err error, step string) error {
 
 // shred appends the values of v, the value of node n (null when missing), to the columns: at repetition level rep
 // for the first, and definition level def for a null (def+1 when present).
-func (n *node) shred(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) error {
+func (n *node) shred(cols sink, v jsonvalue.Value, rep, def int) error {
 	if v.Kind() == jsonvalue.Null {
 		n.nulls(cols, rep, def)
 		return nil
@@ -364,10 +402,11 @@ func (n *node) shred(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) er
 }
 
 // fast is shred for valid records, without shred's pass that puts a struct's members in the order of its fields:
-// it appends each member's values as it meets it (every column is a list of its own), then nulls to the columns of
-// the fields it did not meet. It reports false, leaving the columns in no particular state, where shred may differ
-// or fails: a value the column cannot hold, a repeated key, a struct of more than 64 fields.
-func (n *node) fast(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) bool {
+// it puts each member's values as it meets it (each column's in its place, or in a list of its own), then nulls to
+// the columns of the fields it did not meet. It reports false, leaving the sink in no particular state, where shred
+// may differ or fails: a value the column cannot hold, a repeated key, a struct of more than 64 fields; and, putting
+// values in place, an array of more than one element.
+func (n *node) fast(cols sink, v jsonvalue.Value, rep, def int) bool {
 	if v.Kind() == jsonvalue.Null {
 		n.nulls(cols, rep, def)
 		return true
@@ -403,7 +442,7 @@ func (n *node) fast(cols [][]parquet.Value, v jsonvalue.Value, rep, def int) boo
 		}
 		return true
 	case tArray:
-		if v.Kind() != jsonvalue.Array {
+		if v.Kind() != jsonvalue.Array || v.Len() > 1 && cols.row != nil { // elements past the first: no place for them
 			return false
 		}
 		if v.Len() == 0 {
@@ -455,13 +494,13 @@ func clearColumns(cols [][]parquet.Value) {
 }
 
 // leaf appends a present leaf value.
-func (n *node) leaf(cols [][]parquet.Value, v parquet.Value, rep, def int) {
-	cols[n.first] = append(cols[n.first], v.Level(rep, def, n.first))
+func (n *node) leaf(cols sink, v parquet.Value, rep, def int) {
+	cols.put(v, rep, def, n.first)
 }
 
 // extraLeaf appends the value of an _extra column, whose struct is at definition level def: the members that are not
 // columns, as a JSON object in their order (b, without its closing brace), or null when there are none.
-func (n *node) extraLeaf(cols [][]parquet.Value, b []byte, rep, def int) {
+func (n *node) extraLeaf(cols sink, b []byte, rep, def int) {
 	if b == nil {
 		n.nulls(cols, rep, def)
 		return
@@ -470,9 +509,9 @@ func (n *node) extraLeaf(cols [][]parquet.Value, b []byte, rep, def int) {
 }
 
 // nulls appends a null at the given levels to every column at or under the node.
-func (n *node) nulls(cols [][]parquet.Value, rep, def int) {
+func (n *node) nulls(cols sink, rep, def int) {
 	for c := n.first; c < n.end; c++ {
-		cols[c] = append(cols[c], parquet.NullValue().Level(rep, def, c))
+		cols.put(parquet.NullValue(), rep, def, c)
 	}
 }
 

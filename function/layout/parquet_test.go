@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -276,18 +277,31 @@ var fastPathRecords = []string{
 	`{"created_at": "2016-12-31T23:59:59.123456789Z"}`,
 	`{"created_at": 5}`,
 	`{}`,
+	// One value in each column, which the fast path puts in place, and arrays of two or more elements, which it does not.
+	`{"order_id": "o-3", "customer": {"id": "c-3", "tags": ["vip"]}, "lines": [{"qty": 1, "sku": "A", "note": "x"}],
+	  "matrix": [[7]], "gift": false, "tenant": "t", "z": [1, 2]}`,
+	`{"lines": [null], "customer": {"tags": null}, "matrix": [[]]}`,
+	`{"matrix": [[], [1]]}`,
+	`{"matrix": [[1, 2]]}`,
+	`{"customer": {"tags": ["a", 5]}}`,
 }
 
-// checkFastPath fails t unless the row of record is the same made by the fast path as by shred alone.
+// inPlaceRecords are the valid fastPathRecords with one value in each column.
+var inPlaceRecords = []int{2, 4, 12, 13, 14}
+
+// checkFastPath fails t unless the row of record is the same made by the fast path, in place and in lists, as by
+// shred alone.
 func checkFastPath(t *testing.T, p *Parquet, record jsonvalue.Value, doc string) {
 	t.Helper()
-	fast, fastErr := p.row(record, true)
-	slow, slowErr := p.row(record, false)
-	if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
-		t.Fatalf("%s: error %v, shred's %v", doc, fastErr, slowErr)
-	}
-	if !fast.Equal(slow) {
-		t.Fatalf("%s: row\n%v\nshred's\n%v", doc, fast, slow)
+	slow, slowErr := p.row(record, shredOnly)
+	for _, way := range []int{inPlace, lists} {
+		fast, fastErr := p.row(record, way)
+		if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
+			t.Fatalf("%s: error %v (way %d), shred's %v", doc, fastErr, way, slowErr)
+		}
+		if !fast.Equal(slow) {
+			t.Fatalf("%s: row (way %d)\n%v\nshred's\n%v", doc, way, fast, slow)
+		}
 	}
 }
 
@@ -301,8 +315,16 @@ func TestParquetFastPath(t *testing.T) {
 	}
 	for _, doc := range fastPathRecords[:3] {
 		clearColumns(p.scratch)
-		if !p.root.fast(p.scratch, decodeJSON(t, doc), 0, -1) {
+		if !p.root.fast(sink{cols: p.scratch}, decodeJSON(t, doc), 0, -1) {
 			t.Errorf("%s: the fast path declined a valid record", doc)
+		}
+	}
+	for i, doc := range fastPathRecords {
+		record := decodeJSON(t, doc)
+		_, err := p.row(record, shredOnly)
+		row := make([]parquet.Value, p.columns)
+		if got, want := p.root.fast(sink{row: row}, record, 0, -1), slices.Contains(inPlaceRecords, i); got != want || want && err != nil {
+			t.Errorf("%s: put in place %v, want %v (shred's error: %v)", doc, got, want, err)
 		}
 	}
 	// A struct of more than 64 fields is shred's alone.
