@@ -653,7 +653,7 @@ func (p *Parquet) plainColumns(rows []parquet.Row) uint64 {
 // "1.5e3" are. It reads the decimal digits rather than a float64, which cannot tell 2^53+1 from 2^53, nor
 // 0.99999999999999999999 from 1; and rather than a big.Rat, which would compute 10^1000000 for an exponent.
 func exactInt64(s string) (int64, bool) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if n, ok := jsonvalue.ParseInt(s); ok { // the literals records mostly have, quickly
 		return n, true
 	}
 	mantissa, exponent, hasExponent := strings.Cut(strings.ToLower(s), "e")
