@@ -711,10 +711,22 @@ func writeColumns(w *parquet.Writer, rows []parquet.Row) error {
 	writers := w.ColumnWriters()
 	cols := make([][]parquet.Value, len(writers))
 	for start := 0; start < len(rows); start += rowsPerWrite {
-		for _, row := range rows[start:min(start+rowsPerWrite, len(rows))] {
-			for _, v := range row {
-				c := v.Column()
-				cols[c] = append(cols[c], v)
+		chunk := rows[start:min(start+rowsPerWrite, len(rows))]
+		if flat(chunk, len(cols)) {
+			// Each row holds one value of each column, column c's at row[c]: gathered a column at a time.
+			for c := range cols {
+				values := cols[c]
+				for _, row := range chunk {
+					values = append(values, row[c])
+				}
+				cols[c] = values
+			}
+		} else {
+			for _, row := range chunk {
+				for _, v := range row {
+					c := v.Column()
+					cols[c] = append(cols[c], v)
+				}
 			}
 		}
 		for c, values := range cols {
@@ -727,6 +739,16 @@ func writeColumns(w *parquet.Writer, rows []parquet.Row) error {
 		}
 	}
 	return nil
+}
+
+// flat reports whether each row has one value in each of the columns.
+func flat(rows []parquet.Row, columns int) bool {
+	for _, row := range rows {
+		if len(row) != columns {
+			return false
+		}
+	}
+	return true
 }
 
 // unixMicro is dateTime(s).UnixMicro() for the date-times producers mostly send, read without time.Parse:

@@ -558,6 +558,13 @@ func TestParquetWriteColumns(t *testing.T) {
 			i, strings.Repeat("x", i*7%300), i, strings.Repeat("c", i*13%170), i%7, i, strings.Repeat("s", i*11%230)))
 	}
 	checkWriteColumns(t, p, strings.Join(many, "\n"))
+	// Rows with one value in each column, gathered a column at a time, and chunks of them among others.
+	for i := range many {
+		if i%1000 >= 130 {
+			many[i] = strings.ReplaceAll(many[i], `["a", "b`, `["b`)
+		}
+	}
+	checkWriteColumns(t, p, strings.Join(many, "\n"))
 }
 
 func FuzzParquetWriteColumns(f *testing.F) {
