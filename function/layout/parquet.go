@@ -751,80 +751,28 @@ func flat(rows []parquet.Row, columns int) bool {
 	return true
 }
 
-// unixMicro is dateTime(s).UnixMicro() for the date-times producers mostly send, read without time.Parse:
-// 2006-01-02T15:04:05[.fraction](Z|±07:00), with at most six significant digits of fraction. ok is false for
-// anything else (lower case, a leap second, an out-of-range field, more precision), which convert leaves to dateTime.
+// unixMicro is dateTime(s).UnixMicro() for the date-times producers mostly send (those jsonvalue.ReadDateTime
+// reads), without time.Parse. ok is false for anything else (a leap second, more than six significant digits of
+// fraction, more than nine), which convert leaves to dateTime.
 func unixMicro(s string) (us int64, ok bool) {
-	const zone = len("2006-01-02T15:04:05")
-	if len(s) < zone+1 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+	d, ok := jsonvalue.ReadDateTime(s)
+	if !ok || len(d.Fraction) > 9 {
 		return 0, false
 	}
-	year, ok1 := decimal(s[0:4])
-	month, ok2 := decimal(s[5:7])
-	day, ok3 := decimal(s[8:10])
-	hour, ok4 := decimal(s[11:13])
-	minute, ok5 := decimal(s[14:16])
-	second, ok6 := decimal(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 ||
-		hour > 23 || minute > 59 || second > 59 {
-		return 0, false
-	}
-	days := daysSinceEpoch(year, month, day)
-	if day > 28 && days >= daysSinceEpoch(year+month/12, month%12+1, 1) { // past the end of its month
-		return 0, false
-	}
-	rest := s[zone:]
 	var micro int64
-	if rest[0] == '.' {
-		n := 1
-		for n < len(rest) && '0' <= rest[n] && rest[n] <= '9' {
-			d := int64(rest[n] - '0')
-			switch {
-			case n <= 6:
-				micro = micro*10 + d
-			case d != 0: // below a microsecond: the column cannot hold it
-				return 0, false
-			}
-			n++
+	for i := range 6 {
+		micro *= 10
+		if i < len(d.Fraction) {
+			micro += int64(d.Fraction[i] - '0')
 		}
-		if n == 1 || n > 10 { // no digit, or more than nine
+	}
+	for i := 6; i < len(d.Fraction); i++ {
+		if d.Fraction[i] != '0' { // below a microsecond: the column cannot hold it
 			return 0, false
 		}
-		for i := n; i <= 6; i++ {
-			micro *= 10
-		}
-		rest = rest[n:]
 	}
-	var offset int64
-	switch {
-	case rest == "Z":
-	case len(rest) == len("+07:00") && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		h, okh := decimal(rest[1:3])
-		m, okm := decimal(rest[4:6])
-		if !okh || !okm || h > 23 || m > 59 {
-			return 0, false
-		}
-		offset = int64(h*3600 + m*60)
-		if rest[0] == '-' {
-			offset = -offset
-		}
-	default:
-		return 0, false
-	}
-	secs := days*86400 + int64(hour*3600+minute*60+second) - offset
+	secs := daysSinceEpoch(d.Year, d.Month, d.Day)*86400 + int64(d.Hour*3600+d.Minute*60+d.Second-d.Offset)
 	return secs*1e6 + micro, true
-}
-
-// decimal is the value of s, which must be all decimal digits.
-func decimal(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, true
 }
 
 // daysSinceEpoch is the number of days from 1970-01-01 to a date of the proleptic Gregorian calendar (year >= 0),
