@@ -277,6 +277,20 @@ func enumOf(values []any) enum {
 
 // sure reports whether v is certainly valid against n, and its numbers within float64's range (numbers.go).
 func (n *node) sure(v jsonvalue.Value, depth int) bool {
+	if !n.sureSelf(v, depth) {
+		return false
+	}
+	switch v.Kind() {
+	case jsonvalue.Object:
+		return n.sureObject(v, depth)
+	case jsonvalue.Array:
+		return n.sureArray(v, depth)
+	}
+	return true
+}
+
+// sureSelf is sure but for the members and elements of v, and the length of an array, which sure checks after.
+func (n *node) sureSelf(v jsonvalue.Value, depth int) bool {
 	if n.unsure || depth > maxSureDepth {
 		return false
 	}
@@ -298,10 +312,6 @@ func (n *node) sure(v jsonvalue.Value, depth int) bool {
 		}
 	}
 	switch kind {
-	case jsonvalue.Object:
-		return n.sureObject(v, depth)
-	case jsonvalue.Array:
-		return n.sureArray(v, depth)
 	case jsonvalue.String:
 		return n.sureString(v.Text(), v.Plain())
 	case jsonvalue.Number:
@@ -418,8 +428,13 @@ func (n *node) sureRequired(obj jsonvalue.Value) bool {
 	return true
 }
 
+// sureLength checks an array's length.
+func (n *node) sureLength(arr jsonvalue.Value) bool {
+	return (n.minItems < 0 || arr.Len() >= n.minItems) && (n.maxItems < 0 || arr.Len() <= n.maxItems)
+}
+
 func (n *node) sureArray(arr jsonvalue.Value, depth int) bool {
-	if (n.minItems >= 0 && arr.Len() < n.minItems) || (n.maxItems >= 0 && arr.Len() > n.maxItems) {
+	if !n.sureLength(arr) {
 		return false
 	}
 	for i := range arr.Len() {
@@ -501,4 +516,74 @@ func (n *node) itemsNode() *node {
 		return anything
 	}
 	return n.items
+}
+
+// Check is the fast path in steps, for a caller that walks a value's tree itself (the transform's writer, which
+// checks its output as it writes it, instead of a second walk after): Value checks a value but for its members and
+// elements, which the caller checks in turn with the Checks that Members and Items return. When every step is
+// true, the fast path on the whole value would be true, and the library would accept it. The zero Check checks
+// nothing: every step is false.
+type Check struct{ n *node }
+
+// Check returns the check of a whole record.
+func (s *Schema) Check() Check { return checkOf(s.root) }
+
+// checkOf is the Check of n: of the schema it refers to, when it is only a reference ({"$ref": …}, or an allOf of
+// one), so that a container's schema found through a reference is checked in steps too.
+func checkOf(n *node) Check {
+	for range 16 { // a reference to itself ends
+		if len(n.all) != 1 || !n.onlyAll() {
+			break
+		}
+		n = n.all[0]
+	}
+	return Check{n}
+}
+
+// onlyAll reports whether n has no keyword but those of n.all.
+func (n *node) onlyAll() bool {
+	return !n.unsure && n.kinds == 0 && !n.integerOnly && len(n.enums) == 0 && !n.dateTime && n.format == nil &&
+		len(n.props) == 0 && n.required == 0 && !n.noExtra && n.extra == nil && n.minItems < 0 && n.maxItems < 0 &&
+		n.items == nil && n.minLength < 0 && n.maxLength < 0 && n.pattern == nil && len(n.bounds) == 0
+}
+
+// Value reports whether v is certainly valid but for its members or elements; depth is its nesting in the record
+// (0 for the record itself).
+func (c Check) Value(v jsonvalue.Value, depth int) bool {
+	n := c.n
+	if n == nil {
+		return false
+	}
+	kind := v.Kind()
+	if (kind == jsonvalue.Object || kind == jsonvalue.Array) && (len(n.enums) > 0 || n.format != nil || len(n.all) > 0) {
+		return false // these look at the members: the walk on the whole tree decides
+	}
+	return n.sureSelf(v, depth) && (kind != jsonvalue.Array || n.sureLength(v))
+}
+
+// Members returns the Checks of an object's members, whose keys are keys (each once), in their order; false when
+// the keys alone make the object not certainly valid (a required one missing, one not allowed). subs is reused
+// for the result.
+func (c Check) Members(keys []string, subs []Check) ([]Check, bool) {
+	n := c.n
+	if n == nil || n.unsure || len(n.props) > 64 {
+		return subs, false
+	}
+	m := met{missing: n.required}
+	for _, key := range keys {
+		sub, ok := n.member(key, &m)
+		if !ok {
+			return subs, false
+		}
+		subs = append(subs, checkOf(sub))
+	}
+	return subs, m.missing == 0
+}
+
+// Items returns the Check of an array's elements.
+func (c Check) Items() Check {
+	if c.n == nil {
+		return c
+	}
+	return checkOf(c.n.itemsNode())
 }

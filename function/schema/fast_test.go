@@ -76,18 +76,8 @@ func checkFast(t *testing.T, doc string, s *Schema, vs string, v jsonvalue.Value
 
 // TestSureNeverDisagrees holds both fast paths, on the tree and on the text, to the library for random schemas.
 func TestSureNeverDisagrees(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
 	checked, certain, certainText := 0, 0, 0
-	for range 3000 {
-		var parts []string
-		for range 1 + rng.IntN(3) {
-			parts = append(parts, fragments[rng.IntN(len(fragments))])
-		}
-		doc := schemaOf(parts...)
-		s, err := Compile([]byte(doc), "mem://schema.json")
-		if err != nil {
-			continue // duplicate keys and the like
-		}
+	for doc, s := range randomSchemas(5) {
 		for _, vs := range values {
 			if checkFast(t, doc, s, vs, value(t, vs)) {
 				certain++
@@ -104,6 +94,27 @@ func TestSureNeverDisagrees(t *testing.T) {
 	}
 	if s := compile(t, orders); !s.SureText(compactOf(t, validOrder), 0) {
 		t.Fatal("SureText is not certain of a valid order")
+	}
+}
+
+// randomSchemas yields 3000 schemas made of one to three fragments, at random from seed, with their documents.
+func randomSchemas(seed uint64) func(yield func(string, *Schema) bool) {
+	return func(yield func(string, *Schema) bool) {
+		rng := rand.New(rand.NewPCG(seed, seed+1))
+		for range 3000 {
+			var parts []string
+			for range 1 + rng.IntN(3) {
+				parts = append(parts, fragments[rng.IntN(len(fragments))])
+			}
+			doc := schemaOf(parts...)
+			s, err := Compile([]byte(doc), "mem://schema.json")
+			if err != nil {
+				continue // duplicate keys and the like
+			}
+			if !yield(doc, s) {
+				return
+			}
+		}
 	}
 }
 
@@ -217,5 +228,94 @@ func FuzzSureText(f *testing.F) {
 			return
 		}
 		checkText(t, doc, s, data)
+	})
+}
+
+// checkSteps walks v with Check as the transform's writer does (an object's members each once, its last one) and
+// reports whether every step was certain.
+func checkSteps(c Check, v jsonvalue.Value, depth int) bool {
+	if !c.Value(v, depth) {
+		return false
+	}
+	switch v.Kind() {
+	case jsonvalue.Array:
+		for i := range v.Len() {
+			if !checkSteps(c.Items(), v.Index(i), depth+1) {
+				return false
+			}
+		}
+	case jsonvalue.Object:
+		var keys []string
+		var vals []jsonvalue.Value
+		for i := range v.Len() {
+			if !v.Shadowed(i) {
+				keys, vals = append(keys, v.Key(i)), append(vals, v.Index(i))
+			}
+		}
+		subs, ok := c.Members(keys, nil)
+		if !ok {
+			return false
+		}
+		for i := range vals {
+			if !checkSteps(subs[i], vals[i], depth+1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkStepsAgree fails t when the Check steps are certain of a value the library rejects; it reports whether they
+// were certain.
+func checkStepsAgree(t *testing.T, doc string, s *Schema, vs string, v jsonvalue.Value) bool {
+	t.Helper()
+	if !checkSteps(s.Check(), v, 0) {
+		return false
+	}
+	if err := slowValidate(s, v); err != nil {
+		t.Fatalf("schema %s, value %s: the Check steps say valid, the library says %v", doc, vs, err)
+	}
+	return true
+}
+
+// TestCheckNeverDisagrees holds the Check steps to the library for random schemas, and makes sure they are certain
+// where the fast path is, on values without repeated keys.
+func TestCheckNeverDisagrees(t *testing.T) {
+	checked, certain := 0, 0
+	for doc, s := range randomSchemas(7) {
+		for _, vs := range values {
+			v := value(t, vs)
+			if checkStepsAgree(t, doc, s, vs, v) {
+				certain++
+			}
+			checked++
+		}
+	}
+	if certain < checked/10 {
+		t.Fatalf("the Check steps were certain of only %d of %d values", certain, checked)
+	}
+	if s := compile(t, orders); !checkSteps(s.Check(), value(t, validOrder), 0) {
+		t.Fatal("the Check steps are not certain of a valid order")
+	}
+	if (Check{}).Value(value(t, `1`), 0) {
+		t.Fatal("the zero Check is certain")
+	}
+}
+
+// FuzzCheck draws schemas from the fragments and values from the input.
+func FuzzCheck(f *testing.F) {
+	for i, vs := range values {
+		f.Add(uint16(i), uint16(i*7), vs)
+	}
+	f.Add(uint16(33), uint16(36), `{"a": 1, "b": "x", "c": [1, 2.5, "x"], "a": 2}`)
+	f.Fuzz(func(t *testing.T, a, b uint16, vs string) {
+		doc := schemaOf(fragments[int(a)%len(fragments)], fragments[int(b)%len(fragments)])
+		s, err := Compile([]byte(doc), "mem://schema.json")
+		if err != nil {
+			return
+		}
+		if v, err := jsonvalue.Decode([]byte(vs)); err == nil {
+			checkStepsAgree(t, doc, s, vs, v)
+		}
 	})
 }

@@ -84,13 +84,20 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 		return rec, false, decodeError("invalid JSON", err)
 	}
 	rec.JSON, rec.Compact = data, s.dec.Compact()
+	validated := false
 	if o.Transform != nil {
 		s.scratch.MaxValues = s.MaxValues
-		if out, text, ok := o.Transform.ApplyNative(v, &s.scratch); ok {
+		var check schema.Check
+		if o.Schema != nil {
+			check = o.Schema.Check()
+		}
+		// The output's tree is needed beyond validating it only for the other settings.
+		tree := !s.SkipValue || o.TimeField != nil || len(o.PartitionKeys) > 0
+		if out, text, sure, ok := o.Transform.ApplyNativeChecked(v, &s.scratch, check, tree); ok {
 			if text == nil {
 				return rec, false, nil // dropped by select
 			}
-			v, rec.JSON = out, text
+			v, rec.JSON, validated = out, text, sure
 			rec.Compact = true // gojq's bytes, which are compact (the transform's differential tests check it)
 		} else {
 			out, text, err := s.viaGojq(ctx, v)
@@ -102,7 +109,7 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 		}
 	}
 	rec.Value = v
-	if o.Schema != nil {
+	if o.Schema != nil && !validated {
 		if err := o.Schema.Validate(v); err != nil {
 			return rec, false, err
 		}

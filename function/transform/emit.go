@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
 )
 
 // Scratch is the memory the native evaluator reuses from one record to the next. The zero Scratch is ready to use;
@@ -37,34 +38,41 @@ func (s *Scratch) take(n int) []jsonvalue.Value {
 
 // writer writes a value as gojq.Marshal does: object keys sorted, each once (its last value: decoding kept every
 // member), numbers as their text (gojq writes the json.Number of the input verbatim), strings escaped its way.
-// With build it also returns the tree that decoding the text would give.
+// With build it also returns the tree that decoding the text would give. With check it checks what it writes against
+// the schema.Check it is given, and clears check at the first value the check is not certain of.
 type writer struct {
 	buf    []byte
-	order  []int // the members of the objects being written, in key order, outermost first
-	values int   // the values and object keys written, as jsonvalue.Decoder counts them
-	depth  int   // of the containers being written
-	deep   bool  // whether the value nests deeper than jsonvalue.MaxDepth, which decoding its text would refuse
+	check  bool
+	subs   []schema.Check // the member checks of the objects being written without a shape, outermost first
+	order  []int          // the members of the objects being written, in key order, outermost first
+	values int            // the values and object keys written, as jsonvalue.Decoder counts them
+	depth  int            // of the containers being written
+	deep   bool           // whether the value nests deeper than jsonvalue.MaxDepth, which decoding its text would refuse
 	s      *Scratch
 }
 
-func (w *writer) write(v jsonvalue.Value, build bool) jsonvalue.Value {
+func (w *writer) write(v jsonvalue.Value, build bool, c schema.Check) jsonvalue.Value {
 	switch v.Kind() {
 	case jsonvalue.Null:
 		w.buf = append(w.buf, "null"...)
 	case jsonvalue.String:
 		w.buf = appendText(w.buf, v)
 	case jsonvalue.Array, jsonvalue.Object:
+		// A container's own keywords look at what it holds only through its length, which writing keeps.
+		w.check = w.check && c.Value(v, w.depth)
 		w.depth++
 		w.deep = w.deep || w.depth > jsonvalue.MaxDepth
 		if v.Kind() == jsonvalue.Array {
-			v = w.array(v, build)
+			v = w.array(v, build, c)
 		} else {
-			v = w.object(v, build)
+			v = w.object(v, build, c)
 		}
 		w.depth--
+		return v
 	default:
-		return w.scalar(v)
+		v = w.scalar(v)
 	}
+	w.check = w.check && c.Value(v, w.depth) // as written: an integral float without its dot
 	return v
 }
 
@@ -79,19 +87,22 @@ func (w *writer) scalar(v jsonvalue.Value) jsonvalue.Value {
 	return v
 }
 
-func (w *writer) array(v jsonvalue.Value, build bool) jsonvalue.Value {
+func (w *writer) array(v jsonvalue.Value, build bool, c schema.Check) jsonvalue.Value {
 	elems := jsonvalue.Members(v)
 	var kids []jsonvalue.Value
 	if build {
 		kids = w.s.take(len(elems))
 	}
 	w.values += len(elems)
+	if w.check {
+		c = c.Items()
+	}
 	w.buf = append(w.buf, '[')
 	for i := range elems {
 		if i > 0 {
 			w.buf = append(w.buf, ',')
 		}
-		e := w.write(elems[i], build)
+		e := w.write(elems[i], build, c)
 		if build {
 			kids[i] = e
 		}
@@ -103,7 +114,7 @@ func (w *writer) array(v jsonvalue.Value, build bool) jsonvalue.Value {
 	return jsonvalue.MakeArray(kids)
 }
 
-func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
+func (w *writer) object(v jsonvalue.Value, build bool, c schema.Check) jsonvalue.Value {
 	members := jsonvalue.Members(v)
 	var sh *shape
 	if w.s != nil {
@@ -116,6 +127,7 @@ func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
 		w.order = sortMembers(w.order, members)
 	}
 	n := len(w.order) - base
+	subs, subBase := w.memberChecks(c, sh, members, base)
 	var kids []jsonvalue.Value
 	if build {
 		kids = w.s.take(2 * n)
@@ -139,13 +151,18 @@ func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
 			w.buf = append(appendText(w.buf, members[i]), ':')
 		}
 		m := members[i+1]
+		var mc schema.Check
+		if w.check {
+			mc = subs[j]
+		}
 		switch m.Kind() { // strings, the most common, without a call
 		case jsonvalue.String:
 			w.buf = appendText(w.buf, m)
+			w.check = w.check && mc.Value(m, w.depth)
 		case jsonvalue.Array, jsonvalue.Object:
-			m = w.write(m, build)
+			m = w.write(m, build, mc)
 		default:
-			m = w.write(m, false)
+			m = w.write(m, false, mc)
 		}
 		if build {
 			kids[2*j], kids[2*j+1] = members[i], m
@@ -153,10 +170,43 @@ func (w *writer) object(v jsonvalue.Value, build bool) jsonvalue.Value {
 	}
 	w.buf = append(w.buf, '}')
 	w.order = w.order[:base]
+	if subBase >= 0 {
+		w.subs = w.subs[:subBase]
+	}
 	if !build {
 		return v
 	}
 	return jsonvalue.MakeObject(kids)
+}
+
+// memberChecks returns the checks of an object's members in the order it writes them (w.order[base:]), and, when it
+// took them from w.subs rather than from the shape sh, where they start there (else -1); with w.check cleared
+// when the object's keys make it uncertain.
+func (w *writer) memberChecks(c schema.Check, sh *shape, members []jsonvalue.Value, base int) ([]schema.Check, int) {
+	if !w.check {
+		return nil, -1
+	}
+	if sh != nil {
+		if !sh.checked || sh.checkOf != c {
+			keys := make([]string, len(sh.order))
+			for j, i := range sh.order {
+				keys[j] = sh.keys[i/2]
+			}
+			sh.subs, sh.checkOK = c.Members(keys, sh.subs[:0])
+			sh.checkOf, sh.checked = c, true
+		}
+		w.check = sh.checkOK
+		return sh.subs, -1
+	}
+	keys := make([]string, 0, len(w.order)-base)
+	for _, i := range w.order[base:] {
+		keys = append(keys, members[i].Text())
+	}
+	subBase := len(w.subs)
+	var ok bool
+	w.subs, ok = c.Members(keys, w.subs)
+	w.check = ok
+	return w.subs[subBase:], subBase
 }
 
 // less is a < b, quicker for keys that differ in their first byte.

@@ -10,6 +10,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
 )
 
 // The native evaluator runs a small part of jq directly on a decoded record, without converting it to Go maps for
@@ -566,7 +567,7 @@ func (tostring) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 		return in, true
 	}
 	var w writer
-	w.write(in, false)
+	w.write(in, false, schema.Check{})
 	return jsonvalue.MakeString(string(w.buf)), true
 }
 

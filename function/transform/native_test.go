@@ -8,12 +8,15 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/itchyny/gojq"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
 	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 )
 
@@ -117,6 +120,9 @@ func sameWithGojq(t *testing.T, tr *Transform, expr, record string, s *Scratch) 
 	}
 	if !jsonvalue.Equal(got, want) {
 		t.Errorf("%s on %s: the tree is not the one decoding %s gives", expr, record, wantText)
+	}
+	if text != nil {
+		checkedLikeLibrary(t, tr, expr, record, in, s, text, want)
 	}
 	return true
 }
@@ -352,5 +358,94 @@ func TestShapesAreBounded(t *testing.T) {
 	}
 	if kept == 0 {
 		t.Error("no shape kept: the outer objects' keys are short")
+	}
+}
+
+// checkSchemas are the schemas the output is checked against as it is written (ApplyNativeChecked).
+var checkSchemas = []string{
+	benchdata.Schema,
+	`{"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "minimum": 0},
+	  "f": {"type": "number", "exclusiveMaximum": 3}, "s": {"type": "string", "maxLength": 4},
+	  "user": {"type": ["object", "null"], "additionalProperties": false, "required": ["name"],
+	    "properties": {"name": {"type": "string", "minLength": 1}, "email": {"type": "string"}}},
+	  "x": {"type": "array", "maxItems": 3, "items": {"$ref": "#/$defs/n"}}},
+	  "additionalProperties": {"type": ["string", "number", "object"]}, "$defs": {"n": {"type": ["number", "object"]}}}`,
+	`{"type": ["number", "string"], "maximum": 100, "enum": [1, 42, "str", "big"]}`,
+	`{"properties": {"a": {"$ref": "#"}, "c": {"required": ["z"], "properties": {"z": {"const": 1}}}}}`,
+	`true`, `false`,
+}
+
+// compiledCheckSchemas are checkSchemas compiled, by the schema package and by the library alone.
+var compiledCheckSchemas = sync.OnceValues(func() ([]*schema.Schema, []*jsonschema.Schema) {
+	var ours []*schema.Schema
+	var lib []*jsonschema.Schema
+	for i, doc := range checkSchemas {
+		loc := fmt.Sprintf("mem://%d.json", i)
+		sc, err := schema.Compile([]byte(doc), loc)
+		if err != nil {
+			panic(err)
+		}
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+		if err != nil {
+			panic(err)
+		}
+		c := jsonschema.NewCompiler() // as the schema package configures it
+		c.DefaultDraft(jsonschema.Draft2020)
+		c.AssertFormat()
+		if err := c.AddResource(loc, v); err != nil {
+			panic(err)
+		}
+		ls, err := c.Compile(loc)
+		if err != nil {
+			panic(err)
+		}
+		ours, lib = append(ours, sc), append(lib, ls)
+	}
+	return ours, lib
+})
+
+// checkedLikeLibrary holds ApplyNativeChecked to ApplyNative and the library: the same text (and tree, when it
+// is asked for one, or when the check is not certain); certain only of what the library accepts.
+func checkedLikeLibrary(t *testing.T, tr *Transform, expr, record string, in jsonvalue.Value, s *Scratch, text []byte,
+	want jsonvalue.Value) {
+	t.Helper()
+	ours, lib := compiledCheckSchemas()
+	for i, sc := range ours {
+		for _, tree := range []bool{false, true} {
+			got, gotText, sure, ok := tr.ApplyNativeChecked(in, s, sc.Check(), tree)
+			if !ok || !bytes.Equal(gotText, text) {
+				t.Fatalf("%s on %s, schema %d, tree %v: checked gave %s (%v), unchecked %s", expr, record, i, tree, gotText, ok, text)
+			}
+			if (tree || !sure) && !jsonvalue.Equal(got, want) || !tree && sure && got.Kind() != jsonvalue.Null {
+				t.Errorf("%s on %s, schema %d, tree %v (sure %v): not the tree expected", expr, record, i, tree, sure)
+			}
+			if err := lib[i].Validate(want.Any()); sure && err != nil {
+				t.Errorf("%s on %s, schema %d: the check was certain of %s, the library says %v", expr, record, i, text, err)
+			}
+		}
+	}
+}
+
+// TestCheckedTakesTheCommonPath makes sure the check as the output is written is certain of the bench records, and
+// not of a record the schema rejects.
+func TestCheckedTakesTheCommonPath(t *testing.T) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Compile(`del(.user.email) | .duration_s = (.duration_ms / 1000)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, _ := compiledCheckSchemas()
+	var s Scratch
+	for _, d := range w.Data[:200] {
+		if _, _, sure, ok := tr.ApplyNativeChecked(decode(t, string(d)), &s, ours[0].Check(), false); !ok || !sure {
+			t.Fatalf("not certain of %s", d)
+		}
+	}
+	bad := `{"event_id":"fa17fa3e-808d-4b04-8b8d-75a4b5884fc2","event_type":"click","event_time":"2026-11-25T10:00:00Z","duration_ms":-5}`
+	if out, _, sure, ok := tr.ApplyNativeChecked(decode(t, bad), &s, ours[0].Check(), false); !ok || sure || out.Kind() != jsonvalue.Object {
+		t.Fatalf("a negative duration_s: ok %v, sure %v, tree %v", ok, sure, out.Kind())
 	}
 }

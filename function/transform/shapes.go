@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
 )
 
 // Records of one producer mostly have objects with the same keys in the same order, record after record. Sorting
@@ -17,6 +18,11 @@ type shape struct {
 	order []int    // the members written, in key order, each key once (its last member), as indices into members
 	heads []byte   // what precedes each written member's value: `{"key":` for the first, `,"key":` for the others
 	ends  []int    // where each head ends in heads
+	// The checks of the members written, in order, for the last schema.Check the object was written with
+	// (writer.memberChecks), and whether its keys left it certain.
+	checkOf          schema.Check
+	subs             []schema.Check
+	checked, checkOK bool
 }
 
 // Bounds of the cache, so that records with ever new keys (objects used as maps) cost it little memory and time.

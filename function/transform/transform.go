@@ -13,6 +13,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
 )
 
 // Transform is a compiled jq expression. It is safe for concurrent use.
@@ -41,27 +42,46 @@ func Compile(expr string) (*Transform, error) {
 // is the caller's. Text nil means that the expression produced none (select dropped the record). ok false means
 // that this expression or this record is for Apply.
 func (t *Transform) ApplyNative(v jsonvalue.Value, s *Scratch) (out jsonvalue.Value, text []byte, ok bool) {
+	out, text, _, ok = t.ApplyNativeChecked(v, s, schema.Check{}, true)
+	return out, text, ok
+}
+
+// ApplyNativeChecked is ApplyNative that also checks the output against c as it writes it (instead of a walk of
+// its tree after): sure reports that c is certain of it (schema.Check), so that it needs no validation. Without
+// tree the caller needs the output's tree only to validate it: when c is sure of it, out is null, and none is made.
+func (t *Transform) ApplyNativeChecked(v jsonvalue.Value, s *Scratch, c schema.Check, tree bool) (out jsonvalue.Value,
+	text []byte, sure, ok bool) {
 	if t.native == nil {
-		return out, nil, false
+		return out, nil, false, false
 	}
 	clear(s.chunk)
 	s.chunk, s.lastEnd = s.chunk[:0], -1
 	out, keep, ok := run(t.native, s, v)
 	if !ok || !keep {
-		return jsonvalue.Value{}, nil, ok
+		return jsonvalue.Value{}, nil, false, ok
 	}
 	// Too deep or too large a tree is left to gojq, whose output's decoding gives the reason.
 	buf := s.w.buf[:0]
 	if cap(buf) > maxKeptBuffer {
 		buf = nil // one large record should not make the Scratch hold a large buffer
 	}
-	s.w = writer{buf: buf, order: s.w.order[:0], s: s}
+	s.w = writer{buf: buf, order: s.w.order[:0], subs: s.w.subs[:0], check: c != schema.Check{}, s: s}
 	s.shapes.k = 0
-	out = s.w.write(out, true)
+	written := s.w.write(out, tree, c)
 	if s.w.deep || s.MaxValues > 0 && s.w.values > s.MaxValues {
-		return jsonvalue.Value{}, nil, false
+		return jsonvalue.Value{}, nil, false, false
 	}
-	return out, s.keep(s.w.buf), true
+	sure = s.w.check
+	if !tree && !sure {
+		// The caller validates the tree: write again, making it (the same text).
+		s.w = writer{buf: s.w.buf[:0], order: s.w.order[:0], subs: s.w.subs[:0], s: s}
+		s.shapes.k = 0
+		written = s.w.write(out, true, schema.Check{})
+	}
+	if !tree && sure {
+		written = jsonvalue.Value{}
+	}
+	return written, s.keep(s.w.buf), sure, true
 }
 
 // Sizes of the Scratch's buffers.
