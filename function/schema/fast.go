@@ -25,12 +25,16 @@ import (
 const maxSureDepth = 64
 
 // anything is the node of a value without a schema: it checks only that numbers are within range.
-var anything = &node{minItems: -1, maxItems: -1, minLength: -1, maxLength: -1}
+var anything = &node{minItems: -1, maxItems: -1, minLength: -1, maxLength: -1,
+	plain: 1<<jsonvalue.Null | 1<<jsonvalue.Bool | 1<<jsonvalue.String | 1<<jsonvalue.Array | 1<<jsonvalue.Object}
 
 // node is one schema, compiled for the walk; -1 stands for an absent bound.
 type node struct {
-	unsure      bool   // a keyword the walk does not know, or the false schema: never certain
-	kinds       uint8  // the kinds "type" allows, a bit per jsonvalue.Kind; 0 without "type"
+	unsure bool  // a keyword the walk does not know, or the false schema: never certain
+	kinds  uint8 // the kinds "type" allows, a bit per jsonvalue.Kind; 0 without "type"
+	// plain has a bit per kind of value that nothing but "type" (and, for objects, the members) checks: a value of
+	// such a kind is certain as far as the node's own keywords go (Check.Value).
+	plain       uint8
 	integerOnly bool   // "type" allows integers but not numbers
 	enums       []enum // "const" and "enum": the value must be one of each
 	dateTime    bool   // "format": "date-time", checked natively
@@ -96,6 +100,7 @@ func compileNode(s *jsonschema.Schema, done map[*jsonschema.Schema]*node) *node 
 	done[s] = n
 	if s.Bool != nil {
 		n.unsure = !*s.Bool
+		n.plain = n.plainKinds()
 		return n
 	}
 	if !known(s) {
@@ -151,7 +156,26 @@ func compileNode(s *jsonschema.Schema, done map[*jsonschema.Schema]*node) *node 
 			n.bounds = append(n.bounds, nb)
 		}
 	}
+	n.plain = n.plainKinds()
 	return n
+}
+
+// plainKinds is node.plain, once the node's keywords are in.
+func (n *node) plainKinds() uint8 {
+	if n.unsure || len(n.enums) > 0 || n.format != nil || len(n.all) > 0 {
+		return 0
+	}
+	k := uint8(1<<jsonvalue.Null | 1<<jsonvalue.Bool | 1<<jsonvalue.Object) // numbers: always checked for range
+	if n.minLength < 0 && n.maxLength < 0 && n.pattern == nil && !n.dateTime {
+		k |= 1 << jsonvalue.String
+	}
+	if n.minItems < 0 && n.maxItems < 0 {
+		k |= 1 << jsonvalue.Array
+	}
+	if n.kinds != 0 {
+		k &= n.kinds
+	}
+	return k
 }
 
 func (n *node) compileObject(s *jsonschema.Schema, done map[*jsonschema.Schema]*node) {
@@ -555,6 +579,9 @@ func (c Check) Value(v jsonvalue.Value, depth int) bool {
 		return false
 	}
 	kind := v.Kind()
+	if n.plain&(1<<kind) != 0 && depth <= maxSureDepth {
+		return true
+	}
 	if (kind == jsonvalue.Object || kind == jsonvalue.Array) && (len(n.enums) > 0 || n.format != nil || len(n.all) > 0) {
 		return false // these look at the members: the walk on the whole tree decides
 	}
