@@ -120,14 +120,17 @@ func (w *writer) object(v jsonvalue.Value, build bool, c schema.Check) jsonvalue
 	if w.s != nil {
 		sh = w.s.shapes.of(members)
 	}
+	// The members to write, in key order. Writing them may grow w.order, which leaves order as it is.
 	base := len(w.order)
+	var order []int
 	if sh != nil {
-		w.order = append(w.order, sh.order...)
+		order = sh.order
 	} else {
 		w.order = sortMembers(w.order, members)
+		order = w.order[base:]
 	}
-	n := len(w.order) - base
-	subs, subBase := w.memberChecks(c, sh, members, base)
+	n := len(order)
+	subs, subBase := w.memberChecks(c, sh, members, order)
 	var kids []jsonvalue.Value
 	if build {
 		kids = w.s.take(2 * n)
@@ -136,8 +139,7 @@ func (w *writer) object(v jsonvalue.Value, build bool, c schema.Check) jsonvalue
 	if sh == nil {
 		w.buf = append(w.buf, '{')
 	}
-	for j := range n {
-		i := w.order[base+j] // read again each time: writing a member may grow order
+	for j, i := range order {
 		if sh != nil {
 			start := 0
 			if j > 0 {
@@ -179,10 +181,10 @@ func (w *writer) object(v jsonvalue.Value, build bool, c schema.Check) jsonvalue
 	return jsonvalue.MakeObject(kids)
 }
 
-// memberChecks returns the checks of an object's members in the order it writes them (w.order[base:]), and, when it
+// memberChecks returns the checks of an object's members in the order it writes them (order), and, when it
 // took them from w.subs rather than from the shape sh, where they start there (else -1); with w.check cleared
 // when the object's keys make it uncertain.
-func (w *writer) memberChecks(c schema.Check, sh *shape, members []jsonvalue.Value, base int) ([]schema.Check, int) {
+func (w *writer) memberChecks(c schema.Check, sh *shape, members []jsonvalue.Value, order []int) ([]schema.Check, int) {
 	if !w.check {
 		return nil, -1
 	}
@@ -198,8 +200,8 @@ func (w *writer) memberChecks(c schema.Check, sh *shape, members []jsonvalue.Val
 		w.check = sh.checkOK
 		return sh.subs, -1
 	}
-	keys := make([]string, 0, len(w.order)-base)
-	for _, i := range w.order[base:] {
+	keys := make([]string, 0, len(order))
+	for _, i := range order {
 		keys = append(keys, members[i].Text())
 	}
 	subBase := len(w.subs)
