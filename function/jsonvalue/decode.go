@@ -392,7 +392,14 @@ func (d *decoder) object() (Value, error) {
 			}
 			d.pos++
 		}
-		m, err := d.value()
+		var m Value
+		if d.pos < len(d.s) && d.s[d.pos] == '"' { // a string, the most common member, without a call
+			var text string
+			text, plain, err = d.string()
+			m = Value{kind: String, text: text, plain: plain}
+		} else {
+			m, err = d.value()
+		}
 		if err != nil {
 			return v, err
 		}
