@@ -61,8 +61,9 @@ type Shaper struct {
 	// TransformTimeout limits the transform of one record when it runs on gojq (0: only ctx limits it); the native
 	// evaluator's steps are bounded by the expression and the record, and need no timer.
 	TransformTimeout time.Duration
-	// SkipValue says that the caller does not use Record.Value: a record that needs nothing else from its tree
-	// (SCHEMA without the other settings) is then checked on its text, without one, and its Value is null.
+	// SkipValue says that the caller does not use Record.Value: a record that needs nothing else from its tree is
+	// then checked without one, and its Value is null: with SCHEMA alone on its text, with TRANSFORM and SCHEMA as the
+	// native evaluator writes its output.
 	SkipValue bool
 	dec       jsonvalue.Decoder
 	scratch   transform.Scratch

@@ -159,3 +159,23 @@ func TestShapeWithoutTransformKeepsTheInput(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestShapeChecksTheOutputAsWritten holds a record shaped without a tree (SkipValue), its transform's output checked
+// as it is written, to the same record shaped with one: the same text, outcome and reason.
+func TestShapeChecksTheOutputAsWritten(t *testing.T) {
+	o := options(t, ordersTransform)
+	o.TimeField, o.PartitionKeys = nil, nil // else the tree is needed
+	for _, in := range []string{`{"order_id":"o-1","amount":1.5}`, `{"order_id":"o-1","amount":-2,"card":"x"}`,
+		`{"order_id":7,"amount":1}`, `{"amount":1}`, `{"order_id":"o-1","amount":"1"}`, `{"order_id":"o-1","amount":1,"test":true}`,
+		`{"order_id":"o-1","amount":1,"created_at":"yesterday"}`, `{"order_id":"o-1","amount":1,"customer":{"tenant":5}}`,
+		`{"order_id":"o-1","amount":1e400}`, `{"order_id":"o-1","amount":1,"x":1e999}`} {
+		want, wantKeep, wantErr := (&Shaper{Options: o}).Shape(context.Background(), []byte(in))
+		got, keep, err := (&Shaper{Options: o, SkipValue: true}).Shape(context.Background(), []byte(in))
+		if string(got.JSON) != string(want.JSON) || got.Compact != want.Compact || keep != wantKeep || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("%s: SkipValue gives %s %v %v; without, %s %v %v", in, got.JSON, keep, err, want.JSON, wantKeep, wantErr)
+		}
+		if err == nil && keep && got.Value.Kind() != jsonvalue.Null {
+			t.Errorf("%s: SkipValue made a tree", in)
+		}
+	}
+}
