@@ -181,9 +181,9 @@ func (w *writer) object(v jsonvalue.Value, build bool, c schema.Check) jsonvalue
 	return jsonvalue.MakeObject(kids)
 }
 
-// memberChecks returns the checks of an object's members in the order it writes them (order), and, when it
-// took them from w.subs rather than from the shape sh, where they start there (else -1); with w.check cleared
-// when the object's keys make it uncertain.
+// memberChecks returns the checks of an object's members in the order it writes them (order), on w.subs, and where
+// they start there (-1 when nothing is checked); with w.check cleared when the object's keys make it uncertain. The
+// shape sh, if any, caches them for the next object with its keys.
 func (w *writer) memberChecks(c schema.Check, sh *shape, members []jsonvalue.Value, order []int) ([]schema.Check, int) {
 	if !w.check {
 		return nil, -1
@@ -198,7 +198,11 @@ func (w *writer) memberChecks(c schema.Check, sh *shape, members []jsonvalue.Val
 			sh.checkOf, sh.checked = c, true
 		}
 		w.check = sh.checkOK
-		return sh.subs, -1
+		// Copied to the stack: an object inside this one with the same keys may compute its checks into sh.subs
+		// while this one's members are still being written.
+		subBase := len(w.subs)
+		w.subs = append(w.subs, sh.subs...)
+		return w.subs[subBase:], subBase
 	}
 	keys := make([]string, 0, len(order))
 	for _, i := range order {
