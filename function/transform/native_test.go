@@ -54,6 +54,7 @@ var nativeRecords = []string{
 	`{"n":1.0,"f":-0.0,"s":"","user":null,"duration_ms":1e3,"z":1E+2,"x":[1,2.50,{"b":1,"a":2}]}`,
 	`{"n":9007199254740993,"f":1e400,"big":123456789012345678901234567890,"user":{"email":null}}`,
 	`{"n":-7,"f":1e-7,"n":8,"user":{"email":"x","email":"y"},"duration_ms":-1}`,
+	`{"a":{"a":"x","b":1},"b":1}`, // an object inside one with the same keys: each has its own member checks
 	`{"n":9007199254740992,"f":0.1,"duration_ms":0.5,"s":"\ud83d\ude00 é \u2028"}`,
 	`{"n":"42","f":true,"s":5,"user":"x","a":[1]}`,
 	`{"duration_ms":3000000000000000000,"n":-9007199254740992,"f":123456789.123456789}`,
@@ -372,6 +373,7 @@ var checkSchemas = []string{
 	  "additionalProperties": {"type": ["string", "number", "object"]}, "$defs": {"n": {"type": ["number", "object"]}}}`,
 	`{"type": ["number", "string"], "maximum": 100, "enum": [1, 42, "str", "big"]}`,
 	`{"properties": {"a": {"$ref": "#"}, "c": {"required": ["z"], "properties": {"z": {"const": 1}}}}}`,
+	`{"properties": {"a": {"properties": {"a": {"type": "string"}, "b": true}}, "b": {"type": "string"}}}`,
 	`true`, `false`,
 }
 
