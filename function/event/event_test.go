@@ -55,8 +55,15 @@ func same(t *testing.T, payload []byte) []events.KinesisEventRecord {
 	if !reflect.DeepEqual(got, want.Records) {
 		t.Fatalf("Decode(%q)\n got %#v\nwant %#v", payload, got, want.Records)
 	}
+	// The handler reuses decoders (a sync.Pool): one that decoded every payload before this one answers the same.
+	if again, err := reused.Decode(payload); err != nil || !reflect.DeepEqual(again, got) {
+		t.Fatalf("Decode(%q) by a reused decoder = %#v, %v; by a new one %#v", payload, again, err, got)
+	}
 	return got
 }
+
+// reused is the decoder same decodes every payload with a second time, after all those before it.
+var reused Decoder
 
 // kindOfJSONError classifies an error of encoding/json (or of aws-lambda-go's UnmarshalJSON methods).
 func kindOfJSONError(t *testing.T, err error) Kind {
