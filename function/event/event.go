@@ -83,11 +83,13 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Decoder decodes Kinesis events. It keeps its working memory from one event to the next, so it is for one
-// goroutine at a time; the records it returns belong to the caller.
+// goroutine at a time. The records it returns belong to the caller, unless the caller hands them back (Release).
 type Decoder struct {
 	src     []byte
 	recs    []pending                   // where the values of the records read so far are
 	out     []events.KinesisEventRecord // the records read so far, which Decode returns
+	table   []events.KinesisEventRecord // empty, every element zero up to its capacity: out for the next event
+	lent    []events.KinesisEventRecord // the records Decode returned last, until Release takes them back
 	side    []byte                      // the values of strings with escapes or invalid UTF-8, unquoted
 	buf     []byte                      // reading quickly, the latest buffer of data (see decodeQuick)
 	own     []byte                      // the latest buffer of the strings unique to each record (see keepOwn)
@@ -147,19 +149,54 @@ type sharedText struct {
 // It reads the event quickly first (see quickData) and, should that find anything wrong, reads it again exactly,
 // so that the error is the one encoding/json would report.
 func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
+	d.lent = nil // not handed back: they stay the caller's
 	recs, err := d.decode(payload, true)
 	if err != nil {
 		recs, err = d.decode(payload, false)
 	}
+	if len(recs) > 0 {
+		d.lent = recs
+	}
 	return recs, err
 }
 
-func (d *Decoder) decode(payload []byte, quick bool) ([]events.KinesisEventRecord, error) {
+// Release hands back the records the last Decode returned, for the next event's to take their place rather than be
+// allocated again: a table of thousands of records, which the garbage collector would otherwise clear and scan
+// anew for every event. The caller must hold no reference to them any more, nor to their slice: the next Decode
+// overwrites them. Their strings and data are not reused, and remain valid.
+//
+// The table is cleared, so that it keeps nothing of the event alive, and kept only while it is not much larger
+// than the events need (see emptied).
+func (d *Decoder) Release() {
+	if d.lent == nil {
+		return
+	}
+	clear(d.lent) // beyond its length the table is zero already: records are only ever written below it
+	d.table, d.lent = emptied(d.lent), nil
+}
+
+// emptied returns s emptied for the next event, or nil when it has room for more than four times what this event
+// used (and a little): what one large event grew is not kept for every small one after it. What a decoder keeps is
+// bounded anyway, by MaxRecords and by Lambda's payload limit.
+func emptied[S ~[]E, E any](s S) S {
+	if cap(s) > 4*len(s)+64 {
+		return nil
+	}
+	return s[:0]
+}
+
+func (d *Decoder) decode(payload []byte, quick bool) (recs []events.KinesisEventRecord, err error) {
 	d.src, d.recs, d.side, d.shared, d.records, d.isArray = payload, d.recs[:0], d.side[:0], [nShared]sharedText{}, false, false
+	d.out, d.table = d.table, nil
 	d.kept, d.shape, d.shaped = 0, shape{}, 0
 	d.syntax, d.unsupported, d.abort, d.failed, d.quick = nil, nil, nil, nil, quick
 	d.decoded, d.first = 0, -1
 	defer func() { // keep no reference to the payload, or to the data of its records, failed ones included
+		if len(recs) == 0 { // not lent: the table is kept for the next event (or the exact read of this one)
+			clear(d.out)
+			d.table = emptied(d.out)
+		}
+		d.recs, d.side = emptied(d.recs), emptied(d.side)
 		d.src, d.out, d.buf, d.own, d.shared, d.shape, d.reading = nil, nil, nil, nil, [nShared]sharedText{}, shape{}, shape{}
 	}()
 
@@ -337,7 +374,7 @@ func (d *Decoder) array(v, depth int) int {
 func (d *Decoder) add() *pending {
 	d.recs = append(d.recs, pending{index: len(d.recs)})
 	if len(d.out) < cap(d.out) {
-		d.out = d.out[:len(d.out)+1] // zero already: out is never shortened
+		d.out = d.out[:len(d.out)+1] // zero already (see table)
 	} else {
 		d.out = append(d.out, events.KinesisEventRecord{})
 	}
@@ -784,8 +821,8 @@ func (d *Decoder) finish() ([]events.KinesisEventRecord, error) {
 			return nil, err
 		}
 	}
-	if d.out == nil {
-		return []events.KinesisEventRecord{}, nil // an empty Records
+	if len(d.out) == 0 {
+		return []events.KinesisEventRecord{}, nil // an empty Records (not the table, which is kept)
 	}
 	return d.out, nil
 }

@@ -59,10 +59,12 @@ func same(t *testing.T, payload []byte) []events.KinesisEventRecord {
 	if again, err := reused.Decode(payload); err != nil || !reflect.DeepEqual(again, got) {
 		t.Fatalf("Decode(%q) by a reused decoder = %#v, %v; by a new one %#v", payload, again, err, got)
 	}
+	reused.Release() // as the handler does: the next payload's records are read into this one's table
 	return got
 }
 
-// reused is the decoder same decodes every payload with a second time, after all those before it.
+// reused is the decoder same decodes every payload with a second time, after all those before it, each into the
+// record table of the one before.
 var reused Decoder
 
 // kindOfJSONError classifies an error of encoding/json (or of aws-lambda-go's UnmarshalJSON methods).
@@ -396,12 +398,63 @@ func TestReuse(t *testing.T) {
 	var d Decoder
 	big := lambdaEvent(t, 40)
 	small := events1(`{"kinesis":{"data":"AQ=="}}`)
-	for _, ev := range [][]byte{big, []byte(`{"Records":[{"eventID":1}]}`), small, big, []byte(`{"Records":null}`), small} {
+	for _, release := range []bool{false, true} {
+		for _, ev := range [][]byte{big, []byte(`{"Records":[{"eventID":1}]}`), small, big, []byte(`{"Records":null}`), small} {
+			want, wantErr := lambdaGo(ev)
+			got, err := d.Decode(ev)
+			if (err != nil) != (wantErr != nil) || (err == nil && !reflect.DeepEqual(got, want.Records)) {
+				t.Fatalf("Decode(%.40q...) = %+v, %v; want %+v, %v", ev, got, err, want.Records, wantErr)
+			}
+			if release {
+				d.Release()
+			}
+		}
+	}
+}
+
+// The records of an event read into the table of a larger one that was handed back are exactly the event's: none
+// of the larger event's records, nor any of their fields, show in them; and they equal a new decoder's. Records
+// not handed back are never overwritten.
+func TestReleasedTableHoldsNoStaleRecords(t *testing.T) {
+	var d Decoder
+	large := lambdaEvent(t, 300)
+	kept, err := d.Decode(large)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := lambdaGo(large)
+	if _, err := d.Decode(large); err != nil { // kept was not handed back: this event has a table of its own
+		t.Fatal(err)
+	}
+	d.Release()
+	if !reflect.DeepEqual(kept, want.Records) {
+		t.Fatal("records not handed back were overwritten")
+	}
+	if len(d.table) != 0 || cap(d.table) < 300 {
+		t.Fatalf("table of %d records, %d long, kept after Release", cap(d.table), len(d.table))
+	}
+	for i, r := range d.table[:cap(d.table)] {
+		if !reflect.ValueOf(r).IsZero() {
+			t.Fatalf("the kept table's record %d still holds %+v", i, r)
+		}
+	}
+	// Records without most fields, then a failed event (whose partial records go to the table too), then again.
+	smaller := events1(`{"kinesis":{"data":"AQ=="}}`, `{}`, `null`, lambdaRecord(t, 7), `{"eventID":"x","kinesis":{}}`)
+	for _, ev := range [][]byte{smaller, events1(lambdaRecord(t, 1), `{"kinesis":{"data":"A*=="}}`), smaller} {
 		want, wantErr := lambdaGo(ev)
 		got, err := d.Decode(ev)
-		if (err != nil) != (wantErr != nil) || (err == nil && !reflect.DeepEqual(got, want.Records)) {
-			t.Fatalf("Decode(%.40q...) = %+v, %v; want %+v, %v", ev, got, err, want.Records, wantErr)
+		fresh, freshErr := new(Decoder).Decode(ev)
+		if (err != nil) != (wantErr != nil) || (err != nil) != (freshErr != nil) {
+			t.Fatalf("Decode(%.60q...): error %v; encoding/json %v, a new decoder %v", ev, err, wantErr, freshErr)
 		}
+		if err == nil && (!reflect.DeepEqual(got, want.Records) || !reflect.DeepEqual(got, fresh)) {
+			t.Fatalf("Decode(%.60q...) into a used table = %+v\nwant %+v\nnew decoder %+v", ev, got, want.Records, fresh)
+		}
+		d.Release()
+	}
+	// The table grown by the large event is not kept for events a fraction of its size.
+	if cap(d.table) >= 300 {
+		t.Errorf("a table of %d records kept after events of %d", cap(d.table), 5)
 	}
 }
 
@@ -452,5 +505,10 @@ func TestFailedDecodeKeepsNoData(t *testing.T) {
 	}
 	if d.out != nil || d.buf != nil || d.own != nil || d.src != nil {
 		t.Fatal("the decoder still refers to the event's records, data, strings or payload")
+	}
+	for i, r := range d.table[:cap(d.table)] { // kept for the next event: cleared
+		if !reflect.ValueOf(r).IsZero() {
+			t.Fatalf("the kept table's record %d still holds %+v", i, r)
+		}
 	}
 }

@@ -25,7 +25,7 @@ type Handler struct {
 	log      *slog.Logger
 	function string    // the FunctionName dimension of the metrics
 	metrics  io.Writer // where the Embedded Metric Format line goes: stdout in Lambda
-	decoders sync.Pool // *event.Decoder, whose working memory is kept from one invocation to the next
+	decoders sync.Pool // *event.Decoder, whose working memory and record table are kept from one invocation to the next
 }
 
 // New returns a Handler that processes events with proc, logs to log (nil discards) and writes one metrics line per
@@ -46,13 +46,18 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		d = new(event.Decoder)
 	}
 	records, err := d.Decode(payload)
-	h.decoders.Put(d)
 	decoded := time.Now()
 	if err != nil {
+		h.decoders.Put(d)
 		h.log.Error("event rejected", "error", err.Error(), "bytes", len(payload))
 		return nil, err
 	}
 	resp, m, err := h.proc.Process(ctx, records)
+	// Process has returned, on an error too, and refers to the records no more: its writes are over, and what it
+	// returns holds strings, whose bytes the decoder does not reuse. The next invocation reads its records into
+	// the same table. Not deferred: after a panic, the decoder is not reused.
+	d.Release()
+	h.decoders.Put(d)
 	// The metrics line goes to stdout on its own, where CloudWatch Logs picks up Embedded Metric Format.
 	fmt.Fprintf(h.metrics, "%s\n", m.EMF(h.function, time.Now()))
 	attrs := []any{"records", m.Records, "userRecords", m.UserRecords, "written", m.RecordsWritten,

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -115,6 +117,56 @@ func TestInvokeRejectsAMalformedEvent(t *testing.T) {
 	}
 	if len(b.objects) != 0 || metrics.Len() != 0 {
 		t.Errorf("objects %d, metrics %q", len(b.objects), metrics.Bytes())
+	}
+}
+
+// The handler reads each event's records into the table of the one before (see event.Decoder.Release): an invocation
+// with a smaller event after a larger one writes exactly what a new handler writes for it, and answers the same.
+func TestInvokeAfterALargerEvent(t *testing.T) {
+	var large []string
+	for i := range 60 {
+		large = append(large, fmt.Sprintf(`{"large":%d,"pad":%q}`, i, strings.Repeat("L", i)))
+	}
+	largeEvent, _ := testEvent(t, large...)
+	smallEvent, _ := testEvent(t, `{"small":0}`, `not json`, `{"small":2}`)
+	// Without arrival times, which a record left over in the table would still have.
+	smallEvent = regexp.MustCompile(`,?"approximateArrivalTimestamp":[0-9.]+`).ReplaceAll(smallEvent, nil)
+	if bytes.Contains(smallEvent, []byte("approximateArrivalTimestamp")) {
+		t.Fatalf("arrival times left in %s", smallEvent)
+	}
+	for _, mode := range []string{config.ModeBatch, config.ModeRecord} {
+		t.Run(mode, func(t *testing.T) {
+			used := &bucket{objects: map[string][]byte{}}
+			h := newHandler(t, mode, used, new(bytes.Buffer))
+			if _, err := h.Invoke(context.Background(), largeEvent); err != nil {
+				t.Fatal(err)
+			}
+			for i, ev := range [][]byte{smallEvent, largeEvent, smallEvent} {
+				used.objects = map[string][]byte{}
+				resp, err := h.Invoke(context.Background(), ev)
+				fresh := &bucket{objects: map[string][]byte{}}
+				want, wantErr := newHandler(t, mode, fresh, new(bytes.Buffer)).Invoke(context.Background(), ev)
+				if err != nil || wantErr != nil || !bytes.Equal(resp, want) {
+					t.Fatalf("invocation %d: response %s, %v; a new handler's %s, %v", i, resp, err, want, wantErr)
+				}
+				if !reflect.DeepEqual(used.objects, fresh.objects) {
+					t.Fatalf("invocation %d wrote %d objects, a new handler %d:\n%q\n%q", i, len(used.objects),
+						len(fresh.objects), used.objects, fresh.objects)
+				}
+			}
+			var all []byte
+			for _, body := range used.objects {
+				all = append(all, body...)
+			}
+			for _, want := range []string{`{"small":0}`, `{"small":2}`} {
+				if bytes.Count(all, []byte(want)) != 1 {
+					t.Errorf("%s written %d times", want, bytes.Count(all, []byte(want)))
+				}
+			}
+			if bytes.Contains(all, []byte("large")) {
+				t.Errorf("a record of the larger event written with the smaller one's: %q", all)
+			}
+		})
 	}
 }
 
