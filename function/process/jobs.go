@@ -121,6 +121,9 @@ type group struct {
 
 type ref struct{ unit, item int }
 
+// groupByShardPartition makes the groups in two passes: the first finds each value's group and counts what each
+// holds, the second fills them, each group's slices cut to size from one array per kind, rather than grown by
+// appending value after value.
 func groupByShardPartition(units []unit) []*group {
 	// The partition by its parts, not its path: a record without analytics settings costs no allocation here.
 	type shardPartition struct {
@@ -128,7 +131,16 @@ func groupByShardPartition(units []unit) []*group {
 		hour          int64
 	}
 	var order []*group
-	byKey := map[shardPartition]*group{}
+	var counts [][2]int // of each group: values, rows
+	byKey := map[shardPartition]int{}
+	var last shardPartition
+	lastGroup := -1
+	n := 0
+	for i := range units {
+		n += len(units[i].items)
+	}
+	of := make([]int32, 0, n) // the group of each valid value, in order
+	var values, rows int
 	for i := range units {
 		u := &units[i]
 		for k, it := range u.items {
@@ -137,12 +149,45 @@ func groupByShardPartition(units []unit) []*group {
 			}
 			part := u.partition(k)
 			key := shardPartition{u.shard, part.Levels, part.Hour.Unix()}
-			g := byKey[key]
-			if g == nil {
-				g = &group{part: part}
-				byKey[key] = g
-				order = append(order, g)
+			if lastGroup < 0 || key != last { // consecutive values are mostly in the same group
+				g, ok := byKey[key]
+				if !ok {
+					g = len(order)
+					byKey[key] = g
+					order = append(order, &group{part: part})
+					counts = append(counts, [2]int{})
+				}
+				last, lastGroup = key, g
 			}
+			if u.out != nil && u.out[k].row != nil {
+				counts[lastGroup][1]++
+				rows++
+			} else {
+				counts[lastGroup][0]++
+				values++
+			}
+			order[lastGroup].size += len(u.data(k)) + 1
+			of = append(of, int32(lastGroup))
+		}
+	}
+	// Each group's slices are empty, with room for what it holds, in one array per kind.
+	allValues, allCompact, allRows, allRefs := make([][]byte, values), make([]bool, values), make([]parquet.Row, rows), make([]ref, len(of))
+	for i, g := range order {
+		nv, nr := counts[i][0], counts[i][1]
+		g.values, allValues = allValues[:0:nv], allValues[nv:]
+		g.compact, allCompact = allCompact[:0:nv], allCompact[nv:]
+		g.rows, allRows = allRows[:0:nr], allRows[nr:]
+		g.refs, allRefs = allRefs[:0:nv+nr], allRefs[nv+nr:]
+	}
+	j := 0
+	for i := range units {
+		u := &units[i]
+		for k, it := range u.items {
+			if it.Err != nil || u.dropped(k) {
+				continue
+			}
+			g := order[of[j]]
+			j++
 			if u.out != nil && u.out[k].row != nil {
 				g.rows = append(g.rows, u.out[k].row)
 			} else {
@@ -150,7 +195,6 @@ func groupByShardPartition(units []unit) []*group {
 				g.compact = append(g.compact, u.out != nil && u.out[k].compact)
 			}
 			g.refs = append(g.refs, ref{i, k})
-			g.size += len(u.data(k)) + 1
 		}
 	}
 	return order
