@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -112,4 +113,48 @@ func FuzzGroupByShardPartition(f *testing.F) {
 	f.Add([]byte{8, 0, 8 | 16, 1, 8 | 32, 1, 8 | 64, 1, 8 | 4, 0, 8 | 1 | 4, 0, 9, 2, 0x88, 1, 8 | 2, 0})
 	f.Add([]byte{2, 0, 4, 0, 6, 0, 0, 0, 3, 0, 0x81, 0, 8 | 64, 0, 8 | 64 | 4, 1, 8 | 16, 1})
 	f.Fuzz(func(t *testing.T, spec []byte) { sameGroups(t, unitsOf(spec)) })
+}
+
+// A Processor reuses the units of one invocation for the next (see unitTable): what it keeps in between refers to
+// nothing of the batch, and a smaller batch after a larger one is processed exactly as by a new Processor.
+func TestUnitTableReused(t *testing.T) {
+	for _, mode := range []string{"batch", "record"} {
+		t.Run(mode, func(t *testing.T) {
+			w := newMem()
+			p := newProc(t, cfg(mode), w)
+			large, small := batch(200), batch(60)
+			small[7].Kinesis.Data = []byte("not json") // quarantined
+			var kept *[]unit
+			for range 20 { // the race detector's sync.Pool drops some of what it is given
+				if _, _, err := p.Process(t.Context(), large); err != nil {
+					t.Fatal(err)
+				}
+				if kept, _ = p.unitTables.Get().(*[]unit); kept != nil {
+					break
+				}
+			}
+			if kept == nil || cap(*kept) < len(large) {
+				t.Fatal("no unit table kept after a batch")
+			}
+			for i, u := range (*kept)[:cap(*kept)] {
+				if u.rec != nil || u.items != nil || u.out != nil || u.jobs != nil || u.shard != "" {
+					t.Fatalf("the kept unit %d still refers to the batch: %+v", i, u)
+				}
+			}
+			p.unitTables.Put(kept)
+			w.objects = map[string][]byte{}
+			resp, m, err := p.Process(t.Context(), small)
+			fresh := newMem()
+			wantResp, wantM, wantErr := newProc(t, cfg(mode), fresh).Process(t.Context(), small)
+			m.Took, wantM.Took = Timings{}, Timings{}
+			if err != nil || wantErr != nil || !slices.Equal(failures(resp), failures(wantResp)) || m != wantM {
+				t.Fatalf("after a larger batch: %v %+v %v; a new Processor: %v %+v %v", failures(resp), m, err,
+					failures(wantResp), wantM, wantErr)
+			}
+			if !reflect.DeepEqual(w.objects, fresh.objects) || m.RecordsQuarantined != 1 {
+				t.Fatalf("after a larger batch wrote %d objects, a new Processor %d (quarantined %d)",
+					len(w.objects), len(fresh.objects), m.RecordsQuarantined)
+			}
+		})
+	}
 }

@@ -33,15 +33,16 @@ type Reader interface {
 
 // Processor processes Kinesis batches. It is safe for concurrent use.
 type Processor struct {
-	cfg      config.Config
-	budget   budget.Budget
-	w        Writer
-	log      *slog.Logger
-	now      func() time.Time
-	encoders sync.Pool // *layout.Encoder, reused across invocations
-	shape    shape.Options
-	parquets sync.Pool       // *layout.Parquet, reused across invocations
-	columns  []schema.Column // FORMAT=parquet: the columns of the schema
+	cfg        config.Config
+	budget     budget.Budget
+	w          Writer
+	log        *slog.Logger
+	now        func() time.Time
+	encoders   sync.Pool // *layout.Encoder, reused across invocations
+	unitTables sync.Pool // *[]unit, reused across invocations (see unitTable)
+	shape      shape.Options
+	parquets   sync.Pool       // *layout.Parquet, reused across invocations
+	columns    []schema.Column // FORMAT=parquet: the columns of the schema
 }
 
 // Option configures a Processor.
@@ -150,6 +151,9 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 	if err != nil {
 		return resp, m, err
 	}
+	// Nothing refers to the units once Process returns: the writes are over (up.wait) and the jobs, which the
+	// writers read, hold indexes, not units.
+	defer p.recycleUnits(units)
 	p.resume(work, units[:cut])
 	encoding := time.Now()
 	m.Took.Decode = encoding.Sub(start)

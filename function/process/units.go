@@ -42,7 +42,7 @@ func (u *unit) invalid() (n, first int) {
 // records from there on are not processed, since Lambda will deliver them again. Decoding stops halfway to ctx's
 // deadline, so that the writes have time too: a batch of invalid gzip bombs costs CPU without costing budget.
 func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRecord, m *Metrics) ([]unit, int, error) {
-	units := make([]unit, len(records))
+	units := p.unitTable(len(records))
 	cut := len(records)
 	now := p.now()
 	var halfway time.Time
@@ -94,6 +94,26 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 		}
 	}
 	return units, cut, nil
+}
+
+// unitTable returns n units to fill, all zero: the table of an earlier invocation when there is one, since thousands
+// of units are pointerful memory that the garbage collector would otherwise clear and scan anew every time.
+func (p *Processor) unitTable(n int) []unit {
+	if t, ok := p.unitTables.Get().(*[]unit); ok && cap(*t) >= n {
+		return (*t)[:n]
+	}
+	return make([]unit, n)
+}
+
+// recycleUnits keeps the units of an invocation that is over for the next: cleared, so that they keep nothing of it
+// alive, and only while they are not much larger than it needed (one large batch does not keep its table for every
+// small one after it). Beyond their length they are zero already: decode fills units only below it.
+func (p *Processor) recycleUnits(units []unit) {
+	if cap(units) > 4*len(units)+64 {
+		return
+	}
+	clear(units)
+	p.unitTables.Put(&units)
 }
 
 // The clock is read before each record but while plain records (decode.IsPlain), not shaped, are decoded: then
