@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"regexp"
 	"strings"
@@ -168,6 +169,52 @@ func TestInvokeAfterALargerEvent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Concurrent invocations of one handler each have a decoder and a record table of their own: each answers for its
+// own event (and the race detector checks that nothing is shared).
+func TestConcurrentInvocations(t *testing.T) {
+	seq := func(g, i int) string {
+		return fmt.Sprintf("4959033827149025660855969253836157109592157598913658%02d%02d", g, i)
+	}
+	// Goroutine g's record g is not written: the response names it.
+	b := &bucket{objects: map[string][]byte{}, fail: func(key string) bool {
+		for g := range 4 {
+			if strings.Contains(key, seq(g, g)) {
+				return true
+			}
+		}
+		return false
+	}}
+	cfg := config.Config{Bucket: "b", OutputMode: config.ModeRecord, KeyPrefix: "kinesis/", Compression: config.CompressionNone,
+		ErrorPrefix: "errors/", OnInvalidRecord: config.InvalidQuarantine, UploadConcurrency: 4}
+	proc, err := process.New(cfg, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(proc, nil, "fn", io.Discard)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		recs := make([]kinesisevent.Record, 4+3*g)
+		for i := range recs {
+			recs[i] = kinesisevent.Record{ShardID: "shardId-000000000001", SequenceNumber: seq(g, i), PartitionKey: "k",
+				Data: []byte(fmt.Sprintf(`{"g":%d,"i":%d}`, g, i)), Arrival: time.Date(2026, 3, 5, 7, 0, i, 0, time.UTC)}
+		}
+		ev, err := kinesisevent.Encode(source, recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `{"batchItemFailures":[{"itemIdentifier":"` + seq(g, g) + `"}]}`
+		wg.Go(func() {
+			for range 20 {
+				if resp, err := h.Invoke(context.Background(), ev); err != nil || string(resp) != want {
+					t.Errorf("goroutine %d: response %s, %v; want %s", g, resp, err, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // The handler is what lambda.Start takes: raw payload in, response bytes out.
