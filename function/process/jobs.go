@@ -259,7 +259,14 @@ func (p *Processor) encodeGroup(units []unit, g *group) (job, error) {
 	for _, r := range rejected {
 		units[g.refs[r.Index].unit].items[g.refs[r.Index].item].RejectJSON(r.Err)
 	}
-	var members []int // the records with a line in this object, in order
+	// The records with a line in this object, in order: as many as the values' changes of record.
+	n := 0
+	for k, r := range g.refs {
+		if k == 0 || r.unit != g.refs[k-1].unit {
+			n++
+		}
+	}
+	members := make([]int, 0, n)
 	for _, r := range g.refs {
 		if units[r.unit].items[r.item].Err == nil && (len(members) == 0 || members[len(members)-1] != r.unit) {
 			members = append(members, r.unit)
