@@ -3,6 +3,7 @@ package transform
 import (
 	"math/bits"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 	"github.com/kinesis2s3/kinesis2s3/function/schema"
@@ -21,6 +22,7 @@ type Scratch struct {
 	w                  writer
 	shapes             shapes // the key order of the objects written, by key sequence (shapes.go)
 	texts              []byte // the current block of output texts (keep)
+	numbers            []byte // the current block of the texts of numbers computed (number)
 }
 
 // take returns room for n values that stays valid until the next record.
@@ -34,6 +36,41 @@ func (s *Scratch) take(n int) []jsonvalue.Value {
 	k := s.chunk[len(s.chunk) : len(s.chunk)+n : len(s.chunk)+n]
 	s.chunk = s.chunk[:len(s.chunk)+n]
 	return k
+}
+
+// Number texts: their room at the end of a block of them (a computed number's text is shorter, num.appendText and
+// appendDecimalQuotient), and the size of a block.
+const (
+	numberRoom  = 32
+	numberBlock = 4 << 10
+)
+
+// room returns an empty slice with room for a number's text, for numberText.
+func (s *Scratch) room() []byte {
+	if cap(s.numbers)-len(s.numbers) < numberRoom {
+		s.numbers = make([]byte, 0, numberBlock)
+	}
+	end := len(s.numbers)
+	return s.numbers[end : end : end+numberRoom]
+}
+
+// numberText returns the number whose text was appended to room(): the text stays where it is, in a block of
+// them, rather than in an allocation of its own each (two a computed number otherwise). A block is never written
+// again where a text is, so a text lasts as long as its value is used.
+func (s *Scratch) numberText(text []byte) jsonvalue.Value {
+	if len(text) <= numberRoom { // else append moved it out of the block, to memory of its own
+		s.numbers = s.numbers[:len(s.numbers)+len(text)]
+	}
+	return jsonvalue.MakeNumber(unsafe.String(unsafe.SliceData(text), len(text)))
+}
+
+// number returns n's value (num.value), its text kept as numberText keeps it.
+func (s *Scratch) number(n num) (jsonvalue.Value, bool) {
+	text, ok := n.appendText(s.room())
+	if !ok {
+		return jsonvalue.Value{}, false
+	}
+	return s.numberText(text), true
 }
 
 // writer writes a value as gojq.Marshal does: object keys sorted, each once (its last value: decoding kept every

@@ -507,15 +507,15 @@ func (b binop) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 			return jsonvalue.Value{}, false
 		}
 		if b.op == gojq.OpDiv && x.isInt && y.isInt {
-			if v, ok := decimalQuotient(x.i, y.i); ok {
-				return v, true
+			if text, ok := appendDecimalQuotient(s.room(), x.i, y.i); ok {
+				return s.numberText(text), true
 			}
 		}
 		n, ok := arith(b.op, x, y)
 		if !ok {
 			return jsonvalue.Value{}, false
 		}
-		return n.value()
+		return s.number(n)
 	case b.op != gojq.OpAdd:
 	case lk == jsonvalue.Null || rk == jsonvalue.Null:
 		// The other one, but a number as gojq reads it (1.0 becomes 1).
@@ -529,7 +529,7 @@ func (b binop) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 		if !ok {
 			return jsonvalue.Value{}, false
 		}
-		return n.value()
+		return s.number(n)
 	case lk == jsonvalue.String && rk == jsonvalue.String:
 		return jsonvalue.MakeString(l.Text() + r.Text()), true
 	case lk == jsonvalue.Object && rk == jsonvalue.Object:
@@ -548,7 +548,7 @@ func (b binop) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 // rounding is floor, ceil or round: gojq applies them to the number as a float64.
 type rounding func(float64) float64
 
-func (f rounding) eval(_ *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+func (f rounding) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	if in.Kind() != jsonvalue.Number {
 		return jsonvalue.Value{}, false
 	}
@@ -556,7 +556,7 @@ func (f rounding) eval(_ *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	if !ok {
 		return jsonvalue.Value{}, false
 	}
-	return num{f: f(n.float())}.value()
+	return s.number(num{f: f(n.float())})
 }
 
 // tostring is a string as it is, anything else as gojq writes it.

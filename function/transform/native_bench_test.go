@@ -8,12 +8,13 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
 	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 )
 
 // BenchmarkApply measures the bench transform on the bench records, each decoded just before as Shape does: decoding
 // alone, for scale; decoding and the native evaluator; decoding and the gojq way (Value.Any, gojq, gojq.Marshal,
-// decoding the output).
+// decoding the output); and decoding and the native evaluator checking its output against the bench schema.
 func BenchmarkApply(b *testing.B) {
 	w, err := benchdata.Clickstream()
 	if err != nil {
@@ -43,6 +44,18 @@ func BenchmarkApply(b *testing.B) {
 	bench("decode+native", func(in jsonvalue.Value) error {
 		if _, _, ok := tr.ApplyNative(in, &s); !ok {
 			return errors.New("not native")
+		}
+		return nil
+	})
+	sc, err := schema.Compile([]byte(benchdata.Schema), "mem://bench.schema.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var checked Scratch
+	bench("decode+native+schema", func(in jsonvalue.Value) error {
+		// As Shape runs it with SCHEMA and nothing else that needs the output's tree.
+		if _, _, sure, ok := tr.ApplyNativeChecked(in, &checked, sc.Check(), false); !ok || !sure {
+			return errors.New("not native, or not sure")
 		}
 		return nil
 	})

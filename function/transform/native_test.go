@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -290,20 +291,20 @@ func TestDecimalQuotient(t *testing.T) {
 	}
 	for _, b := range []int64{0, 1, -10, 3, 10, 20, 100, 1000, 10000, 100000, 1000000, 10000000} {
 		for _, a := range as {
-			got, ok := decimalQuotient(a, b)
+			got, ok := appendDecimalQuotient(nil, a, b)
 			if !ok {
 				continue
 			}
 			want, _ := num{f: float64(a) / float64(b)}.value()
-			if got.Text() != want.Text() {
-				t.Fatalf("%d / %d: %s, want %s", a, b, got.Text(), want.Text())
+			if string(got) != want.Text() {
+				t.Fatalf("%d / %d: %s, want %s", a, b, got, want.Text())
 			}
 		}
 	}
 	// From 10^15 on, the quotient's nearest float64 may be written otherwise: 9007199254440993 / 10 is
 	// 900719925444099.2 in gojq.
 	for _, c := range [][2]int64{{1, 0}, {5, 3}, {10, 10}, {7, 1e7}, {1e15, 10}, {1, -10}, {9007199254440993, 10}} {
-		if _, ok := decimalQuotient(c[0], c[1]); ok {
+		if _, ok := appendDecimalQuotient(nil, c[0], c[1]); ok {
 			t.Errorf("%d / %d: written as a decimal quotient", c[0], c[1])
 		}
 	}
@@ -449,5 +450,33 @@ func TestCheckedTakesTheCommonPath(t *testing.T) {
 	bad := `{"event_id":"fa17fa3e-808d-4b04-8b8d-75a4b5884fc2","event_type":"click","event_time":"2026-11-25T10:00:00Z","duration_ms":-5}`
 	if out, _, sure, ok := tr.ApplyNativeChecked(decode(t, bad), &s, ours[0].Check(), false); !ok || sure || out.Kind() != jsonvalue.Object {
 		t.Fatalf("a negative duration_s: ok %v, sure %v, tree %v", ok, sure, out.Kind())
+	}
+}
+
+// TestComputedNumbersLast: the texts of computed numbers share blocks (Scratch.numberText); a text stays as it was
+// while the records after it fill its block and the next ones (the tree around it is valid until the next record).
+func TestComputedNumbersLast(t *testing.T) {
+	tr, err := Compile(`.q = (.n / 1000) | .f = (.n * 1.5) | .r = (.n + 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Scratch
+	var nums [][3]jsonvalue.Value
+	const records = 3 * numberBlock / 8 // over the room of a few blocks
+	for n := range records {
+		out, _, ok := tr.ApplyNative(decode(t, fmt.Sprintf(`{"n":%d}`, 1000*n+7)), &s)
+		if !ok {
+			t.Fatalf("record %d: not native", n)
+		}
+		q, _ := out.Get("q")
+		f, _ := out.Get("f")
+		r, _ := out.Get("r")
+		nums = append(nums, [3]jsonvalue.Value{q, f, r})
+	}
+	for n, v := range nums {
+		want := fmt.Sprintf("%d.007 %s %d", n, strconv.FormatFloat(float64(1000*n+7)*1.5, 'f', -1, 64), 1000*n+8)
+		if got := v[0].Text() + " " + v[1].Text() + " " + v[2].Text(); got != want {
+			t.Fatalf("record %d: %s, want %s", n, got, want)
+		}
 	}
 }

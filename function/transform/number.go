@@ -51,30 +51,37 @@ func (n num) float() float64 {
 // value returns the number's text (as gojq writes it, but for the dot of an integral float), or false for NaN and
 // the infinities.
 func (n num) value() (jsonvalue.Value, bool) {
+	text, ok := n.appendText(nil)
+	return jsonvalue.MakeNumber(string(text)), ok
+}
+
+// appendText appends the text of value to dst, or reports false for NaN and the infinities.
+func (n num) appendText(dst []byte) ([]byte, bool) {
 	if n.isInt {
 		if n.i < -maxExact || n.i > maxExact {
-			return jsonvalue.Value{}, false
+			return dst, false
 		}
-		return jsonvalue.MakeNumber(strconv.FormatInt(n.i, 10)), true
+		return strconv.AppendInt(dst, n.i, 10), true
 	}
 	f := n.f
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return jsonvalue.Value{}, false
+		return dst, false
 	}
 	// As gojq's encoder writes a float64: exponent form only for the very small and the very large.
 	format := byte('f')
 	if x := math.Abs(f); x != 0 && x < 1e-6 || x >= 1e21 {
 		format = 'e'
 	}
-	buf := strconv.AppendFloat(make([]byte, 0, 24), f, format, -1, 64)
+	start := len(dst)
+	buf := strconv.AppendFloat(dst, f, format, -1, 64)
 	if n := len(buf); format == 'e' && n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
 		buf[n-2] = buf[n-1] // e-07 is written e-7
 		buf = buf[:n-1]
 	}
-	if format == 'f' && !bytes.ContainsRune(buf, '.') {
+	if format == 'f' && !bytes.ContainsRune(buf[start:], '.') {
 		buf = append(buf, '.') // a float, though integral
 	}
-	return jsonvalue.MakeNumber(string(buf)), true
+	return buf, true
 }
 
 // arith computes l op r as gojq does, op being one of + - * / %; false where gojq would raise an error (division by
@@ -135,22 +142,23 @@ func abs(i int64) int64 {
 	return i
 }
 
-// decimalQuotient is a / b for integers where b is a power of ten from 10 to 10^6 that does not divide a, and
-// |a| < 10^15 (ms to s, cents to units): gojq's float64 quotient, as it writes it, without computing it. The
-// quotient has at most 15 significant digits, so the float64 nearest to it has no shorter text than its own decimal
-// one, which strconv's shortest formatting writes; and it is at least 10^-6, which gojq writes without an exponent.
-func decimalQuotient(a, b int64) (jsonvalue.Value, bool) {
+// appendDecimalQuotient appends a / b for integers where b is a power of ten from 10 to 10^6 that does not divide
+// a, and |a| < 10^15 (ms to s, cents to units): gojq's float64 quotient, as it writes it, without computing it. The
+// quotient has at most 15 significant digits, so the float64 nearest to it has no shorter text than its own
+// decimal one, which strconv's shortest formatting writes; and it is at least 10^-6, which gojq writes without an
+// exponent. For any other a and b it reports false.
+func appendDecimalQuotient(dst []byte, a, b int64) ([]byte, bool) {
 	k := 0
 	for p := b; p > 1; p /= 10 {
 		if p%10 != 0 {
-			return jsonvalue.Value{}, false
+			return dst, false
 		}
 		k++
 	}
 	if k == 0 || k > 6 || a%b == 0 || abs(a) >= 1e15 {
-		return jsonvalue.Value{}, false
+		return dst, false
 	}
-	buf := make([]byte, 0, 24)
+	buf := dst
 	if a < 0 {
 		buf, a = append(buf, '-'), -a
 	}
@@ -162,5 +170,5 @@ func decimalQuotient(a, b int64) (jsonvalue.Value, bool) {
 	for buf[len(buf)-1] == '0' { // the fraction is not 0: a digit before stays
 		buf = buf[:len(buf)-1]
 	}
-	return jsonvalue.MakeNumber(string(buf)), true
+	return buf, true
 }
