@@ -2,6 +2,7 @@ package transform
 
 import (
 	"math/bits"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -153,56 +154,35 @@ func (w *writer) array(v jsonvalue.Value, build bool, c schema.Check) jsonvalue.
 
 func (w *writer) object(v jsonvalue.Value, build bool, c schema.Check) jsonvalue.Value {
 	members := jsonvalue.Members(v)
-	var sh *shape
 	if w.s != nil {
-		sh = w.s.shapes.of(members)
+		// An object inside one with the same keys is written as if without a shape: the outer one's member checks
+		// are in use.
+		if sh := w.s.shapes.of(members); sh != nil && !sh.busy {
+			return w.shaped(v, members, sh, build, c)
+		}
 	}
 	// The members to write, in key order. Writing them may grow w.order, which leaves order as it is.
 	base := len(w.order)
-	var order []int
-	if sh != nil {
-		order = sh.order
-	} else {
-		w.order = sortMembers(w.order, members)
-		order = w.order[base:]
-	}
+	w.order = sortMembers(w.order, members)
+	order := w.order[base:]
 	n := len(order)
-	subs, subBase := w.memberChecks(c, sh, members, order)
+	subs, subBase := w.memberChecks(c, members, order)
 	var kids []jsonvalue.Value
 	if build {
 		kids = w.s.take(2 * n)
 	}
 	w.values += 2 * n
-	if sh == nil {
-		w.buf = append(w.buf, '{')
-	}
+	w.buf = append(w.buf, '{')
 	for j, i := range order {
-		if sh != nil {
-			start := 0
-			if j > 0 {
-				start = sh.ends[j-1]
-			}
-			w.buf = append(w.buf, sh.heads[start:sh.ends[j]]...)
-		} else {
-			if j > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.buf = append(appendText(w.buf, members[i]), ':')
+		if j > 0 {
+			w.buf = append(w.buf, ',')
 		}
-		m := members[i+1]
+		w.buf = append(appendText(w.buf, members[i]), ':')
 		var mc schema.Check
 		if w.check {
 			mc = subs[j]
 		}
-		switch m.Kind() { // strings, the most common, without a call
-		case jsonvalue.String:
-			w.buf = appendText(w.buf, m)
-			w.check = w.check && mc.Value(m, w.depth)
-		case jsonvalue.Array, jsonvalue.Object:
-			m = w.write(m, build, mc)
-		default:
-			m = w.write(m, false, mc)
-		}
+		m := w.member(members[i+1], build, mc)
 		if build {
 			kids[2*j], kids[2*j+1] = members[i], m
 		}
@@ -218,14 +198,10 @@ func (w *writer) object(v jsonvalue.Value, build bool, c schema.Check) jsonvalue
 	return jsonvalue.MakeObject(kids)
 }
 
-// memberChecks returns the checks of an object's members in the order it writes them (order), on w.subs, and where
-// they start there (-1 when nothing is checked); with w.check cleared when the object's keys make it uncertain. The
-// shape sh, if any, caches them for the next object with its keys.
-func (w *writer) memberChecks(c schema.Check, sh *shape, members []jsonvalue.Value, order []int) ([]schema.Check, int) {
-	if !w.check {
-		return nil, -1
-	}
-	if sh != nil {
+// shaped is object for an object whose shape sh has its key order, escaped keys and member checks.
+func (w *writer) shaped(v jsonvalue.Value, members []jsonvalue.Value, sh *shape, build bool, c schema.Check) jsonvalue.Value {
+	var subs []schema.Check
+	if w.check {
 		if !sh.checked || sh.checkOf != c {
 			keys := make([]string, len(sh.order))
 			for j, i := range sh.order {
@@ -234,12 +210,81 @@ func (w *writer) memberChecks(c schema.Check, sh *shape, members []jsonvalue.Val
 			sh.subs, sh.checkOK = c.Members(keys, sh.subs[:0])
 			sh.checkOf, sh.checked = c, true
 		}
-		w.check = sh.checkOK
-		// Copied to the stack: an object inside this one with the same keys may compute its checks into sh.subs
-		// while this one's members are still being written.
-		subBase := len(w.subs)
-		w.subs = append(w.subs, sh.subs...)
-		return w.subs[subBase:], subBase
+		w.check, subs = sh.checkOK, sh.subs
+	}
+	n := len(sh.order)
+	var kids []jsonvalue.Value
+	if build {
+		kids = w.s.take(2 * n)
+	}
+	w.values += 2 * n
+	sh.busy = true
+	// Plain strings and scalars, most members, are written here, with w.buf and w.check kept in locals meanwhile.
+	buf, check, depth := w.buf, w.check, w.depth
+	for j, i := range sh.order {
+		buf = append(buf, sh.heads[j]...)
+		m := &members[i+1]
+		var mc schema.Check
+		if check {
+			mc = subs[j]
+		}
+		switch k := m.Kind(); {
+		case k == jsonvalue.String && m.Plain():
+			buf = append(buf, '"')
+			buf = append(buf, m.Text()...)
+			buf = append(buf, '"')
+		case k == jsonvalue.Number && !strings.HasSuffix(m.Text(), "."), k == jsonvalue.Bool, k == jsonvalue.Null:
+			buf = append(buf, m.Text()...)
+			if k == jsonvalue.Null {
+				buf = append(buf, "null"...)
+			}
+		default:
+			w.buf, w.check = buf, check
+			e := w.member(*m, build, mc)
+			if build {
+				kids[2*j], kids[2*j+1] = members[i], e
+			}
+			buf, check = w.buf, w.check
+			continue
+		}
+		check = check && mc.Value(*m, depth)
+		if build {
+			kids[2*j], kids[2*j+1] = members[i], *m
+		}
+	}
+	w.buf, w.check = buf, check
+	sh.busy = false
+	w.buf = append(w.buf, '}')
+	if !build {
+		return v
+	}
+	return jsonvalue.MakeObject(kids)
+}
+
+// member writes the value of an object's member, checked with c.
+func (w *writer) member(m jsonvalue.Value, build bool, c schema.Check) jsonvalue.Value {
+	switch m.Kind() {
+	case jsonvalue.String: // the most common, without a call
+		if m.Plain() {
+			w.buf = append(w.buf, '"')
+			w.buf = append(w.buf, m.Text()...)
+			w.buf = append(w.buf, '"')
+		} else {
+			w.buf = appendString(w.buf, m.Text())
+		}
+		w.check = w.check && c.Value(m, w.depth)
+		return m
+	case jsonvalue.Array, jsonvalue.Object:
+		return w.write(m, build, c)
+	}
+	return w.write(m, false, c)
+}
+
+// memberChecks returns the checks of an object's members in the order it writes them (order), on w.subs, and where
+// they start there (-1 when nothing is checked); with w.check cleared when the object's keys make it uncertain.
+func (w *writer) memberChecks(c schema.Check, members []jsonvalue.Value, order []int) ([]schema.Check, int) {
+	if !w.check {
+		return nil, -1
 	}
 	keys := make([]string, 0, len(order))
 	for _, i := range order {

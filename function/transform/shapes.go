@@ -16,13 +16,13 @@ import (
 type shape struct {
 	keys  []string // the members' keys, in the object's order (copies: the records' text does not last)
 	order []int    // the members written, in key order, each key once (its last member), as indices into members
-	heads []byte   // what precedes each written member's value: `{"key":` for the first, `,"key":` for the others
-	ends  []int    // where each head ends in heads
+	heads []string // what precedes each written member's value: `{"key":` for the first, `,"key":` for the others
 	// The checks of the members written, in order, for the last schema.Check the object was written with
-	// (writer.memberChecks), and whether its keys left it certain.
+	// (writer.shaped), and whether its keys left it certain.
 	checkOf          schema.Check
 	subs             []schema.Check
 	checked, checkOK bool
+	busy             bool // its members are being written: an object inside with the same keys does without it
 }
 
 // Bounds of the cache, so that records with ever new keys (objects used as maps) cost it little memory and time.
@@ -130,13 +130,21 @@ func newShape(members []jsonvalue.Value) *shape {
 		sh.keys[i], keys = keys[:n], keys[n:]
 	}
 	sh.order = sortMembers(nil, members)
+	var heads []byte // one allocation for them all
+	ends := make([]int, len(sh.order))
 	for j, i := range sh.order {
 		sep := byte(',')
 		if j == 0 {
 			sep = '{'
 		}
-		sh.heads = append(appendString(append(sh.heads, sep), members[i].Text()), ':')
-		sh.ends = append(sh.ends, len(sh.heads))
+		heads = append(appendString(append(heads, sep), members[i].Text()), ':')
+		ends[j] = len(heads)
+	}
+	headText := string(heads)
+	sh.heads = make([]string, len(ends))
+	start := 0
+	for j, end := range ends {
+		sh.heads[j], start = headText[start:end], end
 	}
 	return sh
 }
