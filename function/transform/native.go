@@ -60,7 +60,7 @@ func nativeQuery(q *gojq.Query) node {
 	case gojq.OpAlt:
 		return alt{l, r}
 	case gojq.OpAdd, gojq.OpSub, gojq.OpMul, gojq.OpDiv, gojq.OpMod:
-		return binop{q.Op, l, r}
+		return newBinop(q.Op, l, r)
 	case gojq.OpEq, gojq.OpNe, gojq.OpLt, gojq.OpLe, gojq.OpGt, gojq.OpGe:
 		return compare{q.Op, l, r}
 	case gojq.OpAnd, gojq.OpOr:
@@ -487,12 +487,46 @@ func member(v jsonvalue.Value, key string) (jsonvalue.Value, bool) {
 type binop struct {
 	op   gojq.Operator
 	l, r node
+	// A number literal on the right (x / 1000), read once: its value, and the power of ten it is (decimalPower).
+	right      jsonvalue.Value
+	rightNum   num
+	rightConst bool
+	rightPower int
+}
+
+func newBinop(op gojq.Operator, l, r node) binop {
+	b := binop{op: op, l: l, r: r}
+	if lit, ok := r.(literal); ok && lit.v.Kind() == jsonvalue.Number {
+		if n, ok := parseNum(lit.v.Text()); ok {
+			b.right, b.rightNum, b.rightConst = lit.v, n, true
+			if n.isInt {
+				b.rightPower = decimalPower(n.i)
+			}
+		}
+	}
+	return b
 }
 
 func (b binop) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	l, ok := b.l.eval(s, in)
 	if !ok {
 		return l, false
+	}
+	if b.rightConst && l.Kind() == jsonvalue.Number {
+		x, ok := parseNum(l.Text())
+		if !ok {
+			return jsonvalue.Value{}, false
+		}
+		if b.op == gojq.OpDiv && x.isInt && b.rightPower > 0 {
+			if text, ok := appendDecimal(s.room(), x.i, b.rightNum.i, b.rightPower); ok {
+				return s.numberText(text), true
+			}
+		}
+		n, ok := arith(b.op, x, b.rightNum)
+		if !ok {
+			return jsonvalue.Value{}, false
+		}
+		return s.number(n)
 	}
 	r, ok := b.r.eval(s, in)
 	if !ok {

@@ -48,6 +48,9 @@ var nativeExprs = []string{
 	`not`, `.a | not`, `.n | not`, `if .n > 10 then "big" elif .n then "small" else "none" end`, `if .a then .a end`,
 	`select(.n > 10)`, `select(.a) | .a`, `.x = 1 | select(.n != 42) | del(.user)`, `select(true)`, `select(null)`,
 	`select(.user.email != null) | .user.email`,
+	// Members of every kind in objects written with their shape (met before): an integral float computed, booleans,
+	// null, strings that need escaping.
+	`.g = (.n * 1.0) | .h = true | .i = (.f > 1) | .j = null | .k = .s`, `.user.x = (.f * 2) | .user.y = .a`,
 }
 
 var nativeRecords = []string{

@@ -148,14 +148,27 @@ func abs(i int64) int64 {
 // decimal one, which strconv's shortest formatting writes; and it is at least 10^-6, which gojq writes without an
 // exponent. For any other a and b it reports false.
 func appendDecimalQuotient(dst []byte, a, b int64) ([]byte, bool) {
+	return appendDecimal(dst, a, b, decimalPower(b))
+}
+
+// decimalPower is k for b = 10^k, 1 <= k <= 6; else 0.
+func decimalPower(b int64) int {
 	k := 0
 	for p := b; p > 1; p /= 10 {
 		if p%10 != 0 {
-			return dst, false
+			return 0
 		}
 		k++
 	}
-	if k == 0 || k > 6 || a%b == 0 || abs(a) >= 1e15 {
+	if k > 6 {
+		return 0
+	}
+	return k
+}
+
+// appendDecimal is appendDecimalQuotient for b = 10^k, k from decimalPower.
+func appendDecimal(dst []byte, a, b int64, k int) ([]byte, bool) {
+	if k == 0 || a%b == 0 || abs(a) >= 1e15 {
 		return dst, false
 	}
 	buf := dst
