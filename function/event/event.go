@@ -161,9 +161,9 @@ func (d *Decoder) Decode(payload []byte) ([]events.KinesisEventRecord, error) {
 }
 
 // Release hands back the records the last Decode returned, for the next event's to take their place rather than be
-// allocated again: a table of thousands of records, which the garbage collector would otherwise clear and scan
-// anew for every event. The caller must hold no reference to them any more, nor to their slice: the next Decode
-// overwrites them. Their strings and data are not reused, and remain valid.
+// allocated again: a table of thousands of records, which would otherwise add to what the garbage collector must
+// keep up with on every event. The caller must hold no reference to them any more, nor to their slice: the next
+// Decode overwrites them. Their strings and data are not reused, and remain valid.
 //
 // The table is cleared, so that it keeps nothing of the event alive, and kept only while it is not much larger
 // than the events need (see emptied).

@@ -259,7 +259,7 @@ func (p *Processor) encodeGroup(units []unit, g *group) (job, error) {
 	for _, r := range rejected {
 		units[g.refs[r.Index].unit].items[g.refs[r.Index].item].RejectJSON(r.Err)
 	}
-	// The records with a line in this object, in order: as many as the values' changes of record.
+	// The records with a line in this object, in order: at most as many as the values' changes of record.
 	n := 0
 	for k, r := range g.refs {
 		if k == 0 || r.unit != g.refs[k-1].unit {

@@ -97,7 +97,7 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 }
 
 // unitTable returns n units to fill, all zero: the table of an earlier invocation when there is one, since thousands
-// of units are pointerful memory that the garbage collector would otherwise clear and scan anew every time.
+// of units would otherwise be allocated anew every time, adding to what the garbage collector must keep up with.
 func (p *Processor) unitTable(n int) []unit {
 	if t, ok := p.unitTables.Get().(*[]unit); ok && cap(*t) >= n {
 		return (*t)[:n]
