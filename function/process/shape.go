@@ -39,6 +39,23 @@ type shaping struct {
 	// The last partition admitUnit named, and its name: consecutive records are mostly in the same one.
 	lastPart layout.Partition
 	lastName string
+	outs     []output // the current block the units' outputs are cut from (see outputs)
+}
+
+// outputBlock is how many outputs a block holds: one allocation for a thousand records rather than one each.
+const outputBlock = 1024
+
+// outputs returns n zero outputs for a unit, cut from a block that the invocation's units share (s may be nil).
+func (s *shaping) outputs(n int) []output {
+	if s == nil {
+		return make([]output, n)
+	}
+	if len(s.outs)+n > cap(s.outs) {
+		s.outs = make([]output, 0, max(n, outputBlock))
+	}
+	o := s.outs[len(s.outs) : len(s.outs)+n : len(s.outs)+n]
+	s.outs = s.outs[:len(s.outs)+n]
+	return o
 }
 
 // newShaping returns the state for one invocation, or nil when there is nothing to shape.
@@ -83,7 +100,7 @@ const transformTimeout = time.Second
 // invalid instead, with the reason, so that the shard moves on (an aggregate of thousands of records whose transform
 // is slow).
 func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metrics, first bool, halfway time.Time) bool {
-	u.out = make([]output, len(u.items))
+	u.out = s.outputs(len(u.items))
 	for k := u.resumed; k < len(u.items); k++ {
 		it := &u.items[k]
 		if it.Err != nil {
