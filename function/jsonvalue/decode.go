@@ -9,6 +9,7 @@ package jsonvalue
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/bits"
 	"sync"
 	"unicode/utf16"
@@ -252,7 +253,10 @@ func (d *decoder) decode(src []byte, arena []Value) (Value, error) {
 	if !d.share {
 		s = string(src)
 	}
-	*d = decoder{s: s, kids: d.kids, arena: arena, max: d.max, share: d.share}
+	*d = decoder{s: s, kids: d.kids, arena: arena, max: d.max, limit: d.max, share: d.share}
+	if d.max <= 0 {
+		d.limit = math.MaxInt
+	}
 	v, err := d.value()
 	clear(d.kids[:max(d.high, d.top)]) // the stack keeps nothing of the record
 	if err != nil {
@@ -281,6 +285,7 @@ type decoder struct {
 	arena []Value
 	// values counts what has been stacked, which bounds the stack and the arena; max caps it (0: no cap).
 	values, max int
+	limit       int  // max, or no limit for max 0: what push compares with
 	share       bool // s is the caller's input (Decoder.ShareInput), not a copy
 	spaced      bool // white space was skipped
 }
@@ -332,8 +337,7 @@ func (d *decoder) value() (Value, error) {
 	case c == '[':
 		return d.array()
 	case c == '"':
-		s, plain, err := d.string()
-		return Value{kind: String, text: s, plain: plain}, err
+		return d.string()
 	case c == 't':
 		return Value{kind: Bool, text: "true"}, d.literal("true")
 	case c == 'f':
@@ -366,25 +370,28 @@ func (d *decoder) object() (Value, error) {
 		return v, nil
 	}
 	base := d.top
+	s := d.s
 	for {
-		c, err := d.next()
-		if err != nil {
+		// Compact input, the common case, is read without a call where it can be: a key's quote where the key
+		// starts, the colon right after it, a string or a number right after that, and a comma and the next key's
+		// quote right after the value.
+		if d.pos >= len(s) || s[d.pos] != '"' {
+			c, err := d.next()
+			if err != nil {
+				return v, err
+			}
+			if c != '"' {
+				return v, d.errf("invalid character %q looking for beginning of object key string", c)
+			}
+		}
+		if err := d.pushString(); err != nil {
 			return v, err
 		}
-		if c != '"' {
-			return v, d.errf("invalid character %q looking for beginning of object key string", c)
-		}
-		key, plain, err := d.string()
-		if err != nil {
-			return v, err
-		}
-		if err := d.push(Value{kind: String, text: key, plain: plain}); err != nil {
-			return v, err
-		}
-		if d.pos < len(d.s) && d.s[d.pos] == ':' {
-			d.pos++ // compact input: no white space to skip
+		if d.pos < len(s) && s[d.pos] == ':' {
+			d.pos++
 		} else {
-			if c, err = d.next(); err != nil {
+			c, err := d.next()
+			if err != nil {
 				return v, err
 			}
 			if c != ':' {
@@ -392,22 +399,25 @@ func (d *decoder) object() (Value, error) {
 			}
 			d.pos++
 		}
-		var m Value
-		if d.pos < len(d.s) && d.s[d.pos] == '"' { // a string, the most common member, without a call
-			var text string
-			text, plain, err = d.string()
-			m = Value{kind: String, text: text, plain: plain}
+		var err error
+		if d.pos < len(s) && s[d.pos] == '"' {
+			err = d.pushString()
+		} else if d.pos < len(s) && (s[d.pos] == '-' || isDigit(s[d.pos])) {
+			start := d.pos
+			if err = d.number(); err == nil {
+				err = d.push(Value{kind: Number, text: s[start:d.pos]})
+			}
 		} else {
-			m, err = d.value()
+			var m Value
+			if m, err = d.value(); err == nil {
+				err = d.push(m)
+			}
 		}
 		if err != nil {
 			return v, err
 		}
-		if err := d.push(m); err != nil {
-			return v, err
-		}
-		if d.pos < len(d.s) && d.s[d.pos] == ',' && d.pos+1 < len(d.s) && d.s[d.pos+1] == '"' {
-			d.pos++ // compact input: the next key follows
+		if d.pos+1 < len(s) && s[d.pos] == ',' && s[d.pos+1] == '"' {
+			d.pos++
 			continue
 		}
 		done, err := d.separator('}', "after object key:value pair")
@@ -453,17 +463,21 @@ func (d *decoder) array() (Value, error) {
 
 // push stacks a value of the container being read.
 func (d *decoder) push(v Value) error {
-	if d.values++; d.max > 0 && d.values > d.max {
+	if d.values++; d.values > d.limit {
 		return &LimitError{Max: d.max}
 	}
-	if d.top < len(d.kids) {
-		d.kids[d.top] = v
-	} else {
-		d.kids = append(d.kids, v)
-		d.kids = d.kids[:cap(d.kids)]
+	if d.top == len(d.kids) {
+		d.grow()
 	}
+	d.kids[d.top] = v
 	d.top++
 	return nil
+}
+
+// grow makes room on the stack for more values.
+func (d *decoder) grow() {
+	d.kids = append(d.kids, Value{})
+	d.kids = d.kids[:cap(d.kids)]
 }
 
 // pop moves the values stacked since base to the record's arena and unstacks them.
@@ -504,29 +518,71 @@ func (d *decoder) separator(closing byte, where string) (done bool, err error) {
 	return false, d.errf("invalid character %q %s", c, where)
 }
 
-// string reads a string literal whose opening quote is at pos, and reports whether it is plain (Value.Plain).
-func (d *decoder) string() (string, bool, error) {
+// pushString reads a string literal whose opening quote is at pos, and stacks it (push). A plain one (Value.Plain),
+// the common case, takes one scan and no copy of the value.
+func (d *decoder) pushString() error {
 	start := d.pos + 1
+	i := plainRun(d.s, start)
+	if i >= len(d.s) || d.s[i] != '"' {
+		return d.pushStringFrom(start, i)
+	}
+	if d.values++; d.values > d.limit {
+		return &LimitError{Max: d.max}
+	}
+	if d.top == len(d.kids) {
+		d.grow()
+	}
+	d.pos = i + 1
+	// Field by field: a composite literal is built on the stack and copied.
+	k := &d.kids[d.top]
+	k.text, k.kids, k.kind, k.plain = d.s[start:i], nil, String, true
+	d.top++
+	return nil
+}
+
+// pushStringFrom is pushString's careful path, apart so that the common path takes a small frame.
+func (d *decoder) pushStringFrom(start, i int) error {
+	v, err := d.stringFrom(start, i)
+	if err != nil {
+		return err
+	}
+	return d.push(v)
+}
+
+// string reads a string literal whose opening quote is at pos.
+func (d *decoder) string() (Value, error) {
+	start := d.pos + 1
+	i := plainRun(d.s, start)
+	if i < len(d.s) && d.s[i] == '"' {
+		d.pos = i + 1
+		return Value{kind: String, text: d.s[start:i], plain: true}, nil
+	}
+	return d.stringFrom(start, i)
+}
+
+// stringFrom reads the rest of a string literal that started at start (after its quote), from i, before which its
+// bytes are plain.
+func (d *decoder) stringFrom(start, i int) (Value, error) {
 	plain := true
-	for i := start; ; i++ {
+	for ; ; i++ {
 		if i = plainRun(d.s, i); i >= len(d.s) {
 			break
 		}
 		c := d.s[i]
 		if c == '"' {
 			d.pos = i + 1
-			return d.s[start:i], plain, nil
+			return Value{kind: String, text: d.s[start:i], plain: plain}, nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			// Escapes, control characters, non-ASCII text: the careful path.
 			d.pos = i
 			s, err := d.unescape(start)
-			return s, false, err
+			return Value{kind: String, text: s}, err
 		}
 		plain = plain && c != 0x7f // DEL, which some writers escape
 	}
 	d.pos = len(d.s)
-	return "", false, d.errf("unexpected end of JSON input")
+	return Value{}, d.errf("unexpected end of JSON input")
 }
 
 // unescape reads the rest of a string literal that started at start (after its quote), whose bytes before pos
@@ -724,15 +780,20 @@ func plainRun(s string, i int) int {
 		b := s[i : i+8] // of known length: no bounds check on each byte
 		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		quote := x ^ (ones * '"')
-		slash := x ^ (ones * '\\')
-		// (v - ones) &^ v & highs has the high bit set in the lowest byte of v that is zero (or below the
-		// subtracted value, for the control-character test); x + ones sets it in a byte of 0x7f; x itself marks
-		// the non-ASCII bytes. Only the lowest is exact.
-		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x) | (x + ones) | x
-		if m &= highs; m != 0 {
+		if m := stops(x); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
 	return i
+}
+
+// stops has the high bit set in the lowest byte of x that is not plain (a quote, a backslash, a control character,
+// DEL or not ASCII), and maybe in higher bytes too. x itself marks the bytes that are not ASCII; in an ASCII byte,
+// with no borrow or carry from below, subtracting 1 sets the high bit only in a byte that was 0 (here: a quote or a
+// backslash, after the XOR), subtracting 0x20 only in one below 0x20, and adding 1 only in 0x7f. A borrow or a carry
+// starts only at a byte that is marked itself, so the lowest mark is exact. (jsoncompact's specials, which must
+// pass non-ASCII bytes, needs the longer form.)
+func stops(x uint64) uint64 {
+	quote, slash := x^(ones*'"'), x^(ones*'\\')
+	return ((quote - ones) | (slash - ones) | (x - ones*0x20) | (x + ones) | x) & highs
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsoncompact"
+	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
 )
 
 var samples = []string{
@@ -94,6 +95,7 @@ func check(t *testing.T, in []byte) {
 	if wantErr == nil && !json.Valid(in) { // Decode reads one value; trailing data is an error for us
 		wantErr = fmt.Errorf("trailing data")
 	}
+	checkReference(t, in)
 	got, err := Decode(in)
 	if (err == nil) != (wantErr == nil) {
 		t.Fatalf("Decode(%q) error %v; encoding/json error %v", in, err, wantErr)
@@ -325,6 +327,25 @@ func TestParseInt(t *testing.T) {
 		}
 		if !ok && err == nil && s[0] != '+' { // JSON has no +1
 			t.Errorf("ParseInt(%q) did not read it", s)
+		}
+	}
+}
+
+// BenchmarkDecodeClickstream decodes the analytics benchmarks' records (internal/benchdata) as the shaper does:
+// one Decoder, sharing the input, with a cap on values.
+func BenchmarkDecodeClickstream(b *testing.B) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := Decoder{ShareInput: true, MaxValues: 1 << 20}
+	b.SetBytes(w.Bytes)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range w.Data {
+			if _, err := d.Decode(r); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }
