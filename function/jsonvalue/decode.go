@@ -522,7 +522,13 @@ func (d *decoder) separator(closing byte, where string) (done bool, err error) {
 // the common case, takes one scan and no copy of the value.
 func (d *decoder) pushString() error {
 	start := d.pos + 1
-	i := plainRun(d.s, start)
+	i := start
+	for ; i+8 <= len(d.s); i += 8 { // plainRun, written out: a call costs a tenth more here
+		if m := stops(word(d.s, i)); m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			break
+		}
+	}
 	if i >= len(d.s) || d.s[i] != '"' {
 		return d.pushStringFrom(start, i)
 	}
@@ -759,9 +765,11 @@ func (d *decoder) number() error {
 }
 
 func (d *decoder) digits() {
-	for d.pos < len(d.s) && isDigit(d.s[d.pos]) {
-		d.pos++
+	s, i := d.s, d.pos // locals: the loop then keeps them in registers
+	for i < len(s) && isDigit(s[i]) {
+		i++
 	}
+	d.pos = i
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -777,14 +785,18 @@ const (
 // early, never late: the caller looks at the byte it stops on.
 func plainRun(s string, i int) int {
 	for ; i+8 <= len(s); i += 8 {
-		b := s[i : i+8] // of known length: no bounds check on each byte
-		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		if m := stops(x); m != 0 {
+		if m := stops(word(s, i)); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
 	return i
+}
+
+// word returns the eight bytes of s at i, the first in the low byte.
+func word(s string, i int) uint64 {
+	b := s[i : i+8] // of known length: no bounds check on each byte
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // stops has the high bit set in the lowest byte of x that is not plain (a quote, a backslash, a control character,
