@@ -521,15 +521,15 @@ func (d *decoder) separator(closing byte, where string) (done bool, err error) {
 // pushString reads a string literal whose opening quote is at pos, and stacks it (push). A plain one (Value.Plain),
 // the common case, takes one scan and no copy of the value.
 func (d *decoder) pushString() error {
-	start := d.pos + 1
+	s, start := d.s, d.pos+1
 	i := start
-	for ; i+8 <= len(d.s); i += 8 { // plainRun, written out: a call costs a tenth more here
-		if m := stops(word(d.s, i)); m != 0 {
+	for ; i+8 <= len(s); i += 8 { // plainRun, written out: a call costs a tenth more here
+		if m := stops(word(s, i)); m != 0 {
 			i += bits.TrailingZeros64(m) / 8
 			break
 		}
 	}
-	if i >= len(d.s) || d.s[i] != '"' {
+	if i >= len(s) || s[i] != '"' {
 		return d.pushStringFrom(start, i)
 	}
 	if d.values++; d.values > d.limit {
@@ -541,7 +541,7 @@ func (d *decoder) pushString() error {
 	d.pos = i + 1
 	// Field by field: a composite literal is built on the stack and copied.
 	k := &d.kids[d.top]
-	k.text, k.kids, k.kind, k.plain = d.s[start:i], nil, String, true
+	k.text, k.kids, k.kind, k.plain = s[start:i], nil, String, true
 	d.top++
 	return nil
 }
