@@ -86,7 +86,8 @@ func benchHandler(b *testing.B, mode, compression string) (*handler.Handler, *pr
 // peak-heap-x-event bounds the heap of an invocation from above, in multiples of the event's size: the event, plus
 // every byte an invocation allocates, as if all of it were live at once. kept-MB is the working memory the handler
 // keeps from one invocation to the next rather than allocating it again (the event decoder's record table, the
-// compressor's window): what an invocation allocates when it finds none, less what it allocates when it does.
+// processor's unit table, the compressor's window): what an invocation allocates when it finds none, less what it
+// allocates when it does.
 func BenchmarkInvocation(b *testing.B) {
 	w := workload(b)
 	for _, m := range benchModes {
