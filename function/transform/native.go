@@ -487,8 +487,7 @@ func member(v jsonvalue.Value, key string) (jsonvalue.Value, bool) {
 type binop struct {
 	op   gojq.Operator
 	l, r node
-	// A number literal on the right (x / 1000), read once: its value, and the power of ten it is (decimalPower).
-	right      jsonvalue.Value
+	// A number literal on the right (x / 1000), read once: its number, and the power of ten it is (decimalPower).
 	rightNum   num
 	rightConst bool
 	rightPower int
@@ -498,7 +497,7 @@ func newBinop(op gojq.Operator, l, r node) binop {
 	b := binop{op: op, l: l, r: r}
 	if lit, ok := r.(literal); ok && lit.v.Kind() == jsonvalue.Number {
 		if n, ok := parseNum(lit.v.Text()); ok {
-			b.right, b.rightNum, b.rightConst = lit.v, n, true
+			b.rightNum, b.rightConst = n, true
 			if n.isInt {
 				b.rightPower = decimalPower(n.i)
 			}
