@@ -2,28 +2,32 @@ package process
 
 import (
 	"context"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // uploads writes jobs as they are handed over, in that order, with bounded concurrency: UPLOAD_CONCURRENCY writers
 // take the next job in turn (a goroutine per writer rather than per job, since record mode has thousands). Batch
-// mode hands each object over as soon as it is encoded, so that its upload overlaps encoding the next one. After the
-// first failure, or once ctx is done, the writers start no new writes: Lambda retries from the failed record, so
-// later writes would be repeated anyway. Writes already under way finish with ctx, not with the group's context,
-// so a failure elsewhere does not cut them short.
+// mode hands each object over as soon as it is encoded, so that its upload overlaps encoding the next one.
+//
+// After a failure the writers start no write of a job that comes after the failed one in record order (see
+// ordered): Lambda retries from the failed record, so those would be repeated anyway. Jobs before it are still
+// written, whatever the order writers happen to reach them in, so that the checkpoint is where the failure is and
+// not earlier (a quarantine object handed over after the batch objects can hold an earlier record). Once ctx is
+// done no write starts. Writes already under way finish with ctx, so a failure elsewhere does not cut them short.
 //
 // The outcome of each write is kept here, by job index, not in the job: the jobs slice may grow after some are handed
 // over (quarantine objects after the batch objects), and room for every possible job up front cost 96 bytes a record.
 type uploads struct {
 	p       *Processor
 	ctx     context.Context
-	g       *errgroup.Group
-	stop    context.Context // done after the first failure
+	wg      sync.WaitGroup
 	queue   chan handed
 	ok      []bool // by job index
 	writers int
+
+	mu     sync.Mutex
+	failed *handed // the failed job first in record order; nil while none has failed
 }
 
 // handed is a job handed over: what it points to is only read, and stays valid if the slice it came from grows.
@@ -32,40 +36,62 @@ type handed struct {
 	job   *job
 }
 
+// ordered reports whether a comes before b in record order: by the first record each holds, then by job index
+// (the user records of one aggregate, each an object in record mode, are written in order).
+func ordered(a, b handed) bool {
+	fa, fb := a.job.units[0], b.job.units[0]
+	return fa < fb || fa == fb && a.index < b.index
+}
+
 // uploads starts the writes of an invocation that hands over at most n jobs.
 func (p *Processor) uploads(ctx context.Context, n int) *uploads {
-	g, stop := errgroup.WithContext(ctx)
-	return &uploads{p: p, ctx: ctx, g: g, stop: stop, queue: make(chan handed, n), ok: make([]bool, n)}
+	return &uploads{p: p, ctx: ctx, queue: make(chan handed, n), ok: make([]bool, n)}
 }
 
 // add hands over jobs[i] to be written; its key, body and content type must not change after that.
 func (u *uploads) add(jobs []job, i int) {
 	if u.writers < max(1, u.p.cfg.UploadConcurrency) {
 		u.writers++
-		u.g.Go(u.write)
+		u.wg.Go(u.write)
 	}
 	u.queue <- handed{i, &jobs[i]} // never blocks: the queue holds every job
 }
 
-func (u *uploads) write() error {
+func (u *uploads) write() {
 	for h := range u.queue {
-		if u.stop.Err() != nil {
+		if u.ctx.Err() != nil || u.afterFailure(h) {
 			continue
 		}
 		j := h.job
 		if err := u.p.w.Put(u.ctx, j.key, j.body, j.contentType); err != nil {
 			u.p.log.Error("write failed", "key", j.key, "error", err.Error())
-			return err
+			u.fail(h)
+			continue
 		}
 		u.ok[h.index] = true
 	}
-	return nil
+}
+
+// afterFailure reports whether h comes after a job that failed.
+func (u *uploads) afterFailure(h handed) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.failed != nil && ordered(*u.failed, h)
+}
+
+// fail records the failure of h.
+func (u *uploads) fail(h handed) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.failed == nil || ordered(h, *u.failed) {
+		u.failed = &h
+	}
 }
 
 // wait waits for the writes of every job handed over and sets each job's ok to its outcome.
 func (u *uploads) wait(jobs []job) {
 	close(u.queue)
-	_ = u.g.Wait()
+	u.wg.Wait()
 	for i := range jobs {
 		jobs[i].ok = u.ok[i]
 	}
