@@ -215,7 +215,7 @@ func (m *Mapping) expired(recs []*record) int {
 	if m.cfg.MaximumRecordAge == NoLimit {
 		return 0
 	}
-	cutoff := time.Now().Add(-m.cfg.MaximumRecordAge)
+	cutoff := m.now().Add(-m.cfg.MaximumRecordAge)
 	n := 0
 	for n < len(recs) && recs[n].arrival.Before(cutoff) {
 		n++

@@ -80,6 +80,11 @@ func WithRetryBackoff(min, max time.Duration) Option {
 	return func(m *Mapping) { m.backoffMin, m.backoffMax = min, max }
 }
 
+// WithClock sets the clock that record ages are measured by, for MaximumRecordAge (default time.Now): a test can
+// then let a record expire after a given invocation rather than after some wall-clock time. The batching window
+// and the retry backoff keep real time.
+func WithClock(now func() time.Time) Option { return func(m *Mapping) { m.now = now } }
+
 // WithS3 gives the mapping the S3 client that writes on-failure objects; it is required with
 // Config.OnFailureBucketARN. (The SQS client is New's argument, as an SQS destination came first.)
 func WithS3(api S3) Option { return func(m *Mapping) { m.s3 = api } }
@@ -98,6 +103,7 @@ type Mapping struct {
 	log                    *slog.Logger
 	onEvent                func(Event)
 	backoffMin, backoffMax time.Duration
+	now                    func() time.Time // the clock of record ages (WithClock)
 
 	stats      counters
 	rediscover chan struct{}
@@ -137,6 +143,7 @@ func New(cfg Config, k Kinesis, q SQS, fn Invoker, opts ...Option) (*Mapping, er
 		log:        slog.New(slog.DiscardHandler),
 		backoffMin: 100 * time.Millisecond,
 		backoffMax: 10 * time.Second,
+		now:        time.Now,
 		rediscover: make(chan struct{}, 1),
 		shards:     make(map[string]*shard),
 	}

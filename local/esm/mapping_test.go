@@ -462,18 +462,36 @@ func TestRecordsOlderThanMaximumAgeAreNeverSent(t *testing.T) {
 	checkOnFailure(t, k, onFailureRecords(t, q)[0], onfailure.RecordAgeExceeded, 0, "", old[0], old[1], 2)
 }
 
+// Function errors are retried while the record is young enough and stop once it is older than MaximumRecordAge:
+// the mapping's clock moves past the record's age during the third invocation, so that the record expires after
+// it whatever the scheduling (with wall-clock time, a record 100 ms from its age could expire before the first
+// invocation on a loaded machine, and go to the queue after none).
 func TestFunctionErrorRetriesStopAtRecordAge(t *testing.T) {
 	k := newStream(1)
-	s := []string{k.put(shard0, "a", "1", time.Now().Add(-59900*time.Millisecond))}
+	arrival := time.Now()
+	s := []string{k.put(shard0, "a", "1", arrival)}
 	cfg := onFailureConfig()
 	cfg.MaximumRecordAge = time.Minute
 	q := awsfake.NewQueue(testQueueURL)
-	h := run(t, cfg, k, q, func(int, invocation) (InvokeResult, error) { return fail, nil })
+	var aged atomic.Bool
+	clock := WithClock(func() time.Time {
+		if aged.Load() {
+			return arrival.Add(cfg.MaximumRecordAge + time.Second)
+		}
+		return arrival
+	})
+	h := newHarness(t, cfg, k, q, func(n int, _ invocation) (InvokeResult, error) {
+		if n == 2 {
+			aged.Store(true)
+		}
+		return fail, nil
+	}, nil, clock)
+	h.start(t)
 	h.waitCheckpoint(t, shard0, s[0])
 	r := onFailureRecords(t, q)[0]
-	if r.RequestContext.Condition != onfailure.RecordAgeExceeded || r.RequestContext.ApproximateInvokeCount < 1 ||
-		r.RequestContext.ApproximateInvokeCount != h.inv.count() || r.ResponseContext.FunctionError != "Unhandled" {
-		t.Errorf("on-failure record %+v after %d invocations", r, h.inv.count())
+	if r.RequestContext.Condition != onfailure.RecordAgeExceeded || r.RequestContext.ApproximateInvokeCount != 3 ||
+		h.inv.count() != 3 || r.ResponseContext.FunctionError != "Unhandled" {
+		t.Errorf("on-failure record %+v after %d invocations, want 3", r, h.inv.count())
 	}
 }
 
