@@ -43,6 +43,10 @@ type Processor struct {
 	shape      shape.Options
 	parquets   sync.Pool       // *layout.Parquet, reused across invocations
 	columns    []schema.Column // FORMAT=parquet: the columns of the schema
+
+	// beforeShape, when set (by tests only), is called with each user record before it is shaped: a test can end
+	// the invocation at a chosen record, whatever the time the records before it took.
+	beforeShape func(data []byte)
 }
 
 // Option configures a Processor.

@@ -247,6 +247,9 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 // the transforms it runs natively). A transform that the limit ends is the record's fault, and quarantines it; one
 // that the invocation's end stops is not (errStop).
 func (p *Processor) shapeRecord(ctx context.Context, s *shaping, data []byte) (shape.Record, bool, error) {
+	if p.beforeShape != nil {
+		p.beforeShape(data)
+	}
 	rec, keep, err := s.shaper.Shape(ctx, data)
 	if p.shape.Transform != nil && errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		if ctx.Err() != nil {
