@@ -75,7 +75,16 @@ func TestPipeline(t *testing.T) {
 	for i := 10; i < 20; i++ {
 		put(fmt.Sprintf(`{"n": %d}`, i))
 	}
-	time.Sleep(2 * time.Second)
+	// The outage lasts until an invocation has failed for it (its uploads failed every attempt), not a fixed two
+	// seconds, which a loaded machine can spend before the first invocation.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for st := p.Mapping.Stats(); st.PartialFailures+st.FunctionErrors == 0; st = p.Mapping.Stats() {
+		if ctx.Err() != nil {
+			t.Fatalf("no invocation failed during the S3 outage: mapping %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	p.Faults.Reset()
 
 	injected := func() int { return p.Faults.Count(func(e faultproxy.Entry) bool { return e.Injected }) }
@@ -85,8 +94,6 @@ func TestPipeline(t *testing.T) {
 	}
 	defer c.Close()
 	c.Since = since
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
 	var rep ledger.Report
 	for ctx.Err() == nil {
 		if rep, err = c.Check(ctx, want); err != nil {
