@@ -77,7 +77,10 @@ func TestRunawayTransformIsQuarantined(t *testing.T) {
 	c.Transform = runaway
 	w := newMem()
 	p := newProc(t, c, w)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// The invocation's time is a bound, not a wait: it is long enough that the transform's own limit is what stops the
+	// record even when the runaway overruns it on a loaded machine (by 1.8 s once, which with 5 s passed halfway and
+	// left the next record).
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	resp, m, err := p.Process(ctx, []events.KinesisEventRecord{rec(sh, 1, t0, `{"n":100000000000}`), rec(sh, 2, t0, `{"ok":1}`)})
 	if err != nil || len(resp.BatchItemFailures) != 0 || m.RecordsWritten != 1 || m.RecordsQuarantined != 1 {
@@ -132,7 +135,10 @@ func TestSlowAggregateFirstMovesTheShardOn(t *testing.T) {
 	}
 	rs := []events.KinesisEventRecord{rec(sh, 1, t0, `{}`), rec(sh, 2, t0, `{"ok":1}`)}
 	rs[0].Kinesis.Data = kpl([]string{"k"}, data...)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	// Halfway (4.5 s) comes after a few user records have run to the transform's limit, and leaves time to write the
+	// quarantine even when the last transform overruns its second on a loaded machine (by 1.8 s once, in another
+	// test: with 3 s, an overrun of 1.7 s would have ended the writes' time before the quarantine was written).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	resp, m, err := p.Process(ctx, rs)
 	if err != nil || !slices.Equal(failures(resp), []string{seqOf(2)}) || m.RecordsQuarantined != 40 {
