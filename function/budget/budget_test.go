@@ -40,10 +40,10 @@ func ExampleFor() {
 			mb, b.GoMemoryLimit/MiB, b.Invocation/MiB, b.Record/MiB, b.Values)
 	}
 	// Output:
-	//   128 MB: Go memory limit   32 MiB, invocation    9 MiB, record  4 MiB, values   53333
-	//   512 MB: Go memory limit  224 MiB, invocation   56 MiB, record 28 MiB, values  305834
-	//  1769 MB: Go memory limit  852 MiB, invocation  213 MiB, record 64 MiB, values 1163946
-	// 10240 MB: Go memory limit 5088 MiB, invocation 1272 MiB, record 64 MiB, values 6946816
+	//   128 MB: Go memory limit   32 MiB, invocation    9 MiB, record  4 MiB, values   80000
+	//   512 MB: Go memory limit  224 MiB, invocation   56 MiB, record 28 MiB, values  458752
+	//  1769 MB: Go memory limit  852 MiB, invocation  213 MiB, record 64 MiB, values 1745920
+	// 10240 MB: Go memory limit 5088 MiB, invocation 1272 MiB, record 64 MiB, values 10420224
 }
 
 // TestReadmeLimits holds the README's table of limits to the code, at the module's default 512 MB.

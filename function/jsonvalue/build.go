@@ -22,21 +22,21 @@ func MakeBool(b bool) Value {
 }
 
 // MakeArray returns the array of elems, which it keeps.
-func MakeArray(elems []Value) Value { return Value{kind: Array, kids: nilIfEmpty(elems)} }
+func MakeArray(elems []Value) Value { return made(Array, elems) }
 
 // MakeObject returns the object of members (key, value, key, value, …), which it keeps.
-func MakeObject(members []Value) Value { return Value{kind: Object, kids: nilIfEmpty(members)} }
+func MakeObject(members []Value) Value { return made(Object, members) }
 
-func nilIfEmpty(vs []Value) []Value {
-	if len(vs) == 0 {
-		return nil
-	}
-	return vs
+// made returns a container of kind with kids.
+func made(kind Kind, kids []Value) Value {
+	v := Value{kind: kind}
+	v.setKids(kids)
+	return v
 }
 
 // Members returns the members of an object, its key and value in turn, or the elements of an array: the value's
 // own memory, for reading only.
-func Members(v Value) []Value { return v.kids }
+func Members(v Value) []Value { return v.elems() }
 
 // MaxDepth is the deepest nesting of arrays and objects that Decode accepts: a tree built otherwise should keep to
 // it too, as its text would have to.
@@ -45,11 +45,11 @@ const MaxDepth = maxDepth
 // Equal reports whether a and b are the same tree: the same kinds and texts, and the same members in the same order.
 // Whether a string is known to be plain does not count.
 func Equal(a, b Value) bool {
-	if a.kind != b.kind || a.text != b.text || len(a.kids) != len(b.kids) {
+	if a.kind != b.kind || a.text != b.text || len(a.elems()) != len(b.elems()) {
 		return false
 	}
-	for i := range a.kids {
-		if !Equal(a.kids[i], b.kids[i]) {
+	for i := range a.elems() {
+		if !Equal(a.elems()[i], b.elems()[i]) {
 			return false
 		}
 	}

@@ -52,13 +52,29 @@ const (
 	Object
 )
 
-// Value is a decoded JSON value. The zero Value is null. It is two words and a byte, so that a record's tree is a
-// few small allocations.
+// Value is a decoded JSON value. The zero Value is null. It is four words (ValueSize): a string, and its members
+// as a pointer and a 32-bit count rather than a slice, since a tree is copied value by value (onto the decoder's
+// stack, into the arena, by the transform and its writer) and a smaller value is less to copy.
 type Value struct {
-	text  string  // String: the decoded text; Number: the literal; Bool: true or false
-	kids  []Value // Array: the elements; Object: key and value of each member in turn, in input order
+	text string // String: the decoded text; Number: the literal; Bool: true or false
+	// Array: the elements; Object: key and value of each member in turn, in input order (elems). A count cannot
+	// overflow: 2³² values would take 128 GiB.
+	first *Value
+	n     uint32
 	kind  Kind
 	plain bool // String: decoded from a literal of only printable ASCII but quotes and backslashes (Plain)
+}
+
+// elems returns the members of an array or object.
+func (v Value) elems() []Value { return unsafe.Slice(v.first, v.n) }
+
+// setKids makes kids the members of v: nil when empty, as for a decoded empty container.
+func (v *Value) setKids(kids []Value) {
+	if len(kids) == 0 {
+		v.first, v.n = nil, 0
+		return
+	}
+	v.first, v.n = &kids[0], uint32(len(kids))
 }
 
 // Kind returns the value's JSON type.
@@ -79,26 +95,26 @@ func (v Value) True() bool { return v.kind == Bool && v.text == "true" }
 // Len returns the number of elements of an array or members of an object (0 for other kinds).
 func (v Value) Len() int {
 	if v.kind == Object {
-		return len(v.kids) / 2
+		return len(v.elems()) / 2
 	}
-	return len(v.kids)
+	return len(v.elems())
 }
 
 // Index returns element i of an array, or member i's value of an object.
 func (v Value) Index(i int) Value {
 	if v.kind == Object {
-		return v.kids[2*i+1]
+		return v.elems()[2*i+1]
 	}
-	return v.kids[i]
+	return v.elems()[i]
 }
 
 // Key returns member i's key of an object.
-func (v Value) Key(i int) string { return v.kids[2*i].text }
+func (v Value) Key(i int) string { return v.elems()[2*i].text }
 
 // Shadowed reports whether member i of an object has its key repeated by a later member, which replaces it.
 func (v Value) Shadowed(i int) bool {
-	for j := 2*i + 2; j < len(v.kids); j += 2 {
-		if v.kids[j].text == v.kids[2*i].text {
+	for j := 2*i + 2; j < len(v.elems()); j += 2 {
+		if v.elems()[j].text == v.elems()[2*i].text {
 			return true
 		}
 	}
@@ -110,9 +126,9 @@ func (v Value) Get(key string) (Value, bool) {
 	if v.kind != Object {
 		return Value{}, false
 	}
-	for j := len(v.kids) - 2; j >= 0; j -= 2 {
-		if v.kids[j].text == key {
-			return v.kids[j+1], true
+	for j := len(v.elems()) - 2; j >= 0; j -= 2 {
+		if v.elems()[j].text == key {
+			return v.elems()[j+1], true
 		}
 	}
 	return Value{}, false
@@ -128,15 +144,15 @@ func (v Value) Any() any {
 	case String:
 		return v.text
 	case Array:
-		a := make([]any, len(v.kids))
-		for i, k := range v.kids {
+		a := make([]any, len(v.elems()))
+		for i, k := range v.elems() {
 			a[i] = k.Any()
 		}
 		return a
 	case Object:
-		m := make(map[string]any, len(v.kids)/2)
-		for j := 0; j < len(v.kids); j += 2 {
-			m[v.kids[j].text] = v.kids[j+1].Any() // a repeated key keeps the last value
+		m := make(map[string]any, len(v.elems())/2)
+		for j := 0; j < len(v.elems()); j += 2 {
+			m[v.elems()[j].text] = v.elems()[j+1].Any() // a repeated key keeps the last value
 		}
 		return m
 	}
@@ -150,7 +166,7 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	switch v.kind {
 	case Array:
 		dst = append(dst, '[')
-		for i, k := range v.kids {
+		for i, k := range v.elems() {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -425,7 +441,7 @@ func (d *decoder) object() (Value, error) {
 			return v, err
 		}
 		if done {
-			v.kids = d.pop(base)
+			v.setKids(d.pop(base))
 			return v, nil
 		}
 	}
@@ -455,7 +471,7 @@ func (d *decoder) array() (Value, error) {
 			return v, err
 		}
 		if done {
-			v.kids = d.pop(base)
+			v.setKids(d.pop(base))
 			return v, nil
 		}
 	}
@@ -541,7 +557,7 @@ func (d *decoder) pushString() error {
 	d.pos = i + 1
 	// Field by field: a composite literal is built on the stack and copied.
 	k := &d.kids[d.top]
-	k.text, k.kids, k.kind, k.plain = s[start:i], nil, String, true
+	k.text, k.first, k.n, k.kind, k.plain = s[start:i], nil, 0, String, true
 	d.top++
 	return nil
 }

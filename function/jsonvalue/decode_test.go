@@ -299,7 +299,7 @@ func checkPlain(t *testing.T, in []byte, v Value) {
 			}
 		}
 	}
-	for _, k := range v.kids {
+	for _, k := range v.elems() {
 		checkPlain(t, in, k)
 	}
 }

@@ -43,11 +43,11 @@ func checkReference(t *testing.T, in []byte) {
 
 // sameTree is Equal, plain marks included.
 func sameTree(a, b Value) bool {
-	if a.plain != b.plain || a.kind != b.kind || a.text != b.text || len(a.kids) != len(b.kids) {
+	if a.plain != b.plain || a.kind != b.kind || a.text != b.text || len(a.elems()) != len(b.elems()) {
 		return false
 	}
-	for i := range a.kids {
-		if !sameTree(a.kids[i], b.kids[i]) {
+	for i := range a.elems() {
+		if !sameTree(a.elems()[i], b.elems()[i]) {
 			return false
 		}
 	}

@@ -139,7 +139,7 @@ func (d *refState) object() (Value, error) {
 			return v, err
 		}
 		if done {
-			v.kids = d.pop(base)
+			v.setKids(d.pop(base))
 			return v, nil
 		}
 	}
@@ -169,7 +169,7 @@ func (d *refState) array() (Value, error) {
 			return v, err
 		}
 		if done {
-			v.kids = d.pop(base)
+			v.setKids(d.pop(base))
 			return v, nil
 		}
 	}
