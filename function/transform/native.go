@@ -48,7 +48,7 @@ func nativeQuery(q *gojq.Query) node {
 		if path == nil || r == nil {
 			return nil
 		}
-		return update{path: path, rhs: r, modify: q.Op == gojq.OpModify}
+		return &update{path: path, rhs: r, modify: q.Op == gojq.OpModify}
 	}
 	l, r := nativeQuery(q.Left), nativeQuery(q.Right)
 	if l == nil || r == nil {
@@ -268,7 +268,7 @@ func nativeFunc(f *gojq.Func) node {
 			return p != nil
 		}
 		if add(f.Args[0]) {
-			return d
+			return &d
 		}
 	case len(f.Args) > 0:
 	case f.Name == "floor":
@@ -493,8 +493,8 @@ type binop struct {
 	rightPower int
 }
 
-func newBinop(op gojq.Operator, l, r node) binop {
-	b := binop{op: op, l: l, r: r}
+func newBinop(op gojq.Operator, l, r node) *binop {
+	b := &binop{op: op, l: l, r: r}
 	if lit, ok := r.(literal); ok && lit.v.Kind() == jsonvalue.Number {
 		if n, ok := parseNum(lit.v.Text()); ok {
 			b.rightNum, b.rightConst = n, true
@@ -506,7 +506,7 @@ func newBinop(op gojq.Operator, l, r node) binop {
 	return b
 }
 
-func (b binop) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+func (b *binop) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	l, ok := b.l.eval(s, in)
 	if !ok {
 		return l, false
@@ -626,7 +626,7 @@ func (o object) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 // nor null is an error, even under a path deleted before. A missing member is nothing to delete.
 type del struct{ paths [][]string }
 
-func (d del) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+func (d *del) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	if len(d.paths) > 1 {
 		for _, p := range d.paths {
 			v := in
@@ -675,7 +675,7 @@ type update struct {
 	modify bool
 }
 
-func (u update) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
+func (u *update) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	var v jsonvalue.Value
 	if !u.modify {
 		var ok bool
@@ -686,7 +686,7 @@ func (u update) eval(s *Scratch, in jsonvalue.Value) (jsonvalue.Value, bool) {
 	return u.set(s, in, u.path, v)
 }
 
-func (u update) set(s *Scratch, in jsonvalue.Value, path []string, v jsonvalue.Value) (jsonvalue.Value, bool) {
+func (u *update) set(s *Scratch, in jsonvalue.Value, path []string, v jsonvalue.Value) (jsonvalue.Value, bool) {
 	if k := in.Kind(); k != jsonvalue.Object && k != jsonvalue.Null {
 		return in, false
 	}
