@@ -232,9 +232,14 @@ func FuzzSureText(f *testing.F) {
 }
 
 // checkSteps walks v with Check as the transform's writer does (an object's members each once, its last one) and
-// reports whether every step was certain.
+// reports whether every step was certain. It panics where SureKind, the writer's short cut, is certain and Value
+// is not.
 func checkSteps(c Check, v jsonvalue.Value, depth int) bool {
-	if !c.Value(v, depth) {
+	sure := c.Value(v, depth)
+	if c.SureKind(v.Kind(), depth) && !sure {
+		panic(fmt.Sprintf("SureKind is certain of %v at depth %d, Value is not", v.Any(), depth))
+	}
+	if !sure {
 		return false
 	}
 	switch v.Kind() {

@@ -97,7 +97,7 @@ func (w *writer) write(v jsonvalue.Value, build bool, c schema.Check) jsonvalue.
 		w.buf = appendText(w.buf, v)
 	case jsonvalue.Array, jsonvalue.Object:
 		// A container's own keywords look at what it holds only through its length, which writing keeps.
-		w.check = w.check && c.Value(v, w.depth)
+		w.check = w.check && (c.SureKind(v.Kind(), w.depth) || c.Value(v, w.depth))
 		w.depth++
 		w.deep = w.deep || w.depth > jsonvalue.MaxDepth
 		if v.Kind() == jsonvalue.Array {
@@ -247,7 +247,7 @@ func (w *writer) shaped(v jsonvalue.Value, members []jsonvalue.Value, sh *shape,
 			buf, check = w.buf, w.check
 			continue
 		}
-		check = check && mc.Value(*m, depth)
+		check = check && (mc.SureKind(m.Kind(), depth) || mc.Value(*m, depth))
 		if build {
 			kids[2*j], kids[2*j+1] = members[i], *m
 		}
@@ -272,7 +272,7 @@ func (w *writer) member(m jsonvalue.Value, build bool, c schema.Check) jsonvalue
 		} else {
 			w.buf = appendString(w.buf, m.Text())
 		}
-		w.check = w.check && c.Value(m, w.depth)
+		w.check = w.check && (c.SureKind(jsonvalue.String, w.depth) || c.Value(m, w.depth))
 		return m
 	case jsonvalue.Array, jsonvalue.Object:
 		return w.write(m, build, c)
