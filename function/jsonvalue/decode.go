@@ -539,7 +539,7 @@ func (d *decoder) separator(closing byte, where string) (done bool, err error) {
 func (d *decoder) pushString() error {
 	s, start := d.s, d.pos+1
 	i := start
-	for ; i+8 <= len(s); i += 8 { // plainRun, written out: a call costs a tenth more here
+	for ; i+8 <= len(s); i += 8 { // PlainRun, written out: a call costs a tenth more here
 		if m := stops(word(s, i)); m != 0 {
 			i += bits.TrailingZeros64(m) / 8
 			break
@@ -574,7 +574,7 @@ func (d *decoder) pushStringFrom(start, i int) error {
 // string reads a string literal whose opening quote is at pos.
 func (d *decoder) string() (Value, error) {
 	start := d.pos + 1
-	i := plainRun(d.s, start)
+	i := PlainRun(d.s, start)
 	if i < len(d.s) && d.s[i] == '"' {
 		d.pos = i + 1
 		return Value{kind: String, text: d.s[start:i], plain: true}, nil
@@ -587,7 +587,7 @@ func (d *decoder) string() (Value, error) {
 func (d *decoder) stringFrom(start, i int) (Value, error) {
 	plain := true
 	for ; ; i++ {
-		if i = plainRun(d.s, i); i >= len(d.s) {
+		if i = PlainRun(d.s, i); i >= len(d.s) {
 			break
 		}
 		c := d.s[i]
@@ -796,10 +796,10 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plainRun returns the index of the first byte at or after i that may end a run of plain ASCII string bytes (a
-// quote, a backslash, a control character, DEL or a non-ASCII byte), testing eight bytes per step. It may stop
-// early, never late: the caller looks at the byte it stops on.
-func plainRun(s string, i int) int {
+// PlainRun returns the index of the first byte at or after i that may end a run of plain ASCII string bytes (a
+// quote, a backslash, a control character, DEL or a non-ASCII byte), testing eight bytes per step: what a JSON
+// writer may copy as it is. It may stop early, never late: the caller looks at the byte it stops on.
+func PlainRun(s string, i int) int {
 	for ; i+8 <= len(s); i += 8 {
 		if m := stops(word(s, i)); m != 0 {
 			return i + bits.TrailingZeros64(m)/8

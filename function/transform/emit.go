@@ -1,7 +1,6 @@
 package transform
 
 import (
-	"math/bits"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -322,7 +321,7 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if i = plainRun(s, i); i >= len(s) {
+		if i = jsonvalue.PlainRun(s, i); i >= len(s) {
 			break
 		}
 		c := s[i]
@@ -360,30 +359,4 @@ func appendString(dst []byte, s string) []byte {
 		start = i
 	}
 	return append(append(dst, s[start:]...), '"')
-}
-
-// SWAR constants: a byte-wise test on eight bytes in one uint64.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// plainRun returns the index of the first byte at or after i that appendString may not copy as it is (a quote, a
-// backslash, a control character, DEL or a non-ASCII byte), testing eight bytes per step. It may stop early, never
-// late: the caller looks at the byte it stops on.
-func plainRun(s string, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		b := s[i : i+8] // of known length: no bounds check on each byte
-		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		quote := x ^ (ones * '"')
-		slash := x ^ (ones * '\\')
-		// (v - ones) &^ v has the high bit set in the lowest byte of v that is zero (or, for x - 0x20s, below
-		// 0x20); x + ones sets it in a byte of 0x7f; x itself marks the non-ASCII bytes. Only the lowest is exact.
-		m := ((quote - ones) &^ quote) | ((slash - ones) &^ slash) | ((x - ones*0x20) &^ x) | (x + ones) | x
-		if m &= highs; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	return i
 }
