@@ -17,14 +17,16 @@ func ReadDateTime(s string) (DateTime, bool) {
 		return DateTime{}, false
 	}
 	var d DateTime
-	var ok [6]bool
-	d.Year, ok[0] = decimal(s[0:4])
-	d.Month, ok[1] = decimal(s[5:7])
-	d.Day, ok[2] = decimal(s[8:10])
-	d.Hour, ok[3] = decimal(s[11:13])
-	d.Minute, ok[4] = decimal(s[14:16])
-	d.Second, ok[5] = decimal(s[17:19])
-	if ok != [6]bool{true, true, true, true, true, true} || d.Month < 1 || d.Month > 12 || d.Day < 1 ||
+	century, ok0 := digits2(s, 0)
+	year, ok1 := digits2(s, 2)
+	d.Year = century*100 + year
+	month, ok2 := digits2(s, 5)
+	day, ok3 := digits2(s, 8)
+	hour, ok4 := digits2(s, 11)
+	minute, ok5 := digits2(s, 14)
+	second, ok6 := digits2(s, 17)
+	d.Month, d.Day, d.Hour, d.Minute, d.Second = month, day, hour, minute, second
+	if !(ok0 && ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || d.Month < 1 || d.Month > 12 || d.Day < 1 ||
 		d.Day > daysIn(d.Month, d.Year) || d.Hour > 23 || d.Minute > 59 || d.Second > 59 {
 		return DateTime{}, false
 	}
@@ -42,8 +44,8 @@ func ReadDateTime(s string) (DateTime, bool) {
 	switch {
 	case rest == "Z" || rest == "z":
 	case len(rest) == len("+07:00") && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		h, okh := decimal(rest[1:3])
-		m, okm := decimal(rest[4:6])
+		h, okh := digits2(rest, 1)
+		m, okm := digits2(rest, 4)
 		if !okh || !okm || h > 23 || m > 59 {
 			return DateTime{}, false
 		}
@@ -57,16 +59,12 @@ func ReadDateTime(s string) (DateTime, bool) {
 	return d, true
 }
 
-// decimal is the value of s, which must be all decimal digits.
-func decimal(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return 0, false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, true
+// digits2 is the value of the two decimal digits of s at i, and whether they are digits: a byte below '0' wraps
+// around to above 9.
+func digits2(s string, i int) (int, bool) {
+	b := s[i : i+2]
+	hi, lo := b[0]-'0', b[1]-'0'
+	return int(hi)*10 + int(lo), hi <= 9 && lo <= 9
 }
 
 // daysIn is the number of days of a month of the proleptic Gregorian calendar, as package time counts them.

@@ -15,12 +15,18 @@ var dateTimes = []string{
 	"2026-11-25T10:00:00+01:60", "2026-11-25T10:00:00", "2026-11-25 10:00:00Z", "2026-1-25T10:00:00Z",
 	"+026-11-25T10:00:00Z", "2026-11-25T10:00:00,5Z", "2026-11-25T10-00:00Z", "2026-11-25T10:00:00+0100",
 	"2026-11-25T10:00:00+01:0x", "2026/11-25T10:00:00Z", "2026-11-25T10:00:00ZZ",
+	// bytes just below '0' and just above '9' where digits go
+	"2026-1/-25T10:00:00Z", "2026-11-2:T10:00:00Z", "/026-11-25T10:00:00Z", "2026-11-25T10:00:00+0:/00",
 }
 
-// checkReadDateTime fails t unless what ReadDateTime reads of s is what time.Parse reads (RFC 3339, upper case).
+// checkReadDateTime fails t unless what ReadDateTime reads of s is what time.Parse reads (RFC 3339, upper case), and
+// what it read before it read two digits at a time (refReadDateTime).
 func checkReadDateTime(t *testing.T, s string) {
 	t.Helper()
 	d, ok := ReadDateTime(s)
+	if rd, rok := refReadDateTime(s); d != rd || ok != rok {
+		t.Fatalf("%q: ReadDateTime read %+v, %v; before, %+v, %v", s, d, ok, rd, rok)
+	}
 	if !ok {
 		return
 	}
