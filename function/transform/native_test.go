@@ -426,8 +426,11 @@ func checkedLikeLibrary(t *testing.T, tr *Transform, expr, record string, in jso
 			if (tree || !sure) && !jsonvalue.Equal(got, want) || !tree && sure && got.Kind() != jsonvalue.Null {
 				t.Errorf("%s on %s, schema %d, tree %v (sure %v): not the tree expected", expr, record, i, tree, sure)
 			}
-			if err := lib[i].Validate(want.Any()); sure && err != nil {
-				t.Errorf("%s on %s, schema %d: the check was certain of %s, the library says %v", expr, record, i, text, err)
+			// Only when certain: the library panics on a number float64 cannot hold (schema.Validate looks first).
+			if sure {
+				if err := lib[i].Validate(want.Any()); err != nil {
+					t.Errorf("%s on %s, schema %d: the check was certain of %s, the library says %v", expr, record, i, text, err)
+				}
 			}
 		}
 	}
