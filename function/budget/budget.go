@@ -32,6 +32,11 @@ type Budget struct {
 	// stay within half the invocation budget. The tree is the record's alone, gone before the next one. A record
 	// over the cap is quarantined.
 	Values int
+	// Library caps the JSON values (object keys included) of a record that goes to the JSON Schema library: one
+	// that the schema's compiled checks cannot vouch for. The library works on a copy of the tree in Go values and
+	// builds an error, with its causes, for each value that fails: up to LibraryValueCost each, within half the
+	// invocation budget. A record over the cap is quarantined without the library's check.
+	Library int
 }
 
 const (
@@ -41,6 +46,10 @@ const (
 	// DefaultMemoryMB is the memory size assumed outside Lambda (the redrive tool's direct mode, tests): the
 	// budgets of a 512 MB function, so that a batch is handled there as a default deployment handles it.
 	DefaultMemoryMB = 512
+	// LibraryValueCost bounds what the JSON Schema library holds for one value of a record it checks: about 650
+	// bytes were measured for values that each fail both branches of an anyOf (the tree copied into maps, slices
+	// and interfaces, and three errors a value), 300 for a value failing a type.
+	LibraryValueCost = 1024
 )
 
 // For returns the budget of a function with memoryMB megabytes (Lambda's MB are MiB); 0 means DefaultMemoryMB.
@@ -56,5 +65,6 @@ func For(memoryMB int) Budget {
 	b.Invocation = max(b.GoMemoryLimit/4, floor)
 	b.Record = min(b.Invocation/2, decode.MaxDecompressed)
 	b.Values = int(b.Invocation / 2 / (2 * int64(jsonvalue.ValueSize)))
+	b.Library = min(int(b.Invocation/2/LibraryValueCost), b.Values)
 	return b
 }

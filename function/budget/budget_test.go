@@ -26,6 +26,8 @@ func TestEveryMemorySizeDecidesItsFirstRecord(t *testing.T) {
 		case 2*int64(b.Values*jsonvalue.ValueSize) > b.Invocation/2 || b.Values < 10_000:
 			// A record's tree and the decoder's stack stay within half the budget, and admit ordinary records.
 			t.Fatalf("%d MB: value limit %d", mb, b.Values)
+		case int64(b.Library)*LibraryValueCost > b.Invocation/2 || b.Library > b.Values || b.Library < 4_000:
+			t.Fatalf("%d MB: the schema library's value limit %d", mb, b.Library)
 		}
 	}
 	if For(0) != For(DefaultMemoryMB) {
@@ -36,14 +38,14 @@ func TestEveryMemorySizeDecidesItsFirstRecord(t *testing.T) {
 func ExampleFor() {
 	for _, mb := range []int{128, 512, 1769, 10240} {
 		b := For(mb)
-		fmt.Printf("%5d MB: Go memory limit %4d MiB, invocation %4d MiB, record %2d MiB, values %7d\n",
-			mb, b.GoMemoryLimit/MiB, b.Invocation/MiB, b.Record/MiB, b.Values)
+		fmt.Printf("%5d MB: Go memory limit %4d MiB, invocation %4d MiB, record %2d MiB, values %8d, for the library %6d\n",
+			mb, b.GoMemoryLimit/MiB, b.Invocation/MiB, b.Record/MiB, b.Values, b.Library)
 	}
 	// Output:
-	//   128 MB: Go memory limit   32 MiB, invocation    9 MiB, record  4 MiB, values   80000
-	//   512 MB: Go memory limit  224 MiB, invocation   56 MiB, record 28 MiB, values  458752
-	//  1769 MB: Go memory limit  852 MiB, invocation  213 MiB, record 64 MiB, values 1745920
-	// 10240 MB: Go memory limit 5088 MiB, invocation 1272 MiB, record 64 MiB, values 10420224
+	//   128 MB: Go memory limit   32 MiB, invocation    9 MiB, record  4 MiB, values    80000, for the library   5000
+	//   512 MB: Go memory limit  224 MiB, invocation   56 MiB, record 28 MiB, values   458752, for the library  28672
+	//  1769 MB: Go memory limit  852 MiB, invocation  213 MiB, record 64 MiB, values  1745920, for the library 109120
+	// 10240 MB: Go memory limit 5088 MiB, invocation 1272 MiB, record 64 MiB, values 10420224, for the library 651264
 }
 
 // TestReadmeLimits holds the README's table of limits to the code, at the module's default 512 MB.
@@ -54,12 +56,13 @@ func TestReadmeLimits(t *testing.T) {
 	}
 	b := For(512)
 	want := map[string]string{
-		"Go memory limit":                  fmt.Sprintf("%d MiB", b.GoMemoryLimit/MiB),
-		"invocation budget":                fmt.Sprintf("%d MiB", b.Invocation/MiB),
-		"record limit":                     fmt.Sprintf("%d MiB", b.Record/MiB),
-		"JSON values in one record":        thousands(b.Values),
-		"user records in a KPL aggregate":  thousands(decode.MaxSubRecords),
-		"partition key in a KPL aggregate": thousands(decode.MaxPartitionKey) + " bytes",
+		"Go memory limit":                    fmt.Sprintf("%d MiB", b.GoMemoryLimit/MiB),
+		"invocation budget":                  fmt.Sprintf("%d MiB", b.Invocation/MiB),
+		"record limit":                       fmt.Sprintf("%d MiB", b.Record/MiB),
+		"JSON values in one record":          thousands(b.Values),
+		"JSON values for the schema library": thousands(b.Library),
+		"user records in a KPL aggregate":    thousands(decode.MaxSubRecords),
+		"partition key in a KPL aggregate":   thousands(decode.MaxPartitionKey) + " bytes",
 	}
 	for name, value := range want {
 		var cells []string

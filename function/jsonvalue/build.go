@@ -42,6 +42,16 @@ func Members(v Value) []Value { return v.elems() }
 // it too, as its text would have to.
 const MaxDepth = maxDepth
 
+// Count returns the number of values and object keys inside v, as Decoder.MaxValues counts them: the members of
+// its containers, at every depth (v itself is not one).
+func Count(v Value) int {
+	n := 0
+	for _, k := range v.elems() {
+		n += 1 + Count(k)
+	}
+	return n
+}
+
 // Equal reports whether a and b are the same tree: the same kinds and texts, and the same members in the same order.
 // Whether a string is known to be plain does not count.
 func Equal(a, b Value) bool {

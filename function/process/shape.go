@@ -63,7 +63,8 @@ func (p *Processor) newShaping() (*shaping, error) {
 	if !p.shape.Enabled() && p.cfg.Format != config.FormatParquet {
 		return nil, nil
 	}
-	s := &shaping{shaper: &shape.Shaper{Options: p.shape, MaxValues: p.budget.Values, TransformTimeout: transformTimeout,
+	s := &shaping{shaper: &shape.Shaper{Options: p.shape, MaxValues: p.budget.Values,
+		LibraryValues: p.budget.Library, TransformTimeout: transformTimeout,
 		SkipValue: p.cfg.Format != config.FormatParquet},
 		limit: layout.PartitionLimit{Max: p.cfg.MaxPartitions}}
 	if p.cfg.Format == config.FormatParquet {

@@ -103,12 +103,21 @@ func (noLoader) Load(url string) (any, error) {
 // Validate checks a record against the schema. The error is the reason a record is quarantined: it names the first
 // failing instance location (a JSON pointer) and keyword, e.g. `schema: /amount: got string, want number (type)`,
 // or a number float64 cannot hold, `schema: /n: number out of range` (see numbers.go).
-func (s *Schema) Validate(v jsonvalue.Value) error {
+func (s *Schema) Validate(v jsonvalue.Value) error { return s.ValidateAtMost(v, 0) }
+
+// ValidateAtMost is Validate for a caller that bounds memory: a record the compiled checks cannot vouch for, and
+// that has more than maxValues values and object keys (jsonvalue.Count; 0 means no cap), is rejected without the
+// library's check, whose memory grows with every value that fails (budget.Budget.Library).
+func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
 	if s.root.sure(v, 0) {
 		return nil // the common case: the library's verdict would be the same, and is not needed
 	}
 	if at, ok := outOfRange(v); ok {
 		return fmt.Errorf("schema: %s: %s", at, errOutOfRange)
+	}
+	if maxValues > 0 && jsonvalue.Count(v) > maxValues {
+		return fmt.Errorf("schema: not checked: more than %d JSON values and object keys for the JSON Schema "+
+			"library, the limit at this memory size (records its compiled checks accept have no such limit)", maxValues)
 	}
 	err := s.compiled.Validate(v.Any())
 	if err == nil {

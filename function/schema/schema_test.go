@@ -169,3 +169,25 @@ func TestReasonListsAdditionalPropertiesInOrder(t *testing.T) {
 		}
 	}
 }
+
+// A record the compiled checks cannot vouch for goes to the library only within the cap on its values; a record
+// they accept has no such cap.
+func TestValidateAtMostCapsOnlyTheLibrary(t *testing.T) {
+	s := compile(t, `{"properties": {"xs": {"type": "array", "items": {"anyOf": [{"type": "integer"}, {"type": "boolean"}]}}}}`)
+	failing := value(t, `{"xs": [{}, {}, {}]}`) // 5 values and keys, each {} failing both branches
+	if err := s.ValidateAtMost(failing, 5); err == nil || !strings.HasPrefix(err.Error(), "schema: /xs/0: got object") {
+		t.Fatalf("at the cap: %v, want the library's reason", err)
+	}
+	err := s.ValidateAtMost(failing, 4)
+	if err == nil || err.Error() != "schema: not checked: more than 4 JSON values and object keys for the JSON "+
+		"Schema library, the limit at this memory size (records its compiled checks accept have no such limit)" {
+		t.Fatalf("over the cap: %v", err)
+	}
+	if err := s.Validate(failing); err == nil || !strings.HasPrefix(err.Error(), "schema: /xs/0: got object") {
+		t.Fatalf("without a cap: %v, want the library's reason", err)
+	}
+	plain := compile(t, `{"properties": {"xs": {"type": "array", "items": {"type": "integer"}}}}`)
+	if err := plain.ValidateAtMost(value(t, `{"xs": [1, 2, 3, 4, 5, 6, 7, 8]}`), 2); err != nil {
+		t.Fatalf("a record the compiled checks accept: %v", err)
+	}
+}

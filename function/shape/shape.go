@@ -58,6 +58,9 @@ type Shaper struct {
 	// MaxValues caps the JSON values and object keys of a record, before and after the transform, so that its tree
 	// fits the memory size (budget.Budget.Values); 0 means no cap.
 	MaxValues int
+	// LibraryValues caps the JSON values and object keys of a record that goes to the JSON Schema library, which
+	// takes much more memory a value than the tree (budget.Budget.Library); 0 means no cap.
+	LibraryValues int
 	// TransformTimeout limits the transform of one record when it runs on gojq (0: only ctx limits it); the native
 	// evaluator's steps are bounded by the expression and the record, and need no timer.
 	TransformTimeout time.Duration
@@ -111,7 +114,7 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 	}
 	rec.Value = v
 	if o.Schema != nil && !validated {
-		if err := o.Schema.Validate(v); err != nil {
+		if err := o.Schema.ValidateAtMost(v, s.LibraryValues); err != nil {
 			return rec, false, err
 		}
 	}
