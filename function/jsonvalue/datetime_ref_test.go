@@ -1,6 +1,6 @@
 package jsonvalue
 
-// refReadDateTime is ReadDateTime as it was before it read its fields two digits at a time (commit 430142b), the
+// refReadDateTime is ReadDateTime as it was before it read its fields two digits at a time (as at commit 30004c1), the
 // oracle FuzzReadDateTime holds it to.
 func refReadDateTime(s string) (DateTime, bool) {
 	if len(s) < len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||

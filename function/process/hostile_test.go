@@ -293,11 +293,11 @@ func TestRecordWithTooManyValuesIsQuarantined(t *testing.T) {
 // decoded data.
 func TestParquetRowsAreChargedToTheBudget(t *testing.T) {
 	b := budget.For(512)
-	const n = 290_000 // values per record, just under the cap
+	n := b.Values - 10 // values per record, just under the cap
 	data := numbers(n)
 	// Each record holds its bookkeeping, the copy of its text that its row's strings point into (the text itself is
 	// the event's), and its row, a value per element and a null for _extra, twice (the row and the writer's buffers).
-	cost := int64(len(data)) + decode.ItemCost + 2*24*(n+1)
+	cost := int64(len(data)) + decode.ItemCost + 2*24*int64(n+1)
 	fit := int(b.Invocation / cost)
 	rs, shared := batch(60), []byte(data)
 	for i := range rs {
