@@ -133,9 +133,13 @@ func testPlan(t *testing.T, binary string) {
 	})
 
 	t.Run("a bad root value fails with the module's message", func(t *testing.T) {
-		out, err := terraform.PlanE(t, options(map[string]any{"batch_size": 0, "transition_storage_class": "COLD"}))
-		require.Error(t, err)
-		out = strings.Join(strings.Fields(out), " ") // the CLI wraps messages at 80 columns
+		// The errors are read from stderr alone: the plan that goes to stdout at the same time would otherwise
+		// interleave with them, line by line, as it did once.
+		opts := options(map[string]any{"batch_size": 0, "transition_storage_class": "COLD"})
+		_, stderr, code, _ := terraform.RunTerraformCommandAndGetStdOutErrCodeE(t, opts,
+			terraform.FormatArgs(opts, "plan", "-input=false", "-lock=false")...)
+		require.NotZero(t, code, "plan with bad values succeeded")
+		out := strings.Join(strings.Fields(stderr), " ") // the CLI wraps messages at 80 columns
 		assert.Contains(t, out, "batch_size must be a whole number from 1 to 10000.")
 		assert.Contains(t, out, "transition_storage_class must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE.")
 	})
