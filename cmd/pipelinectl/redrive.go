@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,6 +84,7 @@ var handlerFlags = []struct{ flag, env string }{
 	{"partition-keys", config.EnvPartitionKeys},
 	{"max-partitions", config.EnvMaxPartitions},
 	{"format", config.EnvFormat},
+	{"memory-size", config.EnvMemorySize},
 }
 
 // handlerUsage describes a direct-mode flag from the contract's definition of its variable.
@@ -409,7 +412,13 @@ func functionEnv(ctx context.Context, api *lambda.Client, name string) (map[stri
 		return nil, fmt.Errorf("-config-from-function %s: its environment cannot be read: %s", name,
 			aws.ToString(out.Environment.Error.Message))
 	}
-	return out.Environment.Variables, nil
+	env := maps.Clone(out.Environment.Variables)
+	// Lambda sets the memory size only at run time, and the budgets (how large a record may decompress to, which
+	// records the schema library checks) derive from it: the replay must run with the function's.
+	if out.MemorySize != nil {
+		env[config.EnvMemorySize] = strconv.Itoa(int(*out.MemorySize))
+	}
+	return env, nil
 }
 
 // functionConfiguration reads a deployed function's configuration: its environment and its role.

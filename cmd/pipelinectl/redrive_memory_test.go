@@ -1,0 +1,57 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// Direct mode runs the handler's core with the budget of the memory size it is given (function/budget): how large
+// a record may decompress to, how many JSON values a record may have, which records the JSON Schema library checks.
+// -config-from-function takes the function's environment, but not its memory size, which Lambda sets as
+// AWS_LAMBDA_FUNCTION_MEMORY_SIZE at run time and GetFunctionConfiguration returns as MemorySize: the replay of a
+// 3,008 MB function runs with a 512 MB budget, and quarantines records the function writes (a gzip record of 40 MiB
+// decompressed: the 512 MB record limit is 28 MiB, the 3,008 MB one 64 MiB). No flag sets it either.
+func TestConfigFromFunctionTakesItsMemorySize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: serves the Lambda API on a loopback port")
+	}
+	lambdaAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/functions/kinesis2s3/configuration") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"FunctionName":"kinesis2s3","MemorySize":3008,"Role":"arn:aws:iam::000000000000:role/f",
+			"Environment":{"Variables":{"BUCKET_NAME":"prod","OUTPUT_MODE":"batch","COMPRESSION":"zstd"}}}`))
+	}))
+	defer lambdaAPI.Close()
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", lambdaAPI.URL)
+	awsCfg, err := loadAWSConfig(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f redriveFlags
+	redriveFlagSet(&strings.Builder{}, &f)
+	env, err := functionEnv(t.Context(), lambda.NewFromConfig(awsCfg), "kinesis2s3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := directConfig(env, f.handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Bucket != "prod" || cfg.MemoryMB != 3008 {
+		t.Errorf("direct mode runs with bucket %q and %d MB (0: the 512 MB default); want prod and the function's 3008 MB",
+			cfg.Bucket, cfg.MemoryMB)
+	}
+}
