@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,47 @@ func TestCostNamesTheGivenPrices(t *testing.T) {
 	out = runCostCmd(t, "--price-s3-put", "0.0055", "--prices-as-of", "eu-west-1, 2027-01-04")
 	if !strings.Contains(out, "Prices: eu-west-1, 2027-01-04;") {
 		t.Errorf("output does not carry --prices-as-of:\n%s", out)
+	}
+}
+
+// The Costs prose's batch-mode PUT figures are the model's, at the default batch size and at 10,000, where the
+// payload limit caps the batch (a review found the prose quoting 10,000 records a batch, three times too cheap).
+func TestReadmeCostProseIsTheModels(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prose := regexp.MustCompile(`(\$[0-9.,]+) a\s+month with the default batch size of 500, and (\$[0-9.,]+) with a batch size ` +
+		`of 10,000, where Lambda's 6 MB invocation\s+payload stops a batch at ([0-9,]+) records`).FindSubmatch(readme)
+	if prose == nil {
+		t.Fatal("README.md: the Costs prose on batch mode's PUTs is not found")
+	}
+	model := regexp.MustCompile(`(\$[0-9.,]+) in batch mode|invocations of ([0-9,]+) records`)
+	for i, size := range []string{"500", "10000"} {
+		out := runCostCmd(t, "--records-per-second", "1000", "--record-size", "1024", "--mode", "batch",
+			"--compression", "zstd", "--batch-size", size)
+		got := model.FindAllStringSubmatch(out, -1)
+		if len(got) != 2 || got[0][1] != string(prose[1+i]) {
+			t.Errorf("batch size %s: README.md says %s a month in PUTs, pipelinectl cost %q", size, prose[1+i], got)
+		}
+		if size == "10000" && (len(got) != 2 || got[1][2] != string(prose[3])) {
+			t.Errorf("README.md: a batch stops at %s records of 1 KB; pipelinectl cost: %q", prose[3], got)
+		}
+	}
+}
+
+// An estimate that cannot be made names the flag that makes it possible (from a review).
+func TestCostErrorsNameTheFlagToGive(t *testing.T) {
+	for want, args := range map[string][]string{
+		"-compression-ratio": {"--mode", "batch", "--format", "parquet"},
+		"-speed":             {"--mode", "batch", "--format", "parquet", "--compression-ratio", "5"},
+		"-compression":       {"--mode", "batch", "--compression", "zstdd"},
+	} {
+		var errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"cost"}, args...), new(bytes.Buffer), &errOut)
+		names := regexp.MustCompile(regexp.QuoteMeta(want) + `([^-a-z]|$)`) // -compression is not -compression-ratio
+		if code == 0 || !names.MatchString(errOut.String()) {
+			t.Errorf("cost %v: exit %d, %q; want an error naming %s", args, code, errOut.String(), want)
+		}
 	}
 }

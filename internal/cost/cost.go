@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -103,8 +104,12 @@ func (w Workload) Check() error {
 	if w.Format != "jsonl" && w.Format != "parquet" {
 		errs = append(errs, fmt.Errorf("format %q: use jsonl or parquet", w.Format))
 	}
+	if w.Mode == "batch" && !slices.Contains([]string{"gzip", "zstd", "none"}, w.Compression) &&
+		!(w.Format == "parquet" && w.Compression == "snappy") {
+		errs = append(errs, fmt.Errorf("-compression %q: use gzip, zstd or none (or snappy for parquet)", w.Compression))
+	}
 	if w.Format == "parquet" && w.Mode == "batch" && w.CompressionRatio <= 0 {
-		errs = append(errs, errors.New("parquet: give the compression ratio of your data (nothing is measured for it)"))
+		errs = append(errs, errors.New("parquet: give -compression-ratio, your data's (nothing is measured for it)"))
 	}
 	if w.Shards < 1 || w.MemoryMB < 128 || w.BatchSize < 1 || w.Concurrency < 1 || w.RetentionHours < 24 {
 		errs = append(errs, errors.New("shards, batch size and upload concurrency must be at least 1, memory at least 128 MB, retention at least 24 hours"))

@@ -2,6 +2,7 @@ package cost
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -41,7 +42,7 @@ func (s Speeds) speed(w Workload) (float64, error) {
 	key := "record"
 	if w.Mode == "batch" {
 		if w.Format == "parquet" {
-			return 0, fmt.Errorf("parquet: no speed is measured for it; give one (MB/s on one core)")
+			return 0, errors.New("parquet: no speed is measured for it; give -speed (MB/s of record data on one core)")
 		}
 		key = "batch+" + w.Compression
 	}
