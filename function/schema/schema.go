@@ -34,7 +34,10 @@ type Fetcher func(ctx context.Context, bucket, key string) ([]byte, error)
 type Schema struct {
 	compiled *jsonschema.Schema
 	root     *node // the fast path's form of compiled (fast.go)
-	doc      any   // the document as JSON values, for the columns
+	// recursive: compiled reaches itself, so that what the library does with a record is not bounded by its
+	// values (recursion.go)
+	recursive bool
+	doc       any // the document as JSON values, for the columns
 }
 
 // Load reads the schema at source — a file path or s3://bucket/key (read with fetch) — and compiles it.
@@ -89,7 +92,8 @@ func Compile(data []byte, location string) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{compiled: compiled, root: compileNode(compiled, map[*jsonschema.Schema]*node{}), doc: doc}, nil
+	return &Schema{compiled: compiled, root: compileNode(compiled, map[*jsonschema.Schema]*node{}), doc: doc,
+		recursive: recursive(compiled)}, nil
 }
 
 // noLoader refuses every document but the schema itself: a deployment's behaviour must not depend on what a
@@ -107,7 +111,9 @@ func (s *Schema) Validate(v jsonvalue.Value) error { return s.ValidateAtMost(v, 
 
 // ValidateAtMost is Validate for a caller that bounds memory: a record the compiled checks cannot vouch for, and
 // that has more than maxValues values and object keys (jsonvalue.Count; 0 means no cap), is rejected without the
-// library's check, whose memory grows with every value that fails (budget.Budget.Library).
+// library's check, whose memory grows with every value that fails (budget.Budget.Library). With a schema that
+// refers to itself, a record on which the library would make more than maxValues values' worth of evaluations
+// (recursion.go) is rejected likewise.
 func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
 	if s.root.sure(v, 0) {
 		return nil // the common case: the library's verdict would be the same, and is not needed
@@ -118,6 +124,11 @@ func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
 	if maxValues > 0 && jsonvalue.Count(v) > maxValues {
 		return fmt.Errorf("schema: not checked: more than %d JSON values and object keys for the JSON Schema "+
 			"library, the limit at this memory size (records its compiled checks accept have no such limit)", maxValues)
+	}
+	if maxValues > 0 && s.recursive && !evaluations(s.compiled, v, maxValues) {
+		return fmt.Errorf("schema: not checked: the JSON Schema library would evaluate the schema's recursive "+
+			"definitions on its values more than %d times (deeper values counting more), the limit at this memory size",
+			maxValues)
 	}
 	err := s.compiled.Validate(v.Any())
 	if err == nil {
