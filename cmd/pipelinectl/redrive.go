@@ -118,7 +118,7 @@ func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
 		objectsDelete+", or "+objectsTag+" (tag it "+redrive.RedrivenTag+"=<time>, leave it, and skip it in later runs)")
 	fs.StringVar(&f.mode, "mode", "", "how to reprocess: invoke (the deployed function) or direct (write to S3 from here); required unless -dry-run")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "report the messages, ranges, record counts and ages; reprocess and delete nothing")
-	fs.IntVar(&f.maxMessages, "max-messages", 0, "stop after `N` messages (0: until the queue is empty)")
+	fs.IntVar(&f.maxMessages, "max-messages", 0, "stop after `N` messages or objects, not counting objects skipped as tagged by an earlier run (0: until none is left)")
 	fs.IntVar(&f.concurrency, "concurrency", redrive.DefaultConcurrency, "messages redriven at once")
 	fs.IntVar(&f.batchSize, "batch-size", redrive.DefaultBatchSize, fmt.Sprintf("most records per invocation or write batch, 1-%d (invocations are also cut at 6 MB)", redrive.MaxBatchSize))
 	fs.IntVar(&f.retries, "retries", redrive.DefaultRetries, "retries of a failed batch, from the first failed record, before its message is kept (an attempt that handles some records uses none)")

@@ -418,3 +418,21 @@ func TestNewS3RejectsBadOptions(t *testing.T) {
 		t.Error("New accepted Tag, which is for objects")
 	}
 }
+
+// "Start with --max-messages 5 if unsure" (README runbook), then run again for the next five: with
+// -redriven-objects tag, the objects tagged by the first run stay first in the listing, and each later run counts
+// them against MaxMessages as it skips them, so it never gets past them to an object still to redrive.
+func TestS3TagModeMaxMessagesGoesPastTaggedObjects(t *testing.T) {
+	h := newS3Harness()
+	for i := range 4 {
+		h.put(t, payloadRecords(shard0, seqs(10*i, 2)...), nil)
+	}
+	if first := h.run(t, Options{Tag: true, MaxMessages: 2, Concurrency: 1}); first.Tagged != 2 {
+		t.Fatalf("first run: summary %+v", first)
+	}
+	second := h.run(t, Options{Tag: true, MaxMessages: 2, Concurrency: 1})
+	if second.Tagged != 2 {
+		t.Errorf("second run with MaxMessages 2: %d objects tagged, %d skipped as redriven before; want the 2 not redriven yet tagged\n%s",
+			second.Tagged, second.AlreadyRedriven, summaryText(second))
+	}
+}

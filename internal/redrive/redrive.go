@@ -85,7 +85,8 @@ type Options struct {
 	// DryRun reads every message (object) and range and reports what a redrive would do, without reprocessing,
 	// deleting or tagging anything; the messages it received are made visible again at the end.
 	DryRun bool
-	// MaxMessages stops after this many distinct messages (objects); 0 means until none is left.
+	// MaxMessages stops after this many distinct messages (objects; not counting those skipped as redriven
+	// before); 0 means until none is left.
 	MaxMessages int
 	// Concurrency is how many messages (objects) are redriven at once; default 4.
 	Concurrency int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -83,11 +84,27 @@ func (r *Redriver) drain(ctx context.Context, done func(Outcome)) error {
 	var g errgroup.Group
 	g.SetLimit(r.opts.Concurrency)
 	defer g.Wait() // its goroutines return no error: each outcome goes to done
-	redrive := func(it *item) { done(r.redrive(ctx, it)) }
-	for started := 0; r.opts.MaxMessages == 0 || started < r.opts.MaxMessages; {
+	// An object an earlier run redrove (and tagged) is skipped, and gives its place in MaxMessages back: otherwise
+	// each run after a first one with MaxMessages N would stop at the N objects that run tagged.
+	var skipped atomic.Int64
+	redrive := func(it *item) {
+		o := r.redrive(ctx, it)
+		if o.Verdict == VerdictAlreadyRedriven {
+			skipped.Add(1)
+		}
+		done(o)
+	}
+	for started := 0; ; {
 		limit := maxFetch
-		if r.opts.MaxMessages > 0 {
-			limit = min(limit, r.opts.MaxMessages-started)
+		if maxItems := r.opts.MaxMessages; maxItems > 0 {
+			counted := started - int(skipped.Load())
+			if counted >= maxItems {
+				g.Wait() // the items still being redriven may turn out to be skipped
+				if counted = started - int(skipped.Load()); counted >= maxItems {
+					return nil
+				}
+			}
+			limit = min(limit, maxItems-counted)
 		}
 		places := takePlaces(&g, limit, redrive)
 		var items []*item
@@ -109,7 +126,6 @@ func (r *Redriver) drain(ctx context.Context, done func(Outcome)) error {
 			return nil // interrupted, or nothing left for this run
 		}
 	}
-	return nil
 }
 
 // maxFetch is the most items one fetch takes: what one ReceiveMessage call returns.
