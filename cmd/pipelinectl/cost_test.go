@@ -102,9 +102,12 @@ func TestReadmeCostProseIsTheModels(t *testing.T) {
 // An estimate that cannot be made names the flag that makes it possible (from a review).
 func TestCostErrorsNameTheFlagToGive(t *testing.T) {
 	for want, args := range map[string][]string{
-		"-compression-ratio": {"--mode", "batch", "--format", "parquet"},
-		"-speed":             {"--mode", "batch", "--format", "parquet", "--compression-ratio", "5"},
-		"-compression":       {"--mode", "batch", "--compression", "zstdd"},
+		"-compression-ratio":  {"--mode", "batch", "--format", "parquet"},
+		"-speed":              {"--mode", "batch", "--format", "parquet", "--compression-ratio", "5"},
+		"-compression":        {"--mode", "batch", "--compression", "zstdd"},
+		"-retention-hours":    {"--retention-hours", "12"},
+		"-memory":             {"--memory", "64"},
+		"-records-per-second": {"--records-per-second", "0"},
 	} {
 		var errOut bytes.Buffer
 		code := run(context.Background(), append([]string{"cost"}, args...), new(bytes.Buffer), &errOut)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -391,9 +392,18 @@ func directConfig(env map[string]string, flags map[string]*string) (config.Confi
 		return v, ok
 	})
 	if err != nil {
-		return config.Config{}, fmt.Errorf("direct mode settings (flags or -config-from-function): %w", err)
+		return config.Config{}, fmt.Errorf("direct mode settings (flags or -config-from-function): %s", flagNames(err.Error()))
 	}
 	return cfg, nil
+}
+
+// flagNames names, in one of the function's configuration errors, the flag of each variable it names: the
+// operator gives -bucket, not BUCKET_NAME.
+func flagNames(msg string) string {
+	for _, h := range handlerFlags {
+		msg = regexp.MustCompile(`\b`+h.env+`\b`).ReplaceAllString(msg, "-"+h.flag+" ("+h.env+")")
+	}
+	return msg
 }
 
 // functionEnv reads a deployed function's environment variables; an empty name reads nothing.

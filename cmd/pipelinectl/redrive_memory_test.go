@@ -55,3 +55,23 @@ func TestConfigFromFunctionTakesItsMemorySize(t *testing.T) {
 			cfg.Bucket, cfg.MemoryMB)
 	}
 }
+// Direct mode's settings come from flags, but a missing or bad one is reported by the function's variable name
+// ("BUCKET_NAME is required", `OUTPUT_MODE="batches" is not valid`): the operator must work out that the flag to
+// give is -bucket (-output-mode). The error should name the flag.
+func TestDirectModeSettingErrorsNameTheFlag(t *testing.T) {
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	q := []string{"redrive", "-queue-url", "http://127.0.0.1:1/000000000000/dlq", "-mode", "direct"}
+	for want, args := range map[string][]string{
+		"-bucket":      q,
+		"-output-mode": append(q, "-bucket", "b", "-output-mode", "batches"),
+	} {
+		_, stderr, exit := runCmd(t, args...)
+		if exit == 0 || !strings.Contains(stderr, want+" ") && !strings.Contains(stderr, want+":") {
+			t.Errorf("%v: exit %d, %q; want the error to name %s", args, exit, stderr, want)
+		}
+	}
+}

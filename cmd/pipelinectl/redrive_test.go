@@ -100,11 +100,11 @@ func TestDirectConfig(t *testing.T) {
 		t.Errorf("config %+v, %v", cfg, err)
 	}
 
-	// Bad values are the handler's own errors, naming the setting.
+	// Bad values are the handler's own errors, naming the flag and the setting.
 	flags = empty()
 	*flags["OUTPUT_MODE"] = "batches"
-	if _, err := directConfig(nil, flags); err == nil || !strings.Contains(err.Error(), "BUCKET_NAME is required") ||
-		!strings.Contains(err.Error(), `OUTPUT_MODE="batches" is not valid`) {
+	if _, err := directConfig(nil, flags); err == nil || !strings.Contains(err.Error(), "-bucket (BUCKET_NAME) is required") ||
+		!strings.Contains(err.Error(), `-output-mode (OUTPUT_MODE)="batches" is not valid`) {
 		t.Errorf("error %v", err)
 	}
 }

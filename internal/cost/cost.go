@@ -92,28 +92,30 @@ func Total(lines ...[]Line) float64 {
 // PerMillion turns a monthly amount into one per million records.
 func (e Estimate) PerMillion(monthly float64) float64 { return monthly / (e.RecordsPerMonth / 1e6) }
 
-// Check reports what makes a workload impossible to price.
+// Check reports what makes a workload impossible to price, each problem by the flag of pipelinectl cost that sets
+// it.
 func (w Workload) Check() error {
 	var errs []error
-	if w.RecordsPerSecond <= 0 || w.RecordBytes <= 0 {
-		errs = append(errs, errors.New("records per second and record size must be positive"))
+	bad := func(cond bool, format string, args ...any) {
+		if cond {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
 	}
-	if w.Mode != "record" && w.Mode != "batch" {
-		errs = append(errs, fmt.Errorf("mode %q: use record or batch", w.Mode))
-	}
-	if w.Format != "jsonl" && w.Format != "parquet" {
-		errs = append(errs, fmt.Errorf("format %q: use jsonl or parquet", w.Format))
-	}
-	if w.Mode == "batch" && !slices.Contains([]string{"gzip", "zstd", "none"}, w.Compression) &&
-		!(w.Format == "parquet" && w.Compression == "snappy") {
-		errs = append(errs, fmt.Errorf("-compression %q: use gzip, zstd or none (or snappy for parquet)", w.Compression))
-	}
-	if w.Format == "parquet" && w.Mode == "batch" && w.CompressionRatio <= 0 {
-		errs = append(errs, errors.New("parquet: give -compression-ratio, your data's (nothing is measured for it)"))
-	}
-	if w.Shards < 1 || w.MemoryMB < 128 || w.BatchSize < 1 || w.Concurrency < 1 || w.RetentionHours < 24 {
-		errs = append(errs, errors.New("shards, batch size and upload concurrency must be at least 1, memory at least 128 MB, retention at least 24 hours"))
-	}
+	bad(w.RecordsPerSecond <= 0, "-records-per-second %g: want more than 0", w.RecordsPerSecond)
+	bad(w.RecordBytes <= 0, "-record-size %g: want more than 0", w.RecordBytes)
+	bad(w.Mode != "record" && w.Mode != "batch", "-mode %q: use record or batch", w.Mode)
+	bad(w.Format != "jsonl" && w.Format != "parquet", "-format %q: use jsonl or parquet", w.Format)
+	bad(w.Mode == "batch" && !slices.Contains([]string{"gzip", "zstd", "none"}, w.Compression) &&
+		!(w.Format == "parquet" && w.Compression == "snappy"),
+		"-compression %q: use gzip, zstd or none (or snappy for parquet)", w.Compression)
+	bad(w.Format == "parquet" && w.Mode == "batch" && w.CompressionRatio <= 0,
+		"parquet: give -compression-ratio, your data's (nothing is measured for it)")
+	// The shards default to what the traffic needs: without traffic, that is no fault of -shards.
+	bad(w.Shards < 1 && w.RecordsPerSecond > 0 && w.RecordBytes > 0, "-shards %d: want at least 1", w.Shards)
+	bad(w.MemoryMB < 128, "-memory %d: want at least 128 (MB)", w.MemoryMB)
+	bad(w.BatchSize < 1, "-batch-size %d: want at least 1", w.BatchSize)
+	bad(w.Concurrency < 1, "-upload-concurrency %d: want at least 1", w.Concurrency)
+	bad(w.RetentionHours < 24, "-retention-hours %d: want at least 24", w.RetentionHours)
 	return errors.Join(errs...)
 }
 
