@@ -121,6 +121,7 @@ func TestCostErrorsNameTheFlagToGive(t *testing.T) {
 		}
 	}
 }
+
 // The Costs prose quotes the measured CPU time of a PUT and the time of a full record-mode batch at 512 MB: the
 // figures the tool prices with (a review found them left at an older measurement's).
 func TestReadmeRecordModeProseMatchesTheModel(t *testing.T) {

@@ -55,6 +55,7 @@ func TestConfigFromFunctionTakesItsMemorySize(t *testing.T) {
 			cfg.Bucket, cfg.MemoryMB)
 	}
 }
+
 // Direct mode's settings come from flags, but a missing or bad one is reported by the function's variable name
 // ("BUCKET_NAME is required", `OUTPUT_MODE="batches" is not valid`): the operator must work out that the flag to
 // give is -bucket (-output-mode). The error should name the flag.
