@@ -423,6 +423,9 @@ func functionEnv(ctx context.Context, api *lambda.Client, name string) (map[stri
 			aws.ToString(out.Environment.Error.Message))
 	}
 	env := maps.Clone(out.Environment.Variables)
+	if env == nil {
+		env = map[string]string{}
+	}
 	// Lambda sets the memory size only at run time, and the budgets (how large a record may decompress to, which
 	// records the schema library checks) derive from it: the replay must run with the function's.
 	if out.MemorySize != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
@@ -20,26 +21,8 @@ func TestConfigFromFunctionTakesItsMemorySize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: serves the Lambda API on a loopback port")
 	}
-	lambdaAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/functions/kinesis2s3/configuration") {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"FunctionName":"kinesis2s3","MemorySize":3008,"Role":"arn:aws:iam::000000000000:role/f",
-			"Environment":{"Variables":{"BUCKET_NAME":"prod","OUTPUT_MODE":"batch","COMPRESSION":"zstd"}}}`))
-	}))
-	defer lambdaAPI.Close()
-	t.Setenv("AWS_REGION", "eu-west-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", lambdaAPI.URL)
-	awsCfg, err := loadAWSConfig(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	awsCfg := fakeLambda(t, "kinesis2s3", `{"FunctionName":"kinesis2s3","MemorySize":3008,"Role":"arn:aws:iam::000000000000:role/f",
+		"Environment":{"Variables":{"BUCKET_NAME":"prod","OUTPUT_MODE":"batch","COMPRESSION":"zstd"}}}`)
 	var f redriveFlags
 	redriveFlagSet(&strings.Builder{}, &f)
 	env, err := functionEnv(t.Context(), lambda.NewFromConfig(awsCfg), "kinesis2s3")
@@ -75,4 +58,47 @@ func TestDirectModeSettingErrorsNameTheFlag(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want the error to name %s", args, exit, stderr, want)
 		}
 	}
+}
+
+// -config-from-function names a function whose configuration has an Environment without Variables (a function whose
+// variables were all removed; or the wrong function, at 3 a.m.): functionEnv clones the nil map and sets the memory
+// size in it, which panics instead of saying what is wrong.
+func TestConfigFromFunctionWithoutVariablesIsAnError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: serves the Lambda API on a loopback port")
+	}
+	awsCfg := fakeLambda(t, "other", `{"FunctionName":"other","MemorySize":128,"Environment":{}}`)
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("functionEnv panicked: %v", r)
+		}
+	}()
+	env, err := functionEnv(t.Context(), lambda.NewFromConfig(awsCfg), "other")
+	t.Logf("env %v, error %v", env, err)
+}
+
+// fakeLambda serves GetFunctionConfiguration of the function name, answering config, and returns an AWS
+// configuration that reaches it.
+func fakeLambda(t *testing.T, name, config string) aws.Config {
+	t.Helper()
+	lambdaAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/functions/"+name+"/configuration") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(config))
+	}))
+	t.Cleanup(lambdaAPI.Close)
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", lambdaAPI.URL)
+	awsCfg, err := loadAWSConfig(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awsCfg
 }
