@@ -8,6 +8,7 @@ import (
 
 	"github.com/kinesis2s3/kinesis2s3/function/decode"
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
 )
 
 func TestEveryMemorySizeDecidesItsFirstRecord(t *testing.T) {
@@ -56,14 +57,14 @@ func TestReadmeLimits(t *testing.T) {
 	}
 	b := For(512)
 	want := map[string]string{
-		"Go memory limit":                               fmt.Sprintf("%d MiB", b.GoMemoryLimit/MiB),
-		"invocation budget":                             fmt.Sprintf("%d MiB", b.Invocation/MiB),
-		"record limit":                                  fmt.Sprintf("%d MiB", b.Record/MiB),
-		"JSON values in one record":                     thousands(b.Values),
-		"JSON values for the schema library":            thousands(b.Library),
-		"schema library evaluations, recursive schemas": thousands(b.Library),
-		"user records in a KPL aggregate":               thousands(decode.MaxSubRecords),
-		"partition key in a KPL aggregate":              thousands(decode.MaxPartitionKey) + " bytes",
+		"Go memory limit":                         fmt.Sprintf("%d MiB", b.GoMemoryLimit/MiB),
+		"invocation budget":                       fmt.Sprintf("%d MiB", b.Invocation/MiB),
+		"record limit":                            fmt.Sprintf("%d MiB", b.Record/MiB),
+		"JSON values in one record":               thousands(b.Values),
+		"JSON values for the schema library":      thousands(b.Library),
+		"schema evaluations, schemas that branch": thousands(schema.EvaluationsPerValue * b.Library),
+		"user records in a KPL aggregate":         thousands(decode.MaxSubRecords),
+		"partition key in a KPL aggregate":        thousands(decode.MaxPartitionKey) + " bytes",
 	}
 	for name, value := range want {
 		var cells []string

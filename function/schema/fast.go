@@ -24,6 +24,16 @@ import (
 // maxSureDepth bounds the walk (schemas that refer to themselves recurse with the instance).
 const maxSureDepth = 64
 
+// A schema whose nodes apply several subschemas to one value (allOf, or $ref beside other keywords) has the walk
+// visit a value once per path to it, which nesting multiplies: parts^depth. A walk of such a schema gets
+// stepsPerValue steps for each value of the record (and stepsSlack), then gives up, unsure; a schema without
+// them visits each value once. Check.Value walks one scalar, with scalarSteps.
+const (
+	stepsPerValue = 4
+	stepsSlack    = 64
+	scalarSteps   = 1 << 12
+)
+
 // anything is the node of a value without a schema: it checks only that numbers are within range.
 var anything = &node{minItems: -1, maxItems: -1, minLength: -1, maxLength: -1,
 	plain: 1<<jsonvalue.Null | 1<<jsonvalue.Bool | 1<<jsonvalue.String | 1<<jsonvalue.Array | 1<<jsonvalue.Object}
@@ -300,22 +310,23 @@ func enumOf(values []any) enum {
 }
 
 // sure reports whether v is certainly valid against n, and its numbers within float64's range (numbers.go).
-func (n *node) sure(v jsonvalue.Value, depth int) bool {
-	if !n.sureSelf(v, depth) {
+func (n *node) sure(v jsonvalue.Value, depth int, steps *int) bool {
+	if !n.sureSelf(v, depth, steps) {
 		return false
 	}
 	switch v.Kind() {
 	case jsonvalue.Object:
-		return n.sureObject(v, depth)
+		return n.sureObject(v, depth, steps)
 	case jsonvalue.Array:
-		return n.sureArray(v, depth)
+		return n.sureArray(v, depth, steps)
 	}
 	return true
 }
 
 // sureSelf is sure but for the members and elements of v, and the length of an array, which sure checks after.
-func (n *node) sureSelf(v jsonvalue.Value, depth int) bool {
-	if n.unsure || depth > maxSureDepth {
+// Each call takes one of steps: a walk that runs out of them is not sure (Schema.steps).
+func (n *node) sureSelf(v jsonvalue.Value, depth int, steps *int) bool {
+	if *steps--; n.unsure || depth > maxSureDepth || *steps < 0 {
 		return false
 	}
 	kind := v.Kind()
@@ -331,7 +342,7 @@ func (n *node) sureSelf(v jsonvalue.Value, depth int) bool {
 		return false
 	}
 	for _, sub := range n.all {
-		if !sub.sure(v, depth+1) {
+		if !sub.sure(v, depth+1, steps) {
 			return false
 		}
 	}
@@ -395,11 +406,11 @@ func (n *node) lookup(name string, from int) int {
 
 // sureObject checks the members; a member whose key a later one repeats is checked too, which can only make the
 // walk less certain.
-func (n *node) sureObject(obj jsonvalue.Value, depth int) bool {
+func (n *node) sureObject(obj jsonvalue.Value, depth int, steps *int) bool {
 	m := met{missing: n.required}
 	for i := range obj.Len() {
 		sub, ok := n.member(obj.Key(i), &m)
-		if !ok || !sub.sure(obj.Index(i), depth+1) {
+		if !ok || !sub.sure(obj.Index(i), depth+1, steps) {
 			return false
 		}
 	}
@@ -457,12 +468,12 @@ func (n *node) sureLength(arr jsonvalue.Value) bool {
 	return (n.minItems < 0 || arr.Len() >= n.minItems) && (n.maxItems < 0 || arr.Len() <= n.maxItems)
 }
 
-func (n *node) sureArray(arr jsonvalue.Value, depth int) bool {
+func (n *node) sureArray(arr jsonvalue.Value, depth int, steps *int) bool {
 	if !n.sureLength(arr) {
 		return false
 	}
 	for i := range arr.Len() {
-		if !n.itemsNode().sure(arr.Index(i), depth+1) {
+		if !n.itemsNode().sure(arr.Index(i), depth+1, steps) {
 			return false
 		}
 	}
@@ -585,7 +596,8 @@ func (c Check) Value(v jsonvalue.Value, depth int) bool {
 	if (kind == jsonvalue.Object || kind == jsonvalue.Array) && (len(n.enums) > 0 || n.format != nil || len(n.all) > 0) {
 		return false // these look at the members: the walk on the whole tree decides
 	}
-	return n.sureSelf(v, depth) && (kind != jsonvalue.Array || n.sureLength(v))
+	steps := scalarSteps
+	return n.sureSelf(v, depth, &steps) && (kind != jsonvalue.Array || n.sureLength(v))
 }
 
 // SureKind is Value's first answer, small enough to be inlined: true when c is certain of every value of kind at

@@ -15,9 +15,14 @@ import (
 // by its values, which is what a schema without recursion costs; with recursion, the record is bounded by the
 // evaluations the library would make instead, counted (from above) on the record before the library runs.
 
-// depthShare weighs an evaluation by its value's depth: one at depth d costs 1 + d/depthShare values' worth, for the
-// instance location it copies.
-const depthShare = 256
+// An evaluation costs the library about a quarter of what budget.LibraryValueCost allows a value (measured: 180 to
+// 250 bytes, errors included), and more the deeper its value, for the instance location it copies: one at depth d
+// counts as 1 + d/depthShare evaluations.
+const depthShare = 64
+
+// EvaluationsPerValue is how many evaluations a record may make for each value the library is allowed
+// (budget.Budget.Library).
+const EvaluationsPerValue = 4
 
 // recursive reports whether a schema reaches itself through the subschemas it applies.
 func recursive(root *jsonschema.Schema) bool {
@@ -44,6 +49,31 @@ func recursive(root *jsonschema.Schema) bool {
 		}
 		state[s] = done
 		return found
+	}
+	return visit(root)
+}
+
+// fansOut reports whether a schema applies several subschemas to one value somewhere: allOf, anyOf, oneOf, if,
+// or a reference beside other such keywords.
+func fansOut(root *jsonschema.Schema) bool {
+	seen := map[*jsonschema.Schema]bool{}
+	var visit func(*jsonschema.Schema) bool
+	visit = func(s *jsonschema.Schema) bool {
+		if seen[s] {
+			return false
+		}
+		seen[s] = true
+		here, found := 0, false
+		eachSub(s, func(sub *jsonschema.Schema, a applies) {
+			if a.to == inPlace {
+				here++
+			}
+			found = found || visit(sub)
+		})
+		for _, sub := range []*jsonschema.Schema{s.Then, s.Else} {
+			found = found || sub != nil && visit(sub)
+		}
+		return found || here > 1
 	}
 	return visit(root)
 }
@@ -124,9 +154,9 @@ func eachSub(s *jsonschema.Schema, f func(*jsonschema.Schema, applies)) {
 }
 
 // evaluations reports whether the library's evaluations of v against s, counted from above and each weighed by
-// its depth, come to at most limit values' worth.
+// its depth, come to at most limit.
 func evaluations(s *jsonschema.Schema, v jsonvalue.Value, limit int) bool {
-	c := counter{limit: limit * depthShare, work: 4 * limit, memo: map[evaluation]int{}}
+	c := counter{limit: limit * depthShare, work: limit, memo: map[evaluation]int{}}
 	return c.count(s, v, 0, 0) <= c.limit
 }
 

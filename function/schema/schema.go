@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,9 +35,9 @@ type Fetcher func(ctx context.Context, bucket, key string) ([]byte, error)
 type Schema struct {
 	compiled *jsonschema.Schema
 	root     *node // the fast path's form of compiled (fast.go)
-	// recursive: compiled reaches itself, so that what the library does with a record is not bounded by its
-	// values (recursion.go)
-	recursive bool
+	// nonlinear: compiled reaches itself, or applies several subschemas to one value, so that what the library
+	// and the compiled checks do with a record is not bounded by its values (recursion.go)
+	nonlinear bool
 	doc       any // the document as JSON values, for the columns
 }
 
@@ -93,7 +94,7 @@ func Compile(data []byte, location string) (*Schema, error) {
 		return nil, err
 	}
 	return &Schema{compiled: compiled, root: compileNode(compiled, map[*jsonschema.Schema]*node{}), doc: doc,
-		recursive: recursive(compiled)}, nil
+		nonlinear: recursive(compiled) || fansOut(compiled)}, nil
 }
 
 // noLoader refuses every document but the schema itself: a deployment's behaviour must not depend on what a
@@ -112,10 +113,10 @@ func (s *Schema) Validate(v jsonvalue.Value) error { return s.ValidateAtMost(v, 
 // ValidateAtMost is Validate for a caller that bounds memory: a record the compiled checks cannot vouch for, and
 // that has more than maxValues values and object keys (jsonvalue.Count; 0 means no cap), is rejected without the
 // library's check, whose memory grows with every value that fails (budget.Budget.Library). With a schema that
-// refers to itself, a record on which the library would make more than maxValues values' worth of evaluations
-// (recursion.go) is rejected likewise.
+// refers to itself or applies several subschemas to a value, a record on which the library would make more than
+// maxValues values' worth of evaluations (recursion.go) is rejected likewise.
 func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
-	if s.root.sure(v, 0) {
+	if s.root.sure(v, 0, new(s.steps(v))) {
 		return nil // the common case: the library's verdict would be the same, and is not needed
 	}
 	if at, ok := outOfRange(v); ok {
@@ -125,16 +126,23 @@ func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
 		return fmt.Errorf("schema: not checked: more than %d JSON values and object keys for the JSON Schema "+
 			"library, the limit at this memory size (records its compiled checks accept have no such limit)", maxValues)
 	}
-	if maxValues > 0 && s.recursive && !evaluations(s.compiled, v, maxValues) {
-		return fmt.Errorf("schema: not checked: the JSON Schema library would evaluate the schema's recursive "+
-			"definitions on its values more than %d times (deeper values counting more), the limit at this memory size",
-			maxValues)
+	if limit := EvaluationsPerValue * maxValues; maxValues > 0 && s.nonlinear && !evaluations(s.compiled, v, limit) {
+		return fmt.Errorf("schema: not checked: the JSON Schema library would evaluate the schema's subschemas on "+
+			"its values more than %d times (deeper values counting more), the limit at this memory size", limit)
 	}
 	err := s.compiled.Validate(v.Any())
 	if err == nil {
 		return nil
 	}
 	return errors.New(reason(err))
+}
+
+// steps is what the compiled checks may take on v (fast.go): unbounded for a schema that visits each value once.
+func (s *Schema) steps(v jsonvalue.Value) int {
+	if !s.nonlinear {
+		return math.MaxInt
+	}
+	return stepsPerValue*jsonvalue.Count(v) + stepsSlack
 }
 
 var printer = message.NewPrinter(language.English)

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"math"
 	"slices"
 	"unicode/utf8"
 	"unsafe"
@@ -19,7 +20,10 @@ func (s *Schema) SureText(data []byte, maxValues int) bool {
 	if !utf8.Valid(data) {
 		return false // the decoder would replace what is not UTF-8
 	}
-	w := textWalk{src: data, max: maxValues}
+	w := textWalk{src: data, max: maxValues, steps: math.MaxInt}
+	if s.nonlinear {
+		w.steps = stepsPerValue*len(data) + stepsSlack // a value takes a byte at least
+	}
 	end, ok := w.value(s.root, 0, 0)
 	return ok && end == len(data)
 }
@@ -27,11 +31,12 @@ func (s *Schema) SureText(data []byte, maxValues int) bool {
 type textWalk struct {
 	src         []byte
 	values, max int
+	steps       int // left (fast.go)
 }
 
 // value walks the value at src[i] against n, and returns the offset just past it.
 func (w *textWalk) value(n *node, i, depth int) (end int, ok bool) {
-	if n.unsure || depth > maxSureDepth || i >= len(w.src) {
+	if w.steps--; n.unsure || depth > maxSureDepth || i >= len(w.src) || w.steps < 0 {
 		return 0, false
 	}
 	var kind jsonvalue.Kind
