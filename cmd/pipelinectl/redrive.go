@@ -401,7 +401,8 @@ func directConfig(env map[string]string, flags map[string]*string) (config.Confi
 // operator gives -bucket, not BUCKET_NAME.
 func flagNames(msg string) string {
 	for _, h := range handlerFlags {
-		msg = regexp.MustCompile(`\b`+h.env+`\b`).ReplaceAllString(msg, "-"+h.flag+" ("+h.env+")")
+		// Not inside a quoted value: OUTPUT_MODE="SCHEMA" names one variable.
+		msg = regexp.MustCompile(`(^|[^"\w])`+h.env+`\b`).ReplaceAllString(msg, "${1}-"+h.flag+" ("+h.env+")")
 	}
 	return msg
 }

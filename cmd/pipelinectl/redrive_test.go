@@ -164,3 +164,11 @@ func TestRedriveS3SourceFlags(t *testing.T) {
 		}
 	}
 }
+
+// flagNames names the flags of the variables a configuration error names, not of a value that spells one.
+func TestFlagNamesLeavesValues(t *testing.T) {
+	got := flagNames(`OUTPUT_MODE="SCHEMA" is not valid; BUCKET_NAME is required`)
+	if want := `-output-mode (OUTPUT_MODE)="SCHEMA" is not valid; -bucket (BUCKET_NAME) is required`; got != want {
+		t.Errorf("flagNames: %s\nwant %s", got, want)
+	}
+}
