@@ -197,6 +197,16 @@ type streamInfo struct {
 	err       error
 }
 
+// inRegionOf sends a call about the stream arn to the stream's region, which may not be the one the CLI is set to:
+// asked in another region, Kinesis does not know the stream, which would read as data gone.
+func inRegionOf(arn string) func(*kinesis.Options) {
+	return func(o *kinesis.Options) {
+		if parts := strings.SplitN(arn, ":", 5); len(parts) == 5 && parts[0] == "arn" && parts[3] != "" {
+			o.Region = parts[3]
+		}
+	}
+}
+
 // stream describes a stream once per run.
 func (r *Redriver) stream(ctx context.Context, arn string) streamInfo {
 	r.streamsMu.Lock()
@@ -205,7 +215,7 @@ func (r *Redriver) stream(ctx context.Context, arn string) streamInfo {
 	if ok {
 		return info
 	}
-	out, err := r.k.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(arn)})
+	out, err := r.k.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(arn)}, inRegionOf(arn))
 	switch {
 	case err != nil:
 		info.err = fmt.Errorf("describe stream: %s", errText(err))

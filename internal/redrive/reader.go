@@ -76,7 +76,7 @@ func (rr *rangeReader) next(ctx context.Context) ([]kinesisevent.Record, error) 
 		ShardIterator: aws.String(rr.iter),
 		Limit:         aws.Int32(int32(limit)),
 		StreamARN:     aws.String(rr.b.StreamARN),
-	})
+	}, inRegionOf(rr.b.StreamARN))
 	if err != nil {
 		var expired *types.ExpiredIteratorException
 		if errors.As(err, &expired) && rr.reopens < maxReopens {
@@ -162,7 +162,7 @@ func (rr *rangeReader) open(ctx context.Context) error {
 		ShardIteratorType:      types.ShardIteratorTypeAtSequenceNumber,
 		StartingSequenceNumber: aws.String(rr.b.StartSequenceNumber),
 	}
-	out, err := rr.k.GetShardIterator(ctx, in)
+	out, err := rr.k.GetShardIterator(ctx, in, inRegionOf(rr.b.StreamARN))
 	if err == nil {
 		return rr.setIterator(out)
 	}
@@ -179,7 +179,7 @@ func (rr *rangeReader) open(ctx context.Context) error {
 		ShardId:           in.ShardId,
 		ShardIteratorType: types.ShardIteratorTypeAtTimestamp,
 		Timestamp:         aws.Time(rr.b.ApproximateArrivalOfFirstRecord.Add(-timestampSlack)),
-	})
+	}, inRegionOf(rr.b.StreamARN))
 	switch {
 	case err2 == nil:
 		return rr.setIterator(out)
@@ -201,7 +201,7 @@ func (rr *rangeReader) reopen(ctx context.Context) error {
 		ShardId:                aws.String(rr.b.ShardID),
 		ShardIteratorType:      types.ShardIteratorTypeAfterSequenceNumber,
 		StartingSequenceNumber: aws.String(rr.last),
-	})
+	}, inRegionOf(rr.b.StreamARN))
 	if err != nil {
 		rr.done = true
 		if isNotFound(err) {

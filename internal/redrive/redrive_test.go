@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
@@ -749,6 +750,61 @@ func TestSummaryWrite(t *testing.T) {
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// regions notes the region each Kinesis call goes to, from a client set to another one.
+type regions struct {
+	Kinesis
+	got []string
+}
+
+func (r *regions) note(optFns []func(*kinesis.Options)) {
+	o := kinesis.Options{Region: "us-west-2"}
+	for _, f := range optFns {
+		f(&o)
+	}
+	r.got = append(r.got, o.Region)
+}
+
+func (r *regions) DescribeStreamSummary(ctx context.Context, in *kinesis.DescribeStreamSummaryInput, optFns ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error) {
+	r.note(optFns)
+	return r.Kinesis.DescribeStreamSummary(ctx, in, optFns...)
+}
+
+func (r *regions) GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error) {
+	r.note(optFns)
+	return r.Kinesis.GetShardIterator(ctx, in, optFns...)
+}
+
+func (r *regions) GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error) {
+	r.note(optFns)
+	return r.Kinesis.GetRecords(ctx, in, optFns...)
+}
+
+// The stream is asked in its own region, whatever the CLI's is: asked elsewhere, Kinesis would not know it, and the
+// range would read as gone (from a review).
+func TestStreamCallsGoToTheStreamsRegion(t *testing.T) {
+	h := newHarness()
+	k := &regions{Kinesis: h.k}
+	all := seqs(1, 4)
+	h.k.put(shard0, all...)
+	h.q.Send(onFailureBody(shard0, all[0], all[2], 3))
+	r, err := New(h.q, k, h.rp, Options{QueueURL: testQueueURL, Backoff: time.Millisecond, Log: &h.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.got) == 0 {
+		t.Fatal("no Kinesis calls")
+	}
+	for _, region := range k.got {
+		if region != "eu-west-1" { // testStreamARN's
+			t.Errorf("Kinesis calls went to %v, want eu-west-1 for each", k.got)
+			break
 		}
 	}
 }
