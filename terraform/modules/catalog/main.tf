@@ -39,7 +39,7 @@ locals {
   # Hive JSON SerDe: reads the extension's compression (.gz, .zst); RFC 3339 times with or without fractions.
   json_serde = {
     serialization_library = "org.apache.hive.hcatalog.data.JsonSerDe"
-    parameters            = { "timestamp.formats" = "yyyy-MM-dd'T'HH:mm:ss.SSSZZ,yyyy-MM-dd'T'HH:mm:ssZZ" }
+    parameters            = { "timestamp.formats" = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSSZZ,yyyy-MM-dd'T'HH:mm:ssZZ" }
     input_format          = "org.apache.hadoop.mapred.TextInputFormat"
     output_format         = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
   }
