@@ -143,6 +143,7 @@ module "redrive_operator" {
   function_arn               = module.function.function_arn
   bucket_arn                 = module.bucket.arn
   bucket_kms_key_arn         = module.bucket.kms_key_arn
+  schema_object_arn          = module.function.schema_object_arn
   key_prefix                 = module.function.key_prefix
   error_prefix               = module.function.error_prefix
   tags                       = local.tags

@@ -340,3 +340,32 @@ run "no_catalog_in_record_mode" {
     error_message = "Record mode has no catalog: a table over one object per record would serve no one."
   }
 }
+
+# pipelinectl redrive -mode direct -config-from-function runs the function's code on the operator's machine with the
+# function's environment: with a schema, shape.Load reads SCHEMA (s3://<bucket>/schemas/...) with the operator's
+# credentials before it writes anything (cmd/pipelinectl/redrive.go). The operator policy must allow that read, and
+# the Decrypt of the bucket's key that comes with it.
+run "redrive_direct_reads_the_functions_schema" {
+  command = apply
+
+  variables {
+    output_mode            = "batch"
+    schema_file            = "examples/batch-athena/orders.schema.json"
+    bucket_sse_algorithm   = "aws:kms"
+    bucket_kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/aaaaaaaa-0000-0000-0000-000000000000"
+    redrive_operator_modes = ["direct"]
+  }
+
+  assert {
+    condition = anytrue([for s in jsondecode(module.redrive_operator.policy_json).Statement :
+      contains(flatten([s.Action]), "s3:GetObject") && contains(flatten([s.Resource]), "${module.bucket.arn}/${trimprefix(module.function.environment["SCHEMA"], "s3://${module.bucket.name}/")}")
+    ])
+    error_message = "Direct mode reads the function's SCHEMA (${module.function.environment["SCHEMA"]}) from the bucket: the redrive operator policy must allow s3:GetObject on it. Got ${module.redrive_operator.policy_json}"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.redrive_operator.policy_json).Statement :
+      contains(flatten([s.Action]), "kms:Decrypt") && contains(flatten([s.Resource]), module.bucket.kms_key_arn)
+    ])
+    error_message = "Reading the schema from an SSE-KMS bucket needs kms:Decrypt on the bucket's key. Got ${module.redrive_operator.policy_json}"
+  }
+}

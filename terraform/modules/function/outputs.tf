@@ -92,3 +92,8 @@ output "schema_file" {
   description = "The schema file SCHEMA was uploaded from, or null without one (for the catalog module, which derives its columns from it)."
   value       = var.schema_file == "" ? null : var.schema_file
 }
+
+output "schema_object_arn" {
+  description = "The S3 object SCHEMA names, or null without one (for the redrive operator's direct mode, which reads it)."
+  value       = var.schema_file == "" ? null : "${var.bucket_arn}/${local.schema_key}"
+}

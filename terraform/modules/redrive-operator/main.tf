@@ -9,7 +9,8 @@
 #     (-redriven-objects tag skips objects tagged by an earlier run, a dry run too), and DeleteObject (the default)
 #     or PutObjectTagging (-redriven-objects tag) to retire an object once its records are durable (not for a dry run).
 #   invoke: lambda:InvokeFunction; GetFunctionConfiguration for the events' invokeIdentityArn.
-#   direct: GetFunctionConfiguration (-config-from-function), s3:PutObject under the function's two prefixes.
+#   direct: GetFunctionConfiguration (-config-from-function), s3:PutObject under the function's two prefixes, and
+#     s3:GetObject on the function's SCHEMA object, which it reads with the function's settings.
 # KMS: Decrypt on the customer managed keys of what it reads, GenerateDataKey on the data bucket's for what it writes,
 # each limited to the service that uses the key.
 
@@ -95,6 +96,19 @@ locals {
       Sid       = "EncryptObjects"
       Effect    = "Allow"
       Action    = ["kms:GenerateDataKey"]
+      Resource  = [var.bucket_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = local.via.s3 } }
+    }] : [],
+    contains(var.modes, "direct") && var.schema_object_arn != null ? [{
+      Sid      = "ReadSchema"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = [var.schema_object_arn]
+    }] : [],
+    contains(var.modes, "direct") && var.schema_object_arn != null && var.bucket_kms_key_arn != null ? [{
+      Sid       = "DecryptSchema"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
       Resource  = [var.bucket_kms_key_arn]
       Condition = { StringEquals = { "kms:ViaService" = local.via.s3 } }
     }] : [],

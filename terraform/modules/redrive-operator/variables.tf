@@ -71,6 +71,12 @@ variable "bucket_kms_key_arn" {
   default     = null
 }
 
+variable "schema_object_arn" {
+  description = "The function's SCHEMA object, or null: direct mode reads it with the function's settings."
+  type        = string
+  default     = null
+}
+
 variable "key_prefix" {
   description = "The function's KEY_PREFIX: direct mode writes data objects only under it."
   type        = string
