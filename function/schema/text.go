@@ -188,3 +188,17 @@ func (w *textWalk) array(n *node, i, depth int) (int, bool) {
 	}
 	return i, (n.minItems < 0 || count >= n.minItems) && (n.maxItems < 0 || count <= n.maxItems)
 }
+
+// Text is Value on the text of a scalar, data[i:end], as SureText checks one; for a caller that reads a record's
+// text itself (the transform's fused path). data must be valid UTF-8 and not change.
+func (c Check) Text(data []byte, i, depth int) (end int, ok bool) {
+	if c.n == nil || i >= len(data) || data[i] == '{' || data[i] == '[' {
+		return 0, false
+	}
+	w := textWalk{src: data, steps: scalarSteps}
+	return w.value(c.n, i, depth)
+}
+
+// Unchecked is the Check of a value the schema does not see (one a transform drops): Text then only reads it,
+// certain of what the fast path is certain of (no escapes, numbers within range).
+func Unchecked() Check { return Check{anything} }

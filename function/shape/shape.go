@@ -78,9 +78,16 @@ type Shaper struct {
 // nothing).
 func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool, err error) {
 	o := s.Options
-	if s.SkipValue && o.Schema != nil && o.Transform == nil && o.TimeField == nil && len(o.PartitionKeys) == 0 &&
-		o.Schema.SureText(data, s.MaxValues) {
-		return Record{JSON: data, Compact: true}, true, nil // the common case, without a tree
+	// The common cases, without a tree: SCHEMA alone, on the text; with TRANSFORM, the fused path (transform/fused.go).
+	treeless := s.SkipValue && o.Schema != nil && o.TimeField == nil && len(o.PartitionKeys) == 0
+	if treeless && o.Transform == nil && o.Schema.SureText(data, s.MaxValues) {
+		return Record{JSON: data, Compact: true}, true, nil
+	}
+	if treeless && o.Transform != nil {
+		s.scratch.MaxValues = s.MaxValues
+		if text, ok := o.Transform.ApplyFused(data, &s.scratch, o.Schema.Check()); ok {
+			return Record{JSON: text, Compact: true}, true, nil
+		}
 	}
 	s.dec.MaxValues, s.dec.ShareInput = s.MaxValues, true
 	v, err := s.dec.Decode(data)
@@ -97,9 +104,13 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 		}
 		// The output's tree is needed beyond validating it only for the other settings.
 		tree := !s.SkipValue || o.TimeField != nil || len(o.PartitionKeys) > 0
+		in := v
 		if out, text, sure, ok := o.Transform.ApplyNativeChecked(v, &s.scratch, check, tree); ok {
 			if text == nil {
 				return rec, false, nil // dropped by select
+			}
+			if treeless && sure && rec.Compact {
+				o.Transform.LearnFused(in, &s.scratch, check) // for the next records like it
 			}
 			v, rec.JSON, validated = out, text, sure
 			rec.Compact = true // gojq's bytes, which are compact (the transform's differential tests check it)

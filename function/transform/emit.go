@@ -15,6 +15,8 @@ type Scratch struct {
 	// MaxValues caps the values and object keys of the output, as jsonvalue.Decoder.MaxValues does (0: no cap): an
 	// output over it is left to gojq, whose output's decoding reports it.
 	MaxValues int
+	// Fused counts the records the fused path took (ApplyFused), so that a test can tell.
+	Fused int
 
 	chunk []jsonvalue.Value // where the containers the evaluator makes keep their members
 	// lastStart and lastEnd bound in chunk the members of the object with made last.
@@ -23,6 +25,7 @@ type Scratch struct {
 	shapes             shapes // the key order of the objects written, by key sequence (shapes.go)
 	texts              []byte // the current block of output texts (keep)
 	numbers            []byte // the current block of the texts of numbers computed (number)
+	fused              fused  // the fused path's plans (fused.go)
 }
 
 // take returns room for n values that stays valid until the next record.

@@ -18,8 +18,9 @@ import (
 
 // Transform is a compiled jq expression. It is safe for concurrent use.
 type Transform struct {
-	code   *gojq.Code
-	native []stage // nil: outside the native evaluator's subset (native.go)
+	code    *gojq.Code
+	native  []stage // nil: outside the native evaluator's subset (native.go)
+	fusable bool    // the fused path can run it (fused.go)
 }
 
 // Compile parses and compiles a jq expression, once, at cold start. The expression sees no environment
@@ -33,7 +34,8 @@ func Compile(expr string) (*Transform, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jq: %w", err)
 	}
-	return &Transform{code: code, native: nativeSteps(q)}, nil
+	native := nativeSteps(q)
+	return &Transform{code: code, native: native, fusable: fusable(native)}, nil
 }
 
 // ApplyNative runs the transform on the decoded record v without gojq, if it can be sure to do exactly what gojq

@@ -1,0 +1,202 @@
+package shape
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
+	"github.com/kinesis2s3/kinesis2s3/function/transform"
+	"github.com/kinesis2s3/kinesis2s3/internal/benchdata"
+)
+
+// The fused path (transform/fused.go) is held to the tree path it short-cuts: a Shaper that needs no tree
+// (SkipValue) may take it, one that keeps the tree never does, and both must give the same record, keep flag and
+// reason for every input.
+
+// fusedTransforms are transforms of the fused path's class (the first is the benchmarks'), and one outside it.
+var fusedTransforms = []string{
+	`del(.user.email) | .duration_s = (.duration_ms / 1000)`,
+	`del(.user.email, .page.referrer) | .duration_s = (.duration_ms / 1000 | floor)`,
+	`.user.id |= . + 1`,
+	`.flag = (.user.logged_in and .duration_ms > 100) | del(.device)`,
+	`.label = (.event_type + "-" + .page.category) | .page.url = null`,
+	`.x = (.missing // .page.referrer // "none") | .duration_s = .duration_ms`,
+	`.user.note = (if .user.logged_in then "in" elif .user.id > 100 then 1.5 else null end)`,
+	`.duration_ms |= tostring | .s = (.duration_ms * 1.5)`,
+	`.t = (.user.id.x) | del(.nope.deeper)`,
+	`.duration_s = (.duration_ms / 0)`,
+	`.a = 1 | .a = (.a + 0.5) | del(.a)`,
+	`del(.user) | .user2 = .user.id`,
+	`.page.x = (.duration_ms % 7 == 0) | ."odd\u0001key" = 3`,
+	`select(.duration_ms > 5) | del(.user)`,
+}
+
+// fusedSchemas are schemas to check the output with: the benchmarks', stricter and looser ones.
+var fusedSchemas = []string{
+	benchdata.Schema,
+	`{}`,
+	`{"type": "object", "required": ["duration_s"], "properties": {"duration_s": {"type": "integer"},
+	  "user": {"type": "object", "additionalProperties": false, "properties": {"id": {"type": "integer", "maximum": 40000},
+	  "name": {"type": "string", "maxLength": 12}, "logged_in": {"type": "boolean"}}}}}`,
+	`{"type": "object", "properties": {"page": {"$ref": "#/$defs/page"}, "flag": {"const": true},
+	  "event_type": {"enum": ["click", "page_view"]}, "label": {"pattern": "^click"}},
+	  "$defs": {"page": {"type": "object", "properties": {"referrer": {"type": "string"}}}}}`,
+}
+
+// fusedCaps are MaxValues to shape with: none, and caps around a bench record's count of values.
+var fusedCaps = []int{0, 30, 36, 38, 40}
+
+// fusedShapers returns a Shaper that may take the fused path, and one that keeps the tree and so does not.
+func fusedShapers(t testing.TB, expr, schemaDoc string, maxValues int) (fused, tree *Shaper) {
+	tr, err := transform.Compile(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch, err := schema.Compile([]byte(schemaDoc), "fused.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Transform: tr, Schema: sch}
+	return &Shaper{Options: o, MaxValues: maxValues, SkipValue: true}, &Shaper{Options: o, MaxValues: maxValues}
+}
+
+// shapeBoth shapes data with both Shapers, fails the test where they differ, and reports whether the fused one took
+// the fused path.
+func shapeBoth(t testing.TB, fused, tree *Shaper, data []byte) bool {
+	t.Helper()
+	before := fused.scratch.Fused
+	got, gotKeep, gotErr := fused.Shape(context.Background(), data)
+	taken := fused.scratch.Fused > before
+	want, wantKeep, wantErr := tree.Shape(context.Background(), data)
+	if string(got.JSON) != string(want.JSON) || got.Compact != want.Compact || gotKeep != wantKeep ||
+		fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Fatalf("%s\nfused path taken: %v\ngot  %s compact %v keep %v err %v\nwant %s compact %v keep %v err %v", data, taken,
+			got.JSON, got.Compact, gotKeep, gotErr, want.JSON, want.Compact, wantKeep, wantErr)
+	}
+	return taken
+}
+
+// TestFusedIsTaken makes sure that the benchmarks measure the fused path: it takes all but the first records of
+// the bench batch (two of each key sequence, from which it makes its plans), with the output of the tree path.
+func TestFusedIsTaken(t *testing.T) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, tree := fusedShapers(t, fusedTransforms[0], benchdata.Schema, 300_000)
+	taken := 0
+	for _, data := range w.Data {
+		if shapeBoth(t, fused, tree, data) {
+			taken++
+		}
+	}
+	if taken < len(w.Data)-2 {
+		t.Fatalf("the fused path took %d of %d records", taken, len(w.Data))
+	}
+}
+
+// fusedMutations are changes to a bench record (as the generator writes it), each one something the fused path
+// must either not take or take as the tree path does. Those marked taken it takes, with the first transform and
+// schema, once it has a plan of their key sequence.
+var fusedMutations = []struct {
+	old, new string
+	taken    bool
+}{
+	{``, ``, true},
+	{`"name":"`, `"name":"名前 `, true},
+	{`"duration_ms":`, `"duration_ms":-0,"a":`, true},
+	{`"user":{"id":`, `"user":{"user":{"id":1},"id":`, true},
+	{`"duration_ms":`, `"duration_ms":1,"duration_ms":`, true},
+	{`"duration_ms":`, `"duration_s":-1,"duration_ms":`, true},
+	{`"page":{`, `"page":{"page":{"page":{}},`, true},
+	{`"referrer":`, `"referrer":"http://x","r":`, true},
+	{`"event_type":`, `"event_typo":`, false},
+	{`"user":{`, `"user":{"dup":1,"dup":{"x":2},`, false},
+	{`"device":{`, `"device":{"tags":["a",1],`, false},
+	{`"name":"`, `"name":"\u00e9\"`, false},
+	{`"name":"`, `"name":"` + "\x7f", false},
+	{`"name":"`, `"name":"` + "\xff", false},
+	{`"id":`, `"id\u0000":0,"id":`, false},
+	{`"id":`, `"id":1.0,"x":`, false},
+	{`"id":`, `"id":"x","y":`, false},
+	{`"id":`, `"id":null,"y":`, false},
+	{`{"event_id"`, `{ "event_id"`, false},
+	{`"duration_ms":`, `"duration_ms":1e2,"a":`, false},
+	{`"duration_ms":`, `"duration_ms":-5,"a":`, false},
+	{`"duration_ms":`, `"duration_ms":12345678901234567890123,"a":`, false},
+	{`"duration_ms":`, `"duration_ms":1e400,"a":`, false},
+	{`"duration_ms":`, `"duration_ms":0.5,"a":`, false},
+	{`"duration_ms":`, `"duration_ms":"7","a":`, false},
+	{`"duration_ms":`, `"duration_ms":true,"a":`, false},
+	{`"user":{`, `"user":null,"u":{`, false},
+	{`"user":{`, `"user":"x","u":{`, false},
+	{`"page":{`, `"page":[],"p":{`, false},
+	{`"event_time":"`, `"event_time":"x`, false},
+	{`"event_type":"`, `"event_type":"z`, false},
+	{`"event_id":"`, `"event_id":"toolong`, false},
+	{`"logged_in":`, `"logged_in":false,"l":`, false},
+	{`}}`, `}},"x":{}}`, false},
+	{`}`, `}}`, false},
+	{`"device"`, `"dev\"ice"`, false},
+}
+
+// TestFusedAsTheTreePath shapes mutations of bench records with transforms and schemas of the fused path's class,
+// each mutation after records that taught the Shaper their key sequence, and compares the two paths.
+func TestFusedAsTheTreePath(t *testing.T) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := w.Data[:6]
+	if testing.Short() {
+		records = w.Data[:2]
+	}
+	for ti, expr := range fusedTransforms {
+		for si, doc := range fusedSchemas {
+			for _, maxValues := range fusedCaps {
+				fused, tree := fusedShapers(t, expr, doc, maxValues)
+				for _, base := range records {
+					for _, m := range fusedMutations {
+						data := []byte(strings.Replace(string(base), m.old, m.new, 1))
+						taken := false
+						for range 3 { // the third time, a plan of its own key sequence
+							taken = shapeBoth(t, fused, tree, data)
+						}
+						if m.taken && !taken && ti == 0 && si == 0 && maxValues == 0 {
+							t.Errorf("the fused path did not take %s", data)
+						}
+						shapeBoth(t, fused, tree, base)
+					}
+				}
+				if fused.scratch.Fused == 0 && ti == 0 && si == 0 && maxValues == 0 {
+					t.Errorf("transform %d, schema %d, cap %d: the fused path took no record", ti, si, maxValues)
+				}
+			}
+		}
+	}
+}
+
+// FuzzFused shapes a record three times (the third time with a plan of its key sequence, if it has one), after a
+// bench record, with a transform and a schema of the tests', and compares the two paths.
+func FuzzFused(f *testing.F) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i, m := range fusedMutations {
+		base := string(w.Data[i%3])
+		f.Add(strings.Replace(base, m.old, m.new, 1), uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, record string, which uint8) {
+		expr := fusedTransforms[int(which)%len(fusedTransforms)]
+		doc := fusedSchemas[int(which/16)%len(fusedSchemas)]
+		fused, tree := fusedShapers(t, expr, doc, fusedCaps[int(which)%len(fusedCaps)])
+		shapeBoth(t, fused, tree, w.Data[0])
+		for range 3 {
+			shapeBoth(t, fused, tree, []byte(record))
+		}
+		shapeBoth(t, fused, tree, w.Data[1])
+	})
+}
