@@ -78,14 +78,19 @@ type Shaper struct {
 // nothing).
 func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool, err error) {
 	o := s.Options
-	// The common cases, without a tree: SCHEMA alone, on the text; with TRANSFORM, the fused path (transform/fused.go).
-	treeless := s.SkipValue && o.Schema != nil && o.TimeField == nil && len(o.PartitionKeys) == 0
-	if treeless && o.Transform == nil && o.Schema.SureText(data, s.MaxValues) {
+	// The common cases, without a tree: SCHEMA alone, on the text; TRANSFORM, with SCHEMA or not, on the fused path
+	// (transform/fused.go).
+	treeless := s.SkipValue && o.TimeField == nil && len(o.PartitionKeys) == 0
+	if treeless && o.Transform == nil && o.Schema != nil && o.Schema.SureText(data, s.MaxValues) {
 		return Record{JSON: data, Compact: true}, true, nil
+	}
+	var check schema.Check
+	if o.Schema != nil {
+		check = o.Schema.Check()
 	}
 	if treeless && o.Transform != nil {
 		s.scratch.MaxValues = s.MaxValues
-		if text, ok := o.Transform.ApplyFused(data, &s.scratch, o.Schema.Check()); ok {
+		if text, ok := o.Transform.ApplyFused(data, &s.scratch, check); ok {
 			return Record{JSON: text, Compact: true}, true, nil
 		}
 	}
@@ -98,10 +103,6 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 	validated := false
 	if o.Transform != nil {
 		s.scratch.MaxValues = s.MaxValues
-		var check schema.Check
-		if o.Schema != nil {
-			check = o.Schema.Check()
-		}
 		// The output's tree is needed beyond validating it only for the other settings.
 		tree := !s.SkipValue || o.TimeField != nil || len(o.PartitionKeys) > 0
 		in := v
@@ -109,7 +110,7 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 			if text == nil {
 				return rec, false, nil // dropped by select
 			}
-			if treeless && sure && rec.Compact {
+			if treeless && (sure || o.Schema == nil) && rec.Compact {
 				o.Transform.LearnFused(in, &s.scratch, check) // for the next records like it
 			}
 			v, rec.JSON, validated = out, text, sure

@@ -173,16 +173,17 @@ type fused struct {
 	values []jsonvalue.Value
 }
 
-// ApplyFused is ApplyNativeChecked for a record given as text that needs no tree, checked against c: when the
-// record follows a plan and c is sure of the output, it returns the output's text, which is what decoding the record
-// and ApplyNativeChecked would give (kept, sure), and true. Else false, and the caller goes that way, after which
+// ApplyFused is ApplyNativeChecked for a record given as text that needs no tree, checked against c (the zero
+// Check: without a schema): when the record follows a plan and c is sure of the output, it returns the output's
+// text, which is what decoding the record and ApplyNativeChecked would give (kept, and sure with a schema), and true. Else false, and the caller goes that way, after which
 // LearnFused may make a plan of the record.
 func (t *Transform) ApplyFused(data []byte, s *Scratch, c schema.Check) ([]byte, bool) {
 	f := &s.fused
 	f.missed = false
-	if !t.fusable || c == (schema.Check{}) {
+	if !t.fusable {
 		return nil, false
 	}
+	c = orUnchecked(c)
 	var p *plan
 	for i, q := range f.plans {
 		if q.check == c && (s.MaxValues <= 0 || q.values <= s.MaxValues) && q.read(data, f) {
@@ -236,6 +237,15 @@ func (t *Transform) ApplyFused(data []byte, s *Scratch, c schema.Check) ([]byte,
 		return out[:len(out):len(out)], true
 	}
 	return out, true // grown out of the block, into memory of its own
+}
+
+// orUnchecked is c, or without a schema (the zero Check) the check of what is not checked: then only the numbers
+// a plan passes on unread must be within range, which the tree path does not ask, so it may take a record less.
+func orUnchecked(c schema.Check) schema.Check {
+	if c == (schema.Check{}) {
+		return schema.Unchecked()
+	}
+	return c
 }
 
 // read reads data as p foresees, noting where its scalars are.
@@ -388,7 +398,7 @@ func (t *Transform) LearnFused(in jsonvalue.Value, s *Scratch, c schema.Check) {
 		return
 	}
 	f.seen[h] = true
-	p := newPlan(t.native, in, c)
+	p := newPlan(t.native, in, orUnchecked(c))
 	if p == nil {
 		return
 	}
