@@ -212,3 +212,29 @@ func FuzzFused(f *testing.F) {
 		shapeBoth(t, fused, tree, w.Data[1])
 	})
 }
+
+// TestFusedRests checks that records that follow no plan, one after another (objects used as maps), make the
+// Shaper stop trying its plans for a while, and then try them again.
+func TestFusedRests(t *testing.T) {
+	w, err := benchdata.Clickstream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, tree := fusedShapers(fusedOptions(t, fusedTransforms[0], ""), 0)
+	shapeMaps := func(n int) {
+		for i := range n {
+			shapeBoth(t, fused, tree, fmt.Appendf(nil, `{"k%d":%d}`, i, i))
+		}
+	}
+	if shapeBoth(t, fused, tree, w.Data[0]) || shapeBoth(t, fused, tree, w.Data[1]) || !shapeBoth(t, fused, tree, w.Data[2]) {
+		t.Fatal("the fused path took a record before its plan, or not after")
+	}
+	shapeMaps(64)
+	if shapeBoth(t, fused, tree, w.Data[3]) {
+		t.Fatal("the fused path took a record after 64 in a row without a plan")
+	}
+	shapeMaps(1024)
+	if !shapeBoth(t, fused, tree, w.Data[4]) {
+		t.Fatal("the fused path did not take a record after resting")
+	}
+}

@@ -31,6 +31,10 @@ const (
 	maxPlanDepth  = 32  // of a record's objects, far within what decoding and the schema's fast path allow
 	maxPlanValues = 512 // of a record's values and keys, so that a plan stays small
 	fusedRoom     = 256 // what an output may add to its record's length, usually, for it to be written in place
+	// A producer whose records follow no plan (objects used as maps: ever new keys) would pay for the plans tried
+	// on each record; after maxMisses such records in a row, the next restAfterMisses try none.
+	maxMisses       = 64
+	restAfterMisses = 1024
 )
 
 // fusable reports whether the fused path can run steps: each a del of paths, or a path set (= or |=) to an
@@ -166,21 +170,27 @@ type outPart struct {
 
 // fused is the plans of a Scratch, and the key sequences met without one.
 type fused struct {
-	plans  []*plan
-	seen   map[uint64]bool // by fingerprint: true once a plan was tried
-	missed bool            // the last record did not follow a plan
-	spans  []int           // of the current record's scalars: start and end in turn
-	values []jsonvalue.Value
+	plans   []*plan
+	seen    map[uint64]bool // by fingerprint: true once a plan was tried
+	missed  bool            // the last record did not follow a plan
+	misses  int             // records in a row that followed none
+	resting int             // records to go before plans are tried again
+	spans   []int           // of the current record's scalars: start and end in turn
+	values  []jsonvalue.Value
 }
 
 // ApplyFused is ApplyNativeChecked for a record given as text that needs no tree, checked against c (the zero
 // Check: without a schema): when the record follows a plan and c is sure of the output, it returns the output's
-// text, which is what decoding the record and ApplyNativeChecked would give (kept, and sure with a schema), and true. Else false, and the caller goes that way, after which
-// LearnFused may make a plan of the record.
+// text, which is what decoding the record and ApplyNativeChecked would give (kept, and sure with a schema), and
+// true. Else false, and the caller goes that way, after which LearnFused may make a plan of the record.
 func (t *Transform) ApplyFused(data []byte, s *Scratch, c schema.Check) ([]byte, bool) {
 	f := &s.fused
 	f.missed = false
 	if !t.fusable {
+		return nil, false
+	}
+	if f.resting > 0 { // records that follow no plan, one after another: for a while, none is tried
+		f.resting--
 		return nil, false
 	}
 	c = orUnchecked(c)
@@ -195,8 +205,12 @@ func (t *Transform) ApplyFused(data []byte, s *Scratch, c schema.Check) ([]byte,
 	}
 	if p == nil {
 		f.missed = true
+		if f.misses++; f.misses >= maxMisses {
+			f.misses, f.resting = 0, restAfterMisses
+		}
 		return nil, false
 	}
+	f.misses = 0
 	clear(s.chunk)
 	s.chunk, s.lastEnd = s.chunk[:0], -1
 	f.values = f.values[:0]
