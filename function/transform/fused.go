@@ -12,7 +12,7 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/function/schema"
 )
 
-// The fused path. With TRANSFORM and SCHEMA and nothing else to read from a record, most of its cost was building
+// The fused path. With TRANSFORM (and SCHEMA) and nothing else to read from a record, most of its cost was building
 // its tree, the transform's edits of it, and writing and checking the output: twice what compressing it costs. For
 // the most common transforms — steps that delete fixed paths and set fixed paths to what scalars compute — the
 // output of records with the same key sequence (a producer's records, nested objects included) differs only in the
@@ -26,11 +26,12 @@ import (
 
 // Bounds of the plans a Scratch keeps, and of what a plan covers.
 const (
-	maxPlans      = 8   // plans tried for a record, the last one used first
-	maxPlanSeen   = 256 // key sequences noted before a plan is made (the second time), then the notes start again
-	maxPlanDepth  = 32  // of a record's objects, far within what decoding and the schema's fast path allow
-	maxPlanValues = 512 // of a record's values and keys, so that a plan stays small
-	fusedRoom     = 256 // what an output may add to its record's length, usually, for it to be written in place
+	maxPlans      = 8       // plans tried for a record, the last one used first
+	maxPlanSeen   = 256     // key sequences noted before a plan is made (the second time), then the notes start again
+	maxPlanDepth  = 32      // of a record's objects, far within what decoding and the schema's fast path allow
+	maxPlanValues = 512     // of a record's values and keys, so that a plan stays small
+	maxPlanBytes  = 8 << 10 // of the texts of a plan (its keys, twice)
+	fusedRoom     = 256     // what an output may add to its record's length, usually, for it to be written in place
 	// A producer whose records follow no plan (objects used as maps: ever new keys) would pay for the plans tried
 	// on each record; after maxMisses such records in a row, the next restAfterMisses try none.
 	maxMisses       = 64
@@ -227,7 +228,7 @@ func (t *Transform) ApplyFused(data []byte, s *Scratch, c schema.Check) ([]byte,
 		s.texts = make([]byte, 0, textBlock)
 	}
 	start := len(s.texts)
-	buf := s.texts[start:start:cap(s.texts)]
+	buf, kept := s.texts[start:start:cap(s.texts)], s.w.buf
 	s.w = writer{buf: buf, order: s.w.order[:0], subs: s.w.subs[:0], check: true, s: s}
 	w := &s.w
 	for _, o := range p.out {
@@ -241,7 +242,7 @@ func (t *Transform) ApplyFused(data []byte, s *Scratch, c schema.Check) ([]byte,
 	}
 	w.buf = append(w.buf, p.outLast...)
 	out := w.buf
-	w.buf = nil // not the writer's to keep
+	w.buf = kept[:0] // the writer's own, for the records that go the tree path
 	if !w.check {
 		return nil, false
 	}
@@ -503,7 +504,14 @@ func newPlan(steps []stage, in jsonvalue.Value, c schema.Check) *plan {
 	}
 	b.p.outLast = string(b.lit)
 	b.p.values = max(b.p.values, outValues)
-	if b.p.values > maxPlanValues {
+	size := len(b.p.last) + len(b.p.outLast)
+	for _, e := range b.p.expect {
+		size += len(e)
+	}
+	for _, o := range b.p.out {
+		size += len(o.text)
+	}
+	if b.p.values > maxPlanValues || size > maxPlanBytes {
 		return nil
 	}
 	return b.p
