@@ -62,7 +62,7 @@ func fusable(steps []stage) bool {
 }
 
 // readPaths appends the paths of its input that n reads, or reports false when n reads its input whole (., or a
-// function of it such as floor) or may make a container.
+// function of it such as floor) or makes an object.
 func readPaths(n node, paths [][]string) ([][]string, bool) {
 	ok := true
 	both := func(l, r node) {
@@ -76,7 +76,7 @@ func readPaths(n node, paths [][]string) ([][]string, bool) {
 	switch x := n.(type) {
 	case literal:
 	case index:
-		if p := nativePathOf(x); p != nil {
+		if p := indexPath(x); p != nil {
 			return append(paths, p), true
 		}
 		return readPaths(x.of, paths)
@@ -101,23 +101,6 @@ func readPaths(n node, paths [][]string) ([][]string, bool) {
 		return paths, false
 	}
 	return paths, ok
-}
-
-// nativePathOf is the keys of an index chain on the input (.a.b), or nil.
-func nativePathOf(x index) []string {
-	var keys []string
-	var n node = x
-	for {
-		switch y := n.(type) {
-		case identity:
-			slices.Reverse(keys)
-			return keys
-		case index:
-			keys, n = append(keys, y.key), y.of
-		default:
-			return nil
-		}
-	}
 }
 
 // ref is where a value of a plan comes from: input scalar i (i >= 0), computed value -1-i, or none (null).

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -209,25 +210,26 @@ func indexKey(ix *gojq.Index) (string, bool) {
 
 // nativePath is the keys of a path expression .a.b (."k", .["k"]), or nil.
 func nativePath(q *gojq.Query) []string {
+	if x, ok := nativeQuery(q).(index); ok {
+		return indexPath(x)
+	}
+	return nil
+}
+
+// indexPath is the keys of an index chain on the input (.a.b), or nil.
+func indexPath(x index) []string {
 	var keys []string
-	for n := nativeQuery(q); n != nil; {
-		switch x := n.(type) {
+	for n := node(x); ; {
+		switch y := n.(type) {
 		case identity:
-			if len(keys) == 0 {
-				return nil
-			}
-			for i, j := 0, len(keys)-1; i < j; i, j = i+1, j-1 {
-				keys[i], keys[j] = keys[j], keys[i]
-			}
+			slices.Reverse(keys)
 			return keys
 		case index:
-			keys = append(keys, x.key)
-			n = x.of
+			keys, n = append(keys, y.key), y.of
 		default:
 			return nil
 		}
 	}
-	return nil
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
