@@ -29,6 +29,13 @@ var fusedReviewCases = []struct {
 		learn: []string{`{"u":{"v":null},"x":1}`},
 		probe: `{"u":{"v":"s"},"x":1}`,
 	},
+	{
+		// The same through a value an earlier step computed: the plan must walk every path before it deletes any.
+		name: "del of a path under one deleted before, through a computed value",
+		expr: `.a = .x | del(.a, .a.b)`, schema: `{}`,
+		learn: []string{`{"x":null}`},
+		probe: `{"x":5}`,
+	},
 }
 
 func shapeDiff(fused, tree *Shaper, data []byte) (taken bool, diff string) {
