@@ -55,7 +55,7 @@ func shapeDiff(fused, tree *Shaper, data []byte) (taken bool, diff string) {
 func TestFusedReview(t *testing.T) {
 	for _, c := range fusedReviewCases {
 		t.Run(c.name, func(t *testing.T) {
-			fused, tree := fusedShapers(t, c.expr, c.schema, c.maxValues)
+			fused, tree := fusedShapers(fusedOptions(t, c.expr, c.schema), c.maxValues)
 			for _, rec := range c.learn {
 				for range 3 {
 					if _, d := shapeDiff(fused, tree, []byte(rec)); d != "" {
