@@ -3,6 +3,8 @@ package shape
 import (
 	"context"
 	"fmt"
+	"math/rand"
+	"strings"
 	"testing"
 )
 
@@ -67,5 +69,75 @@ func TestFusedReview(t *testing.T) {
 				t.Error(d)
 			}
 		})
+	}
+}
+
+// The random differential: records of a few key sequences (dups, nested objects with their parent's keys, empty
+// objects) whose scalars are drawn anew each time, so that a plan learnt from one record meets others of its key
+// sequence with scalars of every kind; shaped with transforms of the fused path's class, schemas and caps.
+var (
+	randomScalars = []string{`null`, `true`, `false`, `0`, `-0`, `1`, `7`, `1.0`, `1e2`, `1E400`, `12345678901234567890`,
+		`9007199254740993`, `""`, `"x"`, `"é"`, `"a\"b"`, `"\u00e9"`, `0.1`, `0.2`, `2.5`, `-5`, `"2026-11-30T00:00:00Z"`,
+		`"abc"`, `"日本"`, `1000`, `"click"`, `-1`, `1e-400`, `"` + "\x7f" + `"`, `"ab` + "\xc3" + `"`, `"7"`, `1.5e300`}
+	randomSkeletons = []string{`{"a":S,"b":{"c":S,"d":S},"e":S}`, `{"a":{"a":S,"b":S},"b":S}`, `{"a":S,"a":S,"b":{"x":S}}`,
+		`{"b":{"x":S},"b":S,"a":S}`, `{"a":{"b":{"c":S}},"x":S}`, `{"a":{},"b":S}`, `{"u":{"v":S,"w":S},"u":{"v":S},"x":S}`,
+		`{"id":S,"name":S,"n":S}`, `{"a":S}`, `{"e":S,"a":S,"b":{"d":S,"c":S}}`, `{"x":{"a":S},"a":{"x":S}}`}
+	randomTransforms = []string{`del(.a)`, `del(.a, .b)`, `del(.a, .a.b)`, `del(.b.c, .b)`, `del(.a.b.c, .x)`,
+		`.a |= . + 1`, `.a |= tostring`, `.a |= (. // 0)`, `.n = (.a + .b)`, `.n = (.a / 1000)`, `.n = (.a / .e)`,
+		`.n = (.a * 1.5)`, `.n = (.a % 3)`, `.n = (.b.c // .a)`, `.a = (.a == .e)`, `.x = (if .a then .b.c else .e end)`,
+		`.b.c = .a | del(.e)`, `.a = 1 | .a = (.a + 0.5)`, `.z = (.a < .e)`, `.a = null`, `.b.x = (.b.x | floor)`,
+		`.n = (.name + "-" + (.id|tostring))`, `.a.b = 1`, `.a.a = 2`, `del(.u.v)`, `.u.v |= . - 1`, `.n = -(.a)`,
+		`.c = (.a and .b)`, `.n = (.d // "none") | del(.a)`, `.x |= . * 2`}
+	randomSchemas = []string{``, `{}`,
+		`{"type":"object","properties":{"a":{"type":"integer"},"n":{"type":"number","maximum":1000}}}`,
+		`{"type":"object","properties":{"a":{"type":"string","minLength":2,"maxLength":3}}}`,
+		`{"type":"object","properties":{"a":{"enum":[1,"x",null,true]},"e":{"const":"click"}}}`,
+		`{"type":"object","required":["a"],"properties":{"b":{"type":"object","additionalProperties":false,"properties":{"c":{}}}}}`,
+		`{"type":"object","additionalProperties":false,"properties":{"a":{},"b":{},"e":{},"x":{},"u":{}}}`,
+		`{"type":"object","properties":{"a":{"type":["null","boolean"]},"n":{"type":"string","pattern":"^[a-z]"}}}`,
+		`{"type":"object","properties":{"a":{"format":"date-time"},"name":{"format":"email"}}}`,
+		`{"type":"object","properties":{"n":{"type":"integer","minimum":0}},"additionalProperties":{"type":["string","integer"]}}`,
+		`{"$defs":{"o":{"type":"object","properties":{"c":{"type":"integer"},"a":{"$ref":"#/$defs/o"}}}},"$ref":"#/$defs/o"}`}
+)
+
+func TestFusedRandomScalars(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few seconds")
+	}
+	r := rand.New(rand.NewSource(1))
+	fill := func(skeleton string) string {
+		parts := strings.Split(skeleton, "S")
+		var b strings.Builder
+		for i, p := range parts {
+			if b.WriteString(p); i < len(parts)-1 {
+				b.WriteString(randomScalars[r.Intn(len(randomScalars))])
+			}
+		}
+		return b.String()
+	}
+	taken, failed := 0, map[string]bool{}
+	for _, expr := range randomTransforms {
+		for _, doc := range randomSchemas {
+			o := fusedOptions(t, expr, doc)
+			for _, maxValues := range []int{0, 7} {
+				fused, tree := fusedShapers(o, maxValues)
+				for range 25 {
+					rec := fill(randomSkeletons[r.Intn(len(randomSkeletons))])
+					for range 3 {
+						took, d := shapeDiff(fused, tree, []byte(rec))
+						if took {
+							taken++
+						}
+						if d != "" && !failed[expr] { // one failure a transform
+							failed[expr] = true
+							t.Errorf("%s with schema %s, cap %d:\n%s", expr, doc, maxValues, d)
+						}
+					}
+				}
+			}
+		}
+	}
+	if taken == 0 {
+		t.Error("the fused path took no record")
 	}
 }
