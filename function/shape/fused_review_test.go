@@ -2,10 +2,13 @@ package shape
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 )
 
 // Review of the fused path (transform/fused.go): each case teaches a Shaper that may take the fused path a key
@@ -140,4 +143,63 @@ func TestFusedRandomScalars(t *testing.T) {
 	if taken == 0 {
 		t.Error("the fused path took no record")
 	}
+}
+
+// FuzzFusedScalars is FuzzFused where it matters most: a plan learnt from one record is applied to another of its
+// key sequence with other scalars. The fuzzed record is written again compact, its keys as they are, its scalars
+// drawn from randomScalars by seed: the Shaper learns from the first such record, then shapes the others.
+func FuzzFusedScalars(f *testing.F) {
+	for i, s := range randomSkeletons {
+		f.Add(strings.ReplaceAll(s, "S", "1"), uint16(i*7), int64(i))
+	}
+	f.Add(`{"a":1,"x":1}`, uint16(2), int64(3)) // del(.a, .a.b) without a schema, learnt from {"a":null,…}
+	var options []Options
+	for _, doc := range randomSchemas {
+		for _, expr := range randomTransforms {
+			options = append(options, fusedOptions(f, expr, doc))
+		}
+	}
+	f.Fuzz(func(t *testing.T, record string, which uint16, seed int64) {
+		v, err := jsonvalue.Decode([]byte(record))
+		if err != nil || v.Kind() != jsonvalue.Object {
+			return
+		}
+		r := rand.New(rand.NewSource(seed))
+		var write func(b []byte, v jsonvalue.Value) []byte
+		write = func(b []byte, v jsonvalue.Value) []byte {
+			members := jsonvalue.Members(v)
+			switch v.Kind() {
+			case jsonvalue.Object:
+				b = append(b, '{')
+				for i := 0; i < len(members); i += 2 {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					key, _ := json.Marshal(members[i].Text()) // valid JSON, whatever the key holds
+					b = write(append(append(b, key...), ':'), members[i+1])
+				}
+				return append(b, '}')
+			case jsonvalue.Array:
+				b = append(b, '[')
+				for i, e := range members {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = write(b, e)
+				}
+				return append(b, ']')
+			}
+			return append(b, randomScalars[r.Intn(len(randomScalars))]...)
+		}
+		fused, tree := fusedShapers(options[int(which)%len(options)], []int{0, 7, 20}[int(which)%3])
+		first := write(nil, v)
+		for range 2 {
+			shapeDiff(fused, tree, first)
+		}
+		for range 8 {
+			if _, d := shapeDiff(fused, tree, write(nil, v)); d != "" {
+				t.Fatalf("learnt from %s\n%s", first, d)
+			}
+		}
+	})
 }
