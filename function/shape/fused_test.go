@@ -30,6 +30,7 @@ var fusedTransforms = []string{
 	`.a = 1 | .a = (.a + 0.5) | .b = "tab\there é" | del(.a)`,
 	`.session_id.x = 1`,
 	`del(.user) | .user2 = .user.id`,
+	`del(.user, .user.id) | del(.page.url, .page)`, // every path found in the input before any is deleted
 	`.page.x = (.duration_ms % 7 == 0) | ."odd\u0001key" = 3`,
 	`select(.duration_ms > 5) | del(.user)`,
 }

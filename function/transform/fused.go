@@ -110,6 +110,7 @@ const noRef = ref(-1 << 30)
 
 // plan is the fused path for records of one key sequence.
 type plan struct {
+	t     *Transform   // whose steps it is made of: a Scratch may serve more than one
 	check schema.Check // of the record, which the plan's checks come from
 	key   uint64       // the fingerprint of its key sequence (LearnFused)
 	// Reading: the record is expect[0], scalar 0, expect[1], scalar 1, …, then last.
@@ -180,7 +181,7 @@ func (t *Transform) ApplyFused(data []byte, s *Scratch, c schema.Check) ([]byte,
 	c = orUnchecked(c)
 	var p *plan
 	for i, q := range f.plans {
-		if q.check == c && (s.MaxValues <= 0 || q.values <= s.MaxValues) && q.read(data, f) {
+		if q.t == t && q.check == c && (s.MaxValues <= 0 || q.values <= s.MaxValues) && q.read(data, f) {
 			p = q
 			copy(f.plans[1:i+1], f.plans[:i])
 			f.plans[0] = q
@@ -396,7 +397,7 @@ func (t *Transform) LearnFused(in jsonvalue.Value, s *Scratch, c schema.Check) {
 		return
 	}
 	f.seen[h] = true
-	p := newPlan(t.native, in, orUnchecked(c))
+	p := newPlan(t, in, orUnchecked(c))
 	if p == nil {
 		return
 	}
@@ -441,20 +442,25 @@ type planner struct {
 }
 
 // newPlan makes the plan of in's key sequence, or returns nil when the fused path cannot take it.
-func newPlan(steps []stage, in jsonvalue.Value, c schema.Check) *plan {
-	b := planner{p: &plan{check: c}}
+func newPlan(t *Transform, in jsonvalue.Value, c schema.Check) *plan {
+	b := planner{p: &plan{t: t, check: c}}
 	root, ok := b.read(in, 0)
 	if !ok {
 		return nil
 	}
 	b.p.last, b.lit = string(b.lit), b.lit[:0]
-	for _, st := range steps {
+	for _, st := range t.native {
 		switch n := st.n.(type) {
 		case *del:
+			// All paths are looked up in the input before any is deleted, as del does: a path under one deleted
+			// before it still fails on a scalar there.
 			for _, path := range n.paths {
-				if !root.del(path) {
+				if _, ok := root.walk(path); !ok {
 					return nil
 				}
+			}
+			for _, path := range n.paths {
+				root.del(path)
 			}
 		case *update:
 			var v view
