@@ -314,3 +314,23 @@ run "rejects_bad_values" {
     var.evaluation_periods,
   ]
 }
+
+# CloudWatch takes at most 5 actions per alarm state (PutMetricAlarm: AlarmActions, OKActions), and the module adds
+# its own topic to alarm_actions: 5 of them plus the topic plan, then every alarm fails to apply. The plan must say so.
+run "rejects_more_alarm_actions_than_cloudwatch_takes" {
+  command = plan
+
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    alarm_actions = [
+      "arn:aws:sns:eu-west-1:123456789012:pager-1", "arn:aws:sns:eu-west-1:123456789012:pager-2",
+      "arn:aws:sns:eu-west-1:123456789012:pager-3", "arn:aws:sns:eu-west-1:123456789012:pager-4",
+      "arn:aws:sns:eu-west-1:123456789012:pager-5",
+    ]
+  }
+
+  expect_failures = [aws_cloudwatch_metric_alarm.this]
+}

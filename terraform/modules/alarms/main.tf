@@ -144,6 +144,10 @@ resource "aws_cloudwatch_metric_alarm" "this" {
       error_message = "The alarm ${each.key} watches a metric of the event source mapping, which publishes it only with esm_metrics = [\"EventCount\"]: turn the mapping's metrics on, or the alarms off."
     }
     precondition {
+      condition     = length(local.actions) <= 5
+      error_message = "CloudWatch takes at most 5 actions per alarm state: alarm_actions may hold ${var.topic_enabled ? 4 : 5} ARNs beside ${var.topic_enabled ? "the module's topic" : "none"} (subscribe more to the topic instead)."
+    }
+    precondition {
       condition     = var.topic_enabled || length(var.email_addresses) == 0
       error_message = "email_addresses are subscribed to the alarm topic: they need topic_enabled = true."
     }
