@@ -19,7 +19,7 @@ const PathPattern = `^(` + nameStep + `|` + quotedStep + `|\.` + indexStep + `)(
 const (
 	nameStep   = `\.[A-Za-z_][A-Za-z0-9_]*`
 	quotedStep = `\."` + quoted + `"`
-	indexStep  = `\[("` + quoted + `"|[0-9]+)\]`
+	indexStep  = `\[("` + quoted + `"|[0-9]{1,9})\]` // an index strconv.Atoi reads, on any platform
 	// quoted is the inside of a JSON string literal.
 	quoted = `([^"\\\x00-\x1f]|\\(["\\/bfnrt]|u[0-9a-fA-F]{4}))*`
 )

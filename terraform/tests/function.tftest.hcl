@@ -760,3 +760,94 @@ run "rejects_an_environment_over_4_kb" {
 
   expect_failures = [aws_lambda_function.this]
 }
+
+# The prefixes end up in the role's policy as "<bucket>/<prefix>*", where IAM reads * and ? as wildcards: key_prefix
+# "*" grants s3:PutObject (and with error_prefix, s3:GetObject) on the whole bucket, the very thing a non-empty
+# prefix is required for; "data?/" grants dataX/ for every X. The function writes the characters literally.
+run "rejects_prefixes_that_iam_reads_as_wildcards" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    key_prefix   = "*"
+    error_prefix = "errors?/"
+  }
+
+  expect_failures = [var.key_prefix, var.error_prefix]
+}
+
+# The function trims its variables (function/config: strings.TrimSpace), the role's policy does not: with
+# key_prefix "kinesis/ " the function writes under kinesis/ and IAM allows only "kinesis/ *", so every write is
+# denied, and the catalog's location has the space in it. Leading or trailing space must fail the plan.
+run "rejects_prefixes_with_surrounding_space" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    key_prefix   = "kinesis/ "
+    error_prefix = " errors/"
+  }
+
+  expect_failures = [var.key_prefix, var.error_prefix]
+}
+
+# FORMAT=parquet takes its columns from the schema's root properties: a root that is not "type": "object" fails every
+# cold start (function/process.New: "SCHEMA must describe objects"). The catalog module checks this too, but only
+# when it exists (catalog_enabled, batch mode); the function module must refuse it on its own.
+run "rejects_parquet_with_a_schema_that_does_not_describe_objects" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode = "batch"
+    format      = "parquet"
+    schema_file = "tests/fixtures/array-root.schema.json"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+# An array index the path pattern admits but strconv.Atoi cannot read fails the cold start
+# (transform.ParsePath: "array index ...: value out of range"); the variables share the pattern, so they let it through.
+run "rejects_array_indexes_the_function_cannot_read" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode    = "batch"
+    time_field     = ".events[99999999999999999999].at"
+    partition_keys = "tenant=.tenants[99999999999999999999]"
+  }
+
+  expect_failures = [var.time_field, var.partition_keys]
+}
+
+# The function compiles SCHEMA at cold start without loading any other document (function/schema: "references to other
+# documents are not supported; put the definitions in $defs"). A schema that points elsewhere fails every cold start;
+# the plan checks only that the file is JSON.
+run "rejects_a_schema_that_refers_to_other_documents" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode = "batch"
+    schema_file = "tests/fixtures/external-ref.schema.json"
+  }
+
+  expect_failures = [var.schema_file]
+}

@@ -39,6 +39,9 @@ locals {
   # The mapping reads either the stream itself or, with enhanced fan-out, the stream through its own consumer.
   event_source_arn = var.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : var.stream_arn
 
+  # The root's one type besides "null", as schema.Columns reads it (and the catalog module: columns.tf).
+  schema_root_type = var.schema_file == "" ? null : try(one([for t in flatten([jsondecode(file(var.schema_file)).type]) : t if t != "null"]), null)
+
   # The schema's key changes with its content, so that a new schema is a new configuration (and new cold starts).
   schema_key = var.schema_file == "" ? null : "${var.schema_prefix}${var.name}-${substr(filesha256(var.schema_file), 0, 16)}.json"
 
@@ -250,6 +253,10 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = var.format != "parquet" || var.schema_file != ""
       error_message = "format = \"parquet\" needs schema_file: the Parquet columns are the schema's."
+    }
+    precondition {
+      condition     = var.format != "parquet" || var.schema_file == "" || local.schema_root_type == "object"
+      error_message = "format = \"parquet\" needs a schema_file whose root is \"type\": \"object\": its properties are the Parquet columns."
     }
     precondition {
       condition     = var.compression != "snappy" || var.format == "parquet"

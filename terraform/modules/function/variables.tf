@@ -136,6 +136,12 @@ variable "key_prefix" {
     condition     = var.key_prefix != "" && !startswith(var.key_prefix, "/")
     error_message = "key_prefix must be non-empty and must not start with '/': an empty prefix would let the function write anywhere in the bucket."
   }
+  # It ends up in the role's policy as "<bucket>/<prefix>*", where IAM reads * and ? as wildcards and ${ as a
+  # policy variable; the function trims surrounding space, IAM does not.
+  validation {
+    condition     = !can(regex("[*?]|[$][{]", var.key_prefix)) && trimspace(var.key_prefix) == var.key_prefix
+    error_message = "key_prefix must not contain *, ? or $${ (IAM reads them as wildcards and variables in the role's policy) nor start or end with white space (the function trims it, the policy would not)."
+  }
 }
 
 variable "compression" {
@@ -159,6 +165,10 @@ variable "error_prefix" {
   validation {
     condition     = var.error_prefix != "" && !startswith(var.error_prefix, "/")
     error_message = "error_prefix must be non-empty and must not start with '/'."
+  }
+  validation {
+    condition     = !can(regex("[*?]|[$][{]", var.error_prefix)) && trimspace(var.error_prefix) == var.error_prefix
+    error_message = "error_prefix must not contain *, ? or $${ (IAM reads them as wildcards and variables in the role's policy) nor start or end with white space (the function trims it, the policy would not)."
   }
 }
 
@@ -376,6 +386,11 @@ variable "schema_file" {
     condition     = var.schema_file == "" || can(jsondecode(file(var.schema_file)))
     error_message = "schema_file must be the path of a JSON document."
   }
+  # The function loads no other document at cold start (function/schema).
+  validation {
+    condition     = var.schema_file == "" || !can(regex("\"[$](ref|dynamicRef|recursiveRef)\"\\s*:\\s*\"[^#]", file(var.schema_file)))
+    error_message = "schema_file must be self-contained: its $ref values must start with # (put the definitions in $defs, and refer to them as #/$defs/NAME): the function loads no other document at cold start."
+  }
 }
 
 variable "schema_prefix" {
@@ -404,7 +419,7 @@ variable "time_field" {
   nullable    = false
 
   validation {
-    condition     = var.time_field == "" || can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])*$", var.time_field))
+    condition     = var.time_field == "" || can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])*$", var.time_field))
     error_message = "time_field must be a field path: .name, .\"any key\", .[\"any key\"] or [N] steps, e.g. .created_at."
   }
 }
@@ -418,7 +433,7 @@ variable "partition_keys" {
   validation {
     condition = var.partition_keys == "" || (
       can(regex("^([a-z_][a-z0-9_]{0,63}=\\.[^,]*)(,[a-z_][a-z0-9_]{0,63}=\\.[^,]*)*$", var.partition_keys)) &&
-      alltrue([for pair in split(",", var.partition_keys) : can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]+)\\])*$", split("=", pair)[1]))]) &&
+      alltrue([for pair in split(",", var.partition_keys) : can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])*$", split("=", pair)[1]))]) &&
       length(distinct([for pair in split(",", var.partition_keys) : split("=", pair)[0]])) == length(split(",", var.partition_keys)) &&
       length(setintersection([for pair in split(",", var.partition_keys) : split("=", pair)[0]], ["year", "month", "day", "hour"])) == 0 &&
       5 >= length(split(",", var.partition_keys))
