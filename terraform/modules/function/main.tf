@@ -359,4 +359,10 @@ resource "aws_s3_object" "schema" {
   source_hash  = filesha256(var.schema_file)
   content_type = "application/schema+json"
   tags         = var.tags
+
+  # A new schema is a new key: the function must be moved to it before the old one goes, or cold starts in between
+  # would find no schema.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
