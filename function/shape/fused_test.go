@@ -3,6 +3,7 @@ package shape
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,6 +104,18 @@ func TestFusedIsTaken(t *testing.T) {
 	}
 	if taken < len(w.Data)-2 {
 		t.Fatalf("the fused path took %d of %d records", taken, len(w.Data))
+	}
+	// Records that end in a line break or other white space, as many producers send them, are taken too.
+	fused, tree = fusedShapers(fusedOptions(t, fusedTransforms[0], benchdata.Schema), 300_000)
+	taken = 0
+	ends := []string{"\n", "\r\n", " \n\t"}
+	for i, data := range w.Data[:300] {
+		if shapeBoth(t, fused, tree, append(slices.Clip(data), ends[i%len(ends)]...)) {
+			taken++
+		}
+	}
+	if taken < 300-2 {
+		t.Fatalf("the fused path took %d of 300 records that end in white space", taken)
 	}
 }
 

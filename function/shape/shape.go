@@ -5,6 +5,7 @@
 package shape
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,7 +91,8 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 	}
 	if treeless && o.Transform != nil {
 		s.scratch.MaxValues = s.MaxValues
-		if text, ok := o.Transform.ApplyFused(data, &s.scratch, check); ok {
+		// A line break after each record, as many producers send, changes nothing the transform writes.
+		if text, ok := o.Transform.ApplyFused(bytes.TrimRight(data, " \t\r\n"), &s.scratch, check); ok {
 			return Record{JSON: text, Compact: true}, true, nil
 		}
 	}
@@ -110,7 +112,7 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 			if text == nil {
 				return rec, false, nil // dropped by select
 			}
-			if treeless && (sure || o.Schema == nil) && rec.Compact {
+			if treeless && (sure || o.Schema == nil) {
 				o.Transform.LearnFused(in, &s.scratch, check) // for the next records like it
 			}
 			v, rec.JSON, validated = out, text, sure
