@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/kinesis2s3/kinesis2s3/function/budget"
 )
 
 func TestModuleDefaults(t *testing.T) {
@@ -54,5 +56,17 @@ func TestEmbedsEveryModule(t *testing.T) {
 	}
 	if !slices.Equal(want, got) {
 		t.Errorf("embedded modules %v, on disk %v", got, want)
+	}
+}
+
+// Outside Lambda (redrive's direct mode without -memory-size, the tests) the function's budgets assume the memory
+// size a deployment defaults to.
+func TestDefaultMemoryIsTheModules(t *testing.T) {
+	v := MustModuleDefaults("function")["memory_size"]
+	if v.IsNull() || !v.Type().Equals(cty.Number) {
+		t.Fatalf("function module memory_size default = %#v, want a number", v.Value)
+	}
+	if mb, _ := v.AsBigFloat().Int64(); mb != budget.DefaultMemoryMB {
+		t.Errorf("function module memory_size defaults to %d MB, budget.DefaultMemoryMB to %d", mb, budget.DefaultMemoryMB)
 	}
 }

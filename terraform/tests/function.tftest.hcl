@@ -851,3 +851,18 @@ run "rejects_a_schema_that_refers_to_other_documents" {
 
   expect_failures = [var.schema_file]
 }
+
+# The function reads a pair's path after its first "=" (strings.Cut), so a quoted key may hold one; the plan must
+# take what the function takes (a review found it split on every "=").
+run "accepts_a_partition_path_with_an_equals_sign" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode    = "batch"
+    partition_keys = "k=.[\"a=b\"]"
+  }
+}

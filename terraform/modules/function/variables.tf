@@ -433,7 +433,7 @@ variable "partition_keys" {
   validation {
     condition = var.partition_keys == "" || (
       can(regex("^([a-z_][a-z0-9_]{0,63}=\\.[^,]*)(,[a-z_][a-z0-9_]{0,63}=\\.[^,]*)*$", var.partition_keys)) &&
-      alltrue([for pair in split(",", var.partition_keys) : can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])*$", split("=", pair)[1]))]) &&
+      alltrue([for pair in split(",", var.partition_keys) : can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])*$", trimprefix(pair, "${split("=", pair)[0]}=")))]) &&
       length(distinct([for pair in split(",", var.partition_keys) : split("=", pair)[0]])) == length(split(",", var.partition_keys)) &&
       length(setintersection([for pair in split(",", var.partition_keys) : split("=", pair)[0]], ["year", "month", "day", "hour"])) == 0 &&
       5 >= length(split(",", var.partition_keys))
