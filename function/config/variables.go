@@ -127,3 +127,14 @@ func LogLevel(lookup func(string) (string, bool)) slog.Level {
 	}
 	return slog.LevelInfo
 }
+
+// MetricsLevel is the "level" of the metrics line: the configured AWS_LAMBDA_LOG_LEVEL when it is WARN or above, so
+// that Lambda's log-level filter keeps the line whatever the setting, else INFO.
+func MetricsLevel(lookup func(string) (string, bool)) string {
+	s, _ := lookup(EnvLogLevel)
+	switch s = strings.ToUpper(strings.TrimSpace(s)); s {
+	case "WARN", "ERROR", "FATAL":
+		return s
+	}
+	return "INFO"
+}

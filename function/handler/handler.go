@@ -26,6 +26,8 @@ type Handler struct {
 	function string    // the FunctionName dimension of the metrics
 	metrics  io.Writer // where the Embedded Metric Format line goes: stdout in Lambda
 	decoders sync.Pool // *event.Decoder, whose working memory and record table are kept from one invocation to the next
+	// MetricsLevel is the "level" of the metrics line (config.MetricsLevel); "" means INFO.
+	MetricsLevel string
 }
 
 // New returns a Handler that processes events with proc, logs to log (nil discards) and writes one metrics line per
@@ -59,7 +61,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	d.Release()
 	h.decoders.Put(d)
 	// The metrics line goes to stdout on its own, where CloudWatch Logs picks up Embedded Metric Format.
-	fmt.Fprintf(h.metrics, "%s\n", m.EMF(h.function, time.Now()))
+	level := h.MetricsLevel
+	if level == "" {
+		level = "INFO"
+	}
+	fmt.Fprintf(h.metrics, "%s\n", m.EMF(h.function, level, time.Now()))
 	attrs := []any{"records", m.Records, "userRecords", m.UserRecords, "written", m.RecordsWritten,
 		"quarantined", m.RecordsQuarantined, "skipped", m.RecordsSkipped, "dropped", m.RecordsDropped,
 		"eventTimesMissing", m.EventTimesMissing, "failed", m.RecordsFailed,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -45,7 +46,9 @@ func newHandler(t *testing.T, mode string, b *bucket, metrics *bytes.Buffer) *Ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(proc, nil, "fn", metrics)
+	h := New(proc, nil, "fn", metrics)
+	h.MetricsLevel = config.MetricsLevel(os.LookupEnv) // as the bootstrap sets it
+	return h
 }
 
 var source = kinesisevent.Source{StreamARN: "arn:aws:kinesis:us-east-1:1:stream/s", Region: "us-east-1", InvokeIdentityARN: "role"}

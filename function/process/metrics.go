@@ -9,8 +9,9 @@ import (
 const Namespace = "kinesis2s3"
 
 // EMF renders the metrics as one CloudWatch Embedded Metric Format line (without the newline). Printed to stdout
-// in Lambda, CloudWatch turns it into metrics with no PutMetricData calls, dimensioned by function name.
-func (m Metrics) EMF(functionName string, at time.Time) []byte {
+// in Lambda, CloudWatch turns it into metrics with no PutMetricData calls, dimensioned by function name. level is
+// the line's "level" (config.MetricsLevel): Lambda's log-level filter drops a line without one at WARN and above.
+func (m Metrics) EMF(functionName, level string, at time.Time) []byte {
 	type metric struct {
 		Name string `json:"Name"`
 		Unit string `json:"Unit"`
@@ -32,7 +33,7 @@ func (m Metrics) EMF(functionName string, at time.Time) []byte {
 		{"ObjectsWritten", "Count", float64(m.ObjectsWritten)},
 		{"MaxArrivalAge", "Milliseconds", float64(m.MaxArrivalAge.Milliseconds())},
 	}
-	doc := map[string]any{"FunctionName": functionName}
+	doc := map[string]any{"FunctionName": functionName, "level": level}
 	defs := make([]metric, 0, len(values))
 	for _, v := range values {
 		defs = append(defs, metric{v.name, v.unit})

@@ -22,7 +22,7 @@ func TestReadmeListsEveryMetric(t *testing.T) {
 			CloudWatchMetrics []struct{ Metrics []struct{ Name string } }
 		} `json:"_aws"`
 	}
-	if err := json.Unmarshal(Metrics{}.EMF("fn", time.Unix(0, 0)), &doc); err != nil || len(doc.AWS.CloudWatchMetrics) != 1 {
+	if err := json.Unmarshal(Metrics{}.EMF("fn", "INFO", time.Unix(0, 0)), &doc); err != nil || len(doc.AWS.CloudWatchMetrics) != 1 {
 		t.Fatalf("EMF line: %v", err)
 	}
 	for _, m := range doc.AWS.CloudWatchMetrics[0].Metrics {

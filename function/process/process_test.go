@@ -541,7 +541,7 @@ func TestMalformedEvent(t *testing.T) {
 func TestEMF(t *testing.T) {
 	m := Metrics{Records: 3, RecordsWritten: 2, RecordsQuarantined: 1, BytesIn: 99, MaxArrivalAge: 1500 * time.Millisecond}
 	var doc map[string]any
-	if err := json.Unmarshal(m.EMF("fn", t0), &doc); err != nil {
+	if err := json.Unmarshal(m.EMF("fn", "INFO", t0), &doc); err != nil {
 		t.Fatal(err)
 	}
 	aws := doc["_aws"].(map[string]any)

@@ -66,7 +66,9 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler.Handler, error)
 		"uploadConcurrency", cfg.UploadConcurrency, "memoryMB", cfg.MemoryMB, "goMemoryLimit", limit,
 		"invocationBudget", b.Invocation, "recordLimit", b.Record, "valueLimit", b.Values, "format", cfg.Format, "schema", cfg.Schema,
 		"transform", cfg.Transform != "", "timeField", cfg.TimeField, "partitionKeys", cfg.PartitionKeys, "maxPartitions", cfg.MaxPartitions)
-	return handler.New(proc, log, os.Getenv(config.EnvFunctionName), os.Stdout), nil
+	h := handler.New(proc, log, os.Getenv(config.EnvFunctionName), os.Stdout)
+	h.MetricsLevel = config.MetricsLevel(os.LookupEnv)
+	return h, nil
 }
 
 // setMemoryLimit sets the Go memory limit the function's budget derives from its memory size, unless GOMEMLIMIT
