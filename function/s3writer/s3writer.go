@@ -61,9 +61,18 @@ func NewClient(cfg aws.Config, forcePathStyle bool, concurrency int) *s3.Client 
 			// invocation's uploads at once; the deadline and the partial-batch response bound the work instead.
 			r.RateLimiter = ratelimit.None
 		})
-		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		// The client LoadDefaultConfig built, when it is the SDK's, keeps what it was given (AWS_CA_BUNDLE's
+		// certificates): only the transport's pool and timeout are changed.
+		client, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
+		if !ok || client == nil {
+			client = awshttp.NewBuildableClient()
+		}
+		o.HTTPClient = client.WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConns = max(t.MaxIdleConns, concurrency)
 			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, concurrency)
+			// An attempt whose response does not begin is given up and retried, rather than left to wait for the
+			// invocation's deadline.
+			t.ResponseHeaderTimeout = responseHeaderTimeout
 		})
 	})
 }
@@ -75,6 +84,9 @@ func NewClient(cfg aws.Config, forcePathStyle bool, concurrency int) *s3.Client 
 const (
 	uploadAttempts   = 5
 	uploadMaxBackoff = 500 * time.Millisecond
+	// responseHeaderTimeout bounds the wait for S3's answer once a request is sent, as S3's performance guidance
+	// advises: a stuck request is retried, on a new connection.
+	responseHeaderTimeout = 5 * time.Second
 )
 
 // maxGet bounds what Get reads: it reads back small state (progress markers), never data.

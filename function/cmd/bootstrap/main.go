@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -53,7 +54,11 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler.Handler, error)
 	fetch := func(ctx context.Context, bucket, key string) ([]byte, error) {
 		return s3writer.Read(ctx, client, bucket, key, schema.MaxSize)
 	}
-	analytics, err := shape.Load(ctx, cfg, fetch)
+	// Lambda ends an initialisation at 10 s with an error that names nothing: a schema read that stalls (no route
+	// to S3) must end before, with an error that names SCHEMA.
+	loadCtx, cancel := context.WithTimeout(ctx, schemaReadTimeout)
+	analytics, err := shape.Load(loadCtx, cfg, fetch)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +76,14 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler.Handler, error)
 	return h, nil
 }
 
+// schemaReadTimeout bounds reading SCHEMA at cold start, within Lambda's 10 s for an initialisation.
+const schemaReadTimeout = 5 * time.Second
+
 // setMemoryLimit sets the Go memory limit the function's budget derives from its memory size, unless GOMEMLIMIT
 // sets one already, and returns the limit in force. With it the garbage collector works harder as the heap nears
 // half the function's memory, instead of letting garbage grow towards an out-of-memory kill.
 func setMemoryLimit(memoryMB int, b budget.Budget) int64 {
-	if _, set := os.LookupEnv(config.EnvGoMemLimit); !set && memoryMB > 0 {
+	if v, _ := os.LookupEnv(config.EnvGoMemLimit); strings.TrimSpace(v) == "" && memoryMB > 0 { // empty: Go sets none
 		debug.SetMemoryLimit(b.GoMemoryLimit)
 	}
 	return debug.SetMemoryLimit(-1) // -1 reads the limit without changing it
