@@ -97,6 +97,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 // prefixErrors checks the rules that involve more than one variable or more than the value's form.
 func (c Config) prefixErrors() []error {
 	var errs []error
+	// A bucket's name has no ':' or '/'; an access point's ARN, which S3 takes in its place, has both.
+	if strings.ContainsAny(c.Bucket, ":/") && !(strings.HasPrefix(c.Bucket, "arn:") &&
+		(strings.Contains(c.Bucket, ":accesspoint/") || strings.Contains(c.Bucket, ":outpost/"))) {
+		errs = append(errs, fmt.Errorf("%s=%q is not a bucket's name (nor an access point's ARN): give the name alone, "+
+			"without s3://, the bucket's ARN or a key prefix (KEY_PREFIX)", EnvBucketName, c.Bucket))
+	}
 	if strings.HasPrefix(c.KeyPrefix, "/") {
 		errs = append(errs, fmt.Errorf("%s=%q must not start with '/'", EnvKeyPrefix, c.KeyPrefix))
 	}
@@ -105,10 +111,21 @@ func (c Config) prefixErrors() []error {
 		errs = append(errs, fmt.Errorf("%s must not be empty: quarantined records need their own prefix", EnvErrorPrefix))
 	case strings.HasPrefix(c.ErrorPrefix, "/"):
 		errs = append(errs, fmt.Errorf("%s=%q must not start with '/'", EnvErrorPrefix, c.ErrorPrefix))
-	case c.ErrorPrefix == c.KeyPrefix:
-		errs = append(errs, fmt.Errorf("%s=%q must differ from %s: quarantined records would mix with data", EnvErrorPrefix, c.ErrorPrefix, EnvKeyPrefix))
+	case PrefixesOverlap(c.KeyPrefix, c.ErrorPrefix):
+		errs = append(errs, fmt.Errorf("%s=%q and %s=%q overlap (one starts with the other): quarantined records "+
+			"would mix with data, and the table over the data would read them", EnvErrorPrefix, c.ErrorPrefix,
+			EnvKeyPrefix, c.KeyPrefix))
 	}
 	return errs
+}
+
+// PrefixesOverlap reports whether the error prefix lies in the key prefix or the other way round (an empty key
+// prefix, the bucket's root, aside: it was the original layout).
+func PrefixesOverlap(keyPrefix, errorPrefix string) bool {
+	if keyPrefix == "" {
+		return errorPrefix == ""
+	}
+	return strings.HasPrefix(errorPrefix, keyPrefix) || strings.HasPrefix(keyPrefix, errorPrefix)
 }
 
 // reader reads variables as the contract defines them, gathering the errors.

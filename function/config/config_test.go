@@ -58,7 +58,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"BUCKET_NAME": "b", "UPLOAD_CONCURRENCY": "0"}, []string{"UPLOAD_CONCURRENCY", "1 to 512"}},
 		{map[string]string{"BUCKET_NAME": "b", "UPLOAD_CONCURRENCY": "many"}, []string{"UPLOAD_CONCURRENCY"}},
 		{map[string]string{"BUCKET_NAME": "b", "ERROR_PREFIX": ""}, []string{"ERROR_PREFIX must not be empty"}},
-		{map[string]string{"BUCKET_NAME": "b", "ERROR_PREFIX": "kinesis/"}, []string{"ERROR_PREFIX", "differ from KEY_PREFIX"}},
+		{map[string]string{"BUCKET_NAME": "b", "ERROR_PREFIX": "kinesis/"}, []string{"ERROR_PREFIX", "KEY_PREFIX", "overlap"}},
 		{map[string]string{"BUCKET_NAME": "b", "KEY_PREFIX": "/abs/"}, []string{"KEY_PREFIX"}},
 		// Analytics settings, alone and with the output settings.
 		{map[string]string{"BUCKET_NAME": "b", "TRANSFORM": ".a |"}, []string{"TRANSFORM: not a jq expression"}},

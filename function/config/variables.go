@@ -70,7 +70,7 @@ var Variables = []Variable{
 		Allowed: []string{CompressionGzip, CompressionZstd, CompressionNone, CompressionSnappy},
 		Doc:     "batch mode only; snappy with `FORMAT=parquet` only"},
 	{Name: EnvErrorPrefix, SetBy: SetByModule, Default: DefaultErrorPrefix, Values: "key prefix",
-		Doc: "prefix of quarantined records; must not be empty, start with `/` or equal `KEY_PREFIX`"},
+		Doc: "prefix of quarantined records; must not be empty, start with `/`, or overlap `KEY_PREFIX` (one starting with the other)"},
 	{Name: EnvOnInvalidRecord, SetBy: SetByModule, Default: InvalidQuarantine,
 		Allowed: []string{InvalidQuarantine, InvalidFail, InvalidSkip},
 		Doc:     "quarantine with the reason; or report as a batch item failure (retries, then the DLQ); or count and log only"},

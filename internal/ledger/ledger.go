@@ -31,6 +31,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
 )
 
@@ -185,8 +186,8 @@ func NewChecker(api S3, bucket string, layout Layout) (*Checker, error) {
 	if !slices.Contains([]string{"", "jsonl", "parquet"}, layout.Format) {
 		return nil, fmt.Errorf("ledger: format %q is not jsonl or parquet", layout.Format)
 	}
-	if layout.ErrorPrefix == "" || layout.ErrorPrefix == layout.KeyPrefix {
-		return nil, fmt.Errorf("ledger: error prefix %q must be set and differ from the key prefix", layout.ErrorPrefix)
+	if layout.ErrorPrefix == "" || config.PrefixesOverlap(layout.KeyPrefix, layout.ErrorPrefix) {
+		return nil, fmt.Errorf("ledger: error prefix %q must be set and lie outside the key prefix", layout.ErrorPrefix)
 	}
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
 	if err != nil {
