@@ -299,6 +299,14 @@ func localSettings(f *localFlags, fs *flag.FlagSet) (pipeline.Settings, string, 
 	if len(set) > 0 {
 		source += ", then " + strings.Join(set, " ")
 	}
+	// The function runs under the RIE in the log directory, so a relative path would name nothing there.
+	if s.SchemaFile != "" {
+		abs, err := filepath.Abs(s.SchemaFile)
+		if err != nil {
+			return s, "", fmt.Errorf("schema_file %q: %w", s.SchemaFile, err)
+		}
+		s.SchemaFile = abs
+	}
 	if err := s.Validate(); err != nil {
 		return s, "", err
 	}
