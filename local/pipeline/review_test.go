@@ -17,6 +17,7 @@ import (
 func TestLoadTFVarsDoesNotSilentlyDropMappingSettings(t *testing.T) {
 	for name, body := range map[string]string{
 		"filter_patterns": `filter_patterns = ["{\"data\":{\"type\":[\"order\"]}}"]`, // terraform.tfvars.example's line
+		"esm_enabled":     `esm_enabled = false`,
 	} {
 		path := filepath.Join(t.TempDir(), "terraform.tfvars")
 		if err := os.WriteFile(path, []byte(body+"\n"), 0o600); err != nil {
@@ -31,5 +32,17 @@ func TestLoadTFVarsDoesNotSilentlyDropMappingSettings(t *testing.T) {
 			t.Errorf("%s: LoadTFVars and Validate accept it (error %v) and the local mapping ignores it: on AWS it changes "+
 				"which records reach the function", body, err)
 		}
+	}
+}
+
+// The values that mean what the local mapping does are accepted.
+func TestLoadTFVarsAcceptsMappingSettingsThatMatchTheLocalMapping(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "terraform.tfvars")
+	if err := os.WriteFile(path, []byte("filter_patterns = []\nesm_enabled = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSettings()
+	if err := s.LoadTFVars(path); err != nil {
+		t.Errorf("LoadTFVars: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	"github.com/kinesis2s3/kinesis2s3/internal/tfvars"
 	"github.com/kinesis2s3/kinesis2s3/local/esm"
 	"github.com/kinesis2s3/kinesis2s3/terraform"
+
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/gocty"
 )
 
 // Settings are the knobs of a pipeline, named after the Terraform variables they mirror. Start from
@@ -128,11 +132,14 @@ func (s Settings) Validate() error {
 }
 
 // LoadTFVars overrides the settings with the variables a .tfvars file sets: name, shard_count and the function
-// module's variables (handlerSetters, esm.TFVarSetters). Other variables are ignored; null keeps the default.
+// module's variables (handlerSetters, esm.TFVarSetters). It refuses the mapping settings that change which records
+// reach the function on AWS but that the local mapping does not apply (refuseUnmirrored). Other variables are
+// ignored; null keeps the default.
 func (s *Settings) LoadTFVars(path string) error {
 	set := s.handlerSetters()
 	set["name"] = tfvars.Into(&s.Name)
 	set["shard_count"] = tfvars.Into(&s.Shards)
+	maps.Copy(set, refuseUnmirrored)
 	schemaFile := s.SchemaFile
 	if err := tfvars.Load(path, set); err != nil {
 		return err
@@ -142,6 +149,29 @@ func (s *Settings) LoadTFVars(path string) error {
 		s.SchemaFile = filepath.Join(filepath.Dir(path), s.SchemaFile)
 	}
 	return nil
+}
+
+// refuseUnmirrored refuses, by name, the root variables that make AWS's mapping hand the function fewer records
+// than the local one does: ignoring them, make run would pass what the deployed stack drops or holds back.
+var refuseUnmirrored = map[string]tfvars.Setter{
+	"filter_patterns": func(v cty.Value) error {
+		if v.CanIterateElements() && v.LengthInt() == 0 {
+			return nil
+		}
+		return errors.New("the local event source mapping does not filter records (every record reaches the function); " +
+			"remove it, or set it to [], to run locally")
+	},
+	"esm_enabled": func(v cty.Value) error {
+		var enabled bool
+		if err := gocty.FromCtyValue(v, &enabled); err != nil {
+			return err
+		}
+		if !enabled {
+			return errors.New("the local event source mapping cannot be disabled (it always reads the stream); " +
+				"remove it, or set it to true, to run locally")
+		}
+		return nil
+	},
 }
 
 // handlerSetters stores the function module's variables: output_mode, compression, key_prefix, error_prefix,
