@@ -195,7 +195,10 @@ func (m *Mapping) readShard(ctx context.Context, sh *shard) {
 	defer func() { sh.closeLanes(atEnd) }()
 
 	limit := min(maxGetRecords, 2*m.cfg.BatchSize*m.cfg.ParallelizationFactor)
-	iterator, ok := m.shardIterator(ctx, sh, sh.position, "")
+	// A LATEST iterator starts at the tip as it is when taken; started is that moment (to the millisecond, like
+	// arrival times), from which an iterator that expires before a record is read resumes.
+	started := time.Now().Truncate(time.Millisecond)
+	iterator, ok := m.shardIterator(ctx, sh, sh.position, m.cfg.StartingPositionTimestamp, "")
 	if !ok {
 		return
 	}
@@ -218,11 +221,16 @@ func (m *Mapping) readShard(ctx context.Context, sh *shard) {
 			m.emit(Event{Type: ReadError, ShardID: sh.id, Err: fmt.Errorf("get records: %w", err)})
 			var expired *types.ExpiredIteratorException
 			if errors.As(err, &expired) {
-				// Resume right after the last record read, or where we started if none was.
+				// Resume right after the last record read, or where we started if none was: LATEST again would skip
+				// what arrived since the first iterator, so from the time it was taken.
 				sh.mu.Lock()
 				last := sh.lastRead
 				sh.mu.Unlock()
-				if iterator, ok = m.shardIterator(ctx, sh, sh.position, last); !ok {
+				position, at := sh.position, m.cfg.StartingPositionTimestamp
+				if position == Latest {
+					position, at = AtTimestamp, started
+				}
+				if iterator, ok = m.shardIterator(ctx, sh, position, at, last); !ok {
 					return
 				}
 				continue
@@ -251,9 +259,9 @@ func (m *Mapping) readShard(ctx context.Context, sh *shard) {
 	}
 }
 
-// shardIterator gets an iterator at position, or right after afterSeq when it is set, retrying until ctx is
-// done.
-func (m *Mapping) shardIterator(ctx context.Context, sh *shard, position, afterSeq string) (string, bool) {
+// shardIterator gets an iterator at position (at the time at for AT_TIMESTAMP), or right after afterSeq when it
+// is set, retrying until ctx is done.
+func (m *Mapping) shardIterator(ctx context.Context, sh *shard, position string, at time.Time, afterSeq string) (string, bool) {
 	in := &kinesis.GetShardIteratorInput{
 		StreamName:        aws.String(m.streamName),
 		ShardId:           aws.String(sh.id),
@@ -264,7 +272,7 @@ func (m *Mapping) shardIterator(ctx context.Context, sh *shard, position, afterS
 		in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
 		in.StartingSequenceNumber = aws.String(afterSeq)
 	case position == AtTimestamp:
-		in.Timestamp = aws.Time(m.cfg.StartingPositionTimestamp)
+		in.Timestamp = aws.Time(at)
 	}
 	backoff := m.backoffMin
 	for {
