@@ -194,7 +194,10 @@ func (m *Mapping) readShard(ctx context.Context, sh *shard) {
 	atEnd := false
 	defer func() { sh.closeLanes(atEnd) }()
 
-	limit := min(maxGetRecords, 2*m.cfg.BatchSize*m.cfg.ParallelizationFactor)
+	// Read ahead enough for every lane to fill a batch while the last ones run; GetRecords' Limit is capped, the
+	// read-ahead is not (capped too, it would leave every lane short of a batch when BatchSize × factor > 10,000).
+	readAhead := 2 * m.cfg.BatchSize * m.cfg.ParallelizationFactor
+	limit := min(maxGetRecords, readAhead)
 	// A LATEST iterator starts at the tip as it is when taken; started is that moment (to the millisecond, like
 	// arrival times), from which an iterator that expires before a record is read resumes.
 	started := time.Now().Truncate(time.Millisecond)
@@ -205,7 +208,7 @@ func (m *Mapping) readShard(ctx context.Context, sh *shard) {
 	backoff := m.backoffMin
 	for {
 		// Backpressure: read on only when the lanes have taken in what was read.
-		for sh.pendingCount() >= limit {
+		for sh.pendingCount() >= readAhead {
 			select {
 			case <-sh.space:
 			case <-ctx.Done():
