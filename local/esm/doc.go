@@ -42,8 +42,9 @@
 //     partition-key level." Each shard has that many lanes; a record goes to lane FNV-1a(partition key) mod
 //     factor (CHOICE of hash), so a key always uses the same lane, and a lane runs one batch at a time. The
 //     shard's checkpoint is the end of the longest prefix of records that are all done, so a lane stuck on a
-//     record holds the checkpoint (and, after a bounded read-ahead of 2 × BatchSize × factor records, the
-//     shard's reading) without holding the other lanes.
+//     record holds the checkpoint without holding the other lanes; the shard's reading waits only when
+//     2 × BatchSize × factor records are read and not yet done, or 300,000 done ones (a shard's writes over
+//     the longest window) are held behind the checkpoint (CHOICE: the bounds of the read-ahead).
 //
 // # The event
 //

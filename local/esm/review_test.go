@@ -77,17 +77,48 @@ func TestAWaitingLaneDoesNotThrottleTheOthers(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.ParallelizationFactor, cfg.BatchSize = 2, 10
-	cfg.MaximumBatchingWindow = 3 * time.Second
+	cfg.MaximumBatchingWindow = 300 * time.Second // the rare key's lane is not invoked while the test runs
 	h := run(t, cfg, k, nil, nil)
-	time.Sleep(time.Second) // well inside the rare key's window; the hot key's 20 full batches take milliseconds
-	hotDelivered := 0
-	for _, b := range h.inv.batches() {
-		if len(b) == cfg.BatchSize {
-			hotDelivered += len(b)
+	// The hot key's 20 full batches take milliseconds; stopped 40 records behind the rare key's waiting record,
+	// the reader would deliver no more of them before the window ends.
+	waitFor(t, "the hot key's 200 records in full batches while the rare key's lane waits out its window", func() bool {
+		hotDelivered := 0
+		for _, b := range h.inv.batches() {
+			if len(b) == cfg.BatchSize {
+				hotDelivered += len(b)
+			}
 		}
+		return hotDelivered == 200
+	})
+}
+
+// The read-ahead counts only records not yet done, but the done records held behind a waiting one are bounded
+// too (maxDoneAhead), so memory stays bounded however long that record waits.
+func TestDoneRecordsBehindTheCheckpointAreBounded(t *testing.T) {
+	sh := newShard(shard0, 2)
+	recs := make([]*record, maxDoneAhead+1)
+	for i := range recs {
+		recs[i] = &record{seq: fmt.Sprintf("%056d", i), event: []byte("{}")}
 	}
-	if hotDelivered < 150 {
-		t.Errorf("%d of the hot key's 200 records delivered in full batches within 1 s: the reader stopped at %d "+
-			"records behind the rare key's waiting record", hotDelivered, 2*cfg.BatchSize*cfg.ParallelizationFactor)
+	sh.add(recs)
+	readAhead := 2 * len(recs)
+	if sh.full(readAhead) {
+		t.Fatalf("full with %d records not yet done, read-ahead %d", len(recs), readAhead)
+	}
+	if cp := sh.complete(recs[1 : len(recs)-1]); cp != "" {
+		t.Fatalf("checkpoint moved to %s past the first record, not done", cp)
+	}
+	if sh.full(readAhead) {
+		t.Errorf("full with %d done records behind the checkpoint, want room for %d", len(recs)-2, maxDoneAhead)
+	}
+	sh.complete(recs[len(recs)-1:])
+	if !sh.full(readAhead) {
+		t.Errorf("not full with %d done records behind the checkpoint (bound %d)", len(recs)-1, maxDoneAhead)
+	}
+	if recs[1].event != nil {
+		t.Error("a done record keeps its event")
+	}
+	if cp := sh.complete(recs[:1]); cp != recs[len(recs)-1].seq || sh.full(readAhead) {
+		t.Errorf("after the first record is done: checkpoint %s, full %v; want %s and room", cp, sh.full(readAhead), recs[len(recs)-1].seq)
 	}
 }

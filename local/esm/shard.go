@@ -18,6 +18,12 @@ import (
 // maxGetRecords is Kinesis's largest GetRecords Limit.
 const maxGetRecords = 10000
 
+// maxDoneAhead bounds the records a shard holds done but behind the checkpoint (a lane waiting on an earlier
+// record holds it). It is a shard's write limit (1,000 records/s) over the longest batching window (300 s), so a
+// lane waiting out its window does not slow the others below the rate a shard can be written at; done records
+// keep no data, so that is some tens of MB at most.
+const maxDoneAhead = 1000 * 300
+
 // record is one Kinesis record read from a shard, with its encoded event.
 type record struct {
 	seq, partitionKey, encryptionType string
@@ -42,6 +48,7 @@ type shard struct {
 	mu         sync.Mutex
 	lanes      []*lane
 	pending    []*record // read and not yet checkpointed, in sequence order
+	undone     int       // pending records not yet done
 	checkpoint string
 	lastRead   string
 	readerDone bool // SHARD_END reached
@@ -86,6 +93,7 @@ func (sh *shard) add(recs []*record) {
 	}
 	sh.mu.Lock()
 	sh.pending = append(sh.pending, recs...)
+	sh.undone += len(recs)
 	sh.lastRead = recs[len(recs)-1].seq
 	touched := make(map[*lane]bool)
 	for _, r := range recs {
@@ -112,13 +120,18 @@ func (sh *shard) closeLanes(atEnd bool) {
 	}
 }
 
-// complete marks records done and moves the checkpoint over the done prefix of the pending records. It
-// returns the new checkpoint, or "" when it did not move.
+// complete marks records done, drops their events (never sent again) and moves the checkpoint over the done
+// prefix of the pending records. It returns the new checkpoint, or "" when it did not move. It wakes the reader
+// either way: its read-ahead counts the records not yet done.
 func (sh *shard) complete(recs []*record) string {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	defer signal(sh.space)
 	for _, r := range recs {
-		r.done = true
+		if !r.done {
+			r.done, r.event = true, nil
+			sh.undone--
+		}
 	}
 	n := 0
 	for n < len(sh.pending) && sh.pending[n].done {
@@ -130,14 +143,15 @@ func (sh *shard) complete(recs []*record) string {
 	sh.checkpoint = sh.pending[n-1].seq
 	clear(sh.pending[:n])
 	sh.pending = sh.pending[n:]
-	signal(sh.space)
 	return sh.checkpoint
 }
 
-func (sh *shard) pendingCount() int {
+// full says whether the reader must wait: readAhead records read and not yet done, or maxDoneAhead done ones held
+// behind the checkpoint.
+func (sh *shard) full(readAhead int) bool {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return len(sh.pending)
+	return sh.undone >= readAhead || len(sh.pending)-sh.undone >= maxDoneAhead
 }
 
 // finish records whether the shard is fully processed, once its reader and lanes have stopped.
@@ -208,7 +222,7 @@ func (m *Mapping) readShard(ctx context.Context, sh *shard) {
 	backoff := m.backoffMin
 	for {
 		// Backpressure: read on only when the lanes have taken in what was read.
-		for sh.pendingCount() >= readAhead {
+		for sh.full(readAhead) {
 			select {
 			case <-sh.space:
 			case <-ctx.Done():
