@@ -37,6 +37,11 @@ type Budget struct {
 	// builds an error, with its causes, for each value that fails: up to LibraryValueCost each, within half the
 	// invocation budget. A record over the cap is quarantined without the library's check.
 	Library int
+	// CollectAfter is what an invocation may allocate before it runs the garbage collector as it ends: the
+	// invocation budget. An invocation that decoded that much leaves its decoded values and objects behind as
+	// garbage; collected at once, they cannot add to the next invocation's peak when the collector, short of CPU,
+	// lags behind. Smaller invocations never pay for a collection.
+	CollectAfter int64
 }
 
 const (
@@ -66,5 +71,6 @@ func For(memoryMB int) Budget {
 	b.Record = min(b.Invocation/2, decode.MaxDecompressed)
 	b.Values = int(b.Invocation / 2 / (2 * int64(jsonvalue.ValueSize)))
 	b.Library = min(int(b.Invocation/2/LibraryValueCost), b.Values)
+	b.CollectAfter = b.Invocation
 	return b
 }

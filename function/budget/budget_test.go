@@ -60,6 +60,7 @@ func TestReadmeLimits(t *testing.T) {
 		"Go memory limit":                         fmt.Sprintf("%d MiB", b.GoMemoryLimit/MiB),
 		"invocation budget":                       fmt.Sprintf("%d MiB", b.Invocation/MiB),
 		"record limit":                            fmt.Sprintf("%d MiB", b.Record/MiB),
+		"collection after an invocation":          fmt.Sprintf("%d MiB", b.CollectAfter/MiB),
 		"JSON values in one record":               thousands(b.Values),
 		"JSON values for the schema library":      thousands(b.Library),
 		"schema evaluations, schemas that branch": thousands(schema.EvaluationsPerValue * b.Library),

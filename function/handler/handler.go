@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"runtime/metrics"
 	"sync"
 	"time"
 
@@ -28,6 +30,9 @@ type Handler struct {
 	decoders sync.Pool // *event.Decoder, whose working memory and record table are kept from one invocation to the next
 	// MetricsLevel is the "level" of the metrics line (config.MetricsLevel); "" means INFO.
 	MetricsLevel string
+	// CollectAfter is how many bytes an invocation may allocate before it runs the garbage collector as it ends
+	// (budget.Budget.CollectAfter); 0 never does.
+	CollectAfter int64
 }
 
 // New returns a Handler that processes events with proc, logs to log (nil discards) and writes one metrics line per
@@ -43,6 +48,7 @@ func New(proc *process.Processor, log *slog.Logger, function string, metrics io.
 // partial-batch response. An error fails the whole invocation: only a malformed event does that.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	start := time.Now()
+	allocated := h.allocated()
 	d, _ := h.decoders.Get().(*event.Decoder)
 	if d == nil {
 		d = new(event.Decoder)
@@ -60,6 +66,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	// the same table. Not deferred: after a panic, the decoder is not reused.
 	d.Release()
 	h.decoders.Put(d)
+	if h.CollectAfter > 0 && h.allocated()-allocated > h.CollectAfter {
+		// What this invocation decoded is garbage now. Collected here, it cannot pile up under the next
+		// invocation's live heap, where the collector, short of CPU, may let the heap overshoot its limit.
+		runtime.GC()
+	}
 	// The metrics line goes to stdout on its own, where CloudWatch Logs picks up Embedded Metric Format.
 	level := h.MetricsLevel
 	if level == "" {
@@ -84,6 +95,17 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		h.log.Info("batch processed", attrs...)
 	}
 	return json.Marshal(resp) // a list of sequence numbers: cannot fail
+}
+
+// allocated returns the bytes the process has allocated so far (all goroutines: an estimate for one invocation
+// when invocations run concurrently, which the Lambda runtime does not do).
+func (h *Handler) allocated() int64 {
+	if h.CollectAfter <= 0 {
+		return 0
+	}
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
 
 // ms is a duration in milliseconds, to the microsecond.

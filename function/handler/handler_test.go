@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"testing"
@@ -224,3 +225,29 @@ func TestConcurrentInvocations(t *testing.T) {
 var _ interface {
 	Invoke(context.Context, []byte) ([]byte, error)
 } = (*Handler)(nil)
+
+// An invocation that allocates more than CollectAfter collects its garbage before it returns; a smaller one, or a
+// handler without CollectAfter, does not.
+func TestInvokeCollectsAfterALargeInvocation(t *testing.T) {
+	ev, _ := testEvent(t, `{"s":"`+strings.Repeat("x", 1<<20)+`"}`, `{"n":1}`)
+	for _, c := range []struct {
+		collectAfter int64
+		want         bool
+	}{{0, false}, {1 << 30, false}, {1 << 20, true}} {
+		h := newHandler(t, config.ModeBatch, &bucket{objects: map[string][]byte{}}, new(bytes.Buffer))
+		h.CollectAfter = c.collectAfter
+		before := forcedCollections()
+		if _, err := h.Invoke(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+		if got := forcedCollections() > before; got != c.want {
+			t.Errorf("CollectAfter %d: collected %t, want %t", c.collectAfter, got, c.want)
+		}
+	}
+}
+
+func forcedCollections() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}

@@ -73,6 +73,7 @@ func newHandler(ctx context.Context, log *slog.Logger) (*handler.Handler, error)
 		"transform", cfg.Transform != "", "timeField", cfg.TimeField, "partitionKeys", cfg.PartitionKeys, "maxPartitions", cfg.MaxPartitions)
 	h := handler.New(proc, log, os.Getenv(config.EnvFunctionName), os.Stdout)
 	h.MetricsLevel = config.MetricsLevel(os.LookupEnv)
+	h.CollectAfter = b.CollectAfter
 	return h, nil
 }
 
