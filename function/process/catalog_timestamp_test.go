@@ -53,6 +53,10 @@ func TestQuarantineArrivalTimeIsReadableByTheCatalog(t *testing.T) {
 	if err := json.Unmarshal(w.objects[keys[0]], &body); err != nil {
 		t.Fatal(err)
 	}
+	// The stream's millisecond, not the float's few nanoseconds off it.
+	if want := "2026-11-25T10:00:00.123Z"; body.Arrival != want {
+		t.Errorf("approximateArrivalTimestamp %q, want %q", body.Arrival, want)
+	}
 	for _, f := range formats {
 		if jodaRegexp(t, f).MatchString(body.Arrival) {
 			return

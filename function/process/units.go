@@ -66,7 +66,11 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 			return nil, 0, fmt.Errorf("event record %d (eventID %q) has no valid sequenceNumber", i, r.EventID)
 		}
 		u := &units[i]
-		*u = unit{rec: r, shard: shardID(r.EventID), arrival: r.Kinesis.ApproximateArrivalTimestamp.Time}
+		// Kinesis keeps arrival times in milliseconds; as float seconds in the event they land up to about 120 ns
+		// off (1795600800.123 reads as …00.122999906), which the quarantine body would show. Rounded to the
+		// microsecond, the time is the stream's again, and a finer one a producer of events might send survives.
+		arrival := r.Kinesis.ApproximateArrivalTimestamp.Round(time.Microsecond)
+		*u = unit{rec: r, shard: shardID(r.EventID), arrival: arrival}
 		m.Records++
 		m.BytesIn += int64(len(r.Kinesis.Data))
 		if age := now.Sub(u.arrival); !u.arrival.IsZero() && age > m.MaxArrivalAge {
