@@ -55,8 +55,7 @@ func TestPanicWhileShapingQuarantinesTheRecord(t *testing.T) {
 	p, _ := withSchema(t, "batch", `{"type":"object"}`)
 	data := []byte(`{}`)
 	u := &unit{rec: &events.KinesisEventRecord{}, items: []decode.Item{{Data: data, Raw: data}, {Data: data, Raw: data}}}
-	var m Metrics
-	if !p.shapeUnit(context.Background(), nil, u, &m, true, time.Time{}) {
+	if !p.shapeUnit(context.Background(), nil, u, true, time.Time{}) {
 		t.Fatal("shapeUnit stopped")
 	}
 	for k, it := range u.items {

@@ -16,7 +16,6 @@ type job struct {
 	key, contentType string
 	body             []byte
 	units            []int
-	records          int  // user records it carries (for metrics)
 	quarantine       bool // a quarantine object rather than data
 	ok               bool
 }
@@ -26,7 +25,7 @@ type job struct {
 // cut short by the deadline leave the earliest records durable. spans are the first and last unit of each
 // batch-mode object, for lowering the checkpoint. The caller waits for the writes: on an error too, as some may be
 // under way.
-func (p *Processor) jobs(ctx context.Context, units []unit, m *Metrics) (jobs []job, spans [][2]int, up *uploads, err error) {
+func (p *Processor) jobs(ctx context.Context, units []unit) (jobs []job, spans [][2]int, up *uploads, err error) {
 	if p.cfg.OutputMode == config.ModeBatch {
 		if jobs, spans, up, err = p.batchJobs(ctx, units); err != nil {
 			return nil, nil, up, err
@@ -48,7 +47,7 @@ func (p *Processor) jobs(ctx context.Context, units []unit, m *Metrics) (jobs []
 	for j := handed; j < len(jobs); j++ {
 		up.add(jobs, j)
 	}
-	p.settleInvalid(units, m)
+	p.logInvalidUnits(units)
 	linkUnits(units, jobs)
 	return jobs, spans, up, nil
 }
@@ -102,7 +101,6 @@ func (p *Processor) appendRecordJobs(jobs []job, self []int, u *unit) []job {
 			body:        u.data(k),
 			contentType: "application/json",
 			units:       self,
-			records:     1,
 		})
 	}
 	return jobs
@@ -281,7 +279,6 @@ func (p *Processor) encodeGroup(units []unit, g *group) (job, error) {
 		body:        buf.Bytes(),
 		contentType: contentType,
 		units:       members,
-		records:     len(g.refs) - len(rejected),
 	}, nil
 }
 

@@ -109,32 +109,6 @@ func (p *Processor) parquetEncoder() (*layout.Parquet, error) {
 	return layout.NewParquet(p.columns, p.cfg.Compression)
 }
 
-// Metrics describes one invocation. Records are Kinesis records; user records are what they carry after KPL
-// de-aggregation (one each for plain records).
-type Metrics struct {
-	Records            int           // Kinesis records in the event
-	UserRecords        int           // user records decoded from them
-	RecordsWritten     int           // user records written to their data object
-	RecordsQuarantined int           // user records written under the error prefix
-	RecordsSkipped     int           // user records written nowhere: invalid with ON_INVALID_RECORD=skip, or dropped by TRANSFORM
-	RecordsDropped     int           // of those, the ones TRANSFORM dropped (jq's empty)
-	EventTimesMissing  int           // records without a usable TIME_FIELD, partitioned by arrival time instead
-	RecordsFailed      int           // Kinesis records left for Lambda to retry: the reported one and all after it
-	BytesIn            int64         // Kinesis record data
-	BytesWritten       int64         // object bodies written (data and quarantine)
-	ObjectsWritten     int           // objects written (data and quarantine)
-	MaxArrivalAge      time.Duration // now minus the oldest approximateArrivalTimestamp
-	Took               Timings       // where the invocation's time went (logged at debug level, not a metric)
-}
-
-// Timings are the phases of Process, one after the other. In batch mode the writes start during Encode, as each
-// object is encoded: WriteWait is what they add after the last one.
-type Timings struct {
-	Decode    time.Duration // decoding, de-aggregating and shaping the records
-	Encode    time.Duration // encoding the objects
-	WriteWait time.Duration // waiting for the writes once every object was handed over
-}
-
 // Process handles one batch. The response reports the first record, in shard order, that is not durably handled
 // (written or quarantined); everything before it is durable. Records are left for the next invocation from the
 // first one that the invocation's budget cannot hold, that the deadline leaves no time for, or that the fail policy
@@ -161,7 +135,7 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 	p.resume(work, units[:cut])
 	encoding := time.Now()
 	m.Took.Decode = encoding.Sub(start)
-	jobs, spans, up, err := p.jobs(work, units[:cut], &m)
+	jobs, spans, up, err := p.jobs(work, units[:cut])
 	waiting := time.Now()
 	m.Took.Encode = waiting.Sub(encoding)
 	up.wait(jobs)
@@ -176,25 +150,10 @@ func (p *Processor) Process(ctx context.Context, records []events.KinesisEventRe
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: seq})
 		m.RecordsFailed = len(units) - first
 	}
+	kept := 0 // user records of units[first] that the retry will not handle again (see resume)
 	if first < cut {
-		p.saveProgress(save, units[first], jobs)
+		kept = p.saveProgress(save, units[first], jobs)
 	}
-	m.count(jobs)
+	m.count(units[:cut], jobs, first, kept, p.cfg.OnInvalidRecord)
 	return resp, m, nil
-}
-
-// count adds the written objects to the metrics.
-func (m *Metrics) count(jobs []job) {
-	for _, j := range jobs {
-		if !j.ok {
-			continue
-		}
-		m.ObjectsWritten++
-		m.BytesWritten += int64(len(j.body))
-		if j.quarantine {
-			m.RecordsQuarantined += j.records
-		} else {
-			m.RecordsWritten += j.records
-		}
-	}
 }

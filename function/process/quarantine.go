@@ -72,7 +72,6 @@ func (p *Processor) appendQuarantine(jobs []job, self []int, u *unit) []job {
 		body:        body,
 		contentType: "application/json",
 		units:       self,
-		records:     n,
 		quarantine:  true,
 	})
 }

@@ -56,22 +56,24 @@ func (p *Processor) resume(ctx context.Context, units []unit) {
 }
 
 // saveProgress saves how far the invocation got through u, the first record not durably handled, when it is an
-// aggregate worth resuming and the invocation got further than the marker it started from.
-func (p *Processor) saveProgress(ctx context.Context, u unit, jobs []job) {
+// aggregate worth resuming and the invocation got further than the marker it started from. It returns how many user
+// records of u, from the first, the retry will not handle again: those of the marker saved, or of the one it read.
+func (p *Processor) saveProgress(ctx context.Context, u unit, jobs []job) int {
 	if !p.resumable(&u) {
-		return
+		return u.resumed
 	}
 	n := handledPrefix(u, jobs)
 	if n <= u.resumed {
-		return
+		return u.resumed
 	}
 	body, _ := json.Marshal(progress{KeyPrefix: p.cfg.KeyPrefix, Handled: n}) // cannot fail
 	if err := p.w.Put(ctx, p.progressKey(&u), body, "application/json"); err != nil {
 		p.log.Warn("progress marker not saved: the retry starts the aggregate over", "error", err.Error())
-		return
+		return u.resumed
 	}
 	p.log.Info("progress marker saved", "shardId", u.shard, "sequenceNumber", u.rec.Kinesis.SequenceNumber,
 		"handled", n, "userRecords", len(u.items))
+	return n
 }
 
 // handledPrefix counts the user records of u, from the first, that are durably handled: written by now or by an

@@ -28,6 +28,7 @@ type output struct {
 	row     parquet.Row      // FORMAT=parquet: the row
 	part    layout.Partition // batch mode: the object's partition
 	dropped bool             // TRANSFORM dropped it: no object, counted as skipped
+	noTime  bool             // batch mode with TIME_FIELD: it has no usable event time, so it goes to its arrival hour
 	held    int64            // bytes it holds beyond the decoded record, charged to the invocation's budget
 }
 
@@ -100,7 +101,7 @@ const transformTimeout = time.Second
 // unit of an invocation is never left, or no invocation would get past it: its user records not yet shaped are
 // invalid instead, with the reason, so that the shard moves on (an aggregate of thousands of records whose transform
 // is slow).
-func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metrics, first bool, halfway time.Time) bool {
+func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, first bool, halfway time.Time) bool {
 	u.out = s.outputs(len(u.items))
 	for k := u.resumed; k < len(u.items); k++ {
 		it := &u.items[k]
@@ -111,7 +112,7 @@ func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, m *Metri
 		if !halfway.IsZero() && time.Now().After(halfway) {
 			err = errStop
 		} else {
-			err = p.shapeGuarded(ctx, s, u, it, &u.out[k], m)
+			err = p.shapeGuarded(ctx, s, u, it, &u.out[k])
 		}
 		if errors.Is(err, errStop) {
 			if !first {
@@ -144,7 +145,7 @@ func (p *Processor) abandonRest(u *unit, k int) {
 
 // shapeGuarded shapes one user record and turns a panic — a bug here or in a library, on some input — into the
 // record's quarantine reason: an invocation that fails is retried with the same record, and the shard is blocked.
-func (p *Processor) shapeGuarded(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output, m *Metrics) (err error) {
+func (p *Processor) shapeGuarded(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			*out = output{}
@@ -154,7 +155,7 @@ func (p *Processor) shapeGuarded(ctx context.Context, s *shaping, u *unit, it *d
 				"stack", string(debug.Stack()))
 		}
 	}()
-	return p.shapeItem(ctx, s, u, it, out, m)
+	return p.shapeItem(ctx, s, u, it, out)
 }
 
 // admitUnit admits the partitions of u's user records to the invocation's MAX_PARTITIONS (batch mode). It reports
@@ -205,13 +206,13 @@ func (p *Processor) chargeUnit(u *unit, room int64) (held int64) {
 	return held
 }
 
-func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output, m *Metrics) error {
+func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *decode.Item, out *output) error {
 	rec, keep, err := p.shapeRecord(ctx, s, it.Data)
 	if err != nil {
 		return err
 	}
 	if !keep {
-		out.dropped = true // counted by settleInvalid
+		out.dropped = true
 		return nil
 	}
 	if int64(len(rec.JSON)) > p.budget.Record {
@@ -228,9 +229,7 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 	hour := rec.Time
 	if !rec.HasTime {
 		hour = u.arrival
-		if p.shape.TimeField != nil {
-			m.EventTimesMissing++
-		}
+		out.noTime = p.shape.TimeField != nil
 	}
 	out.part = layout.Partition{Levels: rec.Levels, Hour: hour.UTC().Truncate(time.Hour)}
 	if s.parquet != nil {

@@ -88,7 +88,7 @@ func (p *Processor) decode(ctx context.Context, records []events.KinesisEventRec
 			}
 			unclocked = clockEvery
 		}
-		if !p.decodeUnit(ctx, &d, sh, u, m, i == 0, halfway) {
+		if !p.decodeUnit(ctx, &d, sh, u, i == 0, halfway) {
 			cut = i
 		}
 		if sh == nil && decode.IsPlain(r.Kinesis.Data) {
@@ -133,24 +133,18 @@ const (
 // decodeUnit decodes one record. It reports false when the invocation must stop before the record: its budget
 // cannot hold it, its time ended while shaping it, its partitions would pass MAX_PARTITIONS (admitUnit), or the
 // fail policy rejects it.
-func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shaping, u *unit, m *Metrics, first bool, halfway time.Time) bool {
+func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shaping, u *unit, first bool, halfway time.Time) bool {
 	left := d.Budget
-	var counted Metrics // what to go back to, should shaping leave the record for the next invocation
-	if sh != nil {
-		counted = *m
-	}
 	items, err := d.Record(u.rec.Kinesis.Data, u.rec.Kinesis.PartitionKey)
 	if err != nil { // decode.ErrBudget
 		p.budgetSpent(u)
 		return false
 	}
 	u.items = items
-	m.UserRecords += len(items)
 	if sh != nil {
-		if !p.shapeUnit(ctx, sh, u, m, first, halfway) {
+		if !p.shapeUnit(ctx, sh, u, first, halfway) {
 			p.log.Warn("half the time is spent shaping: leaving the rest of the batch to the next invocation",
 				"shardId", u.shard, "sequenceNumber", u.rec.Kinesis.SequenceNumber)
-			*m = counted // the next invocation counts the record
 			return false
 		}
 		// What shaping keeps for the batch is charged like the decoded data: a record whose outputs do not fit what
@@ -158,13 +152,11 @@ func (p *Processor) decodeUnit(ctx context.Context, d *decode.Decoder, sh *shapi
 		held := p.chargeUnit(u, p.budget.Invocation-(left-d.Budget))
 		if held > d.Budget {
 			p.budgetSpent(u)
-			*m = counted // the next invocation counts the record
 			return false
 		}
 		if !p.admitUnit(sh, u) {
 			p.log.Warn("MAX_PARTITIONS reached: leaving the rest of the batch to the next invocation", "shardId", u.shard,
 				"sequenceNumber", u.rec.Kinesis.SequenceNumber, "maxPartitions", p.cfg.MaxPartitions)
-			*m = counted // the next invocation counts the record
 			return false
 		}
 		d.Budget -= held
@@ -183,23 +175,12 @@ func (p *Processor) budgetSpent(u *unit) {
 		"sequenceNumber", u.rec.Kinesis.SequenceNumber, "budgetBytes", p.budget.Invocation, "memoryMB", p.budget.MemoryMB)
 }
 
-// settleInvalid logs the units with invalid user records, once all verdicts are in, and counts what is skipped:
-// user records the transform dropped, and invalid ones under the skip policy. One line per Kinesis record, however
-// many of its user records are invalid. The user records of an aggregate that an earlier invocation handled (see
-// resume) are not counted again: they are shaped anew only so that its quarantine object is the same.
-func (p *Processor) settleInvalid(units []unit, m *Metrics) {
+// logInvalidUnits logs the units with invalid user records, once all verdicts are in: one line per Kinesis record,
+// however many of its user records are invalid.
+func (p *Processor) logInvalidUnits(units []unit) {
 	for i := range units {
-		u := &units[i]
-		if n, first := u.invalid(); n > 0 {
-			p.logInvalid(u, n, first)
-		}
-		for k := u.resumed; k < len(u.items); k++ {
-			if u.dropped(k) {
-				m.RecordsSkipped++
-				m.RecordsDropped++
-			} else if u.items[k].Err != nil && p.cfg.OnInvalidRecord == config.InvalidSkip {
-				m.RecordsSkipped++
-			}
+		if n, first := units[i].invalid(); n > 0 {
+			p.logInvalid(&units[i], n, first)
 		}
 	}
 }
