@@ -1,10 +1,12 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(kv map[string]string) func(string) (string, bool) {
@@ -101,6 +103,23 @@ func TestLogLevel(t *testing.T) {
 		if got := LogLevel(env(map[string]string{EnvLogLevel: in})); got != want {
 			t.Errorf("%q: %v, want %v", in, got, want)
 		}
+	}
+}
+
+// A log line carries the level and time Lambda's log-level filter reads: "level", and "timestamp" in RFC 3339, UTC.
+func TestLogHandlerOptions(t *testing.T) {
+	var out strings.Builder
+	log := slog.New(slog.NewJSONHandler(&out, LogHandlerOptions(env(map[string]string{EnvLogLevel: "WARN"}))))
+	log.Info("dropped")
+	log.Warn("kept", "time", "an attribute of that name is the caller's")
+	var line map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &line); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	at, err := time.Parse(time.RFC3339, fmt.Sprint(line[LogTimestampKey]))
+	if err != nil || at.Location() != time.UTC || time.Since(at) > time.Minute || line["level"] != "WARN" || line["msg"] != "kept" ||
+		line["time"] != "an attribute of that name is the caller's" {
+		t.Errorf("log line %q", out.String())
 	}
 }
 

@@ -128,6 +128,27 @@ func LogLevel(lookup func(string) (string, bool)) slog.Level {
 	return slog.LevelInfo
 }
 
+// LogTimestampKey is where a log line of the function gives its time. Lambda's log-level filter reads a JSON line's
+// "level" and its time: the documentation's one example names the time "timestamp", and a line without a valid time
+// is taken as INFO (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html), which
+// a WARN or ERROR setting would then drop. slog names it "time"; under "timestamp", the filter reads it whichever
+// names it also accepts.
+const LogTimestampKey = "timestamp"
+
+// LogTimeFormat is RFC 3339 in UTC to the millisecond: the time of a log line.
+const LogTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// LogHandlerOptions are the options of the function's JSON log lines (slog.NewJSONHandler): the level from
+// AWS_LAMBDA_LOG_LEVEL (LogLevel), and the time under LogTimestampKey in LogTimeFormat.
+func LogHandlerOptions(lookup func(string) (string, bool)) *slog.HandlerOptions {
+	return &slog.HandlerOptions{Level: LogLevel(lookup), ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+			return slog.String(LogTimestampKey, a.Value.Time().UTC().Format(LogTimeFormat))
+		}
+		return a
+	}}
+}
+
 // MetricsLevel is the "level" of the metrics line: the configured AWS_LAMBDA_LOG_LEVEL when it is WARN or above, so
 // that Lambda's log-level filter keeps the line whatever the setting, else INFO.
 func MetricsLevel(lookup func(string) (string, bool)) string {

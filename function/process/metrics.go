@@ -128,7 +128,8 @@ func (m Metrics) EMF(functionName, level string, at time.Time) []byte {
 		{"ObjectsWritten", "Count", float64(m.ObjectsWritten)},
 		{"MaxArrivalAge", "Milliseconds", float64(m.MaxArrivalAge.Milliseconds())},
 	}
-	doc := map[string]any{"FunctionName": functionName, "level": level}
+	// The level and time that Lambda's log-level filter reads, as on the other log lines.
+	doc := map[string]any{"FunctionName": functionName, "level": level, config.LogTimestampKey: at.UTC().Format(config.LogTimeFormat)}
 	defs := make([]metric, 0, len(values))
 	for _, v := range values {
 		defs = append(defs, metric{v.name, v.unit})

@@ -549,6 +549,10 @@ func TestEMF(t *testing.T) {
 	if cw["Namespace"] != Namespace || doc["FunctionName"] != "fn" || aws["Timestamp"] != float64(t0.UnixMilli()) {
 		t.Fatalf("EMF %v", doc)
 	}
+	// The level and time of a log line, for Lambda's log-level filter.
+	if at, err := time.Parse(time.RFC3339, fmt.Sprint(doc[config.LogTimestampKey])); err != nil || !at.Equal(t0) || doc["level"] != "INFO" {
+		t.Errorf("EMF line's level %v and %s %v: want INFO and %s", doc["level"], config.LogTimestampKey, doc[config.LogTimestampKey], t0)
+	}
 	for _, def := range cw["Metrics"].([]any) {
 		name := def.(map[string]any)["Name"].(string)
 		if _, ok := doc[name]; !ok {

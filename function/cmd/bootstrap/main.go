@@ -28,7 +28,7 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: config.LogLevel(os.LookupEnv)}))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, config.LogHandlerOptions(os.LookupEnv)))
 	h, err := newHandler(context.Background(), log)
 	if err != nil {
 		log.Error("cold start failed", "error", err.Error())
