@@ -31,6 +31,17 @@ output "dlq_arn" {
 output "on_failure_destination_arn" {
   description = "Where the event source mapping sends the batches it gives up on: the queue or the bucket."
   value       = module.function.on_failure_destination_arn
+
+  # Settings that would be silently ignored fail the plan instead (checked here: the root has no resource of its own,
+  # and these conditions need only the inputs, so they hold at plan time).
+  precondition {
+    condition     = !local.to_sqs || (var.on_failure_s3_bucket_arn == null && var.on_failure_s3_kms_key_arn == null)
+    error_message = "on_failure_s3_bucket_arn and on_failure_s3_kms_key_arn are for on_failure_destination = \"s3\": with \"sqs\" nothing would use them. Remove them, or set on_failure_destination = \"s3\"."
+  }
+  precondition {
+    condition     = local.to_sqs || var.on_failure_s3_kms_key_arn == null || var.on_failure_s3_bucket_arn != null
+    error_message = "on_failure_s3_kms_key_arn is the key of on_failure_s3_bucket_arn: without that bucket the failed batches go to the data bucket, under the data bucket's key (bucket_kms_key_arn). Set on_failure_s3_bucket_arn, or remove on_failure_s3_kms_key_arn."
+  }
 }
 
 output "failed_batches_s3_uri" {

@@ -65,7 +65,7 @@ variable "on_failure_destination" {
 }
 
 variable "on_failure_s3_bucket_arn" {
-  description = "With on_failure_destination = \"s3\": the bucket for failed batches. null uses the data bucket (its aws/lambda/ prefix, which the function's role can write to but not read)."
+  description = "With on_failure_destination = \"s3\" only: the bucket for failed batches. null uses the data bucket (its aws/lambda/ prefix, which the function's role can write to but not read)."
   type        = string
   default     = null
 
@@ -76,9 +76,14 @@ variable "on_failure_s3_bucket_arn" {
 }
 
 variable "on_failure_s3_kms_key_arn" {
-  description = "The customer managed key of on_failure_s3_bucket_arn's default encryption, if any (with the data bucket, its key is used)."
+  description = "With on_failure_s3_bucket_arn: the customer managed key of that bucket's default encryption, if any (with the data bucket, its own key is used)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.on_failure_s3_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.on_failure_s3_kms_key_arn))
+    error_message = "on_failure_s3_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -215,6 +215,42 @@ run "rejects_bad_root_inputs" {
   expect_failures = [var.name, var.tags, var.on_failure_destination, var.on_failure_s3_bucket_arn]
 }
 
+# The S3 destination's settings would do nothing with the queue: the plan fails rather than ignore them.
+run "rejects_s3_destination_settings_with_sqs" {
+  command = plan
+
+  variables {
+    on_failure_s3_bucket_arn  = "arn:aws:s3:::k2s3-failed-batches"
+    on_failure_s3_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/77777777-7777-7777-7777-777777777777"
+  }
+
+  expect_failures = [output.on_failure_destination_arn]
+}
+
+# With the data bucket as the destination, the data bucket's key is used: another key would be ignored.
+run "rejects_a_destination_key_without_its_bucket" {
+  command = plan
+
+  variables {
+    on_failure_destination    = "s3"
+    on_failure_s3_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/77777777-7777-7777-7777-777777777777"
+  }
+
+  expect_failures = [output.on_failure_destination_arn]
+}
+
+run "rejects_a_destination_key_that_is_no_key" {
+  command = plan
+
+  variables {
+    on_failure_destination    = "s3"
+    on_failure_s3_bucket_arn  = "arn:aws:s3:::k2s3-failed-batches"
+    on_failure_s3_kms_key_arn = "alias/failed-batches"
+  }
+
+  expect_failures = [var.on_failure_s3_kms_key_arn]
+}
+
 # --- examples/: each planned as a user would deploy it ----------------------------------------------------------
 
 run "example_minimal" {
