@@ -13,6 +13,9 @@ locals {
   # With S3, failed batches go to the data bucket unless another bucket is given.
   failed_batches_bucket_arn = local.to_sqs ? null : coalesce(var.on_failure_s3_bucket_arn, module.bucket.arn)
   failed_batches_kms_key    = var.on_failure_s3_bucket_arn == null ? module.bucket.kms_key_arn : var.on_failure_s3_kms_key_arn
+
+  # Tables over batch objects: record mode writes one object per record, which no table would serve well.
+  catalog = module.function.output_mode == "batch" && var.catalog_enabled
 }
 
 module "stream" {
@@ -42,7 +45,10 @@ module "bucket" {
   data_expiration_days                   = var.data_expiration_days
   error_expiration_days                  = var.error_expiration_days
   abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
-  tags                                   = local.tags
+  # The workgroup writes its query results here.
+  results_prefix          = one(module.catalog[*].results_prefix)
+  results_expiration_days = var.athena_results_expiration_days
+  tags                    = local.tags
 }
 
 module "dlq" {
@@ -156,11 +162,11 @@ moved {
 }
 
 
-# Tables over batch objects: record mode writes one object per record, which no table would serve well. The function
-# module hands on what it was given, with its own defaults, so that the tables describe exactly what it writes.
+# The function module hands on what it was given, with its own defaults, so that the tables describe exactly what it
+# writes.
 module "catalog" {
   source = "./modules/catalog"
-  count  = module.function.output_mode == "batch" && var.catalog_enabled ? 1 : 0
+  count  = local.catalog ? 1 : 0
 
   name              = var.name
   bucket_name       = module.bucket.name

@@ -388,6 +388,11 @@ variable "athena_results_prefix" {
   default = null
 }
 
+variable "athena_results_expiration_days" {
+  type    = number
+  default = null
+}
+
 variable "athena_bytes_scanned_cutoff" {
   type    = number
   default = null

@@ -290,9 +290,12 @@ var passThroughPlans = []struct {
 		"max_partitions": {50, "module.function.aws_lambda_function.this", "environment.0.variables.MAX_PARTITIONS", "50"},
 		"format":         {"parquet", "module.catalog[0].aws_glue_catalog_table.records", "storage_descriptor.0.output_format", "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"},
 
-		"partition_projection":        {map[string]any{"country": map[string]any{"type": "enum", "values": []string{"DE", "FR"}}}, "module.catalog[0].aws_glue_catalog_table.records", "parameters.[projection.country.type]", "enum"},
-		"athena_results_prefix":       {"query-results/", "module.catalog[0].aws_athena_workgroup.this", "configuration.0.result_configuration.0.output_location", "s3://k2s3-plan-test-athena/query-results/"},
-		"athena_bytes_scanned_cutoff": {20971520, "module.catalog[0].aws_athena_workgroup.this", "configuration.0.bytes_scanned_cutoff_per_query", nil},
+		"partition_projection": {map[string]any{"country": map[string]any{"type": "enum", "values": []string{"DE", "FR"}}}, "module.catalog[0].aws_glue_catalog_table.records", "parameters.[projection.country.type]", "enum"},
+		// The bucket expires the workgroup's results: the prefix reaches it through the catalog module (whose
+		// tests check that the workgroup writes there). Rule 3: abort, transition, expire errors, then results.
+		"athena_results_prefix":          {"query-results/", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.filter.0.prefix", nil},
+		"athena_results_expiration_days": {7, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.expiration.0.days", nil},
+		"athena_bytes_scanned_cutoff":    {20971520, "module.catalog[0].aws_athena_workgroup.this", "configuration.0.bytes_scanned_cutoff_per_query", nil},
 	}},
 	// Without the mapping's metrics, its alarms could never fire: the alarms module refuses them.
 	{base: map[string]any{"alarms_enabled": false}, inputs: map[string]passThrough{

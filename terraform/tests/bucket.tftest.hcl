@@ -186,6 +186,48 @@ run "accepts_early_transition_to_intelligent_tiering" {
   }
 }
 
+# Athena writes a result (and its metadata) per query under the workgroup's results prefix; nothing else deletes them.
+run "expires_athena_results" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    results_prefix = "athena-results/"
+  }
+
+  assert {
+    condition = [
+      for r in aws_s3_bucket_lifecycle_configuration.this.rule : [r.filter[0].prefix, r.expiration[0].days] if r.id == "expire-athena-results"
+    ] == [["athena-results/", 30]]
+    error_message = "Query results under results_prefix must expire after 30 days by default, in the bucket's one lifecycle configuration."
+  }
+  assert {
+    condition     = [for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.id][length(aws_s3_bucket_lifecycle_configuration.this.rule) - 1] == "expire-athena-results"
+    error_message = "The results rule comes last, after the rules whose positions test/terraform_plan_test.go reads."
+  }
+}
+
+run "keeps_athena_results_when_asked" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    results_prefix          = "athena-results/"
+    results_expiration_days = 0
+  }
+
+  assert {
+    condition     = !contains([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.id], "expire-athena-results")
+    error_message = "results_expiration_days = 0 must keep the query results."
+  }
+}
+
 run "rejects_kms_key_without_sse_kms" {
   command = plan
 
@@ -245,9 +287,10 @@ run "rejects_bad_names_classes_and_prefixes" {
     transition_storage_class = "COLD"
     data_prefix              = ""
     error_prefix             = ""
+    results_prefix           = ""
   }
 
-  expect_failures = [var.name, var.name_prefix, var.sse_algorithm, var.kms_key_arn, var.transition_storage_class, var.data_prefix, var.error_prefix]
+  expect_failures = [var.name, var.name_prefix, var.sse_algorithm, var.kms_key_arn, var.transition_storage_class, var.data_prefix, var.error_prefix, var.results_prefix]
 }
 
 run "rejects_bad_day_counts" {
@@ -263,7 +306,8 @@ run "rejects_bad_day_counts" {
     error_expiration_days                  = -1
     abort_incomplete_multipart_upload_days = 0
     noncurrent_version_expiration_days     = 0
+    results_expiration_days                = -1
   }
 
-  expect_failures = [var.transition_days, var.data_expiration_days, var.error_expiration_days, var.abort_incomplete_multipart_upload_days, var.noncurrent_version_expiration_days]
+  expect_failures = [var.transition_days, var.data_expiration_days, var.error_expiration_days, var.abort_incomplete_multipart_upload_days, var.noncurrent_version_expiration_days, var.results_expiration_days]
 }

@@ -1,5 +1,5 @@
 # The output bucket: owner-enforced (no ACLs), never public, encrypted by default, TLS-only, with lifecycle rules that
-# tier the data, expire quarantined records and clean up abandoned multipart uploads.
+# tier the data, expire quarantined records and Athena's query results, and clean up abandoned multipart uploads.
 
 locals {
   kms = var.sse_algorithm == "aws:kms"
@@ -148,6 +148,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       filter {}
       noncurrent_version_expiration {
         noncurrent_days = var.noncurrent_version_expiration_days
+      }
+    }
+  }
+
+  # Last, so that adding it leaves the positions of the rules above unchanged.
+  dynamic "rule" {
+    for_each = var.results_prefix != null && var.results_expiration_days > 0 ? [1] : []
+    content {
+      id     = "expire-athena-results"
+      status = "Enabled"
+      filter {
+        prefix = var.results_prefix
+      }
+      expiration {
+        days = var.results_expiration_days
       }
     }
   }

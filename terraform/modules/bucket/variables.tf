@@ -90,6 +90,17 @@ variable "error_prefix" {
   }
 }
 
+variable "results_prefix" {
+  description = "Key prefix of Athena's query results in this bucket (the catalog module's results_prefix output), or null if there are none; the results expiration rule applies to it. It must not overlap data_prefix or error_prefix (the catalog module checks)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.results_prefix != ""
+    error_message = "results_prefix must not be empty (null: no query results here): the expiration rule would otherwise cover the whole bucket."
+  }
+}
+
 variable "transition_days" {
   description = "Move data objects to transition_storage_class this many days after creation. 0 disables the transition."
   type        = number
@@ -135,6 +146,18 @@ variable "error_expiration_days" {
   validation {
     condition     = var.error_expiration_days >= 0 && floor(var.error_expiration_days) == var.error_expiration_days
     error_message = "error_expiration_days must be a whole number >= 0 (0: kept)."
+  }
+}
+
+variable "results_expiration_days" {
+  description = "Delete Athena query results under results_prefix this many days after creation. 0 keeps them. A result stays downloadable from the query history until then; CTAS tables that Athena places under the results location (tables/<query id>/) expire with it."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.results_expiration_days >= 0 && floor(var.results_expiration_days) == var.results_expiration_days
+    error_message = "results_expiration_days must be a whole number >= 0 (0: kept)."
   }
 }
 

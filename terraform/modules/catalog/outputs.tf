@@ -43,6 +43,11 @@ output "results_location" {
   value       = "s3://${var.bucket_name}/${var.results_prefix}"
 }
 
+output "results_prefix" {
+  description = "The key prefix of the query results in the bucket (for the bucket module's results expiration rule)."
+  value       = var.results_prefix
+}
+
 output "named_query_ids" {
   description = "IDs of the named queries (records-per-hour, quarantined-by-reason, latest-records)."
   value       = { for k, q in aws_athena_named_query.this : k => q.id }
