@@ -181,7 +181,14 @@ module "catalog" {
   force_destroy = module.bucket.force_destroy
 
   partition_projection           = var.partition_projection
-  results_prefix                 = var.athena_results_prefix
   bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff
   tags                           = local.tags
+
+  results_prefix = var.athena_results_prefix
+  # The bucket's other prefixes. Failed batches land in it only with on_failure_destination = "s3": their prefix is
+  # kept clear of in any case, so that a later switch to S3 cannot mix them with the results (which expire).
+  reserved_prefixes = {
+    schema_prefix                                = module.function.schema_prefix
+    "failed batches (S3 on-failure destination)" = module.function.failed_batch_prefix
+  }
 }

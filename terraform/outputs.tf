@@ -46,7 +46,7 @@ output "on_failure_destination_arn" {
 
 output "failed_batches_s3_uri" {
   description = "With on_failure_destination = \"s3\": where the failed batches are, s3://<bucket>/aws/lambda/<mapping UUID>/ (what pipelinectl redrive -source reads); null with SQS."
-  value       = local.to_sqs ? null : "s3://${split(":::", local.failed_batches_bucket_arn)[1]}/aws/lambda/${module.function.event_source_mapping_uuid}/"
+  value       = local.to_sqs ? null : "s3://${split(":::", local.failed_batches_bucket_arn)[1]}/${module.function.failed_batch_prefix}${module.function.event_source_mapping_uuid}/"
 }
 
 output "function_name" {

@@ -237,6 +237,72 @@ run "results_outside_the_function_prefixes" {
   expect_failures = [aws_athena_workgroup.this]
 }
 
+# The other prefixes of the bucket the caller names (the root: the schema's and the failed batches'): results must
+# not land in them, nor they in the results (which expire).
+run "results_outside_the_schema_prefix" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    reserved_prefixes = { schema_prefix = "schemas/", "failed batches" = "aws/lambda/" }
+    results_prefix    = "schemas/athena/"
+  }
+
+  expect_failures = [aws_athena_workgroup.this]
+}
+
+run "failed_batches_outside_the_results" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    reserved_prefixes = { schema_prefix = "schemas/", "failed batches" = "aws/lambda/" }
+    results_prefix    = "aws/"
+  }
+
+  expect_failures = [aws_athena_workgroup.this]
+}
+
+run "quarantine_outside_the_results" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    error_prefix   = "athena-results/errors/"
+    results_prefix = "athena-results/"
+  }
+
+  expect_failures = [aws_athena_workgroup.this]
+}
+
+# Overlap is one prefix starting with the other, not a shared beginning: schemas-results/ lies outside schemas/.
+run "results_beside_the_reserved_prefixes" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    reserved_prefixes = { schema_prefix = "schemas/", "failed batches" = "aws/lambda/" }
+    results_prefix    = "schemas-results/"
+  }
+
+  assert {
+    condition     = aws_athena_workgroup.this.configuration[0].result_configuration[0].output_location == "s3://k2s3-test-bucket/schemas-results/"
+    error_message = "A results prefix beside the others, not in them, must be accepted."
+  }
+}
+
 run "projection_of_an_unknown_key" {
   command = plan
 
@@ -266,6 +332,7 @@ run "invalid_inputs" {
     bytes_scanned_cutoff_per_query = 1000
     key_prefix                     = ""
     schema_file                    = "tests/fixtures/empty.zip"
+    reserved_prefixes              = { schema_prefix = "" }
   }
 
   expect_failures = [
@@ -276,6 +343,7 @@ run "invalid_inputs" {
     var.bytes_scanned_cutoff_per_query,
     var.key_prefix,
     var.schema_file,
+    var.reserved_prefixes,
   ]
 }
 

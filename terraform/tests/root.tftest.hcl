@@ -368,6 +368,26 @@ run "analytics_and_catalog" {
   }
 }
 
+# The root tells the catalog which other prefixes of the bucket are taken: the function's schema_prefix, and
+# aws/lambda/, where Lambda writes failed batches when the bucket is the S3 on-failure destination.
+run "athena_results_outside_the_schema_and_failed_batches" {
+  command = plan
+
+  variables {
+    output_mode = "batch"
+  }
+
+  assert {
+    condition = module.catalog[0].results_kept_clear_of == {
+      key_prefix                                   = "kinesis/"
+      error_prefix                                 = "errors/"
+      schema_prefix                                = "schemas/"
+      "failed batches (S3 on-failure destination)" = "aws/lambda/"
+    }
+    error_message = "The catalog must keep results_prefix clear of the schema's prefix and the failed batches', besides the tables'. Got ${jsonencode(module.catalog[0].results_kept_clear_of)}"
+  }
+}
+
 run "no_catalog_in_record_mode" {
   command = plan
 

@@ -171,6 +171,16 @@ resource "aws_glue_catalog_table" "quarantine" {
   }
 }
 
+locals {
+  results_kept_clear_of = merge({ key_prefix = var.key_prefix, error_prefix = var.error_prefix }, var.reserved_prefixes)
+  # Two prefixes overlap when one starts with the other: the definition of function/config PrefixesOverlap (which the
+  # function applies to KEY_PREFIX and ERROR_PREFIX). Its exception, an empty key prefix, cannot arise here: every
+  # prefix above is validated non-empty.
+  results_overlaps = [
+    for name, prefix in local.results_kept_clear_of : "${name} \"${prefix}\"" if startswith(var.results_prefix, prefix) || startswith(prefix, var.results_prefix)
+  ]
+}
+
 resource "aws_athena_workgroup" "this" {
   name          = var.name
   description   = "Queries of the ${var.name} pipeline's tables; results under s3://${var.bucket_name}/${var.results_prefix}."
@@ -199,11 +209,8 @@ resource "aws_athena_workgroup" "this" {
 
   lifecycle {
     precondition {
-      condition = (
-        !startswith(var.results_prefix, var.key_prefix) && !startswith(var.key_prefix, var.results_prefix) &&
-        !startswith(var.results_prefix, var.error_prefix) && !startswith(var.error_prefix, var.results_prefix)
-      )
-      error_message = "results_prefix must lie outside key_prefix and error_prefix, which the function's role may write to (and the tables cover)."
+      condition     = length(local.results_overlaps) == 0
+      error_message = "results_prefix \"${var.results_prefix}\" overlaps ${join(" and ", local.results_overlaps)} (one starts with the other): query results would land among the tables' objects, the function's writes, its schema or the failed batches, and their expiration would delete those. Choose a results_prefix clear of them."
     }
   }
 }

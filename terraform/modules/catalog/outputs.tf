@@ -48,6 +48,11 @@ output "results_prefix" {
   value       = var.results_prefix
 }
 
+output "results_kept_clear_of" {
+  description = "The prefixes of the bucket that results_prefix is checked to stay clear of, by what they hold (key_prefix, error_prefix and reserved_prefixes)."
+  value       = local.results_kept_clear_of
+}
+
 output "named_query_ids" {
   description = "IDs of the named queries (records-per-hour, quarantined-by-reason, latest-records)."
   value       = { for k, q in aws_athena_named_query.this : k => q.id }

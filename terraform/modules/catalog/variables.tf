@@ -116,7 +116,7 @@ variable "partition_projection" {
 }
 
 variable "results_prefix" {
-  description = "Where the workgroup writes query results in the bucket: a prefix the function's role cannot write (outside key_prefix and error_prefix)."
+  description = "Where the workgroup writes query results in the bucket: a prefix the function's role cannot write, clear of key_prefix, error_prefix and reserved_prefixes (from the root: schemas/ and aws/lambda/): neither may start with the other."
   type        = string
   default     = "athena-results/"
   nullable    = false
@@ -124,6 +124,18 @@ variable "results_prefix" {
   validation {
     condition     = var.results_prefix != "" && !startswith(var.results_prefix, "/") && endswith(var.results_prefix, "/")
     error_message = "results_prefix must be a non-empty folder: ending in '/', not starting with '/'."
+  }
+}
+
+variable "reserved_prefixes" {
+  description = "Other prefixes of the bucket that results_prefix must stay clear of (besides key_prefix and error_prefix), by what they hold, which the error names: e.g. the function's schema_prefix, and aws/lambda/ where Lambda writes failed batches."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for p in values(var.reserved_prefixes) : p != "" && !startswith(p, "/")])
+    error_message = "reserved_prefixes: each prefix must be non-empty and must not start with '/'."
   }
 }
 

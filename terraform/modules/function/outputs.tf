@@ -93,6 +93,16 @@ output "schema_file" {
   value       = var.schema_file == "" ? null : var.schema_file
 }
 
+output "schema_prefix" {
+  description = "Where the schema is uploaded in the bucket (for the catalog module, which keeps query results out of it)."
+  value       = var.schema_prefix
+}
+
+output "failed_batch_prefix" {
+  description = "The prefix under which Lambda writes failed batches in an S3 on-failure destination: aws/lambda/ (AWS chooses it)."
+  value       = local.failed_batch_prefix
+}
+
 output "schema_object_arn" {
   description = "The S3 object SCHEMA names, or null without one (for the redrive operator's direct mode, which reads it)."
   value       = var.schema_file == "" ? null : "${var.bucket_arn}/${local.schema_key}"
