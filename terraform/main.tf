@@ -42,6 +42,8 @@ module "bucket" {
   error_prefix                           = module.function.error_prefix
   transition_days                        = var.transition_days
   transition_storage_class               = var.transition_storage_class
+  queried_by_athena                      = local.catalog
+  allow_archive_transition               = var.allow_archive_transition
   data_expiration_days                   = var.data_expiration_days
   error_expiration_days                  = var.error_expiration_days
   abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days

@@ -149,6 +149,11 @@ variable "transition_storage_class" {
   default = null
 }
 
+variable "allow_archive_transition" {
+  type    = bool
+  default = null
+}
+
 variable "data_expiration_days" {
   type    = number
   default = null

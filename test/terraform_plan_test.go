@@ -144,6 +144,16 @@ func testPlan(t *testing.T, binary string) {
 		assert.Contains(t, out, "transition_storage_class must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE.")
 	})
 
+	// The root tells the bucket module that the catalog's tables read the data (terraform/tests cannot expect a
+	// failure inside a module).
+	t.Run("archiving the data under the tables fails without the opt-in", func(t *testing.T) {
+		opts := options(map[string]any{"output_mode": "batch", "transition_days": 90, "transition_storage_class": "GLACIER"})
+		_, stderr, code, _ := terraform.RunTerraformCommandAndGetStdOutErrCodeE(t, opts,
+			terraform.FormatArgs(opts, "plan", "-input=false", "-lock=false")...)
+		require.NotZero(t, code, "plan that archives the data under the tables succeeded")
+		assert.Contains(t, strings.Join(strings.Fields(stderr), " "), "Athena skips GLACIER objects")
+	})
+
 	// The examples configure the provider themselves, as a caller of the root module does.
 	require.NoError(t, os.Remove(filepath.Join(root, "plan_test_provider.tf")))
 	examples, err := filepath.Glob(filepath.Join(root, "examples", "*"))
@@ -281,8 +291,9 @@ var passThroughPlans = []struct {
 		"alarm_actions":       {[]string{"arn:aws:sns:eu-west-1:123456789012:on-call"}, `module.alarms[0].aws_cloudwatch_metric_alarm.this["errors"]`, "alarm_actions", nil},
 	}},
 	// The analytics settings, in batch mode (the catalog serves batch objects only), with a bucket name so that the
-	// workgroup's result location is known at plan time.
-	{base: map[string]any{"output_mode": "batch", "compression": "zstd", "bucket_name": "k2s3-plan-test-athena"}, inputs: map[string]passThrough{
+	// workgroup's result location is known at plan time, and the data moving to GLACIER under the tables, which
+	// plans only if allow_archive_transition reaches the bucket module.
+	{base: map[string]any{"output_mode": "batch", "compression": "zstd", "bucket_name": "k2s3-plan-test-athena", "transition_storage_class": "GLACIER"}, inputs: map[string]passThrough{
 		"schema_file":    {exampleSchemaPath(), "module.function.aws_s3_object.schema[0]", "source", nil},
 		"transform":      {"del(.card)", "module.function.aws_lambda_function.this", "environment.0.variables.TRANSFORM", nil},
 		"time_field":     {".created_at", "module.function.aws_lambda_function.this", "environment.0.variables.TIME_FIELD", nil},
@@ -296,6 +307,7 @@ var passThroughPlans = []struct {
 		"athena_results_prefix":          {"query-results/", "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.filter.0.prefix", nil},
 		"athena_results_expiration_days": {7, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.3.expiration.0.days", nil},
 		"athena_bytes_scanned_cutoff":    {20971520, "module.catalog[0].aws_athena_workgroup.this", "configuration.0.bytes_scanned_cutoff_per_query", nil},
+		"allow_archive_transition":       {true, "module.bucket.aws_s3_bucket_lifecycle_configuration.this", "rule.1.transition.0.storage_class", "GLACIER"},
 	}},
 	// Without the mapping's metrics, its alarms could never fire: the alarms module refuses them.
 	{base: map[string]any{"alarms_enabled": false}, inputs: map[string]passThrough{

@@ -228,6 +228,104 @@ run "keeps_athena_results_when_asked" {
   }
 }
 
+# GLACIER objects are skipped by Athena (a query returns no rows for them, without an error) and DEEP_ARCHIVE ones
+# fail the query, until restored: with tables over the data, moving it there is refused unless opted into.
+run "refuses_archive_tiers_under_athena_tables" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    queried_by_athena        = true
+    transition_days          = 90
+    transition_storage_class = "GLACIER"
+  }
+
+  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+}
+
+run "refuses_deep_archive_under_athena_tables" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    queried_by_athena        = true
+    transition_days          = 180
+    transition_storage_class = "DEEP_ARCHIVE"
+  }
+
+  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+}
+
+run "archive_tiers_when_opted_into" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    queried_by_athena        = true
+    allow_archive_transition = true
+    transition_days          = 90
+    transition_storage_class = "GLACIER"
+  }
+
+  assert {
+    condition = [
+      for t in one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "transition-data"]).transition : [t.days, t.storage_class]
+    ] == [[90, "GLACIER"]]
+    error_message = "allow_archive_transition = true must let data move to GLACIER."
+  }
+}
+
+run "archive_tiers_without_athena_tables" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    transition_days          = 180
+    transition_storage_class = "DEEP_ARCHIVE"
+  }
+
+  assert {
+    condition = [
+      for t in one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "transition-data"]).transition : [t.days, t.storage_class]
+    ] == [[180, "DEEP_ARCHIVE"]]
+    error_message = "Without tables over the data (queried_by_athena = false), DEEP_ARCHIVE needs no opt-in."
+  }
+}
+
+# GLACIER_IR is instant retrieval, not an archive: Athena reads it.
+run "glacier_instant_retrieval_under_athena_tables" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    queried_by_athena        = true
+    transition_days          = 90
+    transition_storage_class = "GLACIER_IR"
+  }
+
+  assert {
+    condition = [
+      for t in one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r if r.id == "transition-data"]).transition : [t.days, t.storage_class]
+    ] == [[90, "GLACIER_IR"]]
+    error_message = "GLACIER_IR is read by Athena: it needs no opt-in."
+  }
+}
+
 run "rejects_kms_key_without_sse_kms" {
   command = plan
 

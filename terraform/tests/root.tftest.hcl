@@ -388,6 +388,38 @@ run "athena_results_outside_the_schema_and_failed_batches" {
   }
 }
 
+# Under the tables, an archive tier needs the opt-in (that a plan without it fails is test/terraform_plan_test.go's:
+# a test here cannot expect a failure inside a module); without tables it needs none.
+run "archived_data_under_the_tables_when_opted_into" {
+  command = plan
+
+  variables {
+    output_mode              = "batch"
+    transition_days          = 90
+    transition_storage_class = "GLACIER"
+    allow_archive_transition = true
+  }
+
+  assert {
+    condition     = length(module.catalog) == 1
+    error_message = "allow_archive_transition = true must let the data under the tables move to GLACIER."
+  }
+}
+
+run "archived_data_without_tables" {
+  command = plan
+
+  variables {
+    transition_days          = 180
+    transition_storage_class = "DEEP_ARCHIVE"
+  }
+
+  assert {
+    condition     = length(module.catalog) == 0
+    error_message = "Record mode has no tables: DEEP_ARCHIVE needs no opt-in."
+  }
+}
+
 run "no_catalog_in_record_mode" {
   command = plan
 

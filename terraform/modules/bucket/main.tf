@@ -179,6 +179,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       condition     = var.transition_days == 0 || !contains(["STANDARD_IA", "ONEZONE_IA"], var.transition_storage_class) || var.transition_days >= 30
       error_message = "S3 moves objects to STANDARD_IA or ONEZONE_IA no earlier than 30 days after creation: set transition_days >= 30."
     }
+    # Found months later as queries that return too little, so refused unless asked for. GLACIER_IR and
+    # INTELLIGENT_TIERING (whose archive tiers need a configuration this module does not create) stay readable.
+    precondition {
+      condition     = var.transition_days == 0 || !contains(["GLACIER", "DEEP_ARCHIVE"], var.transition_storage_class) || !var.queried_by_athena || var.allow_archive_transition
+      error_message = "transition_storage_class = \"${var.transition_storage_class}\" archives the data under ${var.data_prefix} after ${var.transition_days} days, where the Athena tables read it: Athena skips GLACIER objects (a query returns no rows for them, without an error) and fails on DEEP_ARCHIVE ones until they are restored. Choose GLACIER_IR, STANDARD_IA or INTELLIGENT_TIERING (readable), or set allow_archive_transition = true to accept it."
+    }
   }
 }
 

@@ -114,7 +114,7 @@ variable "transition_days" {
 }
 
 variable "transition_storage_class" {
-  description = "Storage class data objects move to (STANDARD_IA and ONEZONE_IA need transition_days >= 30)."
+  description = "Storage class data objects move to (STANDARD_IA and ONEZONE_IA need transition_days >= 30). GLACIER and DEEP_ARCHIVE are archives Athena cannot read: with queried_by_athena they need allow_archive_transition."
   type        = string
   default     = "STANDARD_IA"
   nullable    = false
@@ -123,6 +123,20 @@ variable "transition_storage_class" {
     condition     = contains(["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], var.transition_storage_class)
     error_message = "transition_storage_class must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE."
   }
+}
+
+variable "queried_by_athena" {
+  description = "Athena tables cover data_prefix (the catalog module): a transition to an archive storage class (GLACIER, DEEP_ARCHIVE) is then refused unless allow_archive_transition."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "allow_archive_transition" {
+  description = "With queried_by_athena, let data move to GLACIER or DEEP_ARCHIVE anyway, knowing that Athena skips GLACIER objects (queries return no rows for them, without an error) and fails on DEEP_ARCHIVE ones, until they are restored: for data queried only in its first transition_days."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "data_expiration_days" {
