@@ -363,3 +363,23 @@ run "no_scan_cutoff" {
     error_message = "bytes_scanned_cutoff_per_query = 0 must leave the workgroup without a cutoff."
   }
 }
+# A JSON Lines table over a schema whose properties are all $ref (the common way to share definitions): no property
+# is a column by the module's rules, so the table is planned with no data columns at all — every field the producer
+# sent is unreachable from Athena, where the table without a schema would at least have had `line`, and the Parquet
+# table has `_extra`.
+run "jsonl_table_over_ref_properties_has_a_column" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    schema_file = "tests/fixtures/review12-refs.schema.json"
+  }
+
+  assert {
+    condition     = length(aws_glue_catalog_table.records.storage_descriptor[0].columns) > 0
+    error_message = "The jsonl records table has no data columns: Athena can read none of the records' fields."
+  }
+}
