@@ -363,6 +363,7 @@ run "no_scan_cutoff" {
     error_message = "bytes_scanned_cutoff_per_query = 0 must leave the workgroup without a cutoff."
   }
 }
+
 # A JSON Lines table over a schema whose properties are all $ref (the common way to share definitions): no property
 # is a column by the module's rules, so the table is planned with no data columns at all — every field the producer
 # sent is unreachable from Athena, where the table without a schema would at least have had `line`, and the Parquet
