@@ -14,10 +14,15 @@ import (
 //     "string" → string ("format": "date-time" → timestamp, UTC, microseconds), "integer" → bigint (INT64),
 //     "number" → double, "boolean" → boolean, "object" with "properties" → struct of its columns by the same rules,
 //     "array" with "items" of a column type → array.
-//   - Anything else is not a column: no type or several, $ref and the combinators, objects without properties of
-//     their own, arrays without typed items, nesting deeper than MaxDepth, a name that is not a column name
-//     ([A-Za-z_][A-Za-z0-9_]*, at most 255 characters), names that differ only in case (Athena ignores case), and at
-//     the root the partition columns (year, month, day, hour and the PARTITION_KEYS).
+//   - A schema with a "$ref" to a definition of the document ("#/$defs/<name>" or "#/definitions/<name>", the name
+//     escaped as in a JSON pointer: ~0 for ~, ~1 for /) makes the column its definition makes; its other keywords
+//     are ignored. A definition that is itself such a reference is followed, up to MaxRefs references in a row. The
+//     root may be a reference too. A definition that refers to itself nests as deep as MaxDepth, as any struct.
+//   - Anything else is not a column: no type or several, other references ("#", percent-encoded names, a chain of
+//     more than MaxRefs) and the combinators, objects without properties of their own, arrays without typed items,
+//     nesting deeper than MaxDepth, a name that is not a column name ([A-Za-z_][A-Za-z0-9_]*, at most 255
+//     characters), names that differ only in case (Athena ignores case), and at the root the partition columns
+//     (year, month, day, hour and the PARTITION_KEYS).
 //   - Every struct, the root included, has one more column, _extra: the fields of the record that are not columns,
 //     as a JSON object (null when there are none). So nothing a producer sent is lost, whatever the schema declares.
 //   - Columns are in the order of their names (bytes), as in the Parquet schema.
@@ -25,6 +30,10 @@ import (
 // MaxDepth is how deeply columns nest: a root column is at depth 1, the fields of a struct or the element of an
 // array one deeper. Deeper values stay in _extra.
 const MaxDepth = 4
+
+// MaxRefs is how many references in a row a column's schema may go through to its definition: a chain of
+// definitions that are references, or a loop of them, ends there.
+const MaxRefs = 4
 
 // ExtraColumn is the column that holds every field that is not a column, as JSON.
 const ExtraColumn = "_extra"
@@ -71,15 +80,48 @@ var columnName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 // Columns returns the root columns for records that are stored under the partition columns partitions (names
 // compared without case), _extra included. It is nil when the schema does not describe objects with properties.
 func (s *Schema) Columns(partitions []string) []Column {
-	root, ok := s.doc.(map[string]any)
-	if !ok || !isObjectSchema(root) {
+	defs := definitions(s.doc)
+	root := defs.deref(s.doc)
+	if root == nil || !isObjectSchema(root) {
 		return nil
 	}
 	reserved := map[string]bool{}
 	for _, p := range partitions {
 		reserved[strings.ToLower(p)] = true
 	}
-	return structFields(root, 1, reserved)
+	return structFields(root, 1, reserved, defs)
+}
+
+// defs are a document's definitions, by the reference to each: "#/$defs/<name>", "#/definitions/<name>".
+type defs map[string]any
+
+var pointerEscapes = strings.NewReplacer("~", "~0", "/", "~1")
+
+func definitions(doc any) defs {
+	d := defs{}
+	root, _ := doc.(map[string]any)
+	for _, kw := range []string{"definitions", "$defs"} {
+		m, _ := root[kw].(map[string]any)
+		for name, def := range m {
+			d["#/"+kw+"/"+pointerEscapes.Replace(name)] = def
+		}
+	}
+	return d
+}
+
+// deref returns the schema that node stands for: node, or the definition its "$ref" names, followed up to MaxRefs
+// times. It is nil when that is not an object (a boolean schema), or when the chain is longer.
+func (d defs) deref(node any) map[string]any {
+	for range MaxRefs + 1 {
+		m, _ := node.(map[string]any)
+		ref, _ := m["$ref"].(string)
+		def, ok := d[ref]
+		if !ok {
+			return m
+		}
+		node = def
+	}
+	return nil
 }
 
 func isObjectSchema(node map[string]any) bool {
@@ -88,7 +130,7 @@ func isObjectSchema(node map[string]any) bool {
 }
 
 // structFields returns the columns of an object schema's properties at depth, then _extra.
-func structFields(node map[string]any, depth int, reserved map[string]bool) []Column {
+func structFields(node map[string]any, depth int, reserved map[string]bool, defs defs) []Column {
 	props, _ := node["properties"].(map[string]any)
 	lower := map[string]int{}
 	for name := range props {
@@ -100,8 +142,7 @@ func structFields(node map[string]any, depth int, reserved map[string]bool) []Co
 		if !columnName.MatchString(name) || lower[l] > 1 || l == ExtraColumn || reserved[l] {
 			continue
 		}
-		pm, _ := p.(map[string]any)
-		if c, ok := column(pm, depth); ok {
+		if c, ok := column(defs.deref(p), depth, defs); ok {
 			c.Name = name
 			cols = append(cols, c)
 		}
@@ -112,7 +153,7 @@ func structFields(node map[string]any, depth int, reserved map[string]bool) []Co
 }
 
 // column returns the column a property's schema makes at depth, if it makes one.
-func column(node map[string]any, depth int) (Column, bool) {
+func column(node map[string]any, depth int, defs defs) (Column, bool) {
 	t, ok := singleType(node)
 	if !ok {
 		return Column{}, false
@@ -133,17 +174,17 @@ func column(node map[string]any, depth int) (Column, bool) {
 		if depth >= MaxDepth {
 			return Column{}, false
 		}
-		fields := structFields(node, depth+1, nil)
+		fields := structFields(node, depth+1, nil, defs)
 		if len(fields) == 1 { // _extra only
 			return Column{}, false
 		}
 		return Column{Type: Struct, Fields: fields}, true
 	case "array":
-		items, _ := node["items"].(map[string]any)
+		items := defs.deref(node["items"])
 		if depth >= MaxDepth || items == nil {
 			return Column{}, false
 		}
-		elem, ok := column(items, depth+1)
+		elem, ok := column(items, depth+1, defs)
 		if !ok {
 			return Column{}, false
 		}

@@ -16,31 +16,35 @@ func hive(cols []Column) string {
 
 func TestColumns(t *testing.T) {
 	got := hive(compile(t, orders).Columns([]string{"tenant"}))
+	// lines is an array of a $ref: a column as its definition.
 	want := "_extra string, amount double, created_at timestamp, customer struct<_extra:string,id:string,tenant:string>, " +
-		"gift boolean, note string, order_id string, quantity bigint, tags array<string>"
+		"gift boolean, lines array<struct<_extra:string,qty:bigint,sku:string>>, note string, order_id string, " +
+		"quantity bigint, tags array<string>"
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
 
-// TestColumnRules derives the columns of a schema that exercises every rule and compares them with the list the
-// Terraform catalog module's test expects for the same file (terraform/tests/catalog.tftest.hcl): one fixture, two
-// implementations of the rules.
+// TestColumnRules derives the columns of schemas that exercise every rule (column-rules; column-refs for the
+// references) and compares them with the lists the Terraform catalog module's test expects for the same files
+// (terraform/tests/catalog.tftest.hcl): one fixture, two implementations of the rules.
 func TestColumnRules(t *testing.T) {
-	doc, err := os.ReadFile("../../terraform/tests/fixtures/column-rules.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile("../../terraform/tests/fixtures/column-rules.columns.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, c := range compile(t, string(doc)).Columns([]string{"year", "month", "day", "hour", "tenant"}) {
-		got = append(got, c.Name+" "+c.HiveType())
-	}
-	if g, w := strings.Join(got, "\n"), strings.TrimSpace(string(want)); g != w {
-		t.Fatalf("got\n%s\nwant\n%s", g, w)
+	for _, fixture := range []string{"column-rules", "column-refs"} {
+		doc, err := os.ReadFile("../../terraform/tests/fixtures/" + fixture + ".schema.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile("../../terraform/tests/fixtures/" + fixture + ".columns.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range compile(t, string(doc)).Columns([]string{"year", "month", "day", "hour", "tenant"}) {
+			got = append(got, c.Name+" "+c.HiveType())
+		}
+		if g, w := strings.Join(got, "\n"), strings.TrimSpace(string(want)); g != w {
+			t.Errorf("%s: got\n%s\nwant\n%s", fixture, g, w)
+		}
 	}
 }
 

@@ -208,6 +208,65 @@ run "column_rules" {
   }
 }
 
+run "column_rules_of_references" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    format            = "parquet"
+    partition_columns = ["tenant"]
+    schema_file       = "tests/fixtures/column-refs.schema.json"
+  }
+
+  assert {
+    condition     = join("\n", [for c in aws_glue_catalog_table.records.storage_descriptor[0].columns : "${c.name} ${c.type}"]) == trimspace(file("tests/fixtures/column-refs.columns.txt"))
+    error_message = "The column rules of $ref (root, $defs and definitions, escapes, chains up to 4, loops, self-reference) differ from the function's: function/schema TestColumnRules holds it to the same list."
+  }
+}
+
+run "jsonl_columns_of_references" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    schema_file = "tests/fixtures/review12-refs.schema.json"
+  }
+
+  assert {
+    condition = (
+      [for c in aws_glue_catalog_table.records.storage_descriptor[0].columns : "${c.name} ${c.type}"] == ["order_id string", "total struct<amount:bigint,currency:string>"] &&
+      aws_glue_catalog_table.records.storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hive.hcatalog.data.JsonSerDe"
+    )
+    error_message = "Properties that are $ref to $defs are columns of their definitions' types, read with the JSON SerDe."
+  }
+}
+
+run "jsonl_without_data_columns_reads_lines" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    schema_file = "tests/fixtures/no-columns.schema.json"
+  }
+
+  assert {
+    condition = (
+      [for c in aws_glue_catalog_table.records.storage_descriptor[0].columns : "${c.name} ${c.type}"] == ["line string"] &&
+      aws_glue_catalog_table.records.storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+    )
+    error_message = "A jsonl table over objects none of whose properties is a column has one string column per line, as without a schema."
+  }
+}
+
 run "parquet_needs_a_schema" {
   command = plan
 

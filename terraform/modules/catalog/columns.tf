@@ -4,18 +4,33 @@
 #   - A root property is a column, named as the property, if its schema has one "type" besides an optional "null":
 #     string (format date-time: timestamp), integer (bigint), number (double), boolean, object with properties (a
 #     struct of its columns, by the same rules), array with items of a column type (array).
-#   - Not a column: anything else, nesting deeper than 4, names that are not [A-Za-z_][A-Za-z0-9_]{0,254} or differ
-#     only in case, _extra, and at the root the partition columns. In Parquet those fields stay in _extra.
+#   - A schema (the root too) with a "$ref" to "#/$defs/<name>" or "#/definitions/<name>" (name escaped ~0 ~1) is
+#     its definition, other keywords ignored; through up to 4 references in a row. A definition that refers to
+#     itself nests as deep as any struct.
+#   - Not a column: anything else (other references, longer chains, loops), nesting deeper than 4, names that are not
+#     [A-Za-z_][A-Za-z0-9_]{0,254} or differ only in case, _extra, and at the root the partition columns. In Parquet
+#     those fields stay in _extra.
 #   - Parquet structs, the root included, have an _extra string column (the fields that are not columns, as JSON);
-#     JSON Lines have no such field, so the jsonl table has none.
+#     JSON Lines have no such field, so the jsonl table has none, and one without any column has `line` instead.
 #
 # Terraform has no recursion: each depth is written out, deepest first. A node's key is its path, JSON-encoded:
 # property names, and "[]" for the items of an array.
 
 locals {
-  schema      = var.schema_file == null ? null : jsondecode(file(var.schema_file))
-  root_type   = try(one([for t in flatten([local.schema.type]) : t if t != "null"]), null)
-  has_columns = local.root_type == "object"
+  document = var.schema_file == null ? null : jsondecode(file(var.schema_file))
+
+  # The document's definitions by the reference to each, then each followed through the references it is, up to
+  # MaxRefs (4) in all: null where the chain is longer. A node that is a reference is replaced by refs[its $ref].
+  defs = merge([for kw in ["definitions", "$defs"] : try({
+    for name, def in local.document[kw] : "#/${kw}/${replace(replace(name, "~", "~0"), "/", "~1")}" => def
+  }, {})]...)
+  refs_2 = { for k, def in local.defs : k => try(local.defs[def["$ref"]], def) }
+  refs_3 = { for k, def in local.refs_2 : k => try(local.defs[def["$ref"]], def) }
+  refs_4 = { for k, def in local.refs_3 : k => try(local.defs[def["$ref"]], def) }
+  refs   = { for k, def in local.refs_4 : k => can(local.defs[def["$ref"]]) ? null : def }
+
+  schema      = try(local.refs[local.document["$ref"]], local.document)
+  object_root = try(one([for t in flatten([local.schema.type]) : t if t != "null"]), null) == "object"
   extra       = var.format == "parquet" ? ["_extra"] : []
 
   partition_names = var.partition_columns
@@ -26,41 +41,41 @@ locals {
   # (Written once per depth below, as `names`.)
 
   d1_raw = {
-    for name, node in try(local.schema.properties, {}) : jsonencode([name]) => { path = [name], node = node }
-    if local.has_columns && can(regex(local.column_name, name)) && lower(name) != "_extra" && !contains(local.reserved, lower(name)) &&
+    for name, node in try(local.schema.properties, {}) : jsonencode([name]) => { path = [name], node = try(local.refs[node["$ref"]], node) }
+    if local.object_root && can(regex(local.column_name, name)) && lower(name) != "_extra" && !contains(local.reserved, lower(name)) &&
     length([for k in try(keys(local.schema.properties), []) : k if lower(k) == lower(name)]) == 1
   }
   d1 = { for k, n in local.d1_raw : k => merge(n, { type = try(one([for t in flatten([n.node.type]) : t if t != "null"]), null) }) }
 
   d2_raw = merge(
     { for c in flatten([for p in values(local.d1) : [
-      for name, node in try(p.node.properties, {}) : { path = concat(p.path, [name]), node = node }
+      for name, node in try(p.node.properties, {}) : { path = concat(p.path, [name]), node = try(local.refs[node["$ref"]], node) }
       if can(regex(local.column_name, name)) && lower(name) != "_extra" &&
       length([for k in try(keys(p.node.properties), []) : k if lower(k) == lower(name)]) == 1
     ] if p.type == "object"]) : jsonencode(c.path) => c },
-    { for p in values(local.d1) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = p.node.items }
+    { for p in values(local.d1) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = try(local.refs[p.node.items["$ref"]], p.node.items) }
     if p.type == "array" && can(keys(p.node.items)) },
   )
   d2 = { for k, n in local.d2_raw : k => merge(n, { type = try(one([for t in flatten([n.node.type]) : t if t != "null"]), null) }) }
 
   d3_raw = merge(
     { for c in flatten([for p in values(local.d2) : [
-      for name, node in try(p.node.properties, {}) : { path = concat(p.path, [name]), node = node }
+      for name, node in try(p.node.properties, {}) : { path = concat(p.path, [name]), node = try(local.refs[node["$ref"]], node) }
       if can(regex(local.column_name, name)) && lower(name) != "_extra" &&
       length([for k in try(keys(p.node.properties), []) : k if lower(k) == lower(name)]) == 1
     ] if p.type == "object"]) : jsonencode(c.path) => c },
-    { for p in values(local.d2) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = p.node.items }
+    { for p in values(local.d2) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = try(local.refs[p.node.items["$ref"]], p.node.items) }
     if p.type == "array" && can(keys(p.node.items)) },
   )
   d3 = { for k, n in local.d3_raw : k => merge(n, { type = try(one([for t in flatten([n.node.type]) : t if t != "null"]), null) }) }
 
   d4_raw = merge(
     { for c in flatten([for p in values(local.d3) : [
-      for name, node in try(p.node.properties, {}) : { path = concat(p.path, [name]), node = node }
+      for name, node in try(p.node.properties, {}) : { path = concat(p.path, [name]), node = try(local.refs[node["$ref"]], node) }
       if can(regex(local.column_name, name)) && lower(name) != "_extra" &&
       length([for k in try(keys(p.node.properties), []) : k if lower(k) == lower(name)]) == 1
     ] if p.type == "object"]) : jsonencode(c.path) => c },
-    { for p in values(local.d3) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = p.node.items }
+    { for p in values(local.d3) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = try(local.refs[p.node.items["$ref"]], p.node.items) }
     if p.type == "array" && can(keys(p.node.items)) },
   )
   d4 = { for k, n in local.d4_raw : k => merge(n, { type = try(one([for t in flatten([n.node.type]) : t if t != "null"]), null) }) }
@@ -100,9 +115,12 @@ locals {
     lookup(local.scalar, n.type == null ? "" : n.type, null)
   ) }
 
-  # The records table's columns, in name order; without a schema describing objects, one string column per line.
+  # The records table's columns, in name order. A jsonl table without data columns (no schema, a schema not of
+  # objects, or none of whose properties is a column) has one string column per line instead: it reads every record.
+  data_columns = [for k, t in local.t1 : jsondecode(k)[0] if t != null]
+  has_columns  = local.object_root && (var.format == "parquet" || length(local.data_columns) > 0)
   columns = !local.has_columns ? [{ name = "line", type = "string" }] : [
-    for name in sort(concat(local.extra, [for k, t in local.t1 : jsondecode(k)[0] if t != null])) :
+    for name in sort(concat(local.extra, local.data_columns)) :
     { name = name, type = name == "_extra" ? "string" : local.t1[jsonencode([name])] }
   ]
 }

@@ -120,7 +120,7 @@ resource "aws_glue_catalog_table" "records" {
 
   lifecycle {
     precondition {
-      condition     = var.format != "parquet" || local.has_columns
+      condition     = var.format != "parquet" || local.object_root
       error_message = "format = \"parquet\" needs a schema whose root is \"type\": \"object\": its properties are the columns."
     }
     precondition {

@@ -71,7 +71,7 @@ variable "format" {
 }
 
 variable "schema_file" {
-  description = "Path of the function's JSON Schema document (the function module's schema_file), from which the columns are derived by the function's rules. null: a jsonl table then has one column, line, holding each record's JSON; parquet needs a schema."
+  description = "Path of the function's JSON Schema document (the function module's schema_file), from which the columns are derived by the function's rules. null, or a schema that makes no column: a jsonl table then has one column, line, holding each record's JSON; parquet needs a schema of objects."
   type        = string
   default     = null
 
