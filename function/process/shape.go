@@ -131,8 +131,8 @@ func (p *Processor) shapeUnit(ctx context.Context, s *shaping, u *unit, first bo
 // abandonRest makes the valid user records of u from k on invalid: the invocation's time ran out while it shaped
 // them, and u is its first record.
 func (p *Processor) abandonRest(u *unit, k int) {
-	err := fmt.Errorf("shape: half of the invocation's time went to this Kinesis record before its user record %d "+
-		"of %d was shaped; the rest are set aside so that the shard moves on", k, len(u.items))
+	err := ruleError{"shape:time", fmt.Errorf("shape: half of the invocation's time went to this Kinesis record before "+
+		"its user record %d of %d was shaped; the rest are set aside so that the shard moves on", k, len(u.items))}
 	p.log.Warn("the invocation's time ran out while shaping its first record: its other user records are invalid",
 		"shardId", u.shard, "sequenceNumber", u.rec.Kinesis.SequenceNumber, "shaped", k, "userRecords", len(u.items))
 	for j := k; j < len(u.items); j++ {
@@ -149,7 +149,7 @@ func (p *Processor) shapeGuarded(ctx context.Context, s *shaping, u *unit, it *d
 	defer func() {
 		if r := recover(); r != nil {
 			*out = output{}
-			err = fmt.Errorf("internal error: shaping the record panicked: %v", r)
+			err = ruleError{"internal-error", fmt.Errorf("internal error: shaping the record panicked: %v", r)}
 			p.log.Error("panic while shaping a record: it is quarantined", "shardId", u.shard,
 				"sequenceNumber", u.rec.Kinesis.SequenceNumber, "subIndex", it.SubIndex, "panic", fmt.Sprint(r),
 				"stack", string(debug.Stack()))
@@ -179,8 +179,9 @@ func (p *Processor) admitUnit(s *shaping, u *unit) bool {
 	}
 	for k, part := range parts {
 		if part != "" && !s.limit.Admit(part) {
-			u.items[k].Reject(fmt.Errorf("partition: %s would be one more than the %d distinct partitions an invocation may "+
-				"write (%s), and this one Kinesis record holds more than that", part, p.cfg.MaxPartitions, config.EnvMaxPartitions))
+			u.items[k].Reject(ruleError{"partition", fmt.Errorf("partition: %s would be one more than the %d distinct "+
+				"partitions an invocation may write (%s), and this one Kinesis record holds more than that", part,
+				p.cfg.MaxPartitions, config.EnvMaxPartitions)})
 		}
 	}
 	return true
@@ -196,8 +197,8 @@ func (p *Processor) chargeUnit(u *unit, room int64) (held int64) {
 			continue
 		}
 		if held+out.held > room {
-			it.Reject(fmt.Errorf("shape: shaped, it would hold %d bytes; its Kinesis record has %d left of an invocation's memory budget at this memory size",
-				out.held, room-held))
+			it.Reject(ruleError{"shape:memory", fmt.Errorf("shape: shaped, it would hold %d bytes; its Kinesis record has %d "+
+				"left of an invocation's memory budget at this memory size", out.held, room-held)})
 			*out = output{}
 			continue
 		}
@@ -216,7 +217,8 @@ func (p *Processor) shapeItem(ctx context.Context, s *shaping, u *unit, it *deco
 		return nil
 	}
 	if int64(len(rec.JSON)) > p.budget.Record {
-		return fmt.Errorf("transform: its output is %d bytes; a record may have at most %d", len(rec.JSON), p.budget.Record)
+		return ruleError{"transform:size", fmt.Errorf("transform: its output is %d bytes; a record may have at most %d",
+			len(rec.JSON), p.budget.Record)}
 	}
 	out.data = rec.JSON
 	out.compact = rec.Compact
@@ -255,7 +257,7 @@ func (p *Processor) shapeRecord(ctx context.Context, s *shaping, data []byte) (s
 		if ctx.Err() != nil {
 			return rec, false, errStop
 		}
-		return rec, false, fmt.Errorf("transform: took longer than %s", transformTimeout)
+		return rec, false, ruleError{"transform:timeout", fmt.Errorf("transform: took longer than %s", transformTimeout)}
 	}
 	return rec, keep, err
 }

@@ -205,6 +205,9 @@ func TestMaxPartitionsInOneAggregate(t *testing.T) {
 			"would be one more than the 2 distinct partitions an invocation may write (MAX_PARTITIONS), and this one Kinesis record holds more than that") {
 			t.Fatalf("reason %q", r)
 		}
+		if q := quarantined(t, w); q[0].Rule != "partition" || q[0].Invalid[0].Rule != "partition" {
+			t.Fatalf("rule %q, %+v; want partition", q[0].Rule, q[0].Invalid)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -54,7 +53,7 @@ func slowValidate(s *Schema, v jsonvalue.Value) error {
 		return fmt.Errorf("schema: %s: %s", at, errOutOfRange)
 	}
 	if err := s.compiled.Validate(v.Any()); err != nil {
-		return errors.New(reason(err))
+		return reason(err)
 	}
 	return nil
 }

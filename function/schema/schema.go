@@ -110,6 +110,21 @@ func (noLoader) Load(url string) (any, error) {
 // or a number float64 cannot hold, `schema: /n: number out of range` (see numbers.go).
 func (s *Schema) Validate(v jsonvalue.Value) error { return s.ValidateAtMost(v, 0) }
 
+// Error is a record's failure of the schema (from Validate and ValidateAtMost). Its text is the reason the record is
+// quarantined, which quotes values; Pointer and Check name the check that failed, which does not depend on them.
+type Error struct {
+	// Pointer is the failing instance location, a JSON pointer ("/" for the record); "" if the record was not
+	// checked.
+	Pointer string
+	// Check is what failed there: the keyword's path in its schema ("minimum", "type", "additionalProperties"),
+	// "range" for a number out of float64's range, "not-checked" for a record past the library's limits; "" if the
+	// library named none.
+	Check string
+	msg   string
+}
+
+func (e *Error) Error() string { return e.msg }
+
 // ValidateAtMost is Validate for a caller that bounds memory: a record the compiled checks cannot vouch for, and
 // that has more than maxValues values and object keys (jsonvalue.Count; 0 means no cap), is rejected without the
 // library's check, whose memory grows with every value that fails (budget.Budget.Library). With a schema that
@@ -120,22 +135,27 @@ func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
 		return nil // the common case: the library's verdict would be the same, and is not needed
 	}
 	if at, ok := outOfRange(v); ok {
-		return fmt.Errorf("schema: %s: %s", at, errOutOfRange)
+		return &Error{Pointer: at, Check: "range", msg: fmt.Sprintf("schema: %s: %s", at, errOutOfRange)}
 	}
 	if maxValues > 0 && jsonvalue.Count(v) > maxValues {
-		return fmt.Errorf("schema: not checked: more than %d JSON values and object keys for the JSON Schema "+
-			"library, the limit at this memory size (records its compiled checks accept have no such limit)", maxValues)
+		return &Error{Check: notChecked, msg: fmt.Sprintf("schema: not checked: more than %d JSON values and object keys "+
+			"for the JSON Schema library, the limit at this memory size (records its compiled checks accept have no such "+
+			"limit)", maxValues)}
 	}
 	if limit := EvaluationsPerValue * maxValues; maxValues > 0 && s.nonlinear && !evaluations(s.compiled, v, limit) {
-		return fmt.Errorf("schema: not checked: the JSON Schema library would evaluate the schema's subschemas on "+
-			"its values more than %d times (deeper values counting more), the limit at this memory size", limit)
+		return &Error{Check: notChecked, msg: fmt.Sprintf("schema: not checked: the JSON Schema library would evaluate "+
+			"the schema's subschemas on its values more than %d times (deeper values counting more), the limit at this "+
+			"memory size", limit)}
 	}
 	err := s.compiled.Validate(v.Any())
 	if err == nil {
 		return nil
 	}
-	return errors.New(reason(err))
+	return reason(err)
 }
+
+// notChecked is the Check of a record the library was not asked about.
+const notChecked = "not-checked"
 
 // steps is what the compiled checks may take on v (fast.go): unbounded for a schema that visits each value once.
 func (s *Schema) steps(v jsonvalue.Value) int {
@@ -149,10 +169,10 @@ var printer = message.NewPrinter(language.English)
 
 // reason turns the library's error tree into one line: the first of its leaves by instance location and keyword
 // (a deterministic choice, so a retried record gets the same quarantine body), and how many more there are.
-func reason(err error) string {
+func reason(err error) *Error {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return "schema: " + err.Error()
+		return &Error{msg: "schema: " + err.Error()}
 	}
 	var leaves []*jsonschema.ValidationError
 	var walk func(*jsonschema.ValidationError)
@@ -181,14 +201,15 @@ func reason(err error) string {
 		return strings.Compare(a.ErrorKind.LocalizedString(printer), b.ErrorKind.LocalizedString(printer))
 	})
 	first := leaves[0]
-	msg := fmt.Sprintf("schema: %s: %s", pointer(first.InstanceLocation), first.ErrorKind.LocalizedString(printer))
-	if kw := keyword(first); kw != "" {
-		msg += " (" + kw + ")"
+	e := &Error{Pointer: pointer(first.InstanceLocation), Check: keyword(first)}
+	e.msg = fmt.Sprintf("schema: %s: %s", e.Pointer, first.ErrorKind.LocalizedString(printer))
+	if e.Check != "" {
+		e.msg += " (" + e.Check + ")"
 	}
 	if len(leaves) > 1 {
-		msg += fmt.Sprintf("; and %d more", len(leaves)-1)
+		e.msg += fmt.Sprintf("; and %d more", len(leaves)-1)
 	}
-	return msg
+	return e
 }
 
 func keyword(e *jsonschema.ValidationError) string {
@@ -203,7 +224,7 @@ func pointer(tokens []string) string {
 	var b strings.Builder
 	for _, t := range tokens {
 		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
+		b.WriteString(pointerEscapes.Replace(t))
 	}
 	return b.String()
 }

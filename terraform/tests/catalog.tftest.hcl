@@ -80,9 +80,10 @@ run "jsonl" {
       aws_glue_catalog_table.quarantine.storage_descriptor[0].location == "s3://k2s3-test-bucket/errors/" &&
       aws_glue_catalog_table.quarantine.parameters["storage.location.template"] == "s3://k2s3-test-bucket/errors/year=$${year}/month=$${month}/day=$${day}/hour=$${hour}/" &&
       contains([for c in aws_glue_catalog_table.quarantine.storage_descriptor[0].columns : c.name], "reason") &&
+      contains([for c in aws_glue_catalog_table.quarantine.storage_descriptor[0].columns : c.name], "rule") &&
       [for p in aws_glue_catalog_table.quarantine.partition_keys : p.name] == ["year", "month", "day", "hour"]
     )
-    error_message = "The quarantine table must cover error_prefix, by arrival hour, with the reason."
+    error_message = "The quarantine table must cover error_prefix, by arrival hour, with the reason and the rule."
   }
   assert {
     condition = (
@@ -98,9 +99,9 @@ run "jsonl" {
     condition = (
       length(aws_athena_named_query.this) == 3 &&
       strcontains(aws_athena_named_query.this["records-per-hour"].query, "AND country = ?") &&
-      strcontains(aws_athena_named_query.this["quarantined-by-reason"].query, "GROUP BY reason")
+      strcontains(aws_athena_named_query.this["quarantined-by-reason"].query, "GROUP BY rule")
     )
-    error_message = "Named queries: records per hour (filtering the injected key), quarantined records by reason, latest records."
+    error_message = "Named queries: records per hour (filtering the injected key), quarantined records by rule (reasons quote values), latest records."
   }
   assert {
     condition = (

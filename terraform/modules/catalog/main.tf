@@ -61,6 +61,7 @@ locals {
   # The quarantine object (function/process): one per Kinesis record with invalid user records.
   quarantine_columns = [
     { name = "reason", type = "string" },
+    { name = "rule", type = "string" },
     { name = "eventSourceARN", type = "string" },
     { name = "shardId", type = "string" },
     { name = "sequenceNumber", type = "string" },
@@ -68,7 +69,7 @@ locals {
     { name = "partitionKeyBase64", type = "string" },
     { name = "approximateArrivalTimestamp", type = "timestamp" },
     { name = "data", type = "string" },
-    { name = "invalid", type = "array<struct<subIndex:int,reason:string>>" },
+    { name = "invalid", type = "array<struct<subIndex:int,reason:string,rule:string>>" },
   ]
 }
 
@@ -226,9 +227,11 @@ locals {
       description = "Records per hour of event time today (UTC)."
       query       = "SELECT year, month, day, hour, count(*) AS records\nFROM \"${local.database}\".\"records\"\nWHERE ${local.today}${local.key_filter}\nGROUP BY year, month, day, hour\nORDER BY hour"
     }
+    # By rule, not reason: reasons quote the values that failed, so each would be a group of its own. Objects
+    # written before the rule column existed are the group whose rule is null.
     quarantined-by-reason = {
-      description = "Quarantined records of today (UTC arrival time) by reason."
-      query       = "SELECT reason, count(*) AS records, min(approximateArrivalTimestamp) AS first, max(approximateArrivalTimestamp) AS last\nFROM \"${local.database}\".\"quarantine\"\nWHERE ${local.today}\nGROUP BY reason\nORDER BY records DESC\nLIMIT 100"
+      description = "Quarantined records of today (UTC arrival time) by the rule they failed, with a sample reason."
+      query       = "SELECT rule, count(*) AS records, min(reason) AS sample_reason, min(approximateArrivalTimestamp) AS first, max(approximateArrivalTimestamp) AS last\nFROM \"${local.database}\".\"quarantine\"\nWHERE ${local.today}\nGROUP BY rule\nORDER BY records DESC\nLIMIT 100"
     }
     latest-records = {
       description = "Ten records of the current hour (UTC), to look at."
