@@ -3,6 +3,7 @@ package process
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -59,4 +60,62 @@ func TestJSONLinesRecordsTheTableCannotReadAreQuarantined(t *testing.T) {
 		t.Errorf("the records table (bigint and timestamp columns, Hive JSON SerDe) fails every query of these lines, "+
 			"yet they were written: %s; %d quarantined of the %d", strings.Join(written, " "), len(w.keys("errors/")), len(poison))
 	}
+}
+
+// TestJSONLinesColumnsReadAsTheSchemaValidatedThem (review 12): Athena's Hive JSON SerDe matches a line's keys to
+// the table's columns without case (Trino's JsonDeserializer lowercases both) and, for keys that match the same
+// column, keeps the last. The schema is case-sensitive: it validates "amount" and lets an undeclared "Amount" through
+// (additionalProperties). FORMAT=parquet writes amount to its column and "Amount" to _extra; JSON Lines writes the
+// record as it came, so Athena's amount column shows the other field's value (or fails the query with BAD_DATA when
+// that value is not a number) — the table silently disagrees with the schema the record was validated against and
+// with the Parquet table of the same records.
+func TestJSONLinesColumnsReadAsTheSchemaValidatedThem(t *testing.T) {
+	s, err := schema.Compile([]byte(`{"type":"object","properties":{"amount":{"type":"integer"}},"required":["amount"]}`), "file:///s.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg("batch")
+	c.Compression, c.Format = "none", "jsonl"
+	w := newMem()
+	p, err := New(c, w, nil, WithShape(shape.Options{Schema: s}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.Process(context.Background(), []events.KinesisEventRecord{
+		rec("shardId-000000000000", 0, t0, `{"amount":5,"Amount":7000}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range w.keys("kinesis/") {
+		for _, line := range bytes.Split(bytes.TrimSpace(w.objects[k]), []byte("\n")) {
+			if got := athenaColumn(t, line, "amount"); got != "5" {
+				t.Errorf("line %s: Athena's amount column reads %s; the schema validated amount = 5", line, got)
+			}
+		}
+	}
+}
+
+// athenaColumn is the text of the value the Hive JSON SerDe gives column col of a JSON Lines line: the last member
+// whose key equals col without case.
+func athenaColumn(t *testing.T, line []byte, col string) string {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(line))
+	d.UseNumber()
+	if _, err := d.Token(); err != nil {
+		t.Fatal(err)
+	}
+	got := "null"
+	for d.More() {
+		k, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		if strings.EqualFold(k.(string), col) {
+			got = string(v)
+		}
+	}
+	return got
 }
