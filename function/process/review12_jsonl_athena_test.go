@@ -24,23 +24,13 @@ import (
 // so one such record makes every query that reads the column over its hour fail until someone finds and deletes
 // the object.
 func TestJSONLinesRecordsTheTableCannotReadAreQuarantined(t *testing.T) {
-	s, err := schema.Compile([]byte(`{"type":"object","properties":{
-		"id":{"type":"integer"},"at":{"type":"string","format":"date-time"}}}`), "file:///s.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, w := jsonlProcessor(t, `{"type":"object","properties":{
+		"id":{"type":"integer"},"at":{"type":"string","format":"date-time"}}}`)
 	poison := []string{
 		`{"id":18446744073709551615}`,              // an unsigned 64-bit ID: beyond bigint
 		`{"id":1e19}`,                              // an integer to JSON Schema, beyond bigint
 		`{"at":"2016-12-31T23:59:60Z"}`,            // a leap second
 		`{"at":"2026-11-25T10:59:58.1234567891Z"}`, // ten fraction digits
-	}
-	c := cfg("batch")
-	c.Compression, c.Format = "none", "jsonl"
-	w := newMem()
-	p, err := New(c, w, nil, WithShape(shape.Options{Schema: s}))
-	if err != nil {
-		t.Fatal(err)
 	}
 	var rs []events.KinesisEventRecord
 	for i, d := range poison {
@@ -70,17 +60,7 @@ func TestJSONLinesRecordsTheTableCannotReadAreQuarantined(t *testing.T) {
 // that value is not a number) — the table silently disagrees with the schema the record was validated against and
 // with the Parquet table of the same records.
 func TestJSONLinesColumnsReadAsTheSchemaValidatedThem(t *testing.T) {
-	s, err := schema.Compile([]byte(`{"type":"object","properties":{"amount":{"type":"integer"}},"required":["amount"]}`), "file:///s.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cfg("batch")
-	c.Compression, c.Format = "none", "jsonl"
-	w := newMem()
-	p, err := New(c, w, nil, WithShape(shape.Options{Schema: s}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, w := jsonlProcessor(t, `{"type":"object","properties":{"amount":{"type":"integer"}},"required":["amount"]}`)
 	if _, _, err := p.Process(context.Background(), []events.KinesisEventRecord{
 		rec("shardId-000000000000", 0, t0, `{"amount":5,"Amount":7000}`)}); err != nil {
 		t.Fatal(err)
@@ -118,4 +98,21 @@ func athenaColumn(t *testing.T, line []byte, col string) string {
 		}
 	}
 	return got
+}
+
+// jsonlProcessor is a batch-mode processor writing uncompressed JSON Lines, validating with the schema doc.
+func jsonlProcessor(t *testing.T, doc string) (*Processor, *memWriter) {
+	t.Helper()
+	s, err := schema.Compile([]byte(doc), "file:///s.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg("batch")
+	c.Compression, c.Format = "none", "jsonl"
+	w := newMem()
+	p, err := New(c, w, nil, WithShape(shape.Options{Schema: s}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, w
 }
