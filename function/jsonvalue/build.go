@@ -1,6 +1,10 @@
 package jsonvalue
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
 
 // Constructors for code that builds a tree itself rather than decoding text (the transform's evaluator builds its
 // output's). The caller keeps what Decode guarantees: a Number's text is a JSON number literal, a String's text is
@@ -90,4 +94,39 @@ func ParseInt(lit string) (int64, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// ExactInt64 is the value of the JSON number literal s if it is an integer that fits in 64 bits, as "5.000" and
+// "1.5e3" are. It reads the decimal digits rather than a float64, which cannot tell 2^53+1 from 2^53, nor
+// 0.99999999999999999999 from 1; and rather than a big.Rat, which would compute 10^1000000 for an exponent.
+func ExactInt64(s string) (int64, bool) {
+	if n, ok := ParseInt(s); ok { // the literals records mostly have, quickly
+		return n, true
+	}
+	mantissa, exponent, hasExponent := strings.Cut(strings.ToLower(s), "e")
+	exp := 0
+	if hasExponent {
+		e, err := strconv.Atoi(exponent) // clamped when out of range, which the bounds below treat alike
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, false
+		}
+		exp = min(max(e, -1e9), 1e9)
+	}
+	sign := ""
+	if strings.HasPrefix(mantissa, "-") {
+		sign, mantissa = "-", mantissa[1:]
+	}
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	exp -= len(frac)
+	significant := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(significant) // the value is significant × 10^exp
+	switch {
+	case significant == "":
+		return 0, true
+	case exp < 0 || len(significant)+exp > 19: // a fraction, or more than 19 digits
+		return 0, false
+	}
+	n, err := strconv.ParseInt(sign+significant+strings.Repeat("0", exp), 10, 64)
+	return n, err == nil
 }

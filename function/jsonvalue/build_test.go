@@ -2,6 +2,8 @@ package jsonvalue
 
 import (
 	"errors"
+	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -26,4 +28,31 @@ func TestCountIsWhatMaxValuesCaps(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzExactInt64 holds ExactInt64 to the exact value of the number literal (big.Rat), for literals with an exponent of
+// at most three digits, which big.Rat computes in good time.
+func FuzzExactInt64(f *testing.F) {
+	for _, s := range []string{"0", "-0", "7", "-12", "123456789012345678", "9223372036854775807", "-9223372036854775808",
+		"9223372036854775808", "1.5e3", "1500e-3", "15000E-3", "-0.0e-999", "0.99999999999999999999", "1e19", "5.000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := Decode([]byte(s))
+		if err != nil || v.Kind() != Number {
+			return
+		}
+		s = v.Text()
+		if _, exp, ok := strings.Cut(strings.ToLower(s), "e"); ok && len(strings.TrimLeft(exp, "+-")) > 3 {
+			return
+		}
+		r, _ := new(big.Rat).SetString(s)
+		want, wantOK := int64(0), r.IsInt() && r.Num().IsInt64()
+		if wantOK {
+			want = r.Num().Int64()
+		}
+		if got, ok := ExactInt64(s); ok != wantOK || ok && got != want {
+			t.Fatalf("ExactInt64(%q) = %d, %v; want %d, %v", s, got, ok, want, wantOK)
+		}
+	})
 }

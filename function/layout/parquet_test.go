@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"runtime"
 	"slices"
 	"strings"
@@ -478,33 +477,6 @@ func FuzzParquetUnixMicro(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(checkUnixMicro)
-}
-
-// FuzzExactInt64 holds exactInt64 to the exact value of the number literal (big.Rat), for literals with an exponent of
-// at most three digits, which big.Rat computes in good time.
-func FuzzExactInt64(f *testing.F) {
-	for _, s := range []string{"0", "-0", "7", "-12", "123456789012345678", "9223372036854775807", "-9223372036854775808",
-		"9223372036854775808", "1.5e3", "1500e-3", "15000E-3", "-0.0e-999", "0.99999999999999999999", "1e19", "5.000"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		v, err := jsonvalue.Decode([]byte(s))
-		if err != nil || v.Kind() != jsonvalue.Number {
-			return
-		}
-		s = v.Text()
-		if _, exp, ok := strings.Cut(strings.ToLower(s), "e"); ok && len(strings.TrimLeft(exp, "+-")) > 3 {
-			return
-		}
-		r, _ := new(big.Rat).SetString(s)
-		want, wantOK := int64(0), r.IsInt() && r.Num().IsInt64()
-		if wantOK {
-			want = r.Num().Int64()
-		}
-		if got, ok := exactInt64(s); ok != wantOK || ok && got != want {
-			t.Fatalf("exactInt64(%q) = %d, %v; want %d, %v", s, got, ok, want, wantOK)
-		}
-	})
 }
 
 // checkWriteColumns fails t unless writeColumns writes the rows of the records (JSON documents, one a line; those
