@@ -94,6 +94,11 @@ func New(cfg config.Config, w Writer, log *slog.Logger, opts ...Option) (*Proces
 		p.parquets.Put(pq)
 		return p, nil
 	}
+	if p.shape.Schema != nil {
+		// The catalog's records table over these JSON Lines has the schema's columns: a record it cannot read as
+		// the schema validated it is invalid (schema.ForJSONLines).
+		p.shape.Schema = p.shape.Schema.ForJSONLines(p.shape.PartitionColumns())
+	}
 	enc, err := layout.NewEncoder(cfg.Compression)
 	if err != nil {
 		return nil, err

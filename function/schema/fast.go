@@ -69,12 +69,18 @@ type node struct {
 
 	// Numbers.
 	bounds []bound
+
+	// The JSON Lines table (table.go), on the copies of the nodes where its columns are: the columns of an object,
+	// and the type of a value's column when the table may not read every valid value of it (bigint, timestamp).
+	table  *tableLevel
+	column Type
 }
 
 type prop struct {
 	name     string
 	node     *node // nil: only required
 	required bool
+	column   bool // a column of the table's struct (table.go)
 }
 
 // enum is the scalars a value may be; other values of a schema's enum (containers, non-integer numbers) are left
@@ -176,7 +182,7 @@ func (n *node) plainKinds() uint8 {
 		return 0
 	}
 	k := uint8(1<<jsonvalue.Null | 1<<jsonvalue.Bool | 1<<jsonvalue.Object) // numbers: always checked for range
-	if n.minLength < 0 && n.maxLength < 0 && n.pattern == nil && !n.dateTime {
+	if n.minLength < 0 && n.maxLength < 0 && n.pattern == nil && !n.dateTime && n.column != Timestamp {
 		k |= 1 << jsonvalue.String
 	}
 	if n.minItems < 0 && n.maxItems < 0 {
@@ -432,6 +438,7 @@ type met struct {
 // required name in m; false when no such member is allowed.
 func (n *node) member(key string, m *met) (*node, bool) {
 	var sub *node
+	column := false
 	if k := n.lookup(key, m.next); k >= 0 {
 		m.next = k + 1
 		p := &n.props[k]
@@ -439,7 +446,10 @@ func (n *node) member(key string, m *met) (*node, bool) {
 			m.seen |= 1 << k
 			m.missing--
 		}
-		sub = p.node
+		sub, column = p.node, p.column
+	}
+	if n.table != nil && !column && n.table.misreadKey(key) != "" {
+		return nil, false
 	}
 	if sub == nil {
 		if n.noExtra {
@@ -491,13 +501,20 @@ func (n *node) sureString(s string, ascii bool) bool {
 			return false
 		}
 	}
-	if n.dateTime && !dateTime(s) {
+	if n.column == Timestamp {
+		if !timestampReads(s) { // which dateTime(s) is too
+			return false
+		}
+	} else if n.dateTime && !dateTime(s) {
 		return false
 	}
 	return n.pattern == nil || n.pattern.MatchString(s)
 }
 
 func (n *node) sureNumber(lit string) bool {
+	if n.column == Bigint && !bigintReads(lit) {
+		return false
+	}
 	if len(n.bounds) == 0 && !n.integerOnly {
 		return true
 	}
@@ -579,7 +596,8 @@ func checkOf(n *node) Check {
 func (n *node) onlyAll() bool {
 	return !n.unsure && n.kinds == 0 && !n.integerOnly && len(n.enums) == 0 && !n.dateTime && n.format == nil &&
 		len(n.props) == 0 && n.required == 0 && !n.noExtra && n.extra == nil && n.minItems < 0 && n.maxItems < 0 &&
-		n.items == nil && n.minLength < 0 && n.maxLength < 0 && n.pattern == nil && len(n.bounds) == 0
+		n.items == nil && n.minLength < 0 && n.maxLength < 0 && n.pattern == nil && len(n.bounds) == 0 &&
+		n.table == nil && n.column == ""
 }
 
 // Value reports whether v is certainly valid but for its members or elements; depth is its nesting in the record

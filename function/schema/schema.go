@@ -107,7 +107,8 @@ func (noLoader) Load(url string) (any, error) {
 
 // Validate checks a record against the schema. The error is the reason a record is quarantined: it names the first
 // failing instance location (a JSON pointer) and keyword, e.g. `schema: /amount: got string, want number (type)`,
-// or a number float64 cannot hold, `schema: /n: number out of range` (see numbers.go).
+// or a number float64 cannot hold, `schema: /n: number out of range` (see numbers.go); with ForJSONLines, a value
+// the JSON Lines table cannot read, `schema: /ID: the records table reads this key as its column id: … (jsonl table)`.
 func (s *Schema) Validate(v jsonvalue.Value) error { return s.ValidateAtMost(v, 0) }
 
 // Error is a record's failure of the schema (from Validate and ValidateAtMost). Its text is the reason the record is
@@ -149,6 +150,9 @@ func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
 	}
 	err := s.compiled.Validate(v.Any())
 	if err == nil {
+		if s.root.table != nil { // ForJSONLines: what the table cannot read is invalid too
+			return s.root.misread(v, nil)
+		}
 		return nil
 	}
 	return reason(err)

@@ -1,0 +1,123 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// tableSchema has a column of each kind the JSON Lines table's rules look at: bigint and timestamp columns at the
+// root, in a struct, in arrays (of scalars, of structs); a column whose name is not lowercase; a property that is
+// no column (no type) and one that is a column named like Hive's internal names.
+const tableSchema = `{"type": "object", "properties": {
+	"id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "Amount": {"type": "number"},
+	"user": {"type": "object", "properties": {"id": {"type": "integer"}, "since": {"type": "string", "format": "date-time"}}},
+	"ids": {"type": "array", "items": {"type": "integer"}},
+	"items": {"type": "array", "items": {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}},
+	"free": {}, "_col9": {"type": "string"}, "tenant": {"type": "string"}}}`
+
+// tableRecords are records valid for tableSchema, and the reason (its start) the table gives, "" for none.
+var tableRecords = []struct{ record, reason string }{
+	{`{"id": 1, "at": "2026-11-25T10:59:58Z", "Amount": 1.5, "user": {"id": 2}, "ids": [1, 2], "free": {"x": 1}, "_col9": "s"}`, ""},
+	{`{"id": 9223372036854775807, "ids": [-9223372036854775808]}`, ""},
+	{`{"id": 1.0, "ids": [1e3, 150e-1, 9007199254740992.0, 1.152921504606846976e18]}`, ""}, // doubles hold them
+	{`{"at": "2026-11-25T10:59:58.123456789Z", "user": {"since": "2026-11-25t10:59:58.1+05:30"}}`, ""},
+	{`{"at": "2026-11-25T10:59:58.000000000z"}`, ""},
+	{`{"other": 1, "ID2": 2, "_col": 3, "_colx": 4, "_COL0": 5, "col0": 6, "free": 1e19}`, ""},
+	{`{"tenant": "a", "Tenant": "b"}`, "schema: /Tenant: the records table reads this key as its column tenant"},
+	{`{"id": 18446744073709551615}`, "schema: /id: the records table's bigint column"},
+	{`{"id": 1e19}`, "schema: /id: the records table's bigint column"},
+	{`{"id": -9223372036854775809}`, "schema: /id: the records table's bigint column"},
+	{`{"id": 9007199254740993.0}`, "schema: /id: the records table's bigint column"}, // read as …992
+	{`{"ids": [1, 2e20]}`, "schema: /ids/1: the records table's bigint column"},
+	{`{"user": {"id": 2, "id": 1e19}}`, "schema: /user/id: the records table's bigint column"},
+	{`{"user": {"id": 1e19, "id": 2}}`, "schema: /user/id: the records table's bigint column"}, // read, then replaced
+	{`{"at": "2016-12-31T23:59:60Z"}`, "schema: /at: the records table's timestamp column"},
+	{`{"at": "2026-11-25T10:59:58.1234567891Z"}`, "schema: /at: the records table's timestamp column"},
+	{`{"items": [{}, {"at": "2016-12-31T23:59:60Z"}]}`, "schema: /items/1/at: the records table's timestamp column"},
+	{`{"user": {"since": "2016-12-31T23:59:60Z"}}`, "schema: /user/since: the records table's timestamp column"},
+	{`{"id": 5, "ID": 7000}`, "schema: /ID: the records table reads this key as its column id"},
+	{`{"amount": 5}`, "schema: /amount: the records table reads this key as its column Amount"},
+	{`{"ıd": 5, "\u212aey": 1, "user": {"\u212a": 1, "Since": "x"}}`, "schema: /user/Since: the records table reads this key as its column since"},
+	{`{"users": 1, "USER": {}}`, "schema: /USER: the records table reads this key as its column user"},
+	{`{"items": [{"AT": 1}]}`, "schema: /items/0/AT: the records table reads this key as its column at"},
+	{`{"_col0": 7000}`, "schema: /_col0: the records table reads a key _col<N>"},
+	{`{"user": {"_col12345678901234567890": 1}}`, "schema: /user/_col12345678901234567890: the records table reads a key _col<N>"},
+	{`{"id": 1e19, "_col0": 1}`, "schema: /id: the records table's bigint column"}, // the first in document order
+}
+
+// TestJSONLinesTable holds ForJSONLines to its rules (tableRecords), and every fast path (on the tree, on the text,
+// in steps) to Validate: certain of no record the table cannot read.
+func TestJSONLinesTable(t *testing.T) {
+	plain := compile(t, tableSchema)
+	s := plain.ForJSONLines([]string{"tenant2"})
+	if plain.ForJSONLines(nil) == plain || compile(t, `{"type": "array"}`).ForJSONLines(nil) == nil {
+		t.Fatal("ForJSONLines: no table for a schema of columns, or none at all without columns")
+	}
+	for _, r := range tableRecords {
+		v := value(t, r.record)
+		if err := slowValidate(plain, v); err != nil {
+			t.Fatalf("%s: the schema must accept it: %v", r.record, err)
+		}
+		err := s.Validate(v)
+		if got := fmt.Sprint(err); r.reason == "" && err != nil || r.reason != "" && !strings.HasPrefix(got, r.reason) {
+			t.Errorf("%s: Validate says %v, want %q", r.record, err, r.reason)
+		}
+		// The steps see a repeated key's last member only, as the transform's writer writes it.
+		sure, text, steps := s.root.sure(v, 0, new(s.steps(v))), s.SureText(compactOf(t, r.record), 0),
+			checkSteps(s.Check(), v, 0) && !strings.Contains(r.record, `"id": 2, "id"`) && !strings.Contains(r.record, `"id": 1e19, "id"`)
+		if err != nil && (sure || text || steps) {
+			t.Errorf("%s: %v, yet the fast paths are certain of it: tree %v, text %v, steps %v", r.record, err, sure, text, steps)
+		}
+		if err == nil && !strings.Contains(r.record, `"id": 1.0`) && !strings.Contains(r.record, "free") && !(sure && text && steps) {
+			t.Errorf("%s: valid for the table, but a fast path is not certain: tree %v, text %v, steps %v", r.record, sure, text, steps)
+		}
+		if plainErr := plain.Validate(v); plainErr != nil {
+			t.Errorf("%s: without the table, Validate says %v", r.record, plainErr)
+		}
+	}
+}
+
+// TestJSONLinesTableRandomSchemas holds the fast paths of random schemas with a table to Validate, which is the
+// library's verdict and then the table's rules.
+func TestJSONLinesTableRandomSchemas(t *testing.T) {
+	tables := 0
+	for doc, plain := range randomSchemas(11) {
+		s := plain.ForJSONLines(nil)
+		if s == plain {
+			continue
+		}
+		tables++
+		for _, vs := range append(values, `{"a": 1e19}`, `{"A": 1}`, `{"_col1": 1}`, `{"a": {"A": 1}}`, `{"b": "2016-12-31T23:59:60Z"}`) {
+			v := value(t, vs)
+			want := slowValidate(s, v)
+			if want == nil {
+				want = s.root.misread(v, nil)
+			}
+			if got := s.Validate(v); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("schema %s, value %s: Validate says %v, want %v", doc, vs, got, want)
+			}
+			if want != nil && (s.root.sure(v, 0, new(s.steps(v))) || s.SureText(compactOf(t, vs), 0) || checkSteps(s.Check(), v, 0)) {
+				t.Fatalf("schema %s, value %s: %v, yet a fast path is certain of it", doc, vs, want)
+			}
+		}
+	}
+	if tables < 100 {
+		t.Fatalf("only %d of the random schemas make columns", tables)
+	}
+}
+
+// TestBigintReads holds the bigint rule to what the SerDe reads: a literal without fraction or exponent as a long,
+// any other through the nearest double.
+func TestBigintReads(t *testing.T) {
+	for lit, want := range map[string]bool{
+		"0": true, "-9223372036854775808": true, "9223372036854775807": true, "9223372036854775808": false,
+		"1.0": true, "1e3": true, "-1.5e1": true, "1.5": false, "9007199254740992.0": true,
+		"9007199254740993.0": false, "9223372036854775807.0": true, "9.223372036854775807e18": true,
+		"9.223372036854775806e18": false, "1e19": false, "-9.223372036854775808e18": true, "0.0e-999": true,
+	} {
+		if got := bigintReads(lit); got != want {
+			t.Errorf("bigintReads(%s) = %v, want %v", lit, got, want)
+		}
+	}
+}
