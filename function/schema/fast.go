@@ -584,7 +584,10 @@ func (s *Schema) Check() Check { return checkOf(s.root) }
 // one), so that a container's schema found through a reference is checked in steps too.
 func checkOf(n *node) Check {
 	for range 16 { // a reference to itself ends
-		if len(n.all) != 1 || !n.onlyAll() {
+		// A copy with the JSON Lines table's rules (table.go) is one when the node it refers to has them too: an
+		// object's, an array's elements'; not a scalar's, which are the copy's own.
+		if len(n.all) != 1 || !n.onlyAll() || n.column == Bigint || n.column == Timestamp ||
+			n.table != nil && n.all[0].table != n.table {
 			break
 		}
 		n = n.all[0]
@@ -596,8 +599,7 @@ func checkOf(n *node) Check {
 func (n *node) onlyAll() bool {
 	return !n.unsure && n.kinds == 0 && !n.integerOnly && len(n.enums) == 0 && !n.dateTime && n.format == nil &&
 		len(n.props) == 0 && n.required == 0 && !n.noExtra && n.extra == nil && n.minItems < 0 && n.maxItems < 0 &&
-		n.items == nil && n.minLength < 0 && n.maxLength < 0 && n.pattern == nil && len(n.bounds) == 0 &&
-		n.table == nil && n.column == ""
+		n.items == nil && n.minLength < 0 && n.maxLength < 0 && n.pattern == nil && len(n.bounds) == 0
 }
 
 // Value reports whether v is certainly valid but for its members or elements; depth is its nesting in the record

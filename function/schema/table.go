@@ -51,28 +51,51 @@ func (s *Schema) ForJSONLines(partitions []string) *Schema {
 	return &t
 }
 
+// maxTableRefs bounds how deep the copies follow the nodes a node refers to ($ref, allOf) for a struct's columns or
+// an array's elements, far beyond a chain of references to definitions: a column not found by then makes its struct
+// unsure.
+const maxTableRefs = 8
+
 // tableLevel is the columns of a struct (the root's included) as the SerDe matches keys to them.
 type tableLevel struct {
 	lower map[string]string // lowercase name → name
 }
 
-// tableNode is a copy of n, the node of an object whose members are the columns cols, with the table's rules.
+// tableNode is a copy of n, the node of an object whose members are the columns cols, with the table's rules: on n
+// and on copies of the nodes it refers to, each column's values are checked against the node of every property of
+// its name. A column found in none of them (a chain of references too long) makes the copy unsure: the library and
+// the reason walk decide.
 func tableNode(n *node, cols []Column) *node {
-	c := *n
-	c.table = &tableLevel{lower: map[string]string{}}
-	c.props = slices.Clone(n.props)
+	level := &tableLevel{lower: map[string]string{}}
+	byName := map[string]Column{}
 	for _, col := range cols {
-		if col.Name == ExtraColumn {
-			continue // not in the JSON Lines table
+		if col.Name != ExtraColumn { // not in the JSON Lines table
+			level.lower[strings.ToLower(col.Name)] = col.Name
+			byName[col.Name] = col
 		}
-		c.table.lower[strings.ToLower(col.Name)] = col.Name
-		i := c.lookup(col.Name, 0)
-		if i < 0 || c.props[i].node == nil {
-			c.unsure = true // a column the walk does not find where it looks: the library and the reason decide
-			continue
+	}
+	found := map[string]bool{}
+	c := tableCopy(n, level, byName, found, 0)
+	if len(found) < len(byName) {
+		c.unsure, c.plain = true, 0
+	}
+	return c
+}
+
+func tableCopy(n *node, level *tableLevel, cols map[string]Column, found map[string]bool, depth int) *node {
+	c := *n
+	c.table = level
+	c.props = slices.Clone(n.props)
+	for i, p := range c.props {
+		if col, ok := cols[p.name]; ok && p.node != nil {
+			c.props[i].column, c.props[i].node, found[p.name] = true, columnNode(p.node, col), true
 		}
-		c.props[i].column = true
-		c.props[i].node = columnNode(c.props[i].node, col)
+	}
+	if depth < maxTableRefs {
+		c.all = slices.Clone(n.all)
+		for i, sub := range c.all {
+			c.all[i] = tableCopy(sub, level, cols, found, depth+1)
+		}
 	}
 	c.plain = c.plainKinds()
 	return &c
@@ -84,14 +107,12 @@ func columnNode(n *node, col Column) *node {
 	case Struct:
 		return tableNode(n, col.Fields)
 	case Array:
-		c := *n
-		if n.items == nil {
-			c.unsure = true
-		} else {
-			c.items = columnNode(n.items, *col.Elem)
+		found := false
+		c := arrayCopy(n, *col.Elem, &found, 0)
+		if !found {
+			c.unsure, c.plain = true, 0
 		}
-		c.plain = c.plainKinds()
-		return &c
+		return c
 	case Bigint, Timestamp:
 		c := *n
 		c.column = col.Type
@@ -101,16 +122,38 @@ func columnNode(n *node, col Column) *node {
 	return n
 }
 
-// misreadKey returns the reason the table cannot take key, a member of a struct whose column it is not, or "".
-func (l *tableLevel) misreadKey(key string) string {
-	if rest, ok := strings.CutPrefix(key, "_col"); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
-		return ruleInternal
+// arrayCopy is a copy of n, the node of an array column, whose element nodes (its own and those of the nodes it
+// refers to) have the table's rules for elem; found notes that there is one.
+func arrayCopy(n *node, elem Column, found *bool, depth int) *node {
+	c := *n
+	c.column = Array
+	if n.items != nil {
+		c.items, *found = columnNode(n.items, elem), true
 	}
+	if depth < maxTableRefs {
+		c.all = slices.Clone(n.all)
+		for i, sub := range c.all {
+			c.all[i] = arrayCopy(sub, elem, found, depth+1)
+		}
+	}
+	c.plain = c.plainKinds()
+	return &c
+}
+
+// misreadKey returns the reason the table cannot take key, a member of the struct, or "" when it is a column's name
+// or no column's.
+func (l *tableLevel) misreadKey(key string) string {
 	var buf [256]byte
 	if folded, ok := hiveLower(key, buf[:0]); ok {
 		if col, ok := l.lower[string(folded)]; ok {
+			if col == key {
+				return ""
+			}
 			return fmt.Sprintf(ruleCase, col)
 		}
+	}
+	if rest, ok := strings.CutPrefix(key, "_col"); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		return ruleInternal
 	}
 	return ""
 }
@@ -178,7 +221,7 @@ func (n *node) misread(v jsonvalue.Value, path []string) error {
 			return fmt.Errorf("schema: %s: %s", pointer(path), ruleTimestamp)
 		}
 	case jsonvalue.Array:
-		if n.items == nil {
+		if n.column != Array || n.items == nil {
 			break
 		}
 		for i := range v.Len() {
@@ -202,6 +245,13 @@ func (n *node) misread(v jsonvalue.Value, path []string) error {
 				continue
 			}
 			if err := n.props[k].node.misread(v.Index(i), at); err != nil {
+				return err
+			}
+		}
+	}
+	for _, sub := range n.all {
+		if sub.table != nil || sub.column != "" { // a copy with the rules (the others have none, and may loop)
+			if err := sub.misread(v, path); err != nil {
 				return err
 			}
 		}

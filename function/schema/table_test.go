@@ -121,3 +121,38 @@ func TestBigintReads(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONLinesTableThroughReferences: the columns of a struct, or the elements of an array, that a schema declares
+// through "$ref" (as Columns may follow them to definitions) get the table's rules too, and the fast paths stay
+// certain of the records the table reads.
+func TestJSONLinesTableThroughReferences(t *testing.T) {
+	plain := compile(t, `{"$ref": "#/$defs/row", "$defs": {
+		"row": {"type": "object", "properties": {"id": {"$ref": "#/$defs/id"}, "at": {"type": "string", "format": "date-time"},
+			"ids": {"$ref": "#/$defs/ids"}, "user": {"$ref": "#/$defs/user"}}},
+		"id": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}},
+		"user": {"type": "object", "properties": {"id": {"type": "integer"}}}}}`)
+	s := *plain
+	s.root = tableNode(plain.root, []Column{{Name: "at", Type: Timestamp}, {Name: "id", Type: Bigint},
+		{Name: "ids", Type: Array, Elem: &Column{Type: Bigint}},
+		{Name: "user", Type: Struct, Fields: []Column{{Name: "id", Type: Bigint}, {Name: ExtraColumn, Type: String}}},
+		{Name: ExtraColumn, Type: String}})
+	for record, reason := range map[string]string{
+		`{"id": 1, "at": "2026-11-25T10:59:58Z", "ids": [1], "user": {"id": 2}, "x": 1}`: "",
+		`{"id": 1e19}`:                   "schema: /id: the records table's bigint column",
+		`{"ids": [1, 1e19]}`:             "schema: /ids/1: the records table's bigint column",
+		`{"user": {"id": 1e19}}`:         "schema: /user/id: the records table's bigint column",
+		`{"at": "2016-12-31T23:59:60Z"}`: "schema: /at: the records table's timestamp column",
+		`{"Id": 1}`:                      "schema: /Id: the records table reads this key as its column id",
+		`{"user": {"_col0": 1}}`:         "schema: /user/_col0: the records table reads a key _col<N>",
+	} {
+		v := value(t, record)
+		err := s.Validate(v)
+		if got := fmt.Sprint(err); reason == "" && err != nil || reason != "" && !strings.HasPrefix(got, reason) {
+			t.Errorf("%s: Validate says %v, want %q", record, err, reason)
+		}
+		sure, text, steps := s.root.sure(v, 0, new(s.steps(v))), s.SureText(compactOf(t, record), 0), checkSteps(s.Check(), v, 0)
+		if (err != nil) == (sure || text || steps) || err == nil && !(sure && text && steps) {
+			t.Errorf("%s: %v; fast paths certain: tree %v, text %v, steps %v", record, err, sure, text, steps)
+		}
+	}
+}
