@@ -40,10 +40,10 @@ const (
 
 // ForJSONLines returns s for records written as JSON Lines under the records table whose columns are
 // Columns(partitions): it also rejects the records that table cannot read as s validated them. It is s when s makes
-// no columns (the table then has one line column).
+// no column but _extra (the table then has one column, line, the record's text).
 func (s *Schema) ForJSONLines(partitions []string) *Schema {
 	cols := s.Columns(partitions)
-	if cols == nil {
+	if len(cols) <= 1 {
 		return s
 	}
 	t := *s
