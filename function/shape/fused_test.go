@@ -3,6 +3,7 @@ package shape
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -212,11 +213,19 @@ func FuzzFused(f *testing.F) {
 		base := string(w.Data[i%3])
 		f.Add(strings.Replace(base, m.old, m.new, 1), uint8(i))
 	}
+	for i, m := range tableMutations {
+		f.Add(regexp.MustCompile(m.old).ReplaceAllLiteralString(string(w.Data[i%3]), m.new), uint8(i))
+	}
 	var options []Options // each transform with each schema, compiled once: compiling a schema takes long
 	for _, doc := range fusedSchemas {
 		for _, expr := range fusedTransforms {
 			options = append(options, fusedOptions(f, expr, doc))
 		}
+	}
+	for _, expr := range fusedTransforms { // and with the JSON Lines table's rules (schema.ForJSONLines)
+		o := fusedOptions(f, expr, benchdata.Schema)
+		o.Schema = o.Schema.ForJSONLines(nil)
+		options = append(options, o)
 	}
 	f.Fuzz(func(t *testing.T, record string, which uint8) {
 		fused, tree := fusedShapers(options[int(which)%len(options)], fusedCaps[int(which)%len(fusedCaps)])
