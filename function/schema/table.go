@@ -30,8 +30,8 @@ import (
 
 // The rules, as the reasons state them.
 const (
-	ruleBigint = "the records table's bigint column cannot read this integer exactly: beyond 64 bits, or " +
-		"beyond 2^53 written with a fraction or exponent (jsonl table)"
+	ruleBigint = "the records table's bigint column cannot read this integer exactly: beyond 64 bits, or written " +
+		"with a fraction or exponent and not exactly a double (jsonl table)"
 	ruleTimestamp = "the records table's timestamp column cannot read this date-time: a leap second, or more than 9 " +
 		"fraction digits (jsonl table)"
 	ruleCase     = "the records table reads this key as its column %s: Athena matches keys to columns without case (jsonl table)"
@@ -47,25 +47,30 @@ func (s *Schema) ForJSONLines(partitions []string) *Schema {
 		return s
 	}
 	t := *s
-	t.root = tableNode(s.root, cols)
+	t.root = (&tableCopier{left: maxTableCopies}).table(s.root, cols)
 	return &t
 }
 
-// maxTableRefs bounds how deep the copies follow the nodes a node refers to ($ref, allOf) for a struct's columns or
-// an array's elements, far beyond a chain of references to definitions: a column not found by then makes its struct
-// unsure.
-const maxTableRefs = 8
+// The copies follow the nodes a node refers to ($ref, allOf) for a struct's columns or an array's elements, at most
+// maxTableRefs deep (far beyond a chain of references to definitions) and maxTableCopies in all (allOf in allOf
+// multiplies them). A column not found by then makes its struct unsure: the library and the reason walk decide.
+const (
+	maxTableRefs   = 8
+	maxTableCopies = 1 << 12
+)
 
 // tableLevel is the columns of a struct (the root's included) as the SerDe matches keys to them.
 type tableLevel struct {
 	lower map[string]string // lowercase name → name
 }
 
-// tableNode is a copy of n, the node of an object whose members are the columns cols, with the table's rules: on n
-// and on copies of the nodes it refers to, each column's values are checked against the node of every property of
-// its name. A column found in none of them (a chain of references too long) makes the copy unsure: the library and
-// the reason walk decide.
-func tableNode(n *node, cols []Column) *node {
+// tableCopier makes the copies of the nodes, left more at most.
+type tableCopier struct{ left int }
+
+// table is a copy of n, the node of an object whose members are the columns cols, with the table's rules: on n and
+// on copies of the nodes it refers to, each column's values are checked against the node of every property of its
+// name.
+func (cp *tableCopier) table(n *node, cols []Column) *node {
 	level := &tableLevel{lower: map[string]string{}}
 	byName := map[string]Column{}
 	for _, col := range cols {
@@ -75,40 +80,41 @@ func tableNode(n *node, cols []Column) *node {
 		}
 	}
 	found := map[string]bool{}
-	c := tableCopy(n, level, byName, found, 0)
+	c := cp.object(n, level, byName, found, 0)
 	if len(found) < len(byName) {
 		c.unsure, c.plain = true, 0
 	}
 	return c
 }
 
-func tableCopy(n *node, level *tableLevel, cols map[string]Column, found map[string]bool, depth int) *node {
+func (cp *tableCopier) object(n *node, level *tableLevel, cols map[string]Column, found map[string]bool, depth int) *node {
+	cp.left--
 	c := *n
 	c.table = level
 	c.props = slices.Clone(n.props)
 	for i, p := range c.props {
 		if col, ok := cols[p.name]; ok && p.node != nil {
-			c.props[i].column, c.props[i].node, found[p.name] = true, columnNode(p.node, col), true
+			c.props[i].column, c.props[i].node, found[p.name] = true, cp.column(p.node, col), true
 		}
 	}
-	if depth < maxTableRefs {
+	if depth < maxTableRefs && cp.left > 0 {
 		c.all = slices.Clone(n.all)
 		for i, sub := range c.all {
-			c.all[i] = tableCopy(sub, level, cols, found, depth+1)
+			c.all[i] = cp.object(sub, level, cols, found, depth+1)
 		}
 	}
 	c.plain = c.plainKinds()
 	return &c
 }
 
-// columnNode is n, the node of a column's values, with the table's rules for its type.
-func columnNode(n *node, col Column) *node {
+// column is n, the node of a column's values, with the table's rules for its type.
+func (cp *tableCopier) column(n *node, col Column) *node {
 	switch col.Type {
 	case Struct:
-		return tableNode(n, col.Fields)
+		return cp.table(n, col.Fields)
 	case Array:
 		found := false
-		c := arrayCopy(n, *col.Elem, &found, 0)
+		c := cp.array(n, *col.Elem, &found, 0)
 		if !found {
 			c.unsure, c.plain = true, 0
 		}
@@ -122,18 +128,19 @@ func columnNode(n *node, col Column) *node {
 	return n
 }
 
-// arrayCopy is a copy of n, the node of an array column, whose element nodes (its own and those of the nodes it
-// refers to) have the table's rules for elem; found notes that there is one.
-func arrayCopy(n *node, elem Column, found *bool, depth int) *node {
+// array is a copy of n, the node of an array column, whose element nodes (its own and those of the nodes it refers
+// to) have the table's rules for elem; found notes that there is one.
+func (cp *tableCopier) array(n *node, elem Column, found *bool, depth int) *node {
+	cp.left--
 	c := *n
 	c.column = Array
 	if n.items != nil {
-		c.items, *found = columnNode(n.items, elem), true
+		c.items, *found = cp.column(n.items, elem), true
 	}
-	if depth < maxTableRefs {
+	if depth < maxTableRefs && cp.left > 0 {
 		c.all = slices.Clone(n.all)
 		for i, sub := range c.all {
-			c.all[i] = arrayCopy(sub, elem, found, depth+1)
+			c.all[i] = cp.array(sub, elem, found, depth+1)
 		}
 	}
 	c.plain = c.plainKinds()
