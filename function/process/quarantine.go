@@ -94,8 +94,9 @@ func (p *Processor) appendQuarantine(jobs []job, self []int, u *unit) []job {
 //   - with what failed, where one step fails several ways: transform:values (more than one), transform:timeout,
 //     transform:size; shape:values (too many JSON values), shape:time, shape:memory; schema:not-checked;
 //   - and where, for a value: schema:<pointer>:<keyword> (schema:/amount:minimum; schema:/n:range for a number out
-//     of float64's range), parquet:<pointer> (parquet:/lines/*/sku), array indexes (and object keys of digits
-//     only, which a pointer cannot tell from them) written *.
+//     of float64's range; schema:/id:table-bigint and the other table-… checks of schema.ForJSONLines for what the
+//     JSON Lines table cannot read), parquet:<pointer> (parquet:/lines/*/sku), array indexes (and object keys of
+//     digits only, which a pointer cannot tell from them) written *.
 //
 // A reason of no "<step>: " form is "other". Whether the user record was gzipped does not change its rule.
 func rule(err error) string {

@@ -91,6 +91,11 @@ func TestQuarantineRuleIsStableAcrossValues(t *testing.T) {
 		{"transform:values", "jsonl", "", ".[]", []string{`{"a": 1, "b": 2}`, `[1, 2, 3]`}, true},
 		{"parquet:/n", "parquet", ruleSchema, "", []string{`{"n": 1e19}`, `{"n": 2.5e19}`}, false},
 		{"parquet:/lines/*/qty", "parquet", ruleSchema, "", []string{`{"lines": [{"qty": 1e19}]}`, `{"lines": [{}, {"qty": 3e19}]}`}, false},
+		// What the JSON Lines table cannot read (schema.ForJSONLines): its reasons quote no value either.
+		{"schema:/n:table-bigint", "jsonl", ruleSchema, "", []string{`{"n": 1e19}`, `{"n": 18446744073709551615}`}, true},
+		{"schema:/lines/*/qty:table-bigint", "jsonl", ruleSchema, "", []string{`{"lines": [{"qty": 1e19}]}`, `{"lines": [{}, {"qty": 3e19}]}`}, false},
+		{"schema:/Amount:table-case", "jsonl", ruleSchema, "", []string{`{"Amount": 1}`, `{"amount": 2, "Amount": 3}`}, true},
+		{"schema:/_col0:table-internal-name", "jsonl", ruleSchema, "", []string{`{"_col0": 1}`, `{"_col0": "x"}`}, true},
 	} {
 		var records [][]byte
 		for _, r := range c.records {

@@ -448,8 +448,10 @@ func (n *node) member(key string, m *met) (*node, bool) {
 		}
 		sub, column = p.node, p.column
 	}
-	if n.table != nil && !column && n.table.misreadKey(key) != "" {
-		return nil, false
+	if n.table != nil && !column {
+		if _, misread := n.table.misreadKey(key); misread != "" {
+			return nil, false
+		}
 	}
 	if sub == nil {
 		if n.noExtra {

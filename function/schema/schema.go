@@ -118,8 +118,8 @@ type Error struct {
 	// checked.
 	Pointer string
 	// Check is what failed there: the keyword's path in its schema ("minimum", "type", "additionalProperties"),
-	// "range" for a number out of float64's range, "not-checked" for a record past the library's limits; "" if the
-	// library named none.
+	// "range" for a number out of float64's range, "not-checked" for a record past the library's limits, "table-…"
+	// for a value the JSON Lines table cannot read (table.go); "" if the library named none.
 	Check string
 	msg   string
 }

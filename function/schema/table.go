@@ -147,22 +147,28 @@ func (cp *tableCopier) array(n *node, elem Column, found *bool, depth int) *node
 	return &c
 }
 
-// misreadKey returns the reason the table cannot take key, a member of the struct, or "" when it is a column's name
-// or no column's.
-func (l *tableLevel) misreadKey(key string) string {
+// misreadKey returns the check and the reason the table cannot take key, a member of the struct, or "" when it is a
+// column's name or no column's.
+func (l *tableLevel) misreadKey(key string) (check, reason string) {
 	var buf [256]byte
 	if folded, ok := hiveLower(key, buf[:0]); ok {
 		if col, ok := l.lower[string(folded)]; ok {
 			if col == key {
-				return ""
+				return "", ""
 			}
-			return fmt.Sprintf(ruleCase, col)
+			return "table-case", fmt.Sprintf(ruleCase, col)
 		}
 	}
 	if rest, ok := strings.CutPrefix(key, "_col"); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
-		return ruleInternal
+		return "table-internal-name", ruleInternal
 	}
-	return ""
+	return "", ""
+}
+
+// tableError is the Error of a value at path that the table cannot read, by check.
+func tableError(path []string, check, reason string) error {
+	at := pointer(path)
+	return &Error{Pointer: at, Check: check, msg: "schema: " + at + ": " + reason}
 }
 
 // hiveLower appends key lowercased as the SerDe lowercases it (Java's toLowerCase(Locale.ROOT)), as far as that can
@@ -221,11 +227,11 @@ func (n *node) misread(v jsonvalue.Value, path []string) error {
 	switch v.Kind() {
 	case jsonvalue.Number:
 		if n.column == Bigint && !bigintReads(v.Text()) {
-			return fmt.Errorf("schema: %s: %s", pointer(path), ruleBigint)
+			return tableError(path, "table-bigint", ruleBigint)
 		}
 	case jsonvalue.String:
 		if n.column == Timestamp && !timestampReads(v.Text()) {
-			return fmt.Errorf("schema: %s: %s", pointer(path), ruleTimestamp)
+			return tableError(path, "table-timestamp", ruleTimestamp)
 		}
 	case jsonvalue.Array:
 		if n.column != Array || n.items == nil {
@@ -246,8 +252,8 @@ func (n *node) misread(v jsonvalue.Value, path []string) error {
 			at := append(path, key)
 			k := n.lookup(key, 0)
 			if k < 0 || !n.props[k].column {
-				if reason := n.table.misreadKey(key); reason != "" {
-					return fmt.Errorf("schema: %s: %s", pointer(at), reason)
+				if check, reason := n.table.misreadKey(key); reason != "" {
+					return tableError(at, check, reason)
 				}
 				continue
 			}
