@@ -144,20 +144,23 @@ func TestBigintReads(t *testing.T) {
 	}
 }
 
-// TestJSONLinesTableThroughReferences: the columns of a struct, or the elements of an array, that a schema declares
-// through "$ref" (as Columns may follow them to definitions) get the table's rules too, and the fast paths stay
-// certain of the records the table reads.
+// TestJSONLinesTableThroughReferences: the columns a schema declares through "$ref" to definitions (the record's, a
+// struct's, an array's elements, a scalar's) get the table's rules too, and the fast paths stay certain of the
+// records the table reads.
 func TestJSONLinesTableThroughReferences(t *testing.T) {
 	plain := compile(t, `{"$ref": "#/$defs/row", "$defs": {
 		"row": {"type": "object", "properties": {"id": {"$ref": "#/$defs/id"}, "at": {"type": "string", "format": "date-time"},
 			"ids": {"$ref": "#/$defs/ids"}, "user": {"$ref": "#/$defs/user"}}},
 		"id": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}},
 		"user": {"type": "object", "properties": {"id": {"type": "integer"}}}}}`)
-	s := *plain
-	s.root = (&tableCopier{left: maxTableCopies}).table(plain.root, []Column{{Name: "at", Type: Timestamp}, {Name: "id", Type: Bigint},
-		{Name: "ids", Type: Array, Elem: &Column{Type: Bigint}},
-		{Name: "user", Type: Struct, Fields: []Column{{Name: "id", Type: Bigint}, {Name: ExtraColumn, Type: String}}},
-		{Name: ExtraColumn, Type: String}})
+	s := plain.ForJSONLines(nil)
+	var types []string
+	for _, c := range plain.Columns(nil) {
+		types = append(types, c.Name+":"+c.HiveType())
+	}
+	if got := strings.Join(types, " "); got != "_extra:string at:timestamp id:bigint ids:array<bigint> user:struct<_extra:string,id:bigint>" {
+		t.Fatalf("columns %s: not the ones the references make", got)
+	}
 	for record, reason := range map[string]string{
 		`{"id": 1, "at": "2026-11-25T10:59:58Z", "ids": [1], "user": {"id": 2}, "x": 1}`: "",
 		`{"id": 1e19}`:                   "schema: /id: the records table's bigint column",
