@@ -444,3 +444,26 @@ run "jsonl_table_over_ref_properties_has_a_column" {
     error_message = "The jsonl records table has no data columns: Athena can read none of the records' fields."
   }
 }
+
+# partition_columns accepts any [a-z_][a-z0-9_]* name, and PARTITION_KEYS does too: group=.group, order=.order_type,
+# values=.v are reserved words of Athena's SQL (Trino's grammar: GROUP, ORDER, VALUES, TABLE, FROM, ...). The named
+# queries write each injected key unquoted ("AND group = ?"), so records-per-hour and latest-records are syntax
+# errors for such a key; identifiers in Athena DML are quoted with double quotes.
+run "named_queries_quote_partition_columns" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    partition_columns = ["group"]
+  }
+
+  assert {
+    condition = alltrue([for k in ["records-per-hour", "latest-records"] :
+      strcontains(aws_athena_named_query.this[k].query, "\"group\" = ?")
+    ])
+    error_message = "The named queries must quote the partition column: AND group = ? is a syntax error in Athena (GROUP is reserved)."
+  }
+}
