@@ -1,6 +1,8 @@
 package layout
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"regexp"
@@ -90,36 +92,119 @@ func ParsePartitionKeys(s string) ([]PartitionKey, error) {
 }
 
 // NullValue is the partition value of a missing, null or empty field (Hive's default partition name is longer
-// and not valid in every tool).
+// and not valid in every tool). A string "__null__" is written otherwise (EncodeValue), so it keeps its own partition.
 const NullValue = "__null__"
 
-// MaxValueBytes bounds a partition value in a key.
+// MaxValueBytes bounds a partition value in a key: a longer encoding is cut and ends in a hash of the whole value.
 const MaxValueBytes = 64
 
+// hashMark separates the kept head of a value too long for MaxValueBytes from the hash of the whole value. No
+// encoding of a shorter value contains it: every other '!' starts an escape, followed by two hex digits.
+const hashMark = "!!"
+
+// hashDigits is how many hex digits of the SHA-256 of the value end a value too long for MaxValueBytes.
+const hashDigits = 16
+
 // PartitionValue is the key text of a field's value (ok false: the field is missing): a string as it is, a number
-// or boolean as its JSON text, then sanitised — every character but A-Z a-z 0-9 _ . - becomes _, and the result
-// is cut to MaxValueBytes. Missing fields, null, empty strings, objects and arrays are NullValue.
+// in its canonical form (CanonicalNumber), a boolean as true or false, then encoded by EncodeValue. Missing fields,
+// null, empty strings, objects and arrays are NullValue.
 func PartitionValue(v jsonvalue.Value, ok bool) string {
 	var s string
 	switch v.Kind() {
-	case jsonvalue.String:
+	case jsonvalue.String, jsonvalue.Bool:
 		s = v.Text()
-	case jsonvalue.Number, jsonvalue.Bool:
-		s = v.Text()
+	case jsonvalue.Number:
+		s = CanonicalNumber(v.Text())
 	}
 	if !ok || s == "" {
 		return NullValue
 	}
-	var b strings.Builder
-	for _, r := range s {
-		if b.Len() >= MaxValueBytes {
-			break
-		}
-		if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
-			b.WriteRune(r)
+	return EncodeValue(s)
+}
+
+// EncodeValue writes a non-empty value as key text that S3, Hive and Athena take as it is, and that no other value
+// shares: A-Z a-z 0-9 _ . - stay, every other byte (of its UTF-8) is ! and two upper-case hex digits (acme/eu is
+// acme!2Feu, ! is !21). The string __null__ becomes !5F_null__, apart from NullValue. An encoding longer than
+// MaxValueBytes keeps its head, then !! and the first 16 hex digits of the SHA-256 of the whole value.
+func EncodeValue(s string) string {
+	if s == NullValue {
+		return "!5F" + s[1:]
+	}
+	b := make([]byte, 0, len(s))
+	head := 0 // the length of b after the last whole character that leaves room for the hash
+	const headMax = MaxValueBytes - len(hashMark) - hashDigits
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' {
+			b = append(b, c)
 		} else {
-			b.WriteByte('_')
+			b = append(b, '!', hexDigits[c>>4], hexDigits[c&15])
 		}
+		if len(b) <= headMax && (i+1 == len(s) || utf8.RuneStart(s[i+1])) {
+			head = len(b)
+		}
+		if len(b) > MaxValueBytes {
+			sum := sha256.Sum256([]byte(s))
+			return string(b[:head]) + hashMark + hex.EncodeToString(sum[:])[:hashDigits]
+		}
+	}
+	return string(b)
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+// ValuePattern matches what EncodeValue writes, at most MaxValueBytes of it (and NullValue): kept characters and
+// escapes, then perhaps the hash of a longer value. The catalog module validates enum projection values with it.
+const ValuePattern = `(?:[A-Za-z0-9_.-]|![0-9A-F]{2})+(?:!![0-9a-f]{16})?`
+
+// CanonicalNumber writes a JSON number literal in one form for its value, so that 42, 42.0, 4.2e1 and 420e-1 share
+// a partition. The form is exact (every digit sent is kept: integers beyond 2^53 and decimals do not round) and
+// reads as JavaScript prints a number, but for integers, which are plain up to 64 digits: plain digits for those
+// integers and for other numbers from 1e-6 to below 1e21 (42, -1.5, 0.000001); else one digit, the rest after a
+// point, and the exponent (1e65, -1.25e-7, 1.5e21 is 1500000000000000000000). A literal whose exponent has more
+// than 18 digits (beyond every number type) stays as it is.
+func CanonicalNumber(lit string) string {
+	neg := strings.HasPrefix(lit, "-")
+	mant, e := strings.TrimPrefix(lit, "-"), int64(0)
+	if i := strings.IndexAny(mant, "eE"); i >= 0 {
+		var err error
+		if e, err = strconv.ParseInt(mant[i+1:], 10, 64); err != nil || e > 1e18 || e < -1e18 {
+			return lit
+		}
+		mant = mant[:i]
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	// The value is 0.digits × 10^point.
+	point := e + int64(len(intPart)) - int64(len(intPart+frac)-len(digits))
+	digits = strings.TrimRight(digits, "0")
+	if digits == "" {
+		return "0"
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	n := int64(len(digits))
+	switch {
+	case point >= n && point <= MaxValueBytes: // an integer (a longer one is hashed anyway)
+		b.WriteString(digits)
+		b.WriteString(strings.Repeat("0", int(point-n)))
+	case point > 0 && point <= 21:
+		b.WriteString(digits[:point])
+		b.WriteByte('.')
+		b.WriteString(digits[point:])
+	case point > -6 && point <= 0:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", int(-point)))
+		b.WriteString(digits)
+	default:
+		b.WriteString(digits[:1])
+		if n > 1 {
+			b.WriteByte('.')
+			b.WriteString(digits[1:])
+		}
+		b.WriteByte('e')
+		b.WriteString(strconv.FormatInt(point-1, 10))
 	}
 	return b.String()
 }

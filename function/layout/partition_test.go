@@ -45,34 +45,53 @@ func TestParsePartitionKeys(t *testing.T) {
 	}
 }
 
+var valueRE = regexp.MustCompile(`^` + ValuePattern + `$`)
+
 func TestPartitionValue(t *testing.T) {
 	cases := []struct {
 		json string // "" for a missing field
 		want string
 	}{
 		{`"acme"`, "acme"},
-		{`"Acme Corp/EU=1"`, "Acme_Corp_EU_1"},
-		{`"münchen"`, "m_nchen"},
+		{`"Acme Corp/EU=1"`, "Acme!20Corp!2FEU!3D1"},
+		{`"münchen"`, "m!C3!BCnchen"},
 		{`"a.b-c_d"`, "a.b-c_d"},
-		{`"tab\there"`, "tab_here"},
+		{`"tab\there"`, "tab!09here"},
+		{`"100%!"`, "100!25!21"},
+		{`"__null__"`, "!5F_null__"},
 		{`42`, "42"},
-		{`-1.5e3`, "-1.5e3"},
+		{`-1.5e3`, "-1500"},
+		{`-0.0`, "0"},
+		{`0.00012E-2`, "0.0000012"},
+		{`1.2e-7`, "1.2e-7"},
+		{`1.5e21`, "1500000000000000000000"},
+		{`12345678901234567890123.5`, "1.23456789012345678901235e22"},
+		{`9007199254740993`, "9007199254740993"}, // 2^53+1: not rounded to a float64
 		{`123456789012345678901234567890`, "123456789012345678901234567890"},
+		{`1e400`, "1e400"},
+		{`1e9999999999999999999`, "1e9999999999999999999"},
 		{`true`, "true"},
 		{`""`, NullValue},
 		{`null`, NullValue},
 		{``, NullValue},
 		{`{"a": 1}`, NullValue},
 		{`["a"]`, NullValue},
-		{`"` + strings.Repeat("x", 100) + `"`, strings.Repeat("x", MaxValueBytes)},
+		// Too long: the head, then !! and 16 hex digits of the SHA-256 of the value (printf %s xxx… | sha256sum).
+		{`"` + strings.Repeat("x", 100) + `"`, strings.Repeat("x", 46) + "!!09ecb6ebc8bcefc7"},
+		// The head keeps whole characters: 東 is three escapes.
+		{`"` + strings.Repeat("東", 10) + `"`, strings.Repeat("!E6!9D!B1", 5) + "!!" + "02cccc3ab6c0cb45"},
 	}
 	for _, c := range cases {
 		var v jsonvalue.Value
 		if c.json != "" {
 			v = decodeJSON(t, c.json)
 		}
-		if got := PartitionValue(v, c.json != ""); got != c.want {
+		got := PartitionValue(v, c.json != "")
+		if got != c.want {
 			t.Errorf("%s: %q, want %q", c.json, got, c.want)
+		}
+		if !valueRE.MatchString(got) || len(got) > MaxValueBytes {
+			t.Errorf("%s: %q does not match ValuePattern within %d bytes", c.json, got, MaxValueBytes)
 		}
 	}
 }

@@ -77,7 +77,7 @@ func TestBatchWithAnalyticsSettings(t *testing.T) {
 		"kinesis/tenant=acme/year=2026/month=11/day=25/hour=08/shardId-000000000000-" + seqOf(2) + ".jsonl.zst": {
 			`{"amount":2,"amount_cents":200,"at":"2026-11-25T08:15:00+00:00","id":"b","tenant":"acme"}`,
 		},
-		"kinesis/tenant=Globex_Inc/year=2026/month=11/day=25/hour=10/shardId-000000000000-" + seqOf(4) + ".jsonl.zst": {
+		"kinesis/tenant=Globex!20Inc/year=2026/month=11/day=25/hour=10/shardId-000000000000-" + seqOf(4) + ".jsonl.zst": {
 			`{"amount":4,"amount_cents":400,"id":"d","tenant":"Globex Inc"}`,
 		},
 	}

@@ -49,7 +49,7 @@ func TestShape(t *testing.T) {
 		in, want string // want: "json | levels | time", "<dropped>" or "error: <reason prefix>"
 	}{
 		{`{"order_id": "o-1", "amount": 12.34, "card": "4111", "created_at": "2026-11-25T10:30:00+01:00", "customer": {"tenant": "Acme Inc"}}`,
-			`{"amount":12.34,"amount_cents":1234,"created_at":"2026-11-25T10:30:00+01:00","customer":{"tenant":"Acme Inc"},"order_id":"o-1"} | tenant=Acme_Inc/ | 2026-11-25T09:30:00Z`},
+			`{"amount":12.34,"amount_cents":1234,"created_at":"2026-11-25T10:30:00+01:00","customer":{"tenant":"Acme Inc"},"order_id":"o-1"} | tenant=Acme!20Inc/ | 2026-11-25T09:30:00Z`},
 		{`{"order_id": "o-2", "amount": 1}`,
 			`{"amount":1,"amount_cents":100,"order_id":"o-2"} | tenant=__null__/ | -`},
 		{`{"order_id": "o-3", "amount": 1, "test": true}`, `<dropped>`},

@@ -32,6 +32,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/kinesis2s3/kinesis2s3/function/config"
+	"github.com/kinesis2s3/kinesis2s3/function/layout"
 	"github.com/kinesis2s3/kinesis2s3/function/seqnum"
 )
 
@@ -394,7 +395,7 @@ func keyPatterns(l Layout) (record, batch, quarantine *regexp.Regexp) {
 	levels := ""
 	for pair := range strings.SplitSeq(l.PartitionKeys, ",") {
 		if name, _, _ := strings.Cut(pair, "="); name != "" {
-			levels += regexp.QuoteMeta(name) + `=[A-Za-z0-9_.-]{1,64}/`
+			levels += regexp.QuoteMeta(name) + `=` + layout.ValuePattern + `/`
 		}
 	}
 	record = regexp.MustCompile(`^` + regexp.QuoteMeta(l.KeyPrefix) + seqRE + `(?:-(\d+))?\.json$`)

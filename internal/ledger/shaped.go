@@ -3,10 +3,10 @@ package ledger
 // Shaped layouts: with the analytics settings (README, "Analytics") the function transforms each record
 // (TRANSFORM), validates it (SCHEMA), and in batch mode puts it under partition levels (PARTITION_KEYS) and the
 // hour of its event time (TIME_FIELD), as JSON Lines or Parquet (FORMAT). The checker predicts every record's
-// outcome on its own — gojq and the JSON Schema library called directly, the event-time and partition-value rules
-// as the README states them — and compares what it reads by value: both sides become canonical JSON (members
-// sorted, numbers as float64, nulls in objects dropped, timestamps as UTC microseconds), because jq re-encodes
-// its output and Parquet keeps values, not text.
+// outcome on its own — gojq and the JSON Schema library called directly, the event-time rules as the README states
+// them; partition values are the function's one encoding (layout.PartitionValue, tested on its own) — and compares
+// what it reads by value: both sides become canonical JSON (members sorted, numbers as float64, nulls in objects
+// dropped, timestamps as UTC microseconds), because jq re-encodes its output and Parquet keeps values, not text.
 
 import (
 	"bytes"
@@ -21,9 +21,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/layout"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -274,33 +275,19 @@ func eventTime(v any) (time.Time, bool) {
 	return t, t.Year() >= 2000 && t.Year() <= 2099
 }
 
-// partitionValue is a key level's value as the README says: a string as it is, a number or boolean as its JSON
-// text, characters other than A-Z a-z 0-9 _ . - replaced by _, at most 64 bytes; __null__ for anything else.
+// partitionValue is a key level's value: the function's own encoding (layout.PartitionValue), which the layout's
+// tests check value by value, of the JSON value v decodes.
 func partitionValue(v any, ok bool) string {
-	var s string
+	var j jsonvalue.Value
 	switch v := v.(type) {
 	case string:
-		s = v
+		j = jsonvalue.MakeString(v)
 	case json.Number:
-		s = string(v)
+		j = jsonvalue.MakeNumber(string(v))
 	case bool:
-		s = strconv.FormatBool(v)
+		j = jsonvalue.MakeBool(v)
 	}
-	if !ok || s == "" {
-		return "__null__"
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if b.Len() == 64 {
-			break
-		}
-		if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.-", r)) {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
+	return layout.PartitionValue(j, ok)
 }
 
 // canonical is v as canonical JSON. n is the Parquet node v was written to (nil for JSON), which says where the
