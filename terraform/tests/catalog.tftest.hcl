@@ -124,7 +124,7 @@ run "parquet" {
 
   variables {
     format               = "parquet"
-    partition_projection = { country = { type = "enum", values = ["DE", "FR", "US", "__null__"] } }
+    partition_projection = { country = { type = "enum", values = ["DE", "FR", "US", "a!2Fb", "__null__"] } }
     kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   }
 
@@ -153,7 +153,7 @@ run "parquet" {
   assert {
     condition = (
       aws_glue_catalog_table.records.parameters["projection.country.type"] == "enum" &&
-      aws_glue_catalog_table.records.parameters["projection.country.values"] == "DE,FR,US,__null__" &&
+      aws_glue_catalog_table.records.parameters["projection.country.values"] == "DE,FR,US,a!2Fb,__null__" &&
       !strcontains(aws_athena_named_query.this["records-per-hour"].query, "?")
     )
     error_message = "An enum key is projected from its values, and queries need not filter it."

@@ -98,7 +98,7 @@ variable "partition_columns" {
 }
 
 variable "partition_projection" {
-  description = "How Athena projects each partition key: type injected (the default: queries must filter the key with =) or enum with the values the function writes (sanitised: A-Z a-z 0-9 _ . - ; __null__ for missing values)."
+  description = "How Athena projects each partition key: type injected (the default: queries must filter the key with =) or enum with the values as the function writes them (encoded: A-Z a-z 0-9 _ . - as they are, every other byte ! and two upper-case hex digits, e.g. acme!2Feu for acme/eu; __null__ for missing values)."
   type = map(object({
     type   = string
     values = optional(list(string), [])
@@ -109,9 +109,9 @@ variable "partition_projection" {
   validation {
     condition = alltrue([for k, p in var.partition_projection :
       (p.type == "injected" && length(p.values) == 0) ||
-      (p.type == "enum" && length(p.values) > 0 && alltrue([for v in p.values : can(regex("^[A-Za-z0-9_.-]{1,64}$", v))]))
+      (p.type == "enum" && length(p.values) > 0 && alltrue([for v in p.values : length(v) <= 64 && can(regex("^(?:[A-Za-z0-9_.-]|![0-9A-F]{2})+(?:!![0-9a-f]{16})?$", v))]))
     ])
-    error_message = "partition_projection: each key is {type = \"injected\"} or {type = \"enum\", values = [...]}, with values as the function writes them (1-64 characters of A-Z a-z 0-9 _ . -)."
+    error_message = "partition_projection: each key is {type = \"injected\"} or {type = \"enum\", values = [...]}, with values as the function writes them: 1-64 characters, A-Z a-z 0-9 _ . - as they are and every other byte of the value as ! and two upper-case hex digits (acme/eu is acme!2Feu, é is !C3!A9)."
   }
 }
 
