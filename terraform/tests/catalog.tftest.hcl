@@ -98,7 +98,7 @@ run "jsonl" {
   assert {
     condition = (
       length(aws_athena_named_query.this) == 3 &&
-      strcontains(aws_athena_named_query.this["records-per-hour"].query, "AND country = ?") &&
+      strcontains(aws_athena_named_query.this["records-per-hour"].query, "AND \"country\" = ?") &&
       strcontains(aws_athena_named_query.this["quarantined-by-reason"].query, "GROUP BY rule")
     )
     error_message = "Named queries: records per hour (filtering the injected key), quarantined records by rule (reasons quote values), latest records."

@@ -219,7 +219,7 @@ resource "aws_athena_workgroup" "this" {
 locals {
   # Named queries filter on the partition columns: projection computes partitions, it does not list them, and
   # injected keys must be given (the ? are execution parameters, asked for when the query runs).
-  key_filter = join("", [for name in local.partition_names : "\n  AND ${name} = ?" if try(var.partition_projection[name].type, "injected") == "injected"])
+  key_filter = join("", [for name in local.partition_names : "\n  AND \"${name}\" = ?" if try(var.partition_projection[name].type, "injected") == "injected"])
   today      = "year = year(current_date) AND month = month(current_date) AND day = day(current_date)"
 
   named_queries = {
