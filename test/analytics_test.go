@@ -22,6 +22,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
 	"github.com/kinesis2s3/kinesis2s3/function/layout"
 	"github.com/kinesis2s3/kinesis2s3/internal/generate"
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
@@ -266,9 +267,9 @@ func expectedOrders(t *testing.T, auditPath string) expectation {
 			t.Fatal(err)
 		}
 		created = created.UTC()
-		country := "__null__"
-		if o.Customer.Address.Country != nil {
-			country = *o.Customer.Address.Country
+		country := layout.NullValue // as the function writes it
+		if c := o.Customer.Address.Country; c != nil {
+			country = layout.PartitionValue(jsonvalue.MakeString(*c), true)
 		}
 		part := fmt.Sprintf("country=%s/year=%d/month=%02d/day=%02d/hour=%02d", country, created.Year(), created.Month(), created.Day(), created.Hour())
 		w := writtenOrder{partition: part, totalCents: int64(math.Round(sum * 100)), createdMicros: created.UnixMicro()}
