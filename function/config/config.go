@@ -88,6 +88,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	errs := append(r.errs, c.prefixErrors()...)
 	errs = append(errs, c.analyticsErrors()...)
+	errs = append(errs, c.keyLengthErrors()...)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
@@ -228,6 +229,37 @@ func (c Config) analyticsErrors() []error {
 	}
 	if c.Compression == CompressionSnappy && c.Format != FormatParquet {
 		errs = append(errs, fmt.Errorf("%s=%s is for %s=%s only: JSON Lines objects are gzip, zstd or none", EnvCompression, CompressionSnappy, EnvFormat, FormatParquet))
+	}
+	return errs
+}
+
+// keyLengthErrors checks that every key the function can write fits in S3's limit, with every part at its longest
+// (layout.LongestDataKey, layout.LongestErrorKey): a longer key would load fine and fail every PUT.
+func (c Config) keyLengthErrors() []error {
+	var errs []error
+	const parts = "the time levels, and the longest shard id and sequence number Kinesis has"
+	keys, _ := layout.ParsePartitionKeys(c.PartitionKeys) // an error is analyticsErrors'
+	if n := layout.LongestDataKey(c.KeyPrefix, c.OutputMode == ModeBatch, keys); n > layout.MaxKeyBytes {
+		room := max(0, layout.MaxKeyBytes-(n-len(c.KeyPrefix)))
+		if len(keys) > 0 && c.OutputMode == ModeBatch {
+			errs = append(errs, fmt.Errorf("%s and %s make object keys of up to %d bytes (%s: %d bytes; levels: %d, "+
+				"with values of up to %d bytes; %s), and S3 takes at most %d: shorten %s to at most %d bytes, or use fewer "+
+				"or shorter %s names", EnvKeyPrefix, EnvPartitionKeys, n, EnvKeyPrefix, len(c.KeyPrefix), len(keys),
+				layout.MaxValueBytes, parts, layout.MaxKeyBytes, EnvKeyPrefix, room, EnvPartitionKeys))
+		} else {
+			parts := parts
+			if c.OutputMode != ModeBatch {
+				parts = "the longest sequence number Kinesis has, and a user record's index"
+			}
+			errs = append(errs, fmt.Errorf("%s makes object keys of up to %d bytes (%s: %d bytes; %s), and S3 takes at "+
+				"most %d: shorten it to at most %d bytes", EnvKeyPrefix, n, EnvKeyPrefix, len(c.KeyPrefix), parts,
+				layout.MaxKeyBytes, room))
+		}
+	}
+	if n := layout.LongestErrorKey(c.ErrorPrefix); n > layout.MaxKeyBytes {
+		errs = append(errs, fmt.Errorf("%s makes keys of quarantined records of up to %d bytes (%s: %d bytes; %s), and "+
+			"S3 takes at most %d: shorten it to at most %d bytes", EnvErrorPrefix, n, EnvErrorPrefix, len(c.ErrorPrefix),
+			parts, layout.MaxKeyBytes, layout.MaxKeyBytes-(n-len(c.ErrorPrefix))))
 	}
 	return errs
 }

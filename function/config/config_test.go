@@ -130,3 +130,40 @@ func ExampleLoad() {
 	// Output:
 	// invalid configuration: OUTPUT_MODE="batches" is not valid: use one of record, batch
 }
+
+// TestKeyLengthBoundary: a prefix that leaves the longest key at S3's 1,024 bytes loads; one byte more fails,
+// naming the variable. The longest parts: a 128-character shard id, a 129-digit sequence number, a user record's
+// index (10 digits), the time levels (34 bytes), .jsonl.zst, and 64-byte partition values.
+func TestKeyLengthBoundary(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		kv       map[string]string
+		variable string
+		longest  int // the longest key less the prefix
+	}{
+		{"record mode", map[string]string{}, "KEY_PREFIX", 129 + 1 + 10 + len(".json")},
+		{"batch mode", map[string]string{"OUTPUT_MODE": "batch"}, "KEY_PREFIX", 34 + 128 + 1 + 129 + len(".jsonl.zst")},
+		{"partition keys", map[string]string{"OUTPUT_MODE": "batch", "PARTITION_KEYS": "tenant=.t,type=.e"}, "KEY_PREFIX",
+			len("tenant=/type=/") + 2*64 + 34 + 128 + 1 + 129 + len(".jsonl.zst")},
+		{"quarantine", map[string]string{}, "ERROR_PREFIX", 34 + 128 + 1 + 129 + 1 + 10 + len(".json")},
+	} {
+		for _, extra := range []int{0, 1} {
+			kv := map[string]string{"BUCKET_NAME": "b"}
+			for k, v := range c.kv {
+				kv[k] = v
+			}
+			n := 1024 - c.longest + extra // bytes of the prefix; ü is two
+			kv[c.variable] = strings.Repeat("ü", n/2) + strings.Repeat("p", n%2)
+			if c.variable == "ERROR_PREFIX" {
+				kv["KEY_PREFIX"] = "data/"
+			}
+			_, err := Load(env(kv))
+			if extra == 0 && err != nil {
+				t.Errorf("%s: the longest key is 1,024 bytes: %v", c.name, err)
+			}
+			if extra == 1 && (err == nil || !strings.Contains(err.Error(), c.variable+" ") || !strings.Contains(err.Error(), "1025 bytes")) {
+				t.Errorf("%s: the longest key is 1,025 bytes: Load: %v; want an error naming %s", c.name, err, c.variable)
+			}
+		}
+	}
+}

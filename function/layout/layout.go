@@ -7,6 +7,7 @@ package layout
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -84,4 +85,50 @@ func ContentType(compression string) string {
 		return "application/zstd"
 	}
 	return "application/x-ndjson"
+}
+
+// MaxKeyBytes is the longest key S3 takes, in bytes of UTF-8: a longer one fails every PUT (KeyTooLongError), and
+// no retry mends it.
+const MaxKeyBytes = 1024
+
+// The longest parts a key takes from Kinesis, as its API reference bounds them (ShardId: 128 characters,
+// SequenceNumber: 0|[1-9]\d{0,128}), and from a KPL aggregate (the index of a user record, an int32 at most).
+const (
+	MaxShardIDBytes   = 128
+	MaxSequenceDigits = 129
+	maxSubIndex       = 1<<31 - 1
+)
+
+// The longest of each part, in the key functions above, for LongestDataKey and LongestErrorKey.
+var (
+	longestShardID  = strings.Repeat("s", MaxShardIDBytes)
+	longestSequence = strings.Repeat("9", MaxSequenceDigits)
+	anyHour         = time.Date(MaxEventYear, 12, 31, 23, 0, 0, 0, time.UTC) // every hour is as long
+)
+
+// LongestDataKey is the length of the longest key of a data object under keyPrefix: in batch mode with the
+// PARTITION_KEYS levels of keys, each value at MaxValueBytes, and the longest extension; else in record mode.
+// Shard ids and sequence numbers are at their longest.
+func LongestDataKey(keyPrefix string, batch bool, keys []PartitionKey) int {
+	if !batch {
+		return len(RecordKey(keyPrefix, longestSequence, maxSubIndex))
+	}
+	var levels strings.Builder
+	for _, k := range keys {
+		levels.WriteString(k.Name + "=" + strings.Repeat("v", MaxValueBytes) + "/")
+	}
+	extension := ParquetExtension
+	for _, c := range []string{"gzip", "zstd", "none"} {
+		if e := ".jsonl" + Extension(c); len(e) > len(extension) {
+			extension = e
+		}
+	}
+	return len(ObjectKey(keyPrefix, Partition{Levels: levels.String(), Hour: anyHour}, longestShardID, longestSequence, extension))
+}
+
+// LongestErrorKey is the length of the longest key under errorPrefix: a quarantined user record's, or a progress
+// marker's.
+func LongestErrorKey(errorPrefix string) int {
+	return max(len(QuarantineKey(errorPrefix, anyHour, longestShardID, longestSequence, maxSubIndex)),
+		len(ProgressKey(errorPrefix, longestShardID, longestSequence)))
 }
