@@ -45,6 +45,19 @@ locals {
   # The schema's key changes with its content, so that a new schema is a new configuration (and new cold starts).
   schema_key = var.schema_file == "" ? null : "${var.schema_prefix}${var.name}-${substr(filesha256(var.schema_file), 0, 16)}.json"
 
+  # The longest keys the function can write, as it checks them at cold start (function/config, layout.LongestDataKey
+  # and LongestErrorKey): S3 takes 1,024 bytes. Shard ids have up to 128 characters, sequence numbers up to 129
+  # digits, a user record's index up to 10; year=YYYY/month=MM/day=DD/hour=HH/ is 34 bytes, .jsonl.zst 10, and each
+  # partition level name=<value of up to 64 bytes>/. length() counts characters, S3 bytes: they are read off base64.
+  prefix_bytes = { for k, p in { key = var.key_prefix, error = var.error_prefix } :
+    k => length(base64encode(p)) / 4 * 3 - length(regexall("=", base64encode(p)))
+  }
+  partition_levels_bytes = sum(concat([0], [for pair in compact(split(",", var.partition_keys)) : length(split("=", pair)[0]) + 66]))
+  longest_batch_tail     = local.partition_levels_bytes + 34 + 128 + 1 + 129 + length(".jsonl.zst")
+  longest_record_tail    = 129 + 1 + 10 + length(".json")
+  longest_data_key       = local.prefix_bytes.key + (var.output_mode == "batch" ? local.longest_batch_tail : local.longest_record_tail)
+  longest_error_key      = local.prefix_bytes.error + 34 + 128 + 1 + 129 + 1 + 10 + length(".json")
+
   # kms:ViaService limits each key to requests that the named service makes on the function's behalf.
   via = { for s in ["kinesis", "s3", "sqs"] : s => "${s}.${data.aws_region.current.region}.${data.aws_partition.current.dns_suffix}" }
 
@@ -232,6 +245,14 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.this]
 
   lifecycle {
+    precondition {
+      condition     = local.longest_data_key <= 1024
+      error_message = "${var.partition_keys == "" ? "key_prefix makes" : "key_prefix and partition_keys make"} object keys of up to ${local.longest_data_key} bytes, and S3 takes at most 1024 (the function would fail its cold start): shorten key_prefix${var.partition_keys == "" ? "" : ", or use fewer or shorter partition key names"}."
+    }
+    precondition {
+      condition     = local.longest_error_key <= 1024
+      error_message = "error_prefix makes keys of quarantined records of up to ${local.longest_error_key} bytes, and S3 takes at most 1024 (the function would fail its cold start): shorten error_prefix to at most ${1024 - local.longest_error_key + local.prefix_bytes.error} bytes."
+    }
     precondition {
       condition     = !startswith(var.error_prefix, var.key_prefix) && !startswith(var.key_prefix, var.error_prefix)
       error_message = "error_prefix and key_prefix must not overlap (neither may start with the other): quarantined records would mix with the data, and the data's lifecycle rules would apply to them."

@@ -127,7 +127,7 @@ variable "output_mode" {
 }
 
 variable "key_prefix" {
-  description = "KEY_PREFIX of the data objects (non-empty, must not start with '/'); s3:PutObject is granted only under it and error_prefix."
+  description = "KEY_PREFIX of the data objects (non-empty, must not start with '/', and with partition_keys must leave the longest key within S3's 1,024 bytes); s3:PutObject is granted only under it and error_prefix."
   type        = string
   default     = "kinesis/"
   nullable    = false
@@ -157,7 +157,7 @@ variable "compression" {
 }
 
 variable "error_prefix" {
-  description = "ERROR_PREFIX of quarantined records (non-empty, must not start with '/', must not overlap key_prefix)."
+  description = "ERROR_PREFIX of quarantined records (non-empty, must not start with '/', must not overlap key_prefix, at most 716 bytes: S3 takes keys of 1,024)."
   type        = string
   default     = "errors/"
   nullable    = false
