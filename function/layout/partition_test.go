@@ -178,3 +178,16 @@ func TestCatalogProjectsTheEventYears(t *testing.T) {
 		t.Fatalf("terraform/modules/catalog/main.tf does not project the years %d-%d (%s)", MinEventYear, MaxEventYear, want)
 	}
 }
+
+// TestCatalogEnumValuesAreValuePattern: the catalog module validates enum projection values with ValuePattern and
+// MaxValueBytes, so that it takes exactly the values the function writes.
+func TestCatalogEnumValuesAreValuePattern(t *testing.T) {
+	tf, err := os.ReadFile("../../terraform/modules/catalog/variables.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`length(v) <= %d && can(regex("^%s$", v))`, MaxValueBytes, ValuePattern)
+	if !strings.Contains(string(tf), want) {
+		t.Errorf("terraform/modules/catalog/variables.tf: partition_projection's values are not checked with %s", want)
+	}
+}
