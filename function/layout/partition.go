@@ -130,11 +130,14 @@ func EncodeValue(s string) string {
 	if s == NullValue {
 		return "!5F" + s[1:]
 	}
-	b := make([]byte, 0, len(s))
+	if len(s) <= MaxValueBytes && strings.IndexFunc(s, func(r rune) bool { return r >= utf8.RuneSelf || !keeps(byte(r)) }) < 0 {
+		return s // most values: nothing to escape
+	}
+	b := make([]byte, 0, MaxValueBytes+3)
 	head := 0 // the length of b after the last whole character that leaves room for the hash
 	const headMax = MaxValueBytes - len(hashMark) - hashDigits
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' {
+		if c := s[i]; keeps(c) {
 			b = append(b, c)
 		} else {
 			b = append(b, '!', hexDigits[c>>4], hexDigits[c&15])
@@ -151,6 +154,11 @@ func EncodeValue(s string) string {
 }
 
 const hexDigits = "0123456789ABCDEF"
+
+// keeps reports whether EncodeValue keeps byte c as it is: S3's safe characters but for the ! * ' ( ) of its list.
+func keeps(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+}
 
 // ValuePattern matches what EncodeValue writes, at most MaxValueBytes of it (and NullValue): kept characters and
 // escapes, then perhaps the hash of a longer value. The catalog module validates enum projection values with it.

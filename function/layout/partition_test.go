@@ -2,6 +2,8 @@ package layout
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -189,5 +191,33 @@ func TestCatalogEnumValuesAreValuePattern(t *testing.T) {
 	want := fmt.Sprintf(`length(v) <= %d && can(regex("^%s$", v))`, MaxValueBytes, ValuePattern)
 	if !strings.Contains(string(tf), want) {
 		t.Errorf("terraform/modules/catalog/variables.tf: partition_projection's values are not checked with %s", want)
+	}
+}
+
+// TestEncodeValueIsInjective: over many short strings of characters that the encoding keeps, escapes, or could
+// confuse (!, _, __null__, hex digits), no two share an encoding, and every encoding without a hash decodes back.
+func TestEncodeValueIsInjective(t *testing.T) {
+	alphabet := []string{"a", "F", "2", "_", "!", "!2", "-", "/", "é", "東", "__null__", "!!"}
+	seen := map[string]string{}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + r.IntN(12) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := b.String()
+		enc := EncodeValue(s)
+		if other, ok := seen[enc]; ok && other != s {
+			t.Fatalf("%q and %q are both %q", s, other, enc)
+		}
+		seen[enc] = s
+		if enc == NullValue || len(enc) > MaxValueBytes || !valueRE.MatchString(enc) {
+			t.Fatalf("%q is %q", s, enc)
+		}
+		if !strings.Contains(enc, hashMark) {
+			if dec, err := url.PathUnescape(strings.ReplaceAll(enc, "!", "%")); err != nil || dec != s {
+				t.Fatalf("%q is %q, which decodes to %q (%v)", s, enc, dec, err)
+			}
+		}
 	}
 }
