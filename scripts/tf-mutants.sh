@@ -116,6 +116,17 @@ mutant catalog-without-partition-keys main.tf root:analytics_and_catalog \
   's/partition_columns = module.function.partition_columns/partition_columns = []/' \
   "the table would not see the partition keys the function writes, and its location template would miss their levels"
 
+# Review 12.
+mutant named-query-columns-unquoted modules/catalog/main.tf catalog:named_queries_quote_partition_columns \
+  's/AND \\"\$\{name\}\\" = \?/AND \$\{name\} = ?/' \
+  "a partition key named after a reserved word (group, order) would make the named queries syntax errors"
+mutant key-length-unbounded modules/function/main.tf function:rejects_keys_too_long_for_s3 \
+  's/local.longest_data_key <= 1024/local.longest_data_key <= 2048/' \
+  "a key prefix too long for S3 would deploy, and every PUT would fail"
+mutant error-key-length-unbounded modules/function/main.tf function:rejects_an_error_prefix_too_long_for_s3 \
+  's/local.longest_error_key <= 1024/local.longest_error_key <= 2048/' \
+  "an error prefix too long for S3 would deploy, and every quarantine PUT would fail"
+
 selected=("$@")
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-mutants.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
