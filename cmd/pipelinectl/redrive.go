@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/kinesis2s3/kinesis2s3/function/budget"
 	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/function/process"
 	"github.com/kinesis2s3/kinesis2s3/function/s3writer"
@@ -88,12 +90,18 @@ var handlerFlags = []struct{ flag, env string }{
 	{"memory-size", config.EnvMemorySize},
 }
 
+// directUnset is what direct mode takes for a variable that has no default in the contract, because Lambda sets it,
+// when neither its flag nor -config-from-function gives it.
+var directUnset = map[string]string{config.EnvMemorySize: strconv.Itoa(budget.DefaultMemoryMB)}
+
 // handlerUsage describes a direct-mode flag from the contract's definition of its variable.
 func handlerUsage(env string) string {
 	v := config.Lookup(env)
-	u := "direct mode: " + v.Doc
+	// The flag package shows the first back-quoted word of a usage as the argument's name and unquotes only that
+	// one; the contract's back quotes mark code, so they go, and the argument's name below is the only one left.
+	u := "direct mode: " + strings.ReplaceAll(v.Doc, "`", "")
 	if words := strings.Fields(strings.ReplaceAll(v.Values, "`", "")); len(words) > 0 {
-		// The flag package shows a back-quoted word as the argument's name: -bucket NAME, -key-prefix PREFIX.
+		// -bucket NAME, -key-prefix PREFIX.
 		u += " (`" + strings.ToUpper(words[len(words)-1]) + "`)"
 	}
 	switch {
@@ -102,8 +110,8 @@ func handlerUsage(env string) string {
 	case v.Max > 0:
 		u += fmt.Sprintf(" (%d-%d)", v.Min, v.Max)
 	}
-	if v.Default != "" {
-		u += "; default " + v.Default
+	if d := cmp.Or(v.Default, directUnset[env]); d != "" {
+		u += "; default " + d
 	}
 	return u + "; the function's " + env
 }
@@ -169,9 +177,9 @@ the AWS SDK's default chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS, AWS_
 AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL_S3, ...).
 
 Examples:
-  pipelinectl redrive -queue-name kinesis2s3-dlq -dry-run
-  pipelinectl redrive -queue-name kinesis2s3-dlq -mode invoke -function kinesis2s3
-  pipelinectl redrive -queue-name kinesis2s3-dlq -mode direct -config-from-function kinesis2s3
+  pipelinectl redrive -queue-name kinesis2s3-on-failure -dry-run
+  pipelinectl redrive -queue-name kinesis2s3-on-failure -mode invoke -function kinesis2s3
+  pipelinectl redrive -queue-name kinesis2s3-on-failure -mode direct -config-from-function kinesis2s3
   pipelinectl redrive -queue-url "$DLQ_URL" -mode direct -bucket my-bucket -output-mode batch -max-messages 10
   pipelinectl redrive -source s3://my-bucket/aws/lambda/ -dry-run
   pipelinectl redrive -source s3://my-bucket/aws/lambda/ -mode direct -config-from-function kinesis2s3 -redriven-objects tag
