@@ -70,7 +70,7 @@ func localFlagSet(stderr io.Writer, f *localFlags) *flag.FlagSet {
 	fs.StringVar(&f.compression, "compression", "", "batch-mode compression: gzip, zstd or none (default: compression from tfvars, else gzip)")
 	fs.IntVar(&f.shards, "shards", 0, "shards in the stream (default: shard_count from tfvars, else 2)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "event source mapping batch size (default: batch_size from tfvars, else 500)")
-	fs.DurationVar(&f.window, "window", -1, "batching window, whole seconds (default: maximum_batching_window_in_seconds from tfvars, else 5s)")
+	fs.DurationVar(&f.window, "window", 0, "batching window, whole seconds (default: maximum_batching_window_in_seconds from tfvars, else 5s)")
 	fs.StringVar(&f.onFailure, "on-failure-destination", "", "where the mapping sends the records it gives up on: sqs (the on-failure queue) or s3 (the bucket, under aws/lambda/<mapping UUID>/) (default: on_failure_destination from tfvars, else sqs)")
 	fs.StringVar(&f.format, "format", "", "batch objects: jsonl or parquet (needs --schema-file) (default: format from tfvars, else jsonl)")
 	fs.StringVar(&f.schemaFile, "schema-file", "", "JSON Schema every record must conform to, and the Parquet columns (`FILE`; default: schema_file from tfvars)")
