@@ -335,6 +335,19 @@ run "example_enhanced_fan_out" {
   }
 }
 
+run "example_batch_athena" {
+  command = plan
+
+  module {
+    source = "./examples/batch-athena"
+  }
+
+  assert {
+    condition     = output.stream_name == "orders-athena" && output.athena.database == "orders_athena" && output.athena.records_table == "records"
+    error_message = "The batch-athena example must plan the stack with its catalog, under the names its query (orders_athena.records) uses. Got ${jsonencode(output.athena)}"
+  }
+}
+
 run "analytics_and_catalog" {
   command = plan
 
