@@ -63,7 +63,7 @@ mutant trust-any-account modules/function/main.tf function:defaults \
   's/\n      Condition = \{ StringEquals = \{ "aws:SourceAccount" = local.account_id \} \}//' \
   "Lambda acting for another account could assume the role (confused deputy)"
 mutant progress-read-widened modules/function/main.tf function:defaults \
-  's/Resource  = \["\$\{var.bucket_arn\}\/\$\{local.progress_prefix\}\*"\]/Resource  = ["\${var.bucket_arn}\/*"]/' \
+  's/progress_arn    = "\$\{var.bucket_arn\}\/\$\{local.progress_prefix\}\*"/progress_arn    = "\${var.bucket_arn}\/*"/' \
   "the function could read all of its data, not only its progress markers"
 mutant kms-via-any-service modules/function/main.tf function:customer_managed_keys \
   's/Resource  = \[var.stream_kms_key_arn\]\n      Condition = \{ StringEquals = \{ "kms:ViaService" = local.via.kinesis \} \}/Resource  = [var.stream_kms_key_arn]/' \
@@ -104,6 +104,9 @@ mutant cloudwatch-cannot-use-topic-key modules/alarms/topic.tf alarms:sqs_destin
 mutant dry-run-may-delete modules/redrive-operator/main.tf redrive_operator:dry_run_from_sqs_reads_only \
   's/local.from_sqs && local.retires \? \[\{\n      Sid      = "DeleteRedrivenRecords"/local.from_sqs ? [{\n      Sid      = "DeleteRedrivenRecords"/' \
   "a look at the DLQ could delete failure records"
+mutant direct-mode-reads-any-object modules/redrive-operator/main.tf redrive_operator:invoke_and_direct_from_sqs_with_keys \
+  's/Resource = \[var.progress_markers_arn\]/Resource = ["\${var.bucket_arn}\/*"]/' \
+  "an operator allowed direct mode could read all of the stack's data, not only the function's progress markers"
 mutant own-failed-batches-bucket-ignored main.tf root:failed_batches_in_a_bucket_of_their_own \
   's/coalesce\(var.on_failure_s3_bucket_arn, module.bucket.arn\)/module.bucket.arn/' \
   "failed batches would go to the data bucket, not the one given"

@@ -154,6 +154,7 @@ module "redrive_operator" {
   schema_object_arn          = module.function.schema_object_arn
   key_prefix                 = module.function.key_prefix
   error_prefix               = module.function.error_prefix
+  progress_markers_arn       = module.function.progress_markers_arn
   tags                       = local.tags
 }
 

@@ -164,7 +164,8 @@ The exit status is 1 if any message was kept (any object left; in a dry run: wou
 
   -mode invoke  invokes the deployed function (Lambda Invoke, RequestResponse) with the event Lambda would send,
                 honouring its partial batch responses. Needs lambda:InvokeFunction.
-  -mode direct  runs the function's code here, writing straight to S3 under the same keys. Needs s3:PutObject;
+  -mode direct  runs the function's code here, writing straight to S3 under the same keys. Needs s3:PutObject,
+                and s3:GetObject on the function's progress markers (ERROR_PREFIX_progress/*) and its SCHEMA;
                 settings from -config-from-function and/or the flags below.
 
 Reading the queue needs sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:DeleteMessage and

@@ -18,6 +18,8 @@ variables {
   bucket_arn   = "arn:aws:s3:::k2s3-test-bucket"
   key_prefix   = "kinesis/"
   error_prefix = "errors/"
+
+  progress_markers_arn = "arn:aws:s3:::k2s3-test-bucket/errors/_progress/*"
 }
 
 run "no_modes_no_policy" {
@@ -90,10 +92,12 @@ run "invoke_and_direct_from_sqs_with_keys" {
       InvokeFunction            = [["lambda:InvokeFunction"], ["arn:aws:lambda:eu-west-1:123456789012:function:k2s3-test", "arn:aws:lambda:eu-west-1:123456789012:function:k2s3-test:*"], null]
       WriteObjects              = [["s3:PutObject"], ["arn:aws:s3:::k2s3-test-bucket/kinesis/*", "arn:aws:s3:::k2s3-test-bucket/errors/*"], null]
       EncryptObjects            = [["kms:GenerateDataKey"], ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"], { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }]
+      ReadProgressMarkers       = [["s3:GetObject"], ["arn:aws:s3:::k2s3-test-bucket/errors/_progress/*"], null]
+      DecryptObjects            = [["kms:Decrypt"], ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"], { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }]
       DecryptSqs                = [["kms:Decrypt"], ["arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"], { StringEquals = { "kms:ViaService" = "sqs.eu-west-1.amazonaws.com" } }]
       DecryptKinesis            = [["kms:Decrypt"], ["arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"], { StringEquals = { "kms:ViaService" = "kinesis.eu-west-1.amazonaws.com" } }]
     }
-    error_message = "Invoke and direct modes delete what they redrove, read the function's configuration, invoke it or write under its two prefixes, and use each customer managed key only through its service. Got ${aws_iam_policy.this[0].policy}"
+    error_message = "Invoke and direct modes delete what they redrove, read the function's configuration, invoke it or write under its two prefixes; direct mode reads the function's progress markers (only those) to resume a large KPL aggregate as the function would; each customer managed key is used only through its service. Got ${aws_iam_policy.this[0].policy}"
   }
 }
 

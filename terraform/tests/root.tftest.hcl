@@ -469,4 +469,10 @@ run "redrive_direct_reads_the_functions_schema" {
     ])
     error_message = "Reading the schema from an SSE-KMS bucket needs kms:Decrypt on the bucket's key. Got ${module.redrive_operator.policy_json}"
   }
+  assert {
+    condition = one([for s in jsondecode(module.redrive_operator.policy_json).Statement : s.Resource if s.Sid == "ReadProgressMarkers"]) == one([
+      for s in jsondecode(module.function.role_policy_json).Statement : s.Resource if s.Sid == "ReadProgressMarkers"
+    ])
+    error_message = "Direct mode resumes a large KPL aggregate from the function's progress markers: the operator policy must let it read the markers the function reads, and no other. Got ${module.redrive_operator.policy_json}"
+  }
 }

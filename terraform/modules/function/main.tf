@@ -29,6 +29,7 @@ locals {
   # Where the handler saves its progress inside a large KPL aggregate, and reads it back on the retry (function/layout:
   # <error_prefix>_progress/<shard>-<sequence number>.json). The only objects it reads, besides its schema.
   progress_prefix = "${var.error_prefix}_progress/"
+  progress_arn    = "${var.bucket_arn}/${local.progress_prefix}*"
 
   # "sqs" or "s3", from the ARN (arn:<partition>:<service>:...), which the variable's validation allows only for these.
   on_failure = split(":", var.on_failure_destination_arn)[2]
@@ -167,7 +168,7 @@ locals {
         Sid       = "ReadProgressMarkers"
         Effect    = "Allow"
         Action    = ["s3:GetObject"]
-        Resource  = ["${var.bucket_arn}/${local.progress_prefix}*"]
+        Resource  = [local.progress_arn]
         Condition = local.this_account
       },
       {

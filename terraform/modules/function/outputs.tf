@@ -103,6 +103,11 @@ output "failed_batch_prefix" {
   value       = local.failed_batch_prefix
 }
 
+output "progress_markers_arn" {
+  description = "The S3 objects of the function's progress markers, <bucket>/<error_prefix>_progress/* (for the redrive operator's direct mode, which reads them as the function does)."
+  value       = local.progress_arn
+}
+
 output "schema_object_arn" {
   description = "The S3 object SCHEMA names, or null without one (for the redrive operator's direct mode, which reads it)."
   value       = var.schema_file == "" ? null : "${var.bucket_arn}/${local.schema_key}"

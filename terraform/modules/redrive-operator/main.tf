@@ -9,10 +9,12 @@
 #     (-redriven-objects tag skips objects tagged by an earlier run, a dry run too), and DeleteObject (the default)
 #     or PutObjectTagging (-redriven-objects tag) to retire an object once its records are durable (not for a dry run).
 #   invoke: lambda:InvokeFunction; GetFunctionConfiguration for the events' invokeIdentityArn.
-#   direct: GetFunctionConfiguration (-config-from-function), s3:PutObject under the function's two prefixes, and
-#     s3:GetObject on the function's SCHEMA object, which it reads with the function's settings.
-# KMS: Decrypt on the customer managed keys of what it reads, GenerateDataKey on the data bucket's for what it writes,
-# each limited to the service that uses the key.
+#   direct: GetFunctionConfiguration (-config-from-function), s3:PutObject under the function's two prefixes,
+#     s3:GetObject on the function's progress markers (it resumes a large KPL aggregate where an earlier attempt
+#     stopped, as the function does; without the read it starts the aggregate over) and on the function's SCHEMA
+#     object, which it reads with the function's settings.
+# KMS: Decrypt on the customer managed keys of what it reads (in direct mode the data bucket's too, for the markers and
+# the schema), GenerateDataKey on the data bucket's for what it writes, each limited to the service that uses the key.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -99,14 +101,20 @@ locals {
       Resource  = [var.bucket_kms_key_arn]
       Condition = { StringEquals = { "kms:ViaService" = local.via.s3 } }
     }] : [],
+    contains(var.modes, "direct") ? [{
+      Sid      = "ReadProgressMarkers"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = [var.progress_markers_arn]
+    }] : [],
     contains(var.modes, "direct") && var.schema_object_arn != null ? [{
       Sid      = "ReadSchema"
       Effect   = "Allow"
       Action   = ["s3:GetObject"]
       Resource = [var.schema_object_arn]
     }] : [],
-    contains(var.modes, "direct") && var.schema_object_arn != null && var.bucket_kms_key_arn != null ? [{
-      Sid       = "DecryptSchema"
+    contains(var.modes, "direct") && var.bucket_kms_key_arn != null ? [{
+      Sid       = "DecryptObjects"
       Effect    = "Allow"
       Action    = ["kms:Decrypt"]
       Resource  = [var.bucket_kms_key_arn]

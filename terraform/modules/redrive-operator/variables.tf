@@ -87,6 +87,11 @@ variable "error_prefix" {
   type        = string
 }
 
+variable "progress_markers_arn" {
+  description = "The function's progress markers, <bucket>/<error_prefix>_progress/* (the function module's progress_markers_arn): direct mode reads them, as the function does, to resume a large KPL aggregate where an earlier attempt stopped."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for the policy (in addition to the provider's default_tags)."
   type        = map(string)
