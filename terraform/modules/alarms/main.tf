@@ -86,7 +86,7 @@ locals {
     },
     var.dlq != null ? {} : {
       "failed-batches-in-s3" = {
-        description = "The mapping of ${var.function_name} gave up on batches and wrote them to the S3 on-failure destination (aws/lambda/${var.event_source_mapping_uuid}/): redrive them from there."
+        description = "The mapping of ${var.function_name} gave up on batches and wrote them to the S3 on-failure destination (aws/lambda/${var.event_source_mapping_uuid}/): redrive them from there. This alarm clears by itself the next period, redriven or not: what is left under that prefix is what still waits."
         namespace   = "AWS/Lambda"
         metric      = "OnFailureDestinationDeliveredEventCount"
         dimensions  = local.mapping
@@ -106,7 +106,7 @@ locals {
         periods     = 1
       }
       "dlq-age" = {
-        description = "The oldest failure record in ${var.dlq.name} is older than ${local.dlq_age_threshold} s, half of its redrive window of ${local.redrive_window_seconds} s (the stream's retention less the maximum record age, or the queue's retention if shorter). Redrive now: once the window ends, its records are gone from the stream or the record from the queue."
+        description = "The oldest failure record in ${var.dlq.name} is older than ${local.dlq_age_threshold} s, half of its redrive window of ${local.redrive_window_seconds} s (the stream's retention less the maximum record age, or the queue's retention if shorter). Redrive now: once the window ends, its records are gone from the stream or the record from the queue. SQS leaves a message received three or more times (each redrive dry run is a receive) out of this metric: pipelinectl redrive -dry-run prints each message's time left."
         namespace   = "AWS/SQS"
         metric      = "ApproximateAgeOfOldestMessage"
         dimensions  = { QueueName = var.dlq.name }
