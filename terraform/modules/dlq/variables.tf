@@ -21,7 +21,7 @@ variable "message_retention_seconds" {
 }
 
 variable "visibility_timeout_seconds" {
-  description = "How long a received message stays hidden from other consumers (0-43,200 seconds): long enough for a redrive to re-read the records and write them."
+  description = "How long a received message stays hidden from other consumers (0-43,200 seconds), for a consumer that does not set its own (the console, aws sqs receive-message); pipelinectl redrive sets its own on each receive (--visibility-timeout)."
   type        = number
   default     = 300
   nullable    = false
