@@ -12,6 +12,9 @@ RIE          := $(BIN)/aws-lambda-rie
 EMULATORS    := $(CURDIR)/tools/emulators
 # Terraform or OpenTofu for deploy/destroy: whichever is on PATH, override with TF=...
 TF           ?= $(shell command -v terraform 2>/dev/null || command -v tofu 2>/dev/null || echo $(TOFU))
+# What the recipes run, from terraform/: TF=tofu is the tofu on PATH, else the pinned build (make tools, which deploy
+# then runs first); a relative path is taken from here.
+TF_BIN        = $(if $(findstring /,$(TF)),$(abspath $(TF)),$(if $(filter tofu,$(TF)),$(or $(shell command -v tofu 2>/dev/null),$(TOFU)),$(TF)))
 GOFILES       = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '^tools/')
 
 export KINESIS2S3_TOFU      := $(TOFU)
@@ -139,11 +142,11 @@ run: build-local tools emulators
 
 ## deploy / destroy: plan and apply terraform/ with $(TF) (terraform or tofu); see terraform/README.md.
 # The saved plan goes to build/ (git-ignored): it can hold values of the configuration in clear text.
-deploy: build
-	cd terraform && $(TF) init && $(TF) plan -out=$(BUILD)/tfplan && $(TF) apply $(BUILD)/tfplan
+deploy: build $(filter $(TOFU),$(TF_BIN))
+	cd terraform && $(TF_BIN) init && $(TF_BIN) plan -out=$(BUILD)/tfplan && $(TF_BIN) apply $(BUILD)/tfplan
 
-destroy:
-	cd terraform && $(TF) init && $(TF) destroy
+destroy: $(filter $(TOFU),$(TF_BIN))
+	cd terraform && $(TF_BIN) init && $(TF_BIN) destroy
 
 clean:
 	rm -rf $(BUILD)
