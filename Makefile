@@ -120,7 +120,7 @@ bench: build-local tools emulators zstd
 		{ tail -50 $(BUILD)/bench-e2e.log; exit 1; }
 	grep -E 'machine:|LATENCY|DRAIN' $(BUILD)/bench-e2e.log
 
-## chaos: 100,000 records per mode (record, batch+zstd) through the local pipeline while S3 fails, runtimes crash
+## chaos: 100,000 records per mode (record, batch-zstd, batch-parquet) through the local pipeline while S3 fails, runtimes crash
 ## and time out and ranges go to the DLQ; then pipelinectl redrive and the ledger's verdict. ~10 min on 2 cores.
 ## ARGS="--records 10000 --modes batch-zstd" etc. (ARGS=-h lists them). Exit status 1 on any loss.
 chaos: build-local tools emulators
