@@ -3,9 +3,12 @@ package layout
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // encodeWith encodes values with enc on procs cores (GOMAXPROCS), which decides whether Encode is pipelined.
@@ -89,4 +92,66 @@ func FuzzEncodePipelined(f *testing.F) {
 			t.Errorf("bodies equal %v, rejected %q, want %q", bytes.Equal(gotBody, wantBody), gotRejected, wantRejected)
 		}
 	})
+}
+
+// TestZstdGoroutinesSame holds the library to what a pipelined Encode relies on: a zstd encoder on two goroutines
+// writes the very bytes of one on one goroutine, whatever the input and the size of the writes. The inputs mix what
+// changes how a block is written: incompressible runs (stored raw, which restores the repeat offsets), single-byte
+// runs, periods that repeat across block boundaries, and JSON lines.
+func TestZstdGoroutinesSame(t *testing.T) {
+	one, err := newZstd(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := newZstd(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var json []byte
+	for _, v := range lines(3000) {
+		json = append(append(json, v...), '\n')
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 40 {
+		var data []byte
+		for len(data) < 1<<20 {
+			n := r.IntN(200_000)
+			switch r.IntN(4) {
+			case 0:
+				b := make([]byte, n)
+				for j := range b {
+					b[j] = byte(r.Uint32())
+				}
+				data = append(data, b...)
+			case 1:
+				data = append(data, bytes.Repeat([]byte{byte(r.Uint32())}, n)...)
+			case 2:
+				period := make([]byte, 1+r.IntN(64))
+				for j := range period {
+					period[j] = byte(r.Uint32())
+				}
+				data = append(data, bytes.Repeat(period, n/len(period))...)
+			case 3:
+				start := r.IntN(len(json) - n)
+				data = append(data, json[start:start+n]...)
+			}
+		}
+		write := []int{1 << 17, 4096, 1 + r.IntN(400_000)}[i%3]
+		compress := func(zs *zstd.Encoder) []byte {
+			var out bytes.Buffer
+			zs.Reset(&out)
+			for rest := data; len(rest) > 0; rest = rest[min(write, len(rest)):] {
+				if _, err := zs.Write(rest[:min(write, len(rest))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := zs.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return out.Bytes()
+		}
+		if a, b := compress(one), compress(two); !bytes.Equal(a, b) {
+			t.Fatalf("input %d (%d bytes, writes of %d): %d bytes on one goroutine, %d on two", i, len(data), write, len(a), len(b))
+		}
+	}
 }
