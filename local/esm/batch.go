@@ -114,8 +114,17 @@ func (m *Mapping) process(ctx context.Context, sh *shard, l *lane, batch []*reco
 			}
 		}
 
-		m.emit(batchEvent(Invoked, sh, l, b.recs, b.retries))
-		res, err := m.fn.Invoke(ctx, payload(b.recs))
+		event := payload(b.recs)
+		var res InvokeResult
+		var err error
+		if len(event) > PayloadLimit {
+			// Only a single record can be this large (gather cuts batches to fit). Lambda cannot invoke with
+			// it: like a throttle, it is retried until the record is too old, never sent to the function.
+			err = fmt.Errorf("the event is %d bytes, over Lambda's %d-byte invocation payload limit", len(event), PayloadLimit)
+		} else {
+			m.emit(batchEvent(Invoked, sh, l, b.recs, b.retries))
+			res, err = m.fn.Invoke(ctx, event)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return false

@@ -30,7 +30,10 @@
 //     its first record (AWS: "the next batching window begins as soon as the previous function invocation
 //     completes" — the same thing when records are waiting, and it keeps a sparse stream from being invoked
 //     one record at a time). A lane that will get no more records (shard end, stop) does not wait out the
-//     window. A single record larger than the limit (Kinesis allows records up to 10 MiB) is sent alone.
+//     window. A single record larger than the limit (Kinesis allows records up to 10 MiB) makes an event Lambda
+//     cannot invoke with: it is retried, as a failure to invoke, until it is older than MaximumRecordAge
+//     ("If a Lambda event source mapping is unable to invoke the function ... it retries until the records
+//     expire or exceed the maximum age").
 //   - BatchSize 1–10,000, MaximumBatchingWindowInSeconds 0–300, ParallelizationFactor 1–10,
 //     MaximumRetryAttempts -1 or 0–10,000 and MaximumRecordAgeInSeconds -1 or 60–604,800 are
 //     CreateEventSourceMapping's ranges ("The minimum valid value for maximum record age is 60s"), checked by
