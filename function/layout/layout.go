@@ -21,13 +21,10 @@ func RecordKey(prefix, seq string, sub int) string {
 }
 
 // QuarantineKey is where an invalid record is kept for inspection and replay:
-// <prefix>year=YYYY/month=MM/day=DD/hour=HH/<shardId>-<sequenceNumber>[-<sub>].json.
-func QuarantineKey(prefix string, arrival time.Time, shardID, seq string, sub int) string {
-	name := shardID + "-" + seq
-	if sub >= 0 {
-		name += "-" + strconv.Itoa(sub)
-	}
-	return prefix + hourPartition(arrival) + name + ".json"
+// <prefix>year=YYYY/month=MM/day=DD/hour=HH/<shardId>-<sequenceNumber>.json. It is one object per Kinesis record, in
+// both modes: the invalid user records of a KPL aggregate are listed in its body, not given keys of their own.
+func QuarantineKey(prefix string, arrival time.Time, shardID, seq string) string {
+	return prefix + hourPartition(arrival) + shardID + "-" + seq + ".json"
 }
 
 // ProgressKey is where record mode keeps its progress through a large KPL aggregate, for the retry to resume from:
@@ -126,9 +123,9 @@ func LongestDataKey(keyPrefix string, batch bool, keys []PartitionKey) int {
 	return len(ObjectKey(keyPrefix, Partition{Levels: levels.String(), Hour: anyHour}, longestShardID, longestSequence, extension))
 }
 
-// LongestErrorKey is the length of the longest key under errorPrefix: a quarantined user record's, or a progress
+// LongestErrorKey is the length of the longest key under errorPrefix: a quarantine object's, or a progress
 // marker's.
 func LongestErrorKey(errorPrefix string) int {
-	return max(len(QuarantineKey(errorPrefix, anyHour, longestShardID, longestSequence, maxSubIndex)),
+	return max(len(QuarantineKey(errorPrefix, anyHour, longestShardID, longestSequence)),
 		len(ProgressKey(errorPrefix, longestShardID, longestSequence)))
 }

@@ -19,8 +19,7 @@ func TestKeys(t *testing.T) {
 			"kinesis/year=2026/month=03/day=07/hour=22/shardId-000000000001-" + seq + ".jsonl.gz"},
 		{ObjectKey("p/", Partition{Hour: arrival}, "shardId-000000000001", "7", ".jsonl"+Extension("zstd")), "p/year=2026/month=03/day=07/hour=22/shardId-000000000001-7.jsonl.zst"},
 		{ObjectKey("p/", Partition{Hour: arrival}, "shardId-000000000001", "7", ".jsonl"+Extension("none")), "p/year=2026/month=03/day=07/hour=22/shardId-000000000001-7.jsonl"},
-		{QuarantineKey("errors/", arrival, "shardId-000000000002", "9", -1), "errors/year=2026/month=03/day=07/hour=22/shardId-000000000002-9.json"},
-		{QuarantineKey("errors/", arrival, "shardId-000000000002", "9", 0), "errors/year=2026/month=03/day=07/hour=22/shardId-000000000002-9-0.json"},
+		{QuarantineKey("errors/", arrival, "shardId-000000000002", "9"), "errors/year=2026/month=03/day=07/hour=22/shardId-000000000002-9.json"},
 		{ProgressKey("errors/", "shardId-000000000002", "9"), "errors/_progress/shardId-000000000002-9.json"},
 	}
 	for _, c := range cases {

@@ -78,7 +78,7 @@ func (p *Processor) appendQuarantine(jobs []job, self []int, u *unit) []job {
 	}
 	body, _ := json.Marshal(q) // strings, numbers and a time: cannot fail
 	return append(jobs, job{
-		key:         layout.QuarantineKey(p.cfg.ErrorPrefix, u.arrival, u.shard, r.Kinesis.SequenceNumber, -1),
+		key:         layout.QuarantineKey(p.cfg.ErrorPrefix, u.arrival, u.shard, r.Kinesis.SequenceNumber),
 		body:        body,
 		contentType: "application/json",
 		units:       self,

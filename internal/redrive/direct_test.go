@@ -58,7 +58,7 @@ func TestDirectWritesWhereTheHandlerWould(t *testing.T) {
 		}
 	}
 	// The quarantined record carries the event fields Lambda would have sent: stream, shard, key, arrival.
-	qkey := layout.QuarantineKey("errors/", recs[1].Arrival, shard0, recs[1].SequenceNumber, -1)
+	qkey := layout.QuarantineKey("errors/", recs[1].Arrival, shard0, recs[1].SequenceNumber)
 	var q map[string]any
 	if err := json.Unmarshal([]byte(w.objects[qkey]), &q); err != nil {
 		t.Fatalf("quarantine object %s: %v (objects %v)", qkey, err, keys(w.objects))

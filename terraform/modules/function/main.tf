@@ -48,8 +48,9 @@ locals {
 
   # The longest keys the function can write, as it checks them at cold start (function/config, layout.LongestDataKey
   # and LongestErrorKey): S3 takes 1,024 bytes. Shard ids have up to 128 characters, sequence numbers up to 129
-  # digits, a user record's index up to 10; year=YYYY/month=MM/day=DD/hour=HH/ is 34 bytes, .jsonl.zst 10, and each
-  # partition level name=<value of up to 64 bytes>/. length() counts characters, S3 bytes: they are read off base64.
+  # digits, a user record's index up to 10 (in record-mode data keys only: a quarantine object is one per Kinesis
+  # record); year=YYYY/month=MM/day=DD/hour=HH/ is 34 bytes, .jsonl.zst 10, and each partition level name=<value of up
+  # to 64 bytes>/. length() counts characters, S3 bytes: they are read off base64.
   prefix_bytes = { for k, p in { key = var.key_prefix, error = var.error_prefix } :
     k => length(base64encode(p)) / 4 * 3 - length(regexall("=", base64encode(p)))
   }
@@ -57,7 +58,7 @@ locals {
   longest_batch_tail     = local.partition_levels_bytes + 34 + 128 + 1 + 129 + length(".jsonl.zst")
   longest_record_tail    = 129 + 1 + 10 + length(".json")
   longest_data_key       = local.prefix_bytes.key + (var.output_mode == "batch" ? local.longest_batch_tail : local.longest_record_tail)
-  longest_error_key      = local.prefix_bytes.error + 34 + 128 + 1 + 129 + 1 + 10 + length(".json")
+  longest_error_key      = local.prefix_bytes.error + 34 + 128 + 1 + 129 + length(".json")
 
   # kms:ViaService limits each key to requests that the named service makes on the function's behalf.
   via = { for s in ["kinesis", "s3", "sqs"] : s => "${s}.${data.aws_region.current.region}.${data.aws_partition.current.dns_suffix}" }

@@ -157,7 +157,7 @@ variable "compression" {
 }
 
 variable "error_prefix" {
-  description = "ERROR_PREFIX of quarantined records (non-empty, must not start with '/', must not overlap key_prefix, at most 716 bytes: S3 takes keys of 1,024)."
+  description = "ERROR_PREFIX of quarantined records (non-empty, must not start with '/', must not overlap key_prefix, at most 727 bytes: S3 takes keys of 1,024)."
   type        = string
   default     = "errors/"
   nullable    = false
