@@ -129,6 +129,9 @@ mutant key-length-unbounded modules/function/main.tf function:rejects_keys_too_l
 mutant error-key-length-unbounded modules/function/main.tf function:rejects_an_error_prefix_too_long_for_s3 \
   's/local.longest_error_key <= 1024/local.longest_error_key <= 2048/' \
   "an error prefix too long for S3 would deploy, and every quarantine PUT would fail"
+mutant error-key-counts-an-index modules/function/main.tf function:accepts_the_longest_error_prefix \
+  's/(longest_error_key      = local.prefix_bytes.error \+ 34 \+ 128 \+ 1 \+ 129) \+ length/$1 + 1 + 10 + length/' \
+  "an error prefix whose quarantine keys fit S3 would be refused (quarantine keys carry no user record index)"
 
 selected=("$@")
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-mutants.XXXXXX")"
