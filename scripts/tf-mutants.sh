@@ -132,6 +132,9 @@ mutant error-key-length-unbounded modules/function/main.tf function:rejects_an_e
 mutant error-key-counts-an-index modules/function/main.tf function:accepts_the_longest_error_prefix \
   's/(longest_error_key      = local.prefix_bytes.error \+ 34 \+ 128 \+ 1 \+ 129) \+ length/$1 + 1 + 10 + length/' \
   "an error prefix whose quarantine keys fit S3 would be refused (quarantine keys carry no user record index)"
+mutant embedded-schema-resources-allowed modules/catalog/main.tf catalog:refuses_embedded_schema_resources \
+  's/local.embedded_resources <= 0/local.embedded_resources >= 0/' \
+  "a schema with embedded resources would get other table columns than the function derives"
 
 selected=("$@")
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-mutants.XXXXXX")"

@@ -14,9 +14,10 @@ import (
 //     "string" → string ("format": "date-time" → timestamp, UTC, microseconds), "integer" → bigint (INT64),
 //     "number" → double, "boolean" → boolean, "object" with "properties" → struct of its columns by the same rules,
 //     "array" with "items" of a column type → array.
-//   - A schema with a "$ref" to a definition of the document ("#/$defs/<name>" or "#/definitions/<name>", the name
+//   - A schema with a "$ref" to a definition of its resource ("#/$defs/<name>" or "#/definitions/<name>", the name
 //     escaped as in a JSON pointer: ~0 for ~, ~1 for /) makes the column its definition makes; its other keywords
-//     are ignored. A definition that is itself such a reference is followed, up to MaxRefs references in a row. The
+//     are ignored. The resource is the document, or the innermost subschema around the "$ref" that has an "$id" of
+//     its own (an embedded resource, as a bundled schema has), whose own definitions it names (see scope). A definition that is itself such a reference is followed, up to MaxRefs references in a row. The
 //     root may be a reference too. A definition that refers to itself nests as deep as MaxDepth, as any struct.
 //   - Anything else is not a column: no type or several, other references ("#", percent-encoded names, a chain of
 //     more than MaxRefs) and the combinators, objects without properties of their own, arrays without typed items,
@@ -80,8 +81,7 @@ var columnName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 // Columns returns the root columns for records that are stored under the partition columns partitions (names
 // compared without case), _extra included. It is nil when the schema does not describe objects with properties.
 func (s *Schema) Columns(partitions []string) []Column {
-	defs := definitions(s.doc)
-	root := defs.deref(s.doc)
+	root, in := documentScope(s.doc).deref(s.doc)
 	if root == nil || !isObjectSchema(root) {
 		return nil
 	}
@@ -89,19 +89,26 @@ func (s *Schema) Columns(partitions []string) []Column {
 	for _, p := range partitions {
 		reserved[strings.ToLower(p)] = true
 	}
-	return structFields(root, 1, reserved, defs)
+	return structFields(root, 1, reserved, in)
 }
 
-// defs are a document's definitions, by the reference to each: "#/$defs/<name>", "#/definitions/<name>".
+// scope is the schema resource a schema lies in, which its references are resolved against, as the library
+// resolves them: the document, or a subschema with an "$id" of its own (an embedded resource, as in a bundled
+// schema), whose "#/$defs/<name>" names its own definitions.
+type scope struct {
+	defs  defs
+	draft int // of the resource: 4, 6, 7, 2019 or 2020
+}
+
+// defs are a resource's definitions, by the reference to each: "#/$defs/<name>", "#/definitions/<name>".
 type defs map[string]any
 
 var pointerEscapes = strings.NewReplacer("~", "~0", "/", "~1")
 
-func definitions(doc any) defs {
+func definitions(resource map[string]any) defs {
 	d := defs{}
-	root, _ := doc.(map[string]any)
 	for _, kw := range []string{"definitions", "$defs"} {
-		m, _ := root[kw].(map[string]any)
+		m, _ := resource[kw].(map[string]any)
 		for name, def := range m {
 			d["#/"+kw+"/"+pointerEscapes.Replace(name)] = def
 		}
@@ -109,19 +116,61 @@ func definitions(doc any) defs {
 	return d
 }
 
-// deref returns the schema that node stands for: node, or the definition its "$ref" names, followed up to MaxRefs
-// times. It is nil when that is not an object (a boolean schema), or when the chain is longer.
-func (d defs) deref(node any) map[string]any {
+// documentScope is the scope of the document's root: draft 2020-12 unless its "$schema" names another, as Compile
+// has it.
+func documentScope(doc any) *scope {
+	root, _ := doc.(map[string]any)
+	return &scope{defs: definitions(root), draft: draftOf(root, 2020)}
+}
+
+// drafts are the versions of the drafts the library knows, by their meta-schema's URL less the scheme.
+var drafts = map[string]int{
+	"json-schema.org/draft-04/schema": 4, "json-schema.org/draft-06/schema": 6, "json-schema.org/draft-07/schema": 7,
+	"json-schema.org/draft/2019-09/schema": 2019, "json-schema.org/draft/2020-12/schema": 2020, "json-schema.org/schema": 2020,
+}
+
+// draftOf is the draft node's "$schema" names, else fallback.
+func draftOf(node map[string]any, fallback int) int {
+	url, _ := node["$schema"].(string)
+	if d, ok := drafts[strings.TrimPrefix(strings.TrimPrefix(strings.TrimSuffix(url, "#"), "http://"), "https://")]; ok {
+		return d
+	}
+	return fallback
+}
+
+// enter returns the scope of node, a schema in s: a resource of its own if it has an id, as the library reads one —
+// "$id" ("id" in draft 4) with more than a fragment ("#name" is an anchor), except beside a "$ref" before draft
+// 2019-09, which ignores the keywords beside one — under the draft its own "$schema" names, else s's.
+func (s *scope) enter(node map[string]any) *scope {
+	for _, draft := range []int{draftOf(node, s.draft), s.draft} {
+		key := "$id"
+		if draft == 4 {
+			key = "id"
+		}
+		id, _ := node[key].(string)
+		_, hasRef := node["$ref"]
+		if base, _, _ := strings.Cut(id, "#"); base != "" && (draft >= 2019 || !hasRef) {
+			return &scope{defs: definitions(node), draft: draft}
+		}
+	}
+	return s
+}
+
+// deref returns the schema that node, a schema in s, stands for and the scope of that schema: node, or the
+// definition its "$ref" names, followed up to MaxRefs times. The schema is nil when that is not an object (a boolean
+// schema), or when the chain is longer.
+func (s *scope) deref(node any) (map[string]any, *scope) {
 	for range MaxRefs + 1 {
 		m, _ := node.(map[string]any)
+		s = s.enter(m)
 		ref, _ := m["$ref"].(string)
-		def, ok := d[ref]
+		def, ok := s.defs[ref]
 		if !ok {
-			return m
+			return m, s
 		}
 		node = def
 	}
-	return nil
+	return nil, nil
 }
 
 func isObjectSchema(node map[string]any) bool {
@@ -130,7 +179,7 @@ func isObjectSchema(node map[string]any) bool {
 }
 
 // structFields returns the columns of an object schema's properties at depth, then _extra.
-func structFields(node map[string]any, depth int, reserved map[string]bool, defs defs) []Column {
+func structFields(node map[string]any, depth int, reserved map[string]bool, in *scope) []Column {
 	props, _ := node["properties"].(map[string]any)
 	lower := map[string]int{}
 	for name := range props {
@@ -142,7 +191,7 @@ func structFields(node map[string]any, depth int, reserved map[string]bool, defs
 		if !columnName.MatchString(name) || lower[l] > 1 || l == ExtraColumn || reserved[l] {
 			continue
 		}
-		if c, ok := column(defs.deref(p), depth, defs); ok {
+		if c, ok := column(p, depth, in); ok {
 			c.Name = name
 			cols = append(cols, c)
 		}
@@ -152,8 +201,10 @@ func structFields(node map[string]any, depth int, reserved map[string]bool, defs
 	return cols
 }
 
-// column returns the column a property's schema makes at depth, if it makes one.
-func column(node map[string]any, depth int, defs defs) (Column, bool) {
+// column returns the column that schema, a property's or an array's items' in scope in, makes at depth, if it makes
+// one.
+func column(schema any, depth int, in *scope) (Column, bool) {
+	node, in := in.deref(schema)
 	t, ok := singleType(node)
 	if !ok {
 		return Column{}, false
@@ -174,17 +225,16 @@ func column(node map[string]any, depth int, defs defs) (Column, bool) {
 		if depth >= MaxDepth {
 			return Column{}, false
 		}
-		fields := structFields(node, depth+1, nil, defs)
+		fields := structFields(node, depth+1, nil, in)
 		if len(fields) == 1 { // _extra only
 			return Column{}, false
 		}
 		return Column{Type: Struct, Fields: fields}, true
 	case "array":
-		items := defs.deref(node["items"])
-		if depth >= MaxDepth || items == nil {
+		if depth >= MaxDepth {
 			return Column{}, false
 		}
-		elem, ok := column(items, depth+1, defs)
+		elem, ok := column(node["items"], depth+1, in)
 		if !ok {
 			return Column{}, false
 		}

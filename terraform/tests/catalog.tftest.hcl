@@ -228,6 +228,26 @@ run "column_rules_of_references" {
   }
 }
 
+# A subschema with an $id of its own is an embedded resource: "#/$defs/<name>" inside it names its own definitions
+# (the function derives column-scopes.columns.txt, function/schema TestColumnRules). The module follows the root's
+# definitions only, so it refuses the file rather than plan other columns; a root $id alone (column-refs, above) is no
+# embedded resource.
+run "refuses_embedded_schema_resources" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    format            = "parquet"
+    partition_columns = ["tenant"]
+    schema_file       = "tests/fixtures/column-scopes.schema.json"
+  }
+
+  expect_failures = [aws_glue_catalog_table.records]
+}
+
 run "jsonl_columns_of_references" {
   command = plan
 

@@ -7,6 +7,8 @@
 #   - A schema (the root too) with a "$ref" to "#/$defs/<name>" or "#/definitions/<name>" (name escaped ~0 ~1) is
 #     its definition, other keywords ignored; through up to 4 references in a row. A definition that refers to
 #     itself nests as deep as any struct.
+#   - A schema with embedded resources (a subschema with an "$id" of its own) is refused (main.tf): in one,
+#     "#/$defs/<name>" names the resource's own definitions, which the function follows and this module does not.
 #   - Not a column: anything else (other references, longer chains, loops), nesting deeper than 4, names that are not
 #     [A-Za-z_][A-Za-z0-9_]{0,254} or differ only in case, _extra, and at the root the partition columns. In Parquet
 #     those fields stay in _extra.
@@ -28,6 +30,15 @@ locals {
   refs_3 = { for k, def in local.refs_2 : k => try(local.defs[def["$ref"]], def) }
   refs_4 = { for k, def in local.refs_3 : k => try(local.defs[def["$ref"]], def) }
   refs   = { for k, def in local.refs_4 : k => can(local.defs[def["$ref"]]) ? null : def }
+
+  # Embedded schema resources: subschemas with an id of their own ("$id"; "id" in draft 4) of more than a fragment, in
+  # which "#/$defs/<name>" names the resource's own definitions (function/schema, scope). The refs above are the
+  # root's alone, so such a document is refused (main.tf) rather than given other columns than the function's. Without
+  # recursion they are counted in the text: every such id, less the root's own.
+  id_pattern = strcontains(try(file(var.schema_file), ""), "draft-04/schema") ? "[$]?id" : "[$]id"
+  embedded_resources = local.document == null ? 0 : length(regexall("\"${local.id_pattern}\"\\s*:\\s*\"[^\"#]", file(var.schema_file))) - length([
+    for k in ["$id", "id"] : k if can(regex("^${local.id_pattern}$", k)) && can(regex("^[^#]", local.document[k]))
+  ])
 
   schema      = try(local.refs[local.document["$ref"]], local.document)
   object_root = try(one([for t in flatten([local.schema.type]) : t if t != "null"]), null) == "object"

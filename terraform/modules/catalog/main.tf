@@ -125,6 +125,10 @@ resource "aws_glue_catalog_table" "records" {
       error_message = "format = \"parquet\" needs a schema whose root is \"type\": \"object\": its properties are the columns."
     }
     precondition {
+      condition     = local.embedded_resources <= 0
+      error_message = "schema_file has ${local.embedded_resources} embedded schema resource(s), subschemas with an \"$id\" of their own (\"id\" in draft 4), whose \"#/$defs/...\" references name their own definitions: the function follows them, but this module follows the root's definitions only, so the table's columns would differ from the function's. Move their definitions into the root's $defs and drop the inner $id (an $id inside a const, default or example value is counted too)."
+    }
+    precondition {
       condition     = alltrue([for name in keys(var.partition_projection) : contains(local.partition_names, name)])
       error_message = "partition_projection names keys that are not in partition_columns."
     }
