@@ -26,7 +26,7 @@ type Direct struct {
 // writes through w (an s3writer.Writer in production). log receives the core's warnings, such as invalid
 // records; nil discards them.
 func NewDirect(cfg config.Config, w process.Writer, log *slog.Logger, opts ...process.Option) (*Direct, error) {
-	proc, err := process.New(cfg, errorRecorder{w}, log, opts...)
+	proc, err := process.New(cfg, recording(w), log, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +81,26 @@ func (d *Direct) Reprocess(ctx context.Context, src kinesisevent.Source, recs []
 // errorRecorder passes writes on and notes the first failure in the Reprocess call it belongs to, found
 // through the context, so that a kept message says why.
 type errorRecorder struct{ w process.Writer }
+
+// readingRecorder is an errorRecorder that also passes reads on, for a writer that can read (s3writer.Writer): the
+// core resumes a large KPL aggregate from the function's progress marker only when its writer is a process.Reader.
+// A failed read is not recorded: no marker is the usual case, and the core then starts the aggregate over.
+type readingRecorder struct {
+	errorRecorder
+	r process.Reader
+}
+
+func (r readingRecorder) Get(ctx context.Context, key string) ([]byte, error) {
+	return r.r.Get(ctx, key)
+}
+
+// recording wraps w in an errorRecorder that is a process.Reader exactly when w is one.
+func recording(w process.Writer) process.Writer {
+	if r, ok := w.(process.Reader); ok {
+		return readingRecorder{errorRecorder{w}, r}
+	}
+	return errorRecorder{w}
+}
 
 type firstErrorKey struct{}
 
