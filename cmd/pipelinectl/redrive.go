@@ -160,7 +160,9 @@ records themselves, so the stream is not read and its retention does not matter.
 -redriven-objects tag, tagged and left) only once every record of it is durably handled; anything else leaves it
 as it is, and is reported. Lambda writes these objects under aws/lambda/<mapping UUID>/ in the bucket.
 
-The exit status is 1 if any message was kept (any object left; in a dry run: would be).
+The exit status is 1 if any message was kept (any object left; in a dry run: would be), or if the run stopped
+INCOMPLETE: receive after receive brought back only messages it had already taken (their visibility lapsed), so
+it cannot tell whether others are left; rerun (with a longer -visibility-timeout if it repeats).
 
   -mode invoke  invokes the deployed function (Lambda Invoke, RequestResponse) with the event Lambda would send,
                 honouring its partial batch responses. Needs lambda:InvokeFunction.

@@ -54,17 +54,32 @@ func (s *queueSource) finish(ctx context.Context) error {
 	return s.h.releaseAll(ctx)
 }
 
+// maxSeenOnlyReceives is how many receives in a row may bring back only messages this run took before (their
+// visibility lapsed while they were worked on) before a fetch gives up. Such a receive says nothing about what
+// else is on the queue, so it is never taken as "nothing left"; the bound keeps a run whose visibility
+// extensions keep failing from receiving the same messages forever.
+const maxSeenOnlyReceives = 5
+
 func (s *queueSource) fetch(ctx context.Context, n int) ([]*item, error) {
-	msgs, err := s.r.receive(ctx, n)
-	var items []*item
-	for _, m := range s.r.fresh(msgs, s.seen, s.h) {
-		s.h.hold(m)
-		items = append(items, &item{id: aws.ToString(m.MessageId), handle: m})
+	for receives := 1; ; receives++ {
+		msgs, err := s.r.receive(ctx, n)
+		var items []*item
+		for _, m := range s.r.fresh(msgs, s.seen, s.h) {
+			s.h.hold(m)
+			items = append(items, &item{id: aws.ToString(m.MessageId), handle: m})
+		}
+		switch {
+		case err != nil:
+			return items, fmt.Errorf("receive from %s: %w", s.r.opts.QueueURL, err)
+		case len(items) > 0 || len(msgs) == 0:
+			return items, nil
+		case receives == maxSeenOnlyReceives:
+			return nil, fmt.Errorf("receive from %s: %d receives in a row brought back only messages this run had "+
+				"already taken (their visibility timeout lapsed, or someone made them visible): the run stops INCOMPLETE, "+
+				"and the queue may still hold messages it never looked at; run redrive again (a longer "+
+				"-visibility-timeout helps if this repeats)", s.r.opts.QueueURL, receives)
+		}
 	}
-	if err != nil {
-		return items, fmt.Errorf("receive from %s: %w", s.r.opts.QueueURL, err)
-	}
-	return items, nil
 }
 
 // open reads the message's on-failure record; its records are read back from the stream.
@@ -97,14 +112,14 @@ func (s *queueSource) settle(ctx context.Context, it *item) (Verdict, error) {
 }
 
 // fresh returns the messages not received before in this run. A message back again (its visibility ran out,
-// or someone else released it) is left for a later run: it is held with its newest receipt handle, to be
-// made visible again at the end.
+// or someone else released it) is not taken twice: it is held with its newest receipt handle, which its redrive,
+// if still under way, deletes it with, or which makes it visible again at the end.
 func (r *Redriver) fresh(msgs []types.Message, seen map[string]bool, h *holder) []types.Message {
 	var fresh []types.Message
 	for _, m := range msgs {
 		id := aws.ToString(m.MessageId)
 		if seen[id] {
-			r.logf("message %s was received a second time; it is left for a later run", id)
+			r.logf("message %s was received again (its visibility lapsed); this run does not take it twice", id)
 			h.hold(m)
 			continue
 		}
