@@ -55,6 +55,7 @@ type redriveFlags struct {
 	batchSize           int
 	retries             int
 	visibility          time.Duration
+	allowWiderRange     bool
 
 	function, invokeIdentity string
 
@@ -132,6 +133,8 @@ func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
 	fs.IntVar(&f.batchSize, "batch-size", redrive.DefaultBatchSize, fmt.Sprintf("most records per invocation or write batch, 1-%d (invocations are also cut at 6 MB)", redrive.MaxBatchSize))
 	fs.IntVar(&f.retries, "retries", redrive.DefaultRetries, "retries of a failed batch, from the first failed record, before its message is kept (an attempt that handles some records uses none)")
 	fs.DurationVar(&f.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "queue only: how long a message being redriven stays hidden; extended while it is worked on")
+	fs.BoolVar(&f.allowWiderRange, "allow-wider-range", false, "queue only: also redrive a range that holds more records than its message's batchSize "+
+		"(parallelization_factor > 1: it spans other batches' records, which are written again; in batch output mode, as duplicates)")
 	fs.StringVar(&f.function, "function", "", "invoke mode: the function `NAME` or ARN, optionally with :alias or :version")
 	fs.StringVar(&f.invokeIdentity, "invoke-identity-arn", "", "invoke mode: the events' invokeIdentityArn (default: the function's execution role, if GetFunctionConfiguration answers)")
 	fs.StringVar(&f.configFrom, "config-from-function", "", "direct mode: take the settings below from the deployed function `NAME`'s environment (flags given override)")
@@ -175,6 +178,12 @@ sqs:GetQueueAttributes, and the stream's kinesis:DescribeStreamSummary, kinesis:
 kinesis:GetRecords. Reading objects (-source) needs s3:ListBucket and s3:GetObject, and s3:DeleteObject (with
 -redriven-objects tag: s3:GetObjectTagging and s3:PutObjectTagging instead).
 
+With parallelization_factor > 1 a shard feeds several batches at once, and a message's range also spans the other
+batches' records, already written: a range that holds more records than the message's batchSize is kept
+("range wider than the batch") with nothing reprocessed. -allow-wider-range reprocesses such ranges whole: in
+record output mode that rewrites the same objects; in batch mode it writes the other batches' records again, as
+duplicates. An S3 on-failure destination (-source) holds exactly each failed batch's records.
+
 Redriving twice writes the same objects again: it is safe to rerun. Endpoint, region and credentials come from
 the AWS SDK's default chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_KINESIS,
 AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL_S3, ...).
@@ -215,6 +224,7 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		BatchSize:         f.batchSize,
 		Retries:           f.retries,
 		VisibilityTimeout: f.visibility,
+		AllowWiderRange:   f.allowWiderRange,
 		Log:               stderr,
 	}
 	var sqsClient *sqs.Client
@@ -343,6 +353,8 @@ func checkRedriveFlags(f *redriveFlags) error {
 		return errors.New("-redriven-objects: only with -source")
 	case f.source != "" && f.given["visibility-timeout"]:
 		return errors.New("-visibility-timeout: only for the queue (objects are not hidden while they are redriven)")
+	case f.source != "" && f.allowWiderRange:
+		return errors.New("-allow-wider-range: only for the queue (an on-failure object holds exactly the batch's records)")
 	}
 	if f.source != "" {
 		if _, _, err := parseS3Source(f.source); err != nil {

@@ -145,6 +145,7 @@ func TestRedriveS3SourceFlags(t *testing.T) {
 		`-redriven-objects "move": want delete or tag`: append(src, "-dry-run", "-redriven-objects", "move"),
 		"-redriven-objects: only with -source":         {"-queue-url", "u", "-dry-run", "-redriven-objects", "tag"},
 		"-visibility-timeout: only for the queue":      append(src, "-dry-run", "-visibility-timeout", "30s"),
+		"-allow-wider-range: only for the queue":       append(src, "-dry-run", "-allow-wider-range"),
 		"-mode invoke needs -function NAME":            append(src, "-mode", "invoke"),
 		"-bucket: only for -mode direct":               append(src, "-mode", "invoke", "-function", "f", "-bucket", "b"),
 	}

@@ -79,8 +79,14 @@ func (r *Redriver) handle(ctx context.Context, it *item) Outcome {
 	if rr == nil {
 		return o
 	}
+	// A range read from the stream may hold more records than the failed batch: with parallelization_factor > 1
+	// a shard feeds several batches at once, and each batch's range spans the others' records too. Unless the
+	// operator accepts that, nothing is reprocessed until the range is known to hold no more than the batch.
+	guard := o.BatchSize > 0 && !o.InObject && !r.opts.AllowWiderRange
 	var (
-		batch   []kinesisevent.Record
+		held    []kinesisevent.Record // read, not yet reprocessed
+		bytes   int                   // of the records read
+		wider   bool                  // the range holds more records than the batch
 		readErr error
 		failure error // the reprocessing failure that ends the message
 	)
@@ -94,24 +100,30 @@ func (r *Redriver) handle(ctx context.Context, it *item) Outcome {
 			o.Oldest = recs[0].Arrival
 		}
 		o.Records += len(recs)
-		for len(recs) > 0 && failure == nil {
-			n := min(len(recs), r.opts.BatchSize-len(batch))
-			batch, recs = append(batch, recs[:n]...), recs[n:]
-			if len(batch) == r.opts.BatchSize {
-				failure = r.reprocess(ctx, src, batch, &o)
-				batch = batch[:0]
-			}
+		for _, rec := range recs {
+			bytes += len(rec.Data)
+		}
+		held = append(held, recs...)
+		// One invocation's event is at most 6 MB, or one record of up to 10 MiB: a range whose data outgrow what
+		// an on-failure object may hold (maxObjectSize) is wider than its batch too, and is not held in memory.
+		if wider = guard && (o.Records > o.BatchSize || bytes > maxObjectSize); wider {
+			break
+		}
+		if !guard {
+			held, failure = r.reprocessBatches(ctx, src, held, false, &o)
 		}
 	}
-	// After a read error the batch read so far is reprocessed too, so that salvaged() tells the truth; the
+	// After a read error the records read so far are reprocessed too, so that salvaged() tells the truth; the
 	// message is kept either way, and the redrive that later takes it writes the same objects again.
-	if len(batch) > 0 && failure == nil {
-		failure = r.reprocess(ctx, src, batch, &o)
+	if !wider && failure == nil {
+		_, failure = r.reprocessBatches(ctx, src, held, true, &o)
 	}
 	o.Warnings = append(o.Warnings, rr.readingNotes()...)
 
 	var gone *goneError
 	switch {
+	case wider:
+		o.Verdict, o.Reason = VerdictWiderRange, r.widerReason(o, bytes)
 	case failure != nil:
 		o.Verdict, o.Reason = VerdictFailed, failure.Error()
 	case errors.As(readErr, &gone):
@@ -135,6 +147,35 @@ func (r *Redriver) handle(ctx context.Context, it *item) Outcome {
 			"(ParallelizationFactor > 1?): all %d were taken", o.Records, o.BatchSize, o.Records))
 	}
 	return o
+}
+
+// widerReason says why a range that holds more records than its batch is kept, and what to do about it.
+func (r *Redriver) widerReason(o Outcome, bytes int) string {
+	what := "nothing was reprocessed"
+	if r.opts.DryRun {
+		what = "a redrive would reprocess nothing"
+	}
+	return fmt.Sprintf("the range holds more than the failed batch did (batchSize %d; %d records, %.1f MiB read so far): "+
+		"with parallelization_factor > 1 it also spans other batches' records, already written; %s. Rerun with "+
+		"-allow-wider-range to reprocess the whole range (in record output mode the same objects are rewritten; in "+
+		"batch mode the other batches' records are written again, as duplicates). An S3 on-failure destination "+
+		"keeps each failed batch's exact records",
+		o.BatchSize, o.Records, float64(bytes)/(1<<20), what)
+}
+
+// reprocessBatches hands recs to reprocess in batches of Options.BatchSize, up to the first failure, and returns
+// what is left: with all, nothing; otherwise the last records that make less than a batch, moved to the front of
+// recs' array so that it is reused.
+func (r *Redriver) reprocessBatches(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record, all bool, o *Outcome) ([]kinesisevent.Record, error) {
+	rest := recs
+	for len(rest) >= r.opts.BatchSize || all && len(rest) > 0 {
+		n := min(len(rest), r.opts.BatchSize)
+		if err := r.reprocess(ctx, src, rest[:n], o); err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	return append(recs[:0], rest...), nil
 }
 
 // salvaged tells what happened to the part of an incomplete range that was still in the stream.

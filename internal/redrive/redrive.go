@@ -102,6 +102,11 @@ type Options struct {
 	// VisibilityTimeout (queue only) hides a message from other consumers while it is redriven; it is extended
 	// every third of its length for as long as the message is held. Default 60 s.
 	VisibilityTimeout time.Duration
+	// AllowWiderRange (queue only) redrives a range that holds more records than the failed batch did (its
+	// on-failure record's batchSize): with parallelization_factor > 1 the range also spans other batches' records,
+	// and all of them are reprocessed, writing those again. Otherwise such a message is kept (VerdictWiderRange),
+	// with nothing reprocessed.
+	AllowWiderRange bool
 	// Log receives progress: one line per message, retries and warnings. Default: discarded.
 	Log io.Writer
 }
@@ -160,8 +165,8 @@ func NewS3(api S3, rp Reprocessor, opts Options) (*Redriver, error) {
 		return nil, errors.New("redrive: an S3 client is required")
 	case opts.Bucket == "":
 		return nil, errors.New("redrive: Bucket is required")
-	case opts.QueueURL != "":
-		return nil, errors.New("redrive: QueueURL is for the on-failure queue (New)")
+	case opts.QueueURL != "" || opts.AllowWiderRange:
+		return nil, errors.New("redrive: QueueURL and AllowWiderRange are for the on-failure queue (New)")
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = onfailure.KeyRoot

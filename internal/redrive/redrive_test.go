@@ -328,16 +328,23 @@ func TestRedriveKeepsRangeNotInShard(t *testing.T) {
 	assertKeptVisible(t, h, id)
 }
 
+// expiringStream is the stream, except that each iterator it hands out with a page expires at once, as when a
+// slow reprocessing of the records read so far outlasts the iterator's 5 minutes.
+type expiringStream struct{ stream }
+
+func (k expiringStream) GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, o ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error) {
+	out, err := k.stream.GetRecords(ctx, in, o...)
+	k.ExpireIterators()
+	return out, err
+}
+
 func TestRedriveRenewsExpiredIterator(t *testing.T) {
 	h := newHarness()
 	all := seqs(1, 10)
 	h.k.put(shard0, all...)
 	h.k.MaxPageRecords = 3
 	h.q.Send(onFailureBody(shard0, all[0], all[9], 10))
-	r, err := New(h.q, h.k, reprocessorFunc(func(ctx context.Context, src kinesisevent.Source, recs []kinesisevent.Record) (Result, error) {
-		h.k.ExpireIterators() // the iterator expires while the batch is being reprocessed
-		return h.rp.Reprocess(ctx, src, recs)
-	}), Options{QueueURL: testQueueURL, BatchSize: 3, Log: &h.log})
+	r, err := New(h.q, expiringStream{h.k}, h.rp, Options{QueueURL: testQueueURL, BatchSize: 3, Log: &h.log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,9 @@ const (
 	// stream or shard was deleted). Whatever was still there was reprocessed (not in a dry run); the rest
 	// can only come from another copy of the data.
 	VerdictDataGone Verdict = "KEPT: data gone"
+	// VerdictWiderRange (queue): the range holds more records than the failed batch did (parallelization_factor
+	// > 1: it spans other batches' records too); nothing was reprocessed (Options.AllowWiderRange).
+	VerdictWiderRange Verdict = "KEPT: range wider than the batch"
 	// VerdictFailed: a batch still failed after the retries (or the run was interrupted).
 	VerdictFailed Verdict = "KEPT: reprocessing failed"
 	// VerdictReadError: the stream could not be read (permissions, throttling, network); retry later.
@@ -134,8 +137,8 @@ func (s *Summary) add(o Outcome) {
 }
 
 // keptOrder lists the kept verdicts in the order the summary shows them.
-var keptOrder = []Verdict{VerdictDataGone, VerdictFailed, VerdictReadError, VerdictObjectReadError, VerdictNotDeleted,
-	VerdictNotTagged, VerdictUnreadable}
+var keptOrder = []Verdict{VerdictDataGone, VerdictWiderRange, VerdictFailed, VerdictReadError, VerdictObjectReadError,
+	VerdictNotDeleted, VerdictNotTagged, VerdictUnreadable}
 
 // Write prints the summary: one line of counts per subject, then every kept message with its reason.
 func (s Summary) Write(w io.Writer) {

@@ -310,7 +310,7 @@ variable "maximum_batching_window_in_seconds" {
 }
 
 variable "parallelization_factor" {
-  description = "Concurrent batches per shard (1-10). Order is kept per partition key, not per shard, above 1."
+  description = "Concurrent batches per shard (1-10). Above 1, order is kept per partition key, not per shard, and an SQS on-failure record's range also spans other batches' records, which pipelinectl redrive will not rewrite unless told to (-allow-wider-range): prefer on_failure_destination = \"s3\", which keeps each failed batch's records."
   type        = number
   default     = 1
   nullable    = false
