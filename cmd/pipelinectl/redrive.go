@@ -168,15 +168,18 @@ INCOMPLETE: receive after receive brought back only messages it had already take
 it cannot tell whether others are left; rerun (with a longer -visibility-timeout if it repeats).
 
   -mode invoke  invokes the deployed function (Lambda Invoke, RequestResponse) with the event Lambda would send,
-                honouring its partial batch responses. Needs lambda:InvokeFunction.
+                honouring its partial batch responses. Needs lambda:InvokeFunction, and
+                lambda:GetFunctionConfiguration for the events' invokeIdentityArn (the function's execution role)
+                unless -invoke-identity-arn gives it.
   -mode direct  runs the function's code here, writing straight to S3 under the same keys. Needs s3:PutObject,
                 and s3:GetObject on the function's progress markers (ERROR_PREFIX_progress/*) and its SCHEMA;
-                settings from -config-from-function and/or the flags below.
+                settings from -config-from-function (which needs lambda:GetFunctionConfiguration) and/or the
+                flags below.
 
 Reading the queue needs sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:DeleteMessage and
-sqs:GetQueueAttributes, and the stream's kinesis:DescribeStreamSummary, kinesis:GetShardIterator and
-kinesis:GetRecords. Reading objects (-source) needs s3:ListBucket and s3:GetObject, and s3:DeleteObject (with
--redriven-objects tag: s3:GetObjectTagging and s3:PutObjectTagging instead).
+sqs:GetQueueAttributes (and sqs:GetQueueUrl with -queue-name), and the stream's kinesis:DescribeStreamSummary,
+kinesis:GetShardIterator and kinesis:GetRecords. Reading objects (-source) needs s3:ListBucket and s3:GetObject,
+and s3:DeleteObject (with -redriven-objects tag: s3:GetObjectTagging and s3:PutObjectTagging instead).
 
 With parallelization_factor > 1 a shard feeds several batches at once, and a message's range also spans the other
 batches' records, already written: a range that holds more records than the message's batchSize is kept
