@@ -577,14 +577,24 @@ func (n *node) itemsNode() *node {
 // elements, which the caller checks in turn with the Checks that Members and Items return. When every step is
 // true, the fast path on the whole value would be true, and the library would accept it. The zero Check checks
 // nothing: every step is false.
-type Check struct{ n *node }
+type Check struct {
+	n *node
+	// hops counts the nodes that are only a reference (of) followed on the way from the record's node to n, for
+	// this value and for the containers around it: the tree walk goes one deeper for each.
+	hops int32
+}
 
 // Check returns the check of a whole record.
-func (s *Schema) Check() Check { return checkOf(s.root) }
+func (s *Schema) Check() Check { return Check{}.of(s.root) }
 
-// checkOf is the Check of n: of the schema it refers to, when it is only a reference ({"$ref": …}, or an allOf of
-// one), so that a container's schema found through a reference is checked in steps too.
-func checkOf(n *node) Check {
+// of is the Check of n, a node of a value inside c's (or of c's own, for the record): of the schema n refers to,
+// when it is only a reference ({"$ref": …}, or an allOf of one), so that a container's schema found through a
+// reference is checked in steps too.
+//
+// The tree walk goes one deeper for each such node: a value's depth in that walk is its depth in the record and the
+// hops of the Checks of it and of the containers around it.
+func (c Check) of(n *node) Check {
+	hops := c.hops
 	for range 16 { // a reference to itself ends
 		// A copy with the JSON Lines table's rules (table.go) is one when the node it refers to has them too: an
 		// object's, an array's elements'; not a scalar's, which are the copy's own.
@@ -593,8 +603,9 @@ func checkOf(n *node) Check {
 			break
 		}
 		n = n.all[0]
+		hops++
 	}
-	return Check{n}
+	return Check{n: n, hops: hops}
 }
 
 // onlyAll reports whether n has no keyword but those of n.all.
@@ -611,6 +622,7 @@ func (c Check) Value(v jsonvalue.Value, depth int) bool {
 	if n == nil {
 		return false
 	}
+	depth += int(c.hops)
 	kind := v.Kind()
 	if n.plain&(1<<kind) != 0 && depth <= maxSureDepth {
 		return true
@@ -625,7 +637,7 @@ func (c Check) Value(v jsonvalue.Value, depth int) bool {
 // SureKind is Value's first answer, small enough to be inlined: true when c is certain of every value of kind at
 // depth by its own keywords (a string without length, pattern or format). false means: ask Value.
 func (c Check) SureKind(kind jsonvalue.Kind, depth int) bool {
-	return c.n != nil && c.n.plain&(1<<kind) != 0 && depth <= maxSureDepth
+	return c.n != nil && c.n.plain&(1<<kind) != 0 && depth+int(c.hops) <= maxSureDepth
 }
 
 // Members returns the Checks of an object's members, whose keys are keys (each once), in their order; false when
@@ -642,7 +654,7 @@ func (c Check) Members(keys []string, subs []Check) ([]Check, bool) {
 		if !ok {
 			return subs, false
 		}
-		subs = append(subs, checkOf(sub))
+		subs = append(subs, c.of(sub))
 	}
 	return subs, m.missing == 0
 }
@@ -652,5 +664,5 @@ func (c Check) Items() Check {
 	if c.n == nil {
 		return c
 	}
-	return checkOf(c.n.itemsNode())
+	return c.of(c.n.itemsNode())
 }

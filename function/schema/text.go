@@ -196,9 +196,9 @@ func (c Check) Text(data []byte, i, depth int) (end int, ok bool) {
 		return 0, false
 	}
 	w := textWalk{src: data, steps: scalarSteps}
-	return w.value(c.n, i, depth)
+	return w.value(c.n, i, depth+int(c.hops))
 }
 
 // Unchecked is the Check of a value the schema does not see (one a transform drops): Text then only reads it,
 // certain of what the fast path is certain of (no escapes, numbers within range).
-func Unchecked() Check { return Check{anything} }
+func Unchecked() Check { return Check{n: anything} }
