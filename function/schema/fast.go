@@ -25,17 +25,27 @@ import (
 const maxSureDepth = 64
 
 // A schema whose nodes apply several subschemas to one value (allOf, or $ref beside other keywords) has the walk
-// visit a value once per path to it, which nesting multiplies: parts^depth. A walk of such a schema gets
-// stepsPerValue steps for each value of the record (and stepsSlack), then gives up, unsure; a schema without
-// them visits each value once. Check.Value walks one scalar, with scalarSteps.
+// visit a value once per path to it, which nesting multiplies: parts^depth. A walk of such a schema (nonlinear)
+// takes a step a node it visits a value with (sureSelf), and is sure of a record only within stepBudget steps; a
+// schema without them visits each value once, in any number of steps. Every walk — of the tree, of the text
+// (text.go), in steps (Check) — counts its steps and its depth alike, so that a fast path is sure of a record only
+// where the tree walk ValidateAtMost starts with is. Check.Value walks one scalar with at most scalarSteps.
 const (
 	stepsPerValue = 4
 	stepsSlack    = 64
 	scalarSteps   = 1 << 12
 )
 
+// stepBudget is the steps a walk with a nonlinear schema may take on a record of values values and object keys
+// (jsonvalue.Count).
+func stepBudget(values int) int { return stepsPerValue*values + stepsSlack }
+
+// WithinSteps reports whether a walk in steps (Check) that took steps, the sum of its Checks' Steps, on a record of
+// values values and object keys, is within what the walk of the record's tree would be allowed.
+func WithinSteps(steps, values int) bool { return steps <= stepBudget(values) }
+
 // anything is the node of a value without a schema: it checks only that numbers are within range.
-var anything = &node{minItems: -1, maxItems: -1, minLength: -1, maxLength: -1,
+var anything = &node{minItems: -1, maxItems: -1, minLength: -1, maxLength: -1, cost: 1,
 	plain: 1<<jsonvalue.Null | 1<<jsonvalue.Bool | 1<<jsonvalue.String | 1<<jsonvalue.Array | 1<<jsonvalue.Object}
 
 // node is one schema, compiled for the walk; -1 stands for an absent bound.
@@ -50,6 +60,9 @@ type node struct {
 	dateTime    bool   // "format": "date-time", checked natively
 	format      *jsonschema.Format
 	all         []*node // $ref and allOf: the value must be certain for each too
+	// cost is the steps a walk takes on a scalar it is sure of with this node: one for it and for each node of all,
+	// in turn, as often as it is met; maxCost past that (a loop of them, at whose end the walk is never sure).
+	cost int
 
 	// Objects. props holds the names of properties and required, sorted; a member whose name is not there, or has
 	// no schema, goes to extra (nil: anything) unless noExtra.
@@ -106,6 +119,38 @@ type bound struct {
 
 // maxIndexed is the number of names beyond which an object's names are looked up in a map.
 const maxIndexed = 12
+
+// compileRoot compiles the schema of a record into its nodes.
+func compileRoot(s *jsonschema.Schema) *node {
+	done := map[*jsonschema.Schema]*node{}
+	root := compileNode(s, done)
+	open := map[*node]bool{}
+	for _, n := range done {
+		n.setCost(open)
+	}
+	return root
+}
+
+// maxCost stands for a cost beyond the steps of any walk (a loop of references).
+const maxCost = math.MaxInt32
+
+// setCost sets n.cost, and that of the nodes of n.all; open holds the nodes whose cost is being set.
+func (n *node) setCost(open map[*node]bool) int {
+	if n.cost > 0 {
+		return n.cost
+	}
+	if open[n] {
+		return maxCost
+	}
+	open[n] = true
+	cost := 1
+	for _, sub := range n.all {
+		cost = min(cost+sub.setCost(open), maxCost)
+	}
+	delete(open, n)
+	n.cost = cost
+	return cost
+}
 
 // compileNode compiles s and what it refers to; done holds the nodes made so far, so that references make cycles.
 func compileNode(s *jsonschema.Schema, done map[*jsonschema.Schema]*node) *node {
@@ -575,24 +620,35 @@ func (n *node) itemsNode() *node {
 // Check is the fast path in steps, for a caller that walks a value's tree itself (the transform's writer, which
 // checks its output as it writes it, instead of a second walk after): Value checks a value but for its members and
 // elements, which the caller checks in turn with the Checks that Members and Items return. When every step is
-// true, the fast path on the whole value would be true, and the library would accept it. The zero Check checks
-// nothing: every step is false.
+// true, and the Steps of the Checks add up to at most what WithinSteps allows, the fast path on the whole value
+// would be true, and the library would accept it. The zero Check checks nothing: every step is false.
 type Check struct {
 	n *node
 	// hops counts the nodes that are only a reference (of) followed on the way from the record's node to n, for
-	// this value and for the containers around it: the tree walk goes one deeper for each.
+	// this value and for the containers around it: the tree walk goes one deeper for each, and takes a step for each.
 	hops int32
+	// steps is what the tree walk takes on a value this Check is sure of (hops, and n.cost); 0 where the walk is not
+	// bounded (a linear schema), else at least 1.
+	steps int32
 }
 
 // Check returns the check of a whole record.
-func (s *Schema) Check() Check { return Check{}.of(s.root) }
+func (s *Schema) Check() Check {
+	c := Check{}
+	if s.nonlinear {
+		c.steps = 1
+	}
+	return c.of(s.root)
+}
 
 // of is the Check of n, a node of a value inside c's (or of c's own, for the record): of the schema n refers to,
 // when it is only a reference ({"$ref": …}, or an allOf of one), so that a container's schema found through a
 // reference is checked in steps too.
 //
-// The tree walk goes one deeper for each such node: a value's depth in that walk is its depth in the record and the
-// hops of the Checks of it and of the containers around it.
+// The tree walk takes a step for each such node, one deeper each time, and each one walks the members and elements
+// of its value once more, against anything (sureObject), a step each. So a value's depth in that walk is its
+// depth in the record and the hops of the Checks of it and of the containers around it, and its steps those hops
+// and its own node's cost.
 func (c Check) of(n *node) Check {
 	hops := c.hops
 	for range 16 { // a reference to itself ends
@@ -605,8 +661,15 @@ func (c Check) of(n *node) Check {
 		n = n.all[0]
 		hops++
 	}
-	return Check{n: n, hops: hops}
+	sub := Check{n: n, hops: hops}
+	if c.steps > 0 {
+		sub.steps = int32(min(int(hops)+n.cost, maxCost))
+	}
+	return sub
 }
+
+// Steps is what the tree walk takes on a value c is sure of: the caller adds them up for WithinSteps.
+func (c Check) Steps() int { return int(c.steps) }
 
 // onlyAll reports whether n has no keyword but those of n.all.
 func (n *node) onlyAll() bool {

@@ -62,7 +62,7 @@ func slowValidate(s *Schema, v jsonvalue.Value) error {
 // slow path; it reports whether the fast path was certain.
 func checkFast(t *testing.T, doc string, s *Schema, vs string, v jsonvalue.Value) bool {
 	t.Helper()
-	certain := s.root.sure(v, 0, new(s.steps(v)))
+	certain := s.root.sure(v, 0, new(s.treeSteps(v)))
 	slow := slowValidate(s, v)
 	if certain && slow != nil {
 		t.Fatalf("schema %s, value %s: the fast path says valid, the library says %v", doc, vs, slow)
@@ -120,7 +120,7 @@ func randomSchemas(seed uint64) func(yield func(string, *Schema) bool) {
 // TestSureTakesTheCommonPath makes sure the example order needs no library call.
 func TestSureTakesTheCommonPath(t *testing.T) {
 	s := compile(t, orders)
-	if v := value(t, validOrder); !s.root.sure(v, 0, new(s.steps(v))) {
+	if v := value(t, validOrder); !s.root.sure(v, 0, new(s.treeSteps(v))) {
 		t.Fatal("the fast path is not certain of a valid order")
 	}
 }

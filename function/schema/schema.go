@@ -93,7 +93,7 @@ func Compile(data []byte, location string) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{compiled: compiled, root: compileNode(compiled, map[*jsonschema.Schema]*node{}), doc: doc,
+	return &Schema{compiled: compiled, root: compileRoot(compiled), doc: doc,
 		nonlinear: recursive(compiled) || fansOut(compiled)}, nil
 }
 
@@ -132,7 +132,7 @@ func (e *Error) Error() string { return e.msg }
 // refers to itself or applies several subschemas to a value, a record on which the library would make more than
 // maxValues values' worth of evaluations (recursion.go) is rejected likewise.
 func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
-	if s.root.sure(v, 0, new(s.steps(v))) {
+	if s.root.sure(v, 0, new(s.treeSteps(v))) {
 		return nil // the common case: the library's verdict would be the same, and is not needed
 	}
 	if at, ok := outOfRange(v); ok {
@@ -161,12 +161,21 @@ func (s *Schema) ValidateAtMost(v jsonvalue.Value, maxValues int) error {
 // notChecked is the Check of a record the library was not asked about.
 const notChecked = "not-checked"
 
-// steps is what the compiled checks may take on v (fast.go): unbounded for a schema that visits each value once.
-func (s *Schema) steps(v jsonvalue.Value) int {
+// steps is what the walks (fast.go) may take on a record of values values and object keys: unbounded for a schema
+// that visits each value once.
+func (s *Schema) steps(values int) int {
 	if !s.nonlinear {
 		return math.MaxInt
 	}
-	return stepsPerValue*jsonvalue.Count(v) + stepsSlack
+	return stepBudget(values)
+}
+
+// treeSteps is steps for the record v, whose values are counted only where that counts.
+func (s *Schema) treeSteps(v jsonvalue.Value) int {
+	if !s.nonlinear {
+		return math.MaxInt
+	}
+	return s.steps(jsonvalue.Count(v))
 }
 
 var printer = message.NewPrinter(language.English)

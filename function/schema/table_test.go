@@ -69,7 +69,7 @@ func TestJSONLinesTable(t *testing.T) {
 		if got := fmt.Sprint(err); r.reason == "" && err != nil || r.reason != "" && !strings.HasPrefix(got, r.reason) {
 			t.Errorf("%s: Validate says %v, want %q", r.record, err, r.reason)
 		}
-		sure, text, steps := s.root.sure(v, 0, new(s.steps(v))), s.SureText(compactOf(t, r.record), 0),
+		sure, text, steps := s.root.sure(v, 0, new(s.treeSteps(v))), s.SureText(compactOf(t, r.record), 0),
 			checkSteps(s.Check(), v, 0) && !shadows(v)
 		if err != nil && (sure || text || steps) {
 			t.Errorf("%s: %v, yet the fast paths are certain of it: tree %v, text %v, steps %v", r.record, err, sure, text, steps)
@@ -113,7 +113,7 @@ func TestJSONLinesTableRandomSchemas(t *testing.T) {
 				if got := s.Validate(v); fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Fatalf("schema %s, record %s: Validate says %v, want %v", doc, record, got, want)
 				}
-				sure := s.root.sure(v, 0, new(s.steps(v)))
+				sure := s.root.sure(v, 0, new(s.treeSteps(v)))
 				if want != nil && (sure || s.SureText(compactOf(t, record), 0) || checkSteps(s.Check(), v, 0)) {
 					t.Fatalf("schema %s, record %s: %v, yet a fast path is certain of it", doc, record, want)
 				}
@@ -175,7 +175,7 @@ func TestJSONLinesTableThroughReferences(t *testing.T) {
 		if got := fmt.Sprint(err); reason == "" && err != nil || reason != "" && !strings.HasPrefix(got, reason) {
 			t.Errorf("%s: Validate says %v, want %q", record, err, reason)
 		}
-		sure, text, steps := s.root.sure(v, 0, new(s.steps(v))), s.SureText(compactOf(t, record), 0), checkSteps(s.Check(), v, 0)
+		sure, text, steps := s.root.sure(v, 0, new(s.treeSteps(v))), s.SureText(compactOf(t, record), 0), checkSteps(s.Check(), v, 0)
 		if (err != nil) == (sure || text || steps) || err == nil && !(sure && text && steps) {
 			t.Errorf("%s: %v; fast paths certain: tree %v, text %v, steps %v", record, err, sure, text, steps)
 		}
@@ -194,7 +194,7 @@ func FuzzJSONLinesTable(f *testing.F) {
 			return
 		}
 		want := s.Validate(v)
-		if want != nil && (s.root.sure(v, 0, new(s.steps(v))) || s.SureText([]byte(record), 0) || checkSteps(s.Check(), v, 0) && !shadows(v)) {
+		if want != nil && (s.root.sure(v, 0, new(s.treeSteps(v))) || s.SureText([]byte(record), 0) || checkSteps(s.Check(), v, 0) && !shadows(v)) {
 			t.Fatalf("%s: %v, yet a fast path is certain of it", record, want)
 		}
 	})
@@ -227,7 +227,7 @@ func TestJSONLinesTableCopiesAreBounded(t *testing.T) {
 		t.Fatalf("%d copies, more than %d", copies, 2*maxTableCopies)
 	}
 	// (The library takes long on this schema: what it would say comes from the fast path and the reason walk.)
-	if v := value(t, `{"id": 1e19}`); table.root.sure(v, 0, new(table.steps(v))) || table.root.misread(v, nil) == nil {
+	if v := value(t, `{"id": 1e19}`); table.root.sure(v, 0, new(table.treeSteps(v))) || table.root.misread(v, nil) == nil {
 		t.Error(`{"id": 1e19}: the table takes it`)
 	}
 }

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"math"
 	"slices"
 	"unicode/utf8"
 	"unsafe"
@@ -20,12 +19,11 @@ func (s *Schema) SureText(data []byte, maxValues int) bool {
 	if !utf8.Valid(data) {
 		return false // the decoder would replace what is not UTF-8
 	}
-	w := textWalk{src: data, max: maxValues, steps: math.MaxInt}
-	if s.nonlinear {
-		w.steps = stepsPerValue*len(data) + stepsSlack // a value takes a byte at least
-	}
+	w := textWalk{src: data, max: maxValues, steps: s.steps(len(data))} // a value takes a byte at least
+	budget := w.steps
 	end, ok := w.value(s.root, 0, 0)
-	return ok && end == len(data)
+	// Within the steps the tree walk of the record would have: the budget of its values.
+	return ok && end == len(data) && budget-w.steps <= s.steps(w.values)
 }
 
 type textWalk struct {
@@ -39,6 +37,7 @@ func (w *textWalk) value(n *node, i, depth int) (end int, ok bool) {
 	if w.steps--; n.unsure || depth > maxSureDepth || i >= len(w.src) || w.steps < 0 {
 		return 0, false
 	}
+	before := w.values
 	var kind jsonvalue.Kind
 	switch c := w.src[i]; {
 	case c == '{':
@@ -78,11 +77,15 @@ func (w *textWalk) value(n *node, i, depth int) (end int, ok bool) {
 	if !ok {
 		return 0, false
 	}
+	// The nodes of n.all walk the value again: its values and keys are counted once.
+	counted := w.values
 	for _, sub := range n.all {
+		w.values = before
 		if e, ok := w.value(sub, i, depth+1); !ok || e != end {
 			return 0, false
 		}
 	}
+	w.values = counted
 	return end, true
 }
 

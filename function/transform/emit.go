@@ -86,6 +86,7 @@ type writer struct {
 	subs   []schema.Check // the member checks of the objects being written without a shape, outermost first
 	order  []int          // the members of the objects being written, in key order, outermost first
 	values int            // the values and object keys written, as jsonvalue.Decoder counts them
+	steps  int            // the Steps of the checks of the values written (schema.WithinSteps)
 	depth  int            // of the containers being written
 	deep   bool           // whether the value nests deeper than jsonvalue.MaxDepth, which decoding its text would refuse
 	s      *Scratch
@@ -100,6 +101,7 @@ func (w *writer) write(v jsonvalue.Value, build bool, c schema.Check) jsonvalue.
 	case jsonvalue.Array, jsonvalue.Object:
 		// A container's own keywords look at what it holds only through its length, which writing keeps.
 		w.check = w.check && (c.SureKind(v.Kind(), w.depth) || c.Value(v, w.depth))
+		w.steps += c.Steps()
 		w.depth++
 		w.deep = w.deep || w.depth > jsonvalue.MaxDepth
 		if v.Kind() == jsonvalue.Array {
@@ -113,6 +115,7 @@ func (w *writer) write(v jsonvalue.Value, build bool, c schema.Check) jsonvalue.
 		v = w.scalar(v)
 	}
 	w.check = w.check && c.Value(v, w.depth) // as written: an integral float without its dot
+	w.steps += c.Steps()
 	return v
 }
 
@@ -222,7 +225,7 @@ func (w *writer) shaped(v jsonvalue.Value, members []jsonvalue.Value, sh *shape,
 	w.values += 2 * n
 	sh.busy = true
 	// Plain strings and scalars, most members, are written here, with w.buf and w.check kept in locals meanwhile.
-	buf, check, depth := w.buf, w.check, w.depth
+	buf, check, depth, steps := w.buf, w.check, w.depth, w.steps
 	for j, i := range sh.order {
 		buf = append(buf, sh.heads[j]...)
 		m := &members[i+1]
@@ -241,20 +244,21 @@ func (w *writer) shaped(v jsonvalue.Value, members []jsonvalue.Value, sh *shape,
 				buf = append(buf, "null"...)
 			}
 		default:
-			w.buf, w.check = buf, check
+			w.buf, w.check, w.steps = buf, check, steps
 			e := w.member(*m, build, mc)
 			if build {
 				kids[2*j], kids[2*j+1] = members[i], e
 			}
-			buf, check = w.buf, w.check
+			buf, check, steps = w.buf, w.check, w.steps
 			continue
 		}
 		check = check && (mc.SureKind(m.Kind(), depth) || mc.Value(*m, depth))
+		steps += mc.Steps()
 		if build {
 			kids[2*j], kids[2*j+1] = members[i], *m
 		}
 	}
-	w.buf, w.check = buf, check
+	w.buf, w.check, w.steps = buf, check, steps
 	sh.busy = false
 	w.buf = append(w.buf, '}')
 	if !build {
@@ -275,6 +279,7 @@ func (w *writer) member(m jsonvalue.Value, build bool, c schema.Check) jsonvalue
 			w.buf = appendString(w.buf, m.Text())
 		}
 		w.check = w.check && (c.SureKind(jsonvalue.String, w.depth) || c.Value(m, w.depth))
+		w.steps += c.Steps()
 		return m
 	case jsonvalue.Array, jsonvalue.Object:
 		return w.write(m, build, c)

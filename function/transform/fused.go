@@ -437,8 +437,9 @@ type (
 
 // planner makes a plan.
 type planner struct {
-	p   *plan
-	lit []byte // the text since the last scalar
+	p     *plan
+	lit   []byte // the text since the last scalar
+	steps int    // the Steps of the output's checks (schema.WithinSteps)
 }
 
 // newPlan makes the plan of in's key sequence, or returns nil when the fused path cannot take it.
@@ -488,7 +489,7 @@ func newPlan(t *Transform, in jsonvalue.Value, c schema.Check) *plan {
 		}
 	}
 	outValues := 0
-	if !b.write(root, c, 0, &outValues) {
+	if !b.write(root, c, 0, &outValues) || !schema.WithinSteps(b.steps, outValues) {
 		return nil
 	}
 	b.p.outLast = string(b.lit)
@@ -550,6 +551,7 @@ func (b *planner) write(o *planObject, c schema.Check, depth int, values *int) b
 	if !c.SureKind(jsonvalue.Object, depth) && !c.Value(jsonvalue.MakeObject(nil), depth) {
 		return false
 	}
+	b.steps += c.Steps()
 	order := make([]int, len(o.keys))
 	for i := range order {
 		order[i] = i
@@ -582,6 +584,7 @@ func (b *planner) write(o *planObject, c schema.Check, depth int, values *int) b
 			return false // set can make no member without a value
 		default:
 			part := outPart{text: string(b.lit), ref: v.ref}
+			b.steps += subs[j].Steps()
 			if v.ref >= 0 {
 				b.p.scalars[v.ref] = newScalar(subs[j], depth+1)
 			} else {

@@ -73,7 +73,7 @@ func (t *Transform) ApplyNativeChecked(v jsonvalue.Value, s *Scratch, c schema.C
 	if s.w.deep || s.MaxValues > 0 && s.w.values > s.MaxValues {
 		return jsonvalue.Value{}, nil, false, false
 	}
-	sure = s.w.check
+	sure = s.w.check && schema.WithinSteps(s.w.steps, s.w.values)
 	if !tree && !sure {
 		// The caller validates the tree: write again, making it (the same text).
 		s.w = writer{buf: s.w.buf[:0], order: s.w.order[:0], subs: s.w.subs[:0], s: s}
