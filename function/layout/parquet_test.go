@@ -670,3 +670,28 @@ func TestUnknownColumnTypeConvertsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetHoldsTuples: in draft 2020-12 "items" constrains only the elements after "prefixItems", so an array
+// with both may hold other types at the front than "items" says. A record the schema accepts must be written, not
+// quarantined: such an array is no column, and stays in _extra as sent.
+func TestParquetHoldsTuples(t *testing.T) {
+	s, err := schema.Compile([]byte(`{"type": "object", "properties": {
+		"point": {"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "integer"}}}}`), "mem://tuple.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewParquet(s.Columns(nil), "none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := decodeJSON(t, `{"point": ["x", 1, 2]}`)
+	if err := s.Validate(record); err != nil {
+		t.Fatalf("the schema rejects the record (%v): the test tests nothing", err)
+	}
+	if _, err := p.Row(record); err != nil {
+		t.Fatalf("a record the schema accepts: %v", err)
+	}
+	if got, want := writeOne(t, p, record), `[{"_extra":"{\"point\":[\"x\",1,2]}"}]`; got != want {
+		t.Fatalf("read back %s, want %s", got, want)
+	}
+}
