@@ -13,7 +13,8 @@ import (
 //     (besides an optional "null"):
 //     "string" → string ("format": "date-time" → timestamp, UTC, microseconds), "integer" → bigint (INT64),
 //     "number" → double, "boolean" → boolean, "object" with "properties" → struct of its columns by the same rules,
-//     "array" with "items" of a column type → array.
+//     "array" with "items" of a column type, and no "prefixItems" (which leaves "items" the elements after them
+//     only, so the first may be of other types) → array.
 //   - A schema with a "$ref" to a definition of its resource ("#/$defs/<name>" or "#/definitions/<name>", the name
 //     escaped as in a JSON pointer: ~0 for ~, ~1 for /) makes the column its definition makes; its other keywords
 //     are ignored. The resource is the document, or the innermost subschema around the "$ref" that has an "$id" of
@@ -231,7 +232,7 @@ func column(schema any, depth int, in *scope) (Column, bool) {
 		}
 		return Column{Type: Struct, Fields: fields}, true
 	case "array":
-		if depth >= MaxDepth {
+		if _, tuple := node["prefixItems"]; tuple || depth >= MaxDepth {
 			return Column{}, false
 		}
 		elem, ok := column(node["items"], depth+1, in)

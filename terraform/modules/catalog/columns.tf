@@ -3,7 +3,7 @@
 #
 #   - A root property is a column, named as the property, if its schema has one "type" besides an optional "null":
 #     string (format date-time: timestamp), integer (bigint), number (double), boolean, object with properties (a
-#     struct of its columns, by the same rules), array with items of a column type (array).
+#     struct of its columns, by the same rules), array with items of a column type and no prefixItems (array).
 #   - A schema (the root too) with a "$ref" to "#/$defs/<name>" or "#/definitions/<name>" (name escaped ~0 ~1) is
 #     its definition, other keywords ignored; through up to 4 references in a row. A definition that refers to
 #     itself nests as deep as any struct.
@@ -65,7 +65,7 @@ locals {
       length([for k in try(keys(p.node.properties), []) : k if lower(k) == lower(name)]) == 1
     ] if p.type == "object"]) : jsonencode(c.path) => c },
     { for p in values(local.d1) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = try(local.refs[p.node.items["$ref"]], p.node.items) }
-    if p.type == "array" && can(keys(p.node.items)) },
+    if p.type == "array" && can(keys(p.node.items)) && !can(p.node.prefixItems) },
   )
   d2 = { for k, n in local.d2_raw : k => merge(n, { type = try(one([for t in flatten([n.node.type]) : t if t != "null"]), null) }) }
 
@@ -76,7 +76,7 @@ locals {
       length([for k in try(keys(p.node.properties), []) : k if lower(k) == lower(name)]) == 1
     ] if p.type == "object"]) : jsonencode(c.path) => c },
     { for p in values(local.d2) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = try(local.refs[p.node.items["$ref"]], p.node.items) }
-    if p.type == "array" && can(keys(p.node.items)) },
+    if p.type == "array" && can(keys(p.node.items)) && !can(p.node.prefixItems) },
   )
   d3 = { for k, n in local.d3_raw : k => merge(n, { type = try(one([for t in flatten([n.node.type]) : t if t != "null"]), null) }) }
 
@@ -87,7 +87,7 @@ locals {
       length([for k in try(keys(p.node.properties), []) : k if lower(k) == lower(name)]) == 1
     ] if p.type == "object"]) : jsonencode(c.path) => c },
     { for p in values(local.d3) : jsonencode(concat(p.path, ["[]"])) => { path = concat(p.path, ["[]"]), node = try(local.refs[p.node.items["$ref"]], p.node.items) }
-    if p.type == "array" && can(keys(p.node.items)) },
+    if p.type == "array" && can(keys(p.node.items)) && !can(p.node.prefixItems) },
   )
   d4 = { for k, n in local.d4_raw : k => merge(n, { type = try(one([for t in flatten([n.node.type]) : t if t != "null"]), null) }) }
 
