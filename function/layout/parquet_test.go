@@ -2,6 +2,7 @@ package layout
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -693,5 +694,52 @@ func TestParquetHoldsTuples(t *testing.T) {
 	}
 	if got, want := writeOne(t, p, record), `[{"_extra":"{\"point\":[\"x\",1,2]}"}]`; got != want {
 		t.Fatalf("read back %s, want %s", got, want)
+	}
+}
+
+// TestParquetBoundsStaySmall: the footer holds each column chunk's bounds, which parquet-go writes whole, so a long
+// string (a text, a JSON blob in _extra) would be copied there uncompressed, for every reader to fetch and decode
+// before any data (Trino refuses footers past a size; parquet-mr omits bounds past 4 KiB). A column with a string
+// longer than 1 KiB in the file, and _extra (JSON, whose bounds prune nothing), are written without bounds; other
+// columns keep theirs, and the values read back whole.
+func TestParquetBoundsStaySmall(t *testing.T) {
+	p := newParquet(t, "zstd")
+	long := strings.Repeat("x", 100<<10)
+	var rows []parquet.Row
+	for i, r := range []string{
+		fmt.Sprintf(`{"order_id": "o-%s", "customer": {"id": "c-1", "note": "%s"}, "blob": "%s"}`, long, long, long),
+		`{"order_id": "o-2", "customer": {"id": "c-2"}}`,
+	} {
+		row, err := p.Row(decodeJSON(t, r))
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		rows = append(rows, row)
+	}
+	var buf bytes.Buffer
+	if err := p.Encode(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, column := range []string{"order_id", "_extra", "customer._extra", "customer.id"} {
+		leaf, _ := p.Schema().Lookup(strings.Split(column, ".")...)
+		stats := f.Metadata().RowGroups[0].Columns[leaf.ColumnIndex].MetaData.Statistics
+		if n := max(len(stats.MinValue), len(stats.MaxValue), len(stats.Min), len(stats.Max)); n > 1<<10 {
+			t.Errorf("%s: bounds of %d bytes in the footer", column, n)
+		}
+		if column == "customer.id" && (string(stats.MinValue) != "c-1" || string(stats.MaxValue) != "c-2") {
+			t.Errorf("%s: bounds %q %q, want c-1 c-2", column, stats.MinValue, stats.MaxValue)
+		}
+	}
+	if footer := int(binary.LittleEndian.Uint32(buf.Bytes()[buf.Len()-8:])); footer > 16<<10 {
+		t.Errorf("a footer of %d bytes", footer)
+	}
+	got := readBack(t, buf.Bytes(), p)
+	if len(got) != 2 || got[0]["order_id"] != "o-"+long || !strings.Contains(got[0]["_extra"].(string), long) ||
+		!strings.Contains(got[0]["customer"].(map[string]any)["_extra"].(string), long) {
+		t.Error("the long strings do not read back whole")
 	}
 }
