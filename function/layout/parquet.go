@@ -3,6 +3,7 @@ package layout
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -72,7 +73,7 @@ func NewParquet(cols []schema.Column, compression string) (*Parquet, error) {
 			p.strings |= 1 << i
 		}
 	}
-	if _, err := p.config(0); err != nil { // fail now rather than at the first file
+	if _, err := p.config(0, nil); err != nil { // fail now rather than at the first file
 		return nil, err
 	}
 	return p, nil
@@ -83,9 +84,9 @@ func NewParquet(cols []schema.Column, compression string) (*Parquet, error) {
 const maxConfigs = 8
 
 // config is the configuration of the writers of files whose string columns are dictionary-encoded but those in
-// plain.
-func (p *Parquet) config(plain uint64) (*parquet.WriterConfig, error) {
-	if c, ok := p.configs[plain]; ok {
+// plain, and that hold a long string in the columns long (kept for files without).
+func (p *Parquet) config(plain uint64, long []int) (*parquet.WriterConfig, error) {
+	if c, ok := p.configs[plain]; ok && len(long) == 0 {
 		return c, nil
 	}
 	s := p.schema
@@ -101,17 +102,43 @@ func (p *Parquet) config(plain uint64) (*parquet.WriterConfig, error) {
 	opts := []parquet.WriterOption{s, parquet.Compression(p.codec), parquet.DataPageVersion(1),
 		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary), parquet.DictionaryMaxBytes(1 << 20),
 		parquet.CreatedBy("kinesis2s3", "", "")}
+	//
+	// parquet-go writes a column chunk's bounds whole into the footer, which readers fetch and decode before any data:
+	// _extra (JSON, whose bounds prune nothing) has none, nor has a column with a long string in the file (long).
 	for _, path := range s.Columns() {
 		opts = append(opts, parquet.SkipPageStatistics(path...))
+		if path[len(path)-1] == schema.ExtraColumn {
+			opts = append(opts, parquet.SkipPageBounds(path...))
+		}
+	}
+	for _, c := range long {
+		opts = append(opts, parquet.SkipPageBounds(s.Columns()[c]...))
 	}
 	config, err := parquet.NewWriterConfig(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	if len(p.configs) < maxConfigs {
+	if len(p.configs) < maxConfigs && len(long) == 0 {
 		p.configs[plain] = config
 	}
 	return config, nil
+}
+
+// maxBoundBytes is the longest string a column may hold in a file and keep its bounds (parquet-mr keeps none past
+// 4 KiB; Trino truncates its own at 1 KiB).
+const maxBoundBytes = 1 << 10
+
+// longColumns is the string columns with a value longer than maxBoundBytes in rows, in the order met (mostly none).
+func longColumns(rows []parquet.Row) []int {
+	var long []int
+	for _, row := range rows {
+		for _, v := range row {
+			if v.Kind() == parquet.ByteArray && len(v.ByteArray()) > maxBoundBytes && !slices.Contains(long, v.Column()) {
+				long = append(long, v.Column())
+			}
+		}
+	}
+	return long
 }
 
 func parquetCodec(compression string) (compress.Codec, error) {
@@ -596,7 +623,7 @@ func kind(v jsonvalue.Value) string {
 
 // Encode writes rows to dst as one Parquet file.
 func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
-	config, err := p.config(p.plainColumns(rows))
+	config, err := p.config(p.plainColumns(rows), longColumns(rows))
 	if err != nil {
 		return err
 	}

@@ -494,7 +494,7 @@ func checkWriteColumns(t *testing.T, p *Parquet, docs string) {
 			rows = append(rows, row)
 		}
 	}
-	config, err := p.config(p.plainColumns(rows))
+	config, err := p.config(p.plainColumns(rows), longColumns(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -705,22 +705,10 @@ func TestParquetHoldsTuples(t *testing.T) {
 func TestParquetBoundsStaySmall(t *testing.T) {
 	p := newParquet(t, "zstd")
 	long := strings.Repeat("x", 100<<10)
-	var rows []parquet.Row
-	for i, r := range []string{
+	body := encodeRecords(t, p,
 		fmt.Sprintf(`{"order_id": "o-%s", "customer": {"id": "c-1", "note": "%s"}, "blob": "%s"}`, long, long, long),
-		`{"order_id": "o-2", "customer": {"id": "c-2"}}`,
-	} {
-		row, err := p.Row(decodeJSON(t, r))
-		if err != nil {
-			t.Fatalf("record %d: %v", i, err)
-		}
-		rows = append(rows, row)
-	}
-	var buf bytes.Buffer
-	if err := p.Encode(&buf, rows); err != nil {
-		t.Fatal(err)
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		`{"order_id": "o-2", "customer": {"id": "c-2"}}`)
+	f, err := parquet.OpenFile(bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -734,12 +722,30 @@ func TestParquetBoundsStaySmall(t *testing.T) {
 			t.Errorf("%s: bounds %q %q, want c-1 c-2", column, stats.MinValue, stats.MaxValue)
 		}
 	}
-	if footer := int(binary.LittleEndian.Uint32(buf.Bytes()[buf.Len()-8:])); footer > 16<<10 {
+	if footer := int(binary.LittleEndian.Uint32(body[len(body)-8:])); footer > 16<<10 {
 		t.Errorf("a footer of %d bytes", footer)
 	}
-	got := readBack(t, buf.Bytes(), p)
+	got := readBack(t, body, p)
 	if len(got) != 2 || got[0]["order_id"] != "o-"+long || !strings.Contains(got[0]["_extra"].(string), long) ||
 		!strings.Contains(got[0]["customer"].(map[string]any)["_extra"].(string), long) {
 		t.Error("the long strings do not read back whole")
 	}
+}
+
+// encodeRecords writes the records, each one JSON document, as one file.
+func encodeRecords(t *testing.T, p *Parquet, records ...string) []byte {
+	t.Helper()
+	var rows []parquet.Row
+	for i, r := range records {
+		row, err := p.Row(decodeJSON(t, r))
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		rows = append(rows, row)
+	}
+	var buf bytes.Buffer
+	if err := p.Encode(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
