@@ -150,3 +150,25 @@ func hiveTypeOf(t *testing.T, n parquet.Field) string {
 	t.Fatalf("%s: no Hive type for %v", n.Name(), n.Type())
 	return ""
 }
+
+// TestCatalogFixturesMatchParquet extends TestCatalogMatchesParquet to the schemas that exercise every column rule:
+// terraform/tests (catalog.tftest.hcl) holds the catalog module's columns for them to the lists in
+// fixtures/*.columns.txt, and this holds the Parquet schema the function writes for them, read back as Hive types,
+// to the same lists.
+func TestCatalogFixturesMatchParquet(t *testing.T) {
+	for _, fixture := range []string{"column-rules", "column-refs"} {
+		doc, err := os.ReadFile("../terraform/tests/fixtures/" + fixture + ".schema.json")
+		require.NoError(t, err)
+		want, err := os.ReadFile("../terraform/tests/fixtures/" + fixture + ".columns.txt")
+		require.NoError(t, err)
+		s, err := schema.Compile(doc, "file:///"+fixture+".schema.json")
+		require.NoError(t, err)
+		pq, err := layout.NewParquet(s.Columns([]string{"year", "month", "day", "hour", "tenant"}), "zstd")
+		require.NoError(t, err)
+		var written []string
+		for _, f := range pq.Schema().Fields() {
+			written = append(written, f.Name()+" "+hiveTypeOf(t, f))
+		}
+		require.Equal(t, strings.TrimSpace(string(want)), strings.Join(written, "\n"), fixture)
+	}
+}
