@@ -77,3 +77,21 @@ func TestNewS3RejectsAllowWiderRange(t *testing.T) {
 		t.Error("NewS3 accepted AllowWiderRange")
 	}
 }
+
+// A kept wider range reprocessed nothing, so its note must not say that all its records were taken (the note is
+// for -allow-wider-range, which does take them all). A range read in one page is the case that found its end.
+func TestRedriveWiderRangeNoteDoesNotClaimTheRecordsWereTaken(t *testing.T) {
+	h := newHarness()
+	all := seqs(1, 3)
+	h.k.put(shard0, all...)
+	h.q.Send(onFailureBody(shard0, all[0], all[2], 2))
+	o := onlyOutcome(t, h.run(t, Options{BatchSize: 2}))
+	if o.Verdict != VerdictWiderRange {
+		t.Fatalf("verdict %q: %s", o.Verdict, o.Reason)
+	}
+	for _, w := range o.Warnings {
+		if strings.Contains(w, "were taken") {
+			t.Errorf("note %q beside %q", w, o.Reason)
+		}
+	}
+}
