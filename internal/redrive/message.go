@@ -140,9 +140,10 @@ func (r *Redriver) handle(ctx context.Context, it *item) Outcome {
 			o.Reason = err.Error()
 		}
 	}
-	if o.BatchSize > 0 && o.Records != o.BatchSize && rr.spansRange() {
+	if !wider && o.BatchSize > 0 && o.Records != o.BatchSize && rr.spansRange() {
 		// With ParallelizationFactor > 1 a batch holds only some partition keys, yet its range spans the
-		// shard: the other keys' records, already processed, are in the range and are reprocessed too.
+		// shard: the other keys' records, already processed, are in the range and are reprocessed too (a wider
+		// range kept unread says so in its reason; nothing of it was taken).
 		o.Warnings = append(o.Warnings, fmt.Sprintf("the range holds %d records but the on-failure record says batchSize %d "+
 			"(ParallelizationFactor > 1?): all %d were taken", o.Records, o.BatchSize, o.Records))
 	}
