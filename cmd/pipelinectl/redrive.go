@@ -134,7 +134,8 @@ func redriveFlagSet(stderr io.Writer, f *redriveFlags) *flag.FlagSet {
 	fs.IntVar(&f.retries, "retries", redrive.DefaultRetries, "retries of a failed batch, from the first failed record, before its message is kept (an attempt that handles some records uses none)")
 	fs.DurationVar(&f.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "queue only: how long a message being redriven stays hidden; extended while it is worked on")
 	fs.BoolVar(&f.allowWiderRange, "allow-wider-range", false, "queue only: also redrive a range that holds more records than its message's batchSize "+
-		"(parallelization_factor > 1: it spans other batches' records, which are written again; in batch output mode, as duplicates)")
+		"(parallelization_factor > 1: it spans other batches' records, which are written again, in batch output mode as duplicates; "+
+		"filter_patterns: it spans the records the filter dropped, which are written)")
 	fs.StringVar(&f.function, "function", "", "invoke mode: the function `NAME` or ARN, optionally with :alias or :version")
 	fs.StringVar(&f.invokeIdentity, "invoke-identity-arn", "", "invoke mode: the events' invokeIdentityArn (default: the function's execution role, if GetFunctionConfiguration answers)")
 	fs.StringVar(&f.configFrom, "config-from-function", "", "direct mode: take the settings below from the deployed function `NAME`'s environment (flags given override)")
@@ -182,10 +183,11 @@ kinesis:GetShardIterator and kinesis:GetRecords. Reading objects (-source) needs
 and s3:DeleteObject (with -redriven-objects tag: s3:GetObjectTagging and s3:PutObjectTagging instead).
 
 With parallelization_factor > 1 a shard feeds several batches at once, and a message's range also spans the other
-batches' records, already written: a range that holds more records than the message's batchSize is kept
-("range wider than the batch") with nothing reprocessed. -allow-wider-range reprocesses such ranges whole: in
-record output mode that rewrites the same objects; in batch mode it writes the other batches' records again, as
-duplicates. An S3 on-failure destination (-source) holds exactly each failed batch's records.
+batches' records, already written; with filter_patterns it also spans the records the filter dropped. A range that
+holds more records than the message's batchSize is kept ("range wider than the batch") with nothing reprocessed.
+-allow-wider-range reprocesses such ranges whole: in record output mode that rewrites the other batches' objects;
+in batch mode it writes their records again, as duplicates; either way it writes the records a filter dropped.
+An S3 on-failure destination (-source) holds exactly each failed batch's records.
 
 Redriving twice writes the same objects again: it is safe to rerun. Endpoint, region and credentials come from
 the AWS SDK's default chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_KINESIS,

@@ -80,7 +80,8 @@ func (r *Redriver) handle(ctx context.Context, it *item) Outcome {
 		return o
 	}
 	// A range read from the stream may hold more records than the failed batch: with parallelization_factor > 1
-	// a shard feeds several batches at once, and each batch's range spans the others' records too. Unless the
+	// a shard feeds several batches at once, and each batch's range spans the others' records too; with
+	// filter_patterns it spans the records the filter dropped, which the function never saw. Unless the
 	// operator accepts that, nothing is reprocessed until the range is known to hold no more than the batch.
 	guard := o.BatchSize > 0 && !o.InObject && !r.opts.AllowWiderRange
 	var (
@@ -157,10 +158,11 @@ func (r *Redriver) widerReason(o Outcome, bytes int) string {
 		what = "a redrive would reprocess nothing"
 	}
 	return fmt.Sprintf("the range holds more than the failed batch did (batchSize %d; %d records, %.1f MiB read so far): "+
-		"with parallelization_factor > 1 it also spans other batches' records, already written; %s. Rerun with "+
-		"-allow-wider-range to reprocess the whole range (in record output mode the same objects are rewritten; in "+
-		"batch mode the other batches' records are written again, as duplicates). An S3 on-failure destination "+
-		"keeps each failed batch's exact records",
+		"with parallelization_factor > 1 it also spans other batches' records, already written, and with filter_patterns "+
+		"the records the filter dropped; %s. Rerun with -allow-wider-range to reprocess the whole range (in record "+
+		"output mode the other batches' objects are rewritten; in batch mode their records are written again, as "+
+		"duplicates; a filter's dropped records are written). An S3 on-failure destination keeps each failed "+
+		"batch's exact records",
 		o.BatchSize, o.Records, float64(bytes)/(1<<20), what)
 }
 
