@@ -346,7 +346,7 @@ variable "maximum_record_age_in_seconds" {
 }
 
 variable "filter_patterns" {
-  description = "Event filtering patterns (JSON strings, at most 5); records that match none are dropped without invoking the function."
+  description = "Event filtering patterns (JSON strings, at most 5); records that match none are dropped without invoking the function. An SQS on-failure record's range also spans the dropped records, which pipelinectl redrive will not write unless told to (-allow-wider-range): prefer on_failure_destination = \"s3\", which keeps each failed batch's records."
   type        = list(string)
   default     = []
   nullable    = false
