@@ -146,7 +146,7 @@ func (r *Redriver) handle(ctx context.Context, it *item) Outcome {
 		// shard: the other keys' records, already processed, are in the range and are reprocessed too (a wider
 		// range kept unread says so in its reason; nothing of it was taken).
 		o.Warnings = append(o.Warnings, fmt.Sprintf("the range holds %d records but the on-failure record says batchSize %d "+
-			"(ParallelizationFactor > 1?): all %d were taken", o.Records, o.BatchSize, o.Records))
+			"(parallelization_factor > 1, or filter_patterns?): all %d were taken", o.Records, o.BatchSize, o.Records))
 	}
 	return o
 }
