@@ -19,8 +19,8 @@ import (
 type Encoder struct {
 	compression string
 	gz          *gzip.Writer
-	zs          *zstd.Encoder // one goroutine
-	zs2         *zstd.Encoder // two goroutines, for a pipelined Encode; made on first use
+	zs          *zstd.Encoder
+	zsRoutines  int // the goroutines zs runs on (zstdGoroutines)
 	chunk       []byte
 	spare       []byte // the second chunk buffer of a pipelined Encode
 }
@@ -35,7 +35,8 @@ func NewEncoder(compression string) (*Encoder, error) {
 	case "gzip":
 		e.gz, _ = gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
 	case "zstd":
-		zs, err := newZstd(1)
+		e.zsRoutines = zstdGoroutines()
+		zs, err := newZstd(e.zsRoutines)
 		if err != nil {
 			return nil, err
 		}
@@ -47,9 +48,15 @@ func NewEncoder(compression string) (*Encoder, error) {
 	return e, nil
 }
 
+// zstdGoroutines is how many goroutines zstd runs on: two with more than one core, where it finds the matches of
+// one 128 KB block while it entropy-codes the previous one. The library writes the same bytes either way. One
+// encoder at a time: each keeps a history buffer of twice its window (8 MiB).
+func zstdGoroutines() int {
+	return min(runtime.GOMAXPROCS(0), 2)
+}
+
 // newZstd returns a zstd encoder at the fastest level: about twice the default's speed for a ratio within a few
-// percent on JSON, which keeps a batch well inside one core's budget. With goroutines > 1 it finds the matches of
-// one 128 KB block while it entropy-codes the previous one; the library writes the same bytes either way.
+// percent on JSON, which keeps a batch well inside one core's budget.
 func newZstd(goroutines int) (*zstd.Encoder, error) {
 	zs, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(goroutines), zstd.WithEncoderLevel(zstd.SpeedFastest))
 	if err != nil {
@@ -68,9 +75,9 @@ type Rejected struct {
 // same pass that compacts it (the caller need not have checked it): a value that is not exactly one JSON value is
 // left out and reported in rejected. The error is for the compressor or the output only.
 //
-// With more than one core (GOMAXPROCS > 1) and a few chunks of lines, a second goroutine compacts the next chunk
-// while this one compresses the last (pipelined), and zstd runs on two goroutines of its own: the compressor is
-// given the very same writes either way, and writes the same frame, so the object is byte for byte the same.
+// With more than one core (GOMAXPROCS > 1), zstd runs on two goroutines of its own and, given a few chunks of
+// lines, a second goroutine compacts the next chunk while this one compresses the last (pipelined): the compressor
+// is given the very same writes either way, and writes the same frame, so the object is byte for byte the same.
 func (e *Encoder) Encode(dst *bytes.Buffer, values [][]byte) (rejected []Rejected, err error) {
 	return e.EncodeCompacted(dst, values, nil)
 }
@@ -85,17 +92,14 @@ func (e *Encoder) EncodeCompacted(dst *bytes.Buffer, values [][]byte, asIs []boo
 		e.gz.Reset(dst)
 		w = e.gz
 	case e.zs != nil:
-		zs := e.zs
-		if pipelined {
-			if e.zs2 == nil {
-				if e.zs2, err = newZstd(2); err != nil {
-					return nil, err
-				}
+		if n := zstdGoroutines(); n != e.zsRoutines { // GOMAXPROCS changed
+			if e.zs, err = newZstd(n); err != nil {
+				return nil, err
 			}
-			zs = e.zs2
+			e.zsRoutines = n
 		}
-		zs.Reset(dst)
-		w = zs
+		e.zs.Reset(dst)
+		w = e.zs
 	default:
 		w = nopCloser{dst}
 	}
