@@ -49,7 +49,7 @@ func NewEncoder(compression string) (*Encoder, error) {
 }
 
 // zstdGoroutines is how many goroutines zstd runs on: two with more than one core, where it finds the matches of
-// one 128 KB block while it entropy-codes the previous one. The library writes the same bytes either way. One
+// one 64 KiB block while it entropy-codes the previous one. The library writes the same bytes either way. One
 // encoder at a time: each keeps a history buffer of twice its window (8 MiB).
 func zstdGoroutines() int {
 	return min(runtime.GOMAXPROCS(0), 2)
