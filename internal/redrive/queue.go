@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kinesis2s3/kinesis2s3/internal/wire/kinesisevent"
 )
@@ -18,6 +20,16 @@ import (
 // receiveWait is the long-polling wait of each receive: long enough that SQS asks all its servers, so that
 // an empty answer means an empty queue (a short poll may miss messages).
 const receiveWait = 1
+
+// maxReceiveVisibility caps the visibility timeout a receive asks for; fetch extends each message it takes to the
+// run's VisibilityTimeout at once. A receive attempt that failed may still have taken messages (SQS hid them,
+// but the answer was lost): they come back after this, not after a VisibilityTimeout of up to 12 hours, and
+// fetch keeps receiving until then rather than take an empty answer for an empty queue.
+const maxReceiveVisibility = 20 * time.Second
+
+// receiveAttempts bounds the attempts of one receive (the SDK's default). Receives are retried here, not by
+// the SDK, so that fetch knows an attempt failed.
+const receiveAttempts = 3
 
 // releaseTimeout bounds the final ChangeMessageVisibility calls, which run even after an interrupt.
 const releaseTimeout = 30 * time.Second
@@ -33,6 +45,9 @@ type queueSource struct {
 	seen   map[string]bool // message IDs received in this run
 	stop   context.CancelFunc
 	holder chan struct{} // closed when the holder's extend loop has ended
+	// hiddenUntil is when messages a failed receive attempt may have taken are visible again; until then an
+	// empty receive does not end the run.
+	hiddenUntil time.Time
 }
 
 func newQueueSource(r *Redriver) *queueSource {
@@ -61,9 +76,11 @@ func (s *queueSource) finish(ctx context.Context) error {
 const maxSeenOnlyReceives = 5
 
 func (s *queueSource) fetch(ctx context.Context, n int) ([]*item, error) {
+	waited := false
 	for receives := 1; ; receives++ {
-		msgs, err := s.r.receive(ctx, n)
+		msgs, err := s.receive(ctx, n)
 		var items []*item
+		s.extend(ctx, msgs)
 		for _, m := range s.r.fresh(msgs, s.seen, s.h) {
 			s.h.hold(m)
 			items = append(items, &item{id: aws.ToString(m.MessageId), handle: m})
@@ -71,6 +88,14 @@ func (s *queueSource) fetch(ctx context.Context, n int) ([]*item, error) {
 		switch {
 		case err != nil:
 			return items, fmt.Errorf("receive from %s: %w", s.r.opts.QueueURL, err)
+		case len(msgs) == 0 && time.Now().Before(s.hiddenUntil) && ctx.Err() == nil:
+			if !waited {
+				s.r.logf("the queue looks empty, but a failed receive attempt may have taken messages that stay "+
+					"hidden until %s: receiving until then", s.hiddenUntil.Format(time.TimeOnly))
+				waited = true
+			}
+			receives = 0
+			pause(ctx, hiddenPoll) // in case the queue answers at once rather than long-poll
 		case len(items) > 0 || len(msgs) == 0:
 			return items, nil
 		case receives == maxSeenOnlyReceives:
@@ -80,6 +105,66 @@ func (s *queueSource) fetch(ctx context.Context, n int) ([]*item, error) {
 				"-visibility-timeout helps if this repeats)", s.r.opts.QueueURL, receives)
 		}
 	}
+}
+
+// receive takes up to n messages, retrying a failed attempt as the SDK would (its own retries are off for this
+// call): an attempt can fail after SQS took messages, and hiddenUntil records how long they may stay hidden.
+func (s *queueSource) receive(ctx context.Context, n int) ([]types.Message, error) {
+	retryer := retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = receiveAttempts })
+	for attempt := 1; ; attempt++ {
+		msgs, err := s.r.receive(ctx, n)
+		if err == nil || ctx.Err() != nil {
+			return msgs, err
+		}
+		// SQS started the messages' visibility timeout before the attempt failed; a second more allows for
+		// the two clocks.
+		s.hiddenUntil = time.Now().Add(s.r.receiveVisibility() + time.Second)
+		if attempt == receiveAttempts || !retryer.IsErrorRetryable(err) {
+			return nil, err
+		}
+		delay, derr := retryer.RetryDelay(attempt, err)
+		if derr != nil {
+			return nil, err
+		}
+		s.r.logf("receive attempt %d failed, retrying in %s: %v", attempt, delay.Round(time.Millisecond), err)
+		if !pause(ctx, delay) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// hiddenPoll is the least time between receives while fetch waits for hidden messages.
+const hiddenPoll = 200 * time.Millisecond
+
+// pause waits for d, or until ctx ends; it reports whether it waited the whole time.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// extend sets the visibility of messages just received to the run's VisibilityTimeout (they were received with
+// at most maxReceiveVisibility). One that fails comes back early; fresh then holds it with its new receipt handle.
+func (s *queueSource) extend(ctx context.Context, msgs []types.Message) {
+	vis := s.r.opts.VisibilityTimeout
+	if vis <= s.r.receiveVisibility() {
+		return
+	}
+	var g errgroup.Group
+	for _, m := range msgs {
+		g.Go(func() error {
+			if err := s.r.setVisibility(ctx, aws.ToString(m.ReceiptHandle), vis); err != nil && ctx.Err() == nil {
+				s.r.logf("WARNING: could not extend the visibility of message %s: %v", aws.ToString(m.MessageId), err)
+			}
+			return nil
+		})
+	}
+	g.Wait()
 }
 
 // open reads the message's on-failure record; its records are read back from the stream.
@@ -129,16 +214,22 @@ func (r *Redriver) fresh(msgs []types.Message, seen map[string]bool, h *holder) 
 	return fresh
 }
 
+// receiveVisibility is the visibility timeout receives ask for.
+func (r *Redriver) receiveVisibility() time.Duration {
+	return min(r.opts.VisibilityTimeout, maxReceiveVisibility)
+}
+
+// receive makes one ReceiveMessage attempt.
 func (r *Redriver) receive(ctx context.Context, n int) ([]types.Message, error) {
 	out, err := r.q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl:            aws.String(r.opts.QueueURL),
 		MaxNumberOfMessages: int32(n),
 		WaitTimeSeconds:     receiveWait,
-		VisibilityTimeout:   int32(r.opts.VisibilityTimeout / time.Second),
+		VisibilityTimeout:   int32(r.receiveVisibility() / time.Second),
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{
 			types.MessageSystemAttributeNameApproximateReceiveCount,
 		},
-	})
+	}, func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
 	if err != nil {
 		return nil, err
 	}
