@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -177,15 +178,25 @@ func TestDecodingStopsHalfwayToTheDeadline(t *testing.T) {
 	c, b := small("record")
 	bad := gzBomb(int(b.Record))
 	bad[len(bad)-5] ^= 0xff
-	rs := batch(300)
+	// Decoding overruns the halfway point by up to one record, and the quarantines are written after it: the timeout
+	// is a multiple of what a bomb takes to decode here, 1.2 s at least. Under qemu on a loaded machine one took half
+	// a second now and then, and with a fixed 1.2 s the decoding ran past the writes' deadline (2 in 30 runs). The
+	// batch is long enough that decoding it all would take three times the timeout at the fastest bombs decoded
+	// here (the least of three batches of 20): 300 bombs once all decoded before halfway, at 1.3 ms each.
+	one := time.Duration(math.MaxInt64)
+	for range 3 {
+		r := batch(20)
+		for i := range r {
+			r[i].Kinesis.Data = bad
+		}
+		_, m, _ := newProc(t, c, discard{}).Process(context.Background(), r)
+		one = min(one, max(m.Took.Decode/20, time.Microsecond))
+	}
+	timeout := max(1200*time.Millisecond, 20*one)
+	rs := batch(int(min(max(3*timeout/one, 300), 10_000)))
 	for i := range rs {
 		rs[i].Kinesis.Data = bad
 	}
-	// Decoding overruns the halfway point by up to one record, and the quarantines are written after it: the timeout
-	// is a multiple of what a bomb takes to decode here, 1.2 s at least. Under qemu on a loaded machine one took half
-	// a second now and then, and with a fixed 1.2 s the decoding ran past the writes' deadline (2 in 30 runs).
-	_, one, _ := newProc(t, c, discard{}).Process(context.Background(), rs[:1])
-	timeout := max(1200*time.Millisecond, 20*one.Took.Decode)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	resp, m, err := newProc(t, c, newMem()).Process(ctx, rs)
