@@ -21,15 +21,15 @@ import (
 // an empty answer means an empty queue (a short poll may miss messages).
 const receiveWait = 1
 
-// maxReceiveVisibility caps the visibility timeout a receive asks for; fetch extends each message it takes to the
-// run's VisibilityTimeout at once. A receive attempt that failed may still have taken messages (SQS hid them,
-// but the answer was lost): they come back after this, not after a VisibilityTimeout of up to 12 hours, and
-// fetch keeps receiving until then rather than take an empty answer for an empty queue.
+// maxReceiveVisibility caps the visibility timeout a receive asks for; the holder extends each message it takes
+// to the run's VisibilityTimeout at once. A receive attempt that failed may still have taken messages (SQS hid
+// them, but the answer was lost): they come back after this, not after a VisibilityTimeout of up to 12 hours,
+// and fetch keeps receiving until then rather than take an empty answer for an empty queue.
 const maxReceiveVisibility = 20 * time.Second
 
-// receiveAttempts bounds the attempts of one receive (the SDK's default). Receives are retried here, not by
-// the SDK, so that fetch knows an attempt failed.
-const receiveAttempts = 3
+// maxHidden is the longest SQS hides a received message, counted from the receive, extensions included: it
+// refuses a ChangeMessageVisibility that would go past it.
+const maxHidden = 12 * time.Hour
 
 // releaseTimeout bounds the final ChangeMessageVisibility calls, which run even after an interrupt.
 const releaseTimeout = 30 * time.Second
@@ -48,10 +48,16 @@ type queueSource struct {
 	// hiddenUntil is when messages a failed receive attempt may have taken are visible again; until then an
 	// empty receive does not end the run.
 	hiddenUntil time.Time
+	retryer     aws.Retryer // receives' (see receive)
 }
 
 func newQueueSource(r *Redriver) *queueSource {
-	return &queueSource{r: r, h: newHolder(r), seen: map[string]bool{}}
+	s := &queueSource{r: r, h: newHolder(r), seen: map[string]bool{}, retryer: retry.NewStandard()}
+	// The SQS client's own, with the attempts the operator configured (AWS_MAX_ATTEMPTS, max_attempts).
+	if c, ok := r.q.(interface{ Options() sqs.Options }); ok && c.Options().Retryer != nil {
+		s.retryer = c.Options().Retryer
+	}
+	return s
 }
 
 func (*queueSource) noun() string { return nounMessage }
@@ -78,14 +84,21 @@ const maxSeenOnlyReceives = 5
 func (s *queueSource) fetch(ctx context.Context, n int) ([]*item, error) {
 	waited := false
 	for receives := 1; ; receives++ {
-		msgs, err := s.receive(ctx, n)
+		msgs, began, err := s.receive(ctx, n)
+		// Held first, with the new receipt handles, which a redrive under way must delete a message with.
+		fresh := s.r.fresh(msgs, s.seen)
+		for _, m := range msgs {
+			s.h.hold(m, began, s.r.receiveVisibility())
+		}
+		s.h.extendDue(ctx)
 		var items []*item
-		s.extend(ctx, msgs)
-		for _, m := range s.r.fresh(msgs, s.seen, s.h) {
-			s.h.hold(m)
+		for _, m := range fresh {
 			items = append(items, &item{id: aws.ToString(m.MessageId), handle: m})
 		}
 		switch {
+		case err != nil && time.Now().Before(s.hiddenUntil):
+			return items, fmt.Errorf("receive from %s: %w; messages a failed attempt may have taken stay hidden "+
+				"until %s: run redrive again after that", s.r.opts.QueueURL, err, s.hiddenUntil.Format(time.TimeOnly))
 		case err != nil:
 			return items, fmt.Errorf("receive from %s: %w", s.r.opts.QueueURL, err)
 		case len(msgs) == 0 && time.Now().Before(s.hiddenUntil) && ctx.Err() == nil:
@@ -107,28 +120,29 @@ func (s *queueSource) fetch(ctx context.Context, n int) ([]*item, error) {
 	}
 }
 
-// receive takes up to n messages, retrying a failed attempt as the SDK would (its own retries are off for this
-// call): an attempt can fail after SQS took messages, and hiddenUntil records how long they may stay hidden.
-func (s *queueSource) receive(ctx context.Context, n int) ([]types.Message, error) {
-	retryer := retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = receiveAttempts })
+// receive takes up to n messages, and says when the attempt that took them began. It retries a failed attempt
+// itself, with the SQS client's retry settings (its own retries are off for this call), because an attempt can
+// fail after SQS took messages: hiddenUntil records until when they may stay hidden.
+func (s *queueSource) receive(ctx context.Context, n int) ([]types.Message, time.Time, error) {
 	for attempt := 1; ; attempt++ {
+		began := time.Now()
 		msgs, err := s.r.receive(ctx, n)
 		if err == nil || ctx.Err() != nil {
-			return msgs, err
+			return msgs, began, err
 		}
-		// SQS started the messages' visibility timeout before the attempt failed; a second more allows for
-		// the two clocks.
-		s.hiddenUntil = time.Now().Add(s.r.receiveVisibility() + time.Second)
-		if attempt == receiveAttempts || !retryer.IsErrorRetryable(err) {
-			return nil, err
+		if !s.retryer.IsErrorRetryable(err) {
+			return nil, began, err // refused (access denied, no such queue): it took nothing
 		}
-		delay, derr := retryer.RetryDelay(attempt, err)
-		if derr != nil {
-			return nil, err
+		// SQS may take messages until the attempt's long poll ends, which is at most receiveWait after the client
+		// saw it fail.
+		s.hiddenUntil = time.Now().Add(s.r.receiveVisibility() + receiveWait*time.Second)
+		delay, derr := s.retryer.RetryDelay(attempt, err)
+		if attempt >= s.retryer.MaxAttempts() || derr != nil {
+			return nil, began, fmt.Errorf("after %d attempts: %w", attempt, err)
 		}
 		s.r.logf("receive attempt %d failed, retrying in %s: %v", attempt, delay.Round(time.Millisecond), err)
 		if !pause(ctx, delay) {
-			return nil, ctx.Err()
+			return nil, began, ctx.Err()
 		}
 	}
 }
@@ -146,25 +160,6 @@ func pause(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// extend sets the visibility of messages just received to the run's VisibilityTimeout (they were received with
-// at most maxReceiveVisibility). One that fails comes back early; fresh then holds it with its new receipt handle.
-func (s *queueSource) extend(ctx context.Context, msgs []types.Message) {
-	vis := s.r.opts.VisibilityTimeout
-	if vis <= s.r.receiveVisibility() {
-		return
-	}
-	var g errgroup.Group
-	for _, m := range msgs {
-		g.Go(func() error {
-			if err := s.r.setVisibility(ctx, aws.ToString(m.ReceiptHandle), vis); err != nil && ctx.Err() == nil {
-				s.r.logf("WARNING: could not extend the visibility of message %s: %v", aws.ToString(m.MessageId), err)
-			}
-			return nil
-		})
-	}
-	g.Wait()
 }
 
 // open reads the message's on-failure record; its records are read back from the stream.
@@ -197,15 +192,14 @@ func (s *queueSource) settle(ctx context.Context, it *item) (Verdict, error) {
 }
 
 // fresh returns the messages not received before in this run. A message back again (its visibility ran out,
-// or someone else released it) is not taken twice: it is held with its newest receipt handle, which its redrive,
-// if still under way, deletes it with, or which makes it visible again at the end.
-func (r *Redriver) fresh(msgs []types.Message, seen map[string]bool, h *holder) []types.Message {
+// or someone else released it) is not taken twice: fetch holds it with its newest receipt handle, which its
+// redrive, if still under way, deletes it with, or which makes it visible again at the end.
+func (r *Redriver) fresh(msgs []types.Message, seen map[string]bool) []types.Message {
 	var fresh []types.Message
 	for _, m := range msgs {
 		id := aws.ToString(m.MessageId)
 		if seen[id] {
 			r.logf("message %s was received again (its visibility lapsed); this run does not take it twice", id)
-			h.hold(m)
 			continue
 		}
 		seen[id] = true
@@ -229,7 +223,7 @@ func (r *Redriver) receive(ctx context.Context, n int) ([]types.Message, error) 
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{
 			types.MessageSystemAttributeNameApproximateReceiveCount,
 		},
-	}, func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
+	}, func(o *sqs.Options) { o.RetryMaxAttempts = 1 }) // retried by queueSource.receive
 	if err != nil {
 		return nil, err
 	}
@@ -259,26 +253,37 @@ func (r *Redriver) logQueue(ctx context.Context) {
 	}
 }
 
-// holder keeps the messages being redriven hidden: it extends their visibility timeout every third of it,
-// and at the end makes the kept ones visible again.
+// holder keeps the messages being redriven hidden: it extends each one's visibility timeout to the run's
+// VisibilityTimeout as soon as it is received, and again whenever a third of it has passed; at the end it makes
+// the kept ones visible again.
 type holder struct {
 	r    *Redriver
 	mu   sync.Mutex
-	held map[string]string // message ID → receipt handle
+	held map[string]*held // by message ID
 }
 
-func newHolder(r *Redriver) *holder { return &holder{r: r, held: map[string]string{}} }
+// held is a message being redriven.
+type held struct {
+	receipt  string    // the newest receipt handle
+	received time.Time // when the receive that gave it began: SQS hides the message at most maxHidden from then
+	until    time.Time // when it is visible again, as far as this run knows
+	warned   bool      // an extension failed, and the run said so
+}
 
-func (h *holder) hold(m types.Message) {
+func newHolder(r *Redriver) *holder { return &holder{r: r, held: map[string]*held{}} }
+
+// hold holds a message just received, by a receive that began at received and hid it for vis.
+func (h *holder) hold(m types.Message, received time.Time, vis time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.held[aws.ToString(m.MessageId)] = aws.ToString(m.ReceiptHandle)
+	h.held[aws.ToString(m.MessageId)] = &held{receipt: aws.ToString(m.ReceiptHandle), received: received,
+		until: received.Add(vis)}
 }
 
-// extendLoop extends the visibility of every held message until ctx ends.
+// extendLoop extends the visibility of held messages until ctx ends: every quarter of what a receive asks for,
+// those that are due, so that one whose extension failed is tried again long before it is visible.
 func (h *holder) extendLoop(ctx context.Context) {
-	vis := h.r.opts.VisibilityTimeout
-	t := time.NewTicker(vis / 3)
+	t := time.NewTicker(h.r.receiveVisibility() / 4)
 	defer t.Stop()
 	for {
 		select {
@@ -286,18 +291,52 @@ func (h *holder) extendLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		h.mu.Lock()
-		held := make(map[string]string, len(h.held))
-		for id, rh := range h.held {
-			held[id] = rh
-		}
-		h.mu.Unlock()
-		for id, rh := range held {
-			if err := h.r.setVisibility(ctx, rh, vis); err != nil && ctx.Err() == nil && h.holds(id) {
-				h.r.logf("WARNING: could not extend the visibility of message %s: %v", id, err)
-			}
+		h.extendDue(ctx)
+	}
+}
+
+// extendDue extends to the run's VisibilityTimeout every held message with less than two thirds of it left, as
+// far as SQS allows (maxHidden).
+func (h *holder) extendDue(ctx context.Context) {
+	vis, now := h.r.opts.VisibilityTimeout, time.Now()
+	type job struct {
+		id string
+		m  held
+	}
+	var due []job
+	h.mu.Lock()
+	for id, m := range h.held {
+		if m.until.Sub(now) <= vis*2/3 {
+			due = append(due, job{id, *m})
 		}
 	}
+	h.mu.Unlock()
+	var g errgroup.Group
+	g.SetLimit(maxFetch)
+	for _, j := range due {
+		// SQS counts whole seconds: a second's margin keeps the total under maxHidden.
+		d := min(vis, maxHidden-time.Since(j.m.received)-time.Second)
+		if !now.Add(d).After(j.m.until.Add(time.Second)) {
+			continue // hidden as long as SQS allows already
+		}
+		g.Go(func() error {
+			err := h.r.setVisibility(ctx, j.m.receipt, d)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			m, ok := h.held[j.id]
+			switch {
+			case !ok || m.receipt != j.m.receipt: // deleted, released or received again meanwhile
+			case err == nil:
+				m.until = now.Add(d)
+			case ctx.Err() == nil && !m.warned:
+				m.warned = true
+				h.r.logf("WARNING: could not extend the visibility of message %s (retrying until it is visible "+
+					"again, at %s): %v", j.id, m.until.Format(time.TimeOnly), err)
+			}
+			return nil
+		})
+	}
+	g.Wait()
 }
 
 // delete deletes a message whose range is durably handled. It stops holding it first, so that later rounds of
@@ -306,9 +345,10 @@ func (h *holder) extendLoop(ctx context.Context) {
 func (h *holder) delete(ctx context.Context, m types.Message) error {
 	id := aws.ToString(m.MessageId)
 	h.mu.Lock()
-	receipt, ok := h.held[id] // the newest receipt handle: SQS may ignore an older one
-	if !ok {
-		receipt = aws.ToString(m.ReceiptHandle)
+	receipt := aws.ToString(m.ReceiptHandle)
+	hm, ok := h.held[id]
+	if ok {
+		receipt = hm.receipt // the newest receipt handle: SQS may ignore an older one
 	}
 	delete(h.held, id)
 	h.mu.Unlock()
@@ -317,19 +357,15 @@ func (h *holder) delete(ctx context.Context, m types.Message) error {
 	})
 	if err != nil {
 		h.mu.Lock()
-		h.held[id] = receipt
+		if ok {
+			h.held[id] = hm
+		} else {
+			h.held[id] = &held{receipt: receipt}
+		}
 		h.mu.Unlock()
 		return fmt.Errorf("every record is durably handled, but deleting the message failed: %w", err)
 	}
 	return nil
-}
-
-// holds reports whether the message is still held.
-func (h *holder) holds(id string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, ok := h.held[id]
-	return ok
 }
 
 // releaseAll makes every message still held visible again.
@@ -339,8 +375,8 @@ func (h *holder) releaseAll(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var errs []error
-	for id, rh := range h.held {
-		if err := h.r.setVisibility(ctx, rh, 0); err != nil {
+	for id, m := range h.held {
+		if err := h.r.setVisibility(ctx, m.receipt, 0); err != nil {
 			errs = append(errs, fmt.Errorf("message %s stays hidden until its visibility timeout (%s) ends: %w",
 				id, h.r.opts.VisibilityTimeout, err))
 		}

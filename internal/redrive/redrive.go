@@ -153,7 +153,8 @@ func New(q SQS, k Kinesis, rp Reprocessor, opts Options) (*Redriver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.q, r.k, r.src = q, k, newQueueSource(r)
+	r.q, r.k = q, k
+	r.src = newQueueSource(r) // after r.q, which it asks for the retry settings
 	return r, nil
 }
 
