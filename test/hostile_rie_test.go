@@ -139,8 +139,11 @@ func TestHostileInputRIE(t *testing.T) {
 	})
 
 	t.Run("HugeAggregateRecordModeResumes", func(t *testing.T) {
-		// 10,000 user records to write one by one, through a proxy that makes each request take 50 ms, with a 5 s
-		// timeout: several invocations are needed, and each must continue where the last stopped.
+		// 10,000 user records to write one by one, through a proxy that makes each request take 100 ms, with a 5 s
+		// timeout: several invocations are needed, and each must continue where the last stopped. However fast the
+		// machine, an invocation writes at most 64 (UPLOAD_CONCURRENCY) × 4.5 s (the timeout less its reserve) / 100 ms
+		// = 2,880 user records, so the 10,001 take at least four. With 50 ms it was 5,760: two invocations would do
+		// where S3 answered in under 8 ms at 64 at once (here, loaded, it took 5 invocations).
 		data := make([]string, decode.MaxSubRecords)
 		for i := range data {
 			data[i] = fmt.Sprintf(`{"i":%d}`, i)
@@ -148,10 +151,10 @@ func TestHostileInputRIE(t *testing.T) {
 		recs := records(string(kplOf("k", data...)), `{"after":true}`)
 		bucket := h.bucket(t)
 		proxy := h.proxy(t)
-		proxy.SetLatency(50 * time.Millisecond)
+		proxy.SetLatency(100 * time.Millisecond)
 		fn := start(t, bucket, proxy.URL, nil, 5*time.Second)
 		invocations := h.drain(t, fn, recs, true)
-		if invocations < 3 {
+		if invocations < 4 {
 			t.Fatalf("%d invocations: the proxy's latency should have made the aggregate take several", invocations)
 		}
 		if n := len(listObjects(t, h.stack.S3(), bucket, "kinesis/")); n != len(data)+1 {
