@@ -180,7 +180,10 @@ func TestDecodingStopsHalfwayToTheDeadline(t *testing.T) {
 	bad[len(bad)-5] ^= 0xff
 	// Decoding overruns the halfway point by up to one record, and the quarantines are written after it: the timeout
 	// is a multiple of what a bomb takes to decode here, 1.2 s at least. Under qemu on a loaded machine one took half
-	// a second now and then, and with a fixed 1.2 s the decoding ran past the writes' deadline (2 in 30 runs). The
+	// a second now and then, and with a fixed 1.2 s the decoding ran past the writes' deadline (2 in 30 runs). Between
+	// halfway and the writes' deadline (a tenth of the timeout before it, 200 ms at least) lie 0.4 timeouts: a timeout
+	// of 40 bombs leaves 16 bombs for the overrun. (With 20, under qemu, where a bomb takes 60-70 ms, the timeout
+	// stayed at 1.2 s and left 0.4 s, less than that half-second bomb.) The
 	// batch is long enough that decoding it all would take three times the timeout at the fastest bombs decoded
 	// here (the least of three batches of 20): 300 bombs once all decoded before halfway, at 1.3 ms each.
 	one := time.Duration(math.MaxInt64)
@@ -192,7 +195,7 @@ func TestDecodingStopsHalfwayToTheDeadline(t *testing.T) {
 		_, m, _ := newProc(t, c, discard{}).Process(context.Background(), r)
 		one = min(one, max(m.Took.Decode/20, time.Microsecond))
 	}
-	timeout := max(1200*time.Millisecond, 20*one)
+	timeout := max(1200*time.Millisecond, 40*one)
 	rs := batch(int(min(max(3*timeout/one, 300), 10_000)))
 	for i := range rs {
 		rs[i].Kinesis.Data = bad
