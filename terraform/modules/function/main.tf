@@ -60,6 +60,12 @@ locals {
   longest_data_key       = local.prefix_bytes.key + (var.output_mode == "batch" ? local.longest_batch_tail : local.longest_record_tail)
   longest_error_key      = local.prefix_bytes.error + 34 + 128 + 1 + 129 + length(".json")
 
+  # Lambda's 4 KB limit is on the JSON document of the variables ({"NAME":"value",...}: quotes, colons, commas and
+  # escapes count), in bytes (read off base64, as above). jsonencode also escapes <, > and & (\u003c...): that can
+  # only make this measure larger than Lambda's, never smaller.
+  environment_json  = jsonencode(local.environment)
+  environment_bytes = length(base64encode(local.environment_json)) / 4 * 3 - length(regexall("=", base64encode(local.environment_json)))
+
   # kms:ViaService limits each key to requests that the named service makes on the function's behalf.
   via = { for s in ["kinesis", "s3", "sqs"] : s => "${s}.${data.aws_region.current.region}.${data.aws_partition.current.dns_suffix}" }
 
@@ -290,9 +296,9 @@ resource "aws_lambda_function" "this" {
       error_message = "schema_prefix must lie outside key_prefix and error_prefix: the function may write there, and must not be able to change its own schema."
     }
     precondition {
-      # AWS limits a function's environment to 4 KB, names and values together; TRANSFORM counts.
-      condition     = length(join("", [for k, v in local.environment : "${k}${v}"])) <= 4096
-      error_message = "The function's environment exceeds Lambda's 4 KB: shorten transform."
+      # Lambda limits a function's environment to 4 KB, measured on its JSON document; TRANSFORM is what grows it.
+      condition     = local.environment_bytes <= 4096
+      error_message = "The function's environment is ${local.environment_bytes} bytes as Lambda measures it (the JSON document of the variables, quotes and escapes included), and Lambda takes at most 4096: shorten transform."
     }
   }
 }
