@@ -139,7 +139,9 @@ locals {
 resource "aws_iam_policy" "this" {
   count = local.enabled ? 1 : 0
 
-  name_prefix = "${var.name}-redrive-"
+  # aws_iam_policy takes a name_prefix of at most 102 characters (128 less the generated suffix's 26): the name is cut
+  # to 93, which "-redrive-" fills up to 102; the suffix keeps cut names distinct.
+  name_prefix = "${substr(var.name, 0, 93)}-redrive-"
   description = "pipelinectl redrive (${join(", ", sort(var.modes))}) for the ${var.name} pipeline."
   policy      = jsonencode(local.policy)
   tags        = var.tags

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the stack: the policy is named <name>-redrive-<suffix>."
+  description = "Name of the stack: the policy is named <name>-redrive-<suffix>, with name cut to its first 93 characters (IAM takes 128 in all)."
   type        = string
 
   validation {
