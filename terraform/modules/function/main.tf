@@ -26,6 +26,11 @@ locals {
 
   account_id = data.aws_caller_identity.current.account_id
 
+  # Lambda takes a description of at most 256 characters. The stream's name (up to 128) rather than its ARN keeps a
+  # bucket name of S3's 63 within it; anything longer (an ARN of another shape) is cut rather than fail the apply.
+  description_full = "Writes records from Kinesis stream ${try(regex("stream/(.+)$", var.stream_arn)[0], var.stream_arn)} to S3 bucket ${var.bucket_name}."
+  description      = length(local.description_full) <= 256 ? local.description_full : "${substr(local.description_full, 0, 253)}..."
+
   # Where the handler saves its progress inside a large KPL aggregate, and reads it back on the retry (function/layout:
   # <error_prefix>_progress/<shard>-<sequence number>.json). The only objects it reads, besides its schema.
   progress_prefix = "${var.error_prefix}_progress/"
@@ -222,7 +227,7 @@ resource "aws_iam_role_policy" "this" {
 
 resource "aws_lambda_function" "this" {
   function_name = var.name
-  description   = "Writes records from Kinesis stream ${var.stream_arn} to S3 bucket ${var.bucket_name}."
+  description   = local.description
   role          = aws_iam_role.this.arn
   runtime       = "provided.al2023"
   architectures = ["arm64"]
