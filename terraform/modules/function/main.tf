@@ -48,6 +48,15 @@ locals {
   # The root's one type besides "null", as schema.Columns reads it (and the catalog module: columns.tf).
   schema_root_type = var.schema_file == "" ? null : try(one([for t in flatten([jsondecode(file(var.schema_file)).type]) : t if t != "null"]), null)
 
+  # The prefixes the role may write under and the bucket's lifecycle rules expire (key_prefix, error_prefix), and
+  # where Lambda writes failed batches with an S3 destination (kept clear in any case, as the catalog does, so that
+  # a later switch cannot reach the schema). Either direction of overlap counts: a key_prefix inside schema_prefix
+  # can still cover the schema's key.
+  schema_prefix_overlaps = [
+    for label, p in { key_prefix = var.key_prefix, error_prefix = var.error_prefix, "the failed batches' prefix" = local.failed_batch_prefix } :
+    "${label} (\"${p}\")" if startswith(var.schema_prefix, p) || startswith(p, var.schema_prefix)
+  ]
+
   # The schema's key changes with its content, so that a new schema is a new configuration (and new cold starts).
   schema_key = var.schema_file == "" ? null : "${var.schema_prefix}${var.name}-${substr(filesha256(var.schema_file), 0, 16)}.json"
 
@@ -297,8 +306,8 @@ resource "aws_lambda_function" "this" {
       error_message = "compression = \"snappy\" is for format = \"parquet\" only: JSON Lines objects are gzip, zstd or none."
     }
     precondition {
-      condition     = !startswith(var.schema_prefix, var.key_prefix) && !startswith(var.schema_prefix, var.error_prefix)
-      error_message = "schema_prefix must lie outside key_prefix and error_prefix: the function may write there, and must not be able to change its own schema."
+      condition     = length(local.schema_prefix_overlaps) == 0
+      error_message = "schema_prefix (\"${var.schema_prefix}\") overlaps ${join(" and ", local.schema_prefix_overlaps)}: neither may start with the other. The function may write there and lifecycle rules expire objects there, and it must not be able to change or lose its own schema."
     }
     precondition {
       # Lambda limits a function's environment to 4 KB, measured on its JSON document; TRANSFORM is what grows it.

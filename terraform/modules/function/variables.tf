@@ -394,7 +394,7 @@ variable "schema_file" {
 }
 
 variable "schema_prefix" {
-  description = "Where schema_file is uploaded in the bucket (outside key_prefix and error_prefix, which the function may write)."
+  description = "Where schema_file is uploaded in the bucket: clear of key_prefix, error_prefix and aws/lambda/ (neither may start with the other), where the function may write."
   type        = string
   default     = "schemas/"
   nullable    = false
