@@ -142,7 +142,7 @@ run "sqs_destination" {
   }
   assert {
     condition = (
-      aws_cloudwatch_dashboard.this[0].dashboard_name == "k2s3-test" &&
+      aws_cloudwatch_dashboard.this[0].dashboard_name == "k2s3-test-eu-west-1" &&
       one([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.alarms if w.type == "alarm"]) == [for a in aws_cloudwatch_metric_alarm.this : a.arn]
     )
     error_message = "The dashboard must show the state of every alarm."
@@ -152,7 +152,7 @@ run "sqs_destination" {
       output.alarm_names == { for k, a in aws_cloudwatch_metric_alarm.this : k => a.alarm_name } &&
       output.topic_arn == "arn:aws:sns:eu-west-1:123456789012:k2s3-test-alarms" &&
       output.topic_kms_key_arn == aws_kms_key.topic[0].arn &&
-      output.dashboard_name == "k2s3-test"
+      output.dashboard_name == "k2s3-test-eu-west-1"
     )
     error_message = "The outputs must name the alarms, the topic, its key and the dashboard."
   }

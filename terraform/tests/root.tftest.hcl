@@ -97,7 +97,7 @@ run "wiring_with_the_on_failure_queue" {
     error_message = "Every alarm for a stack with an on-failure queue must be created by default, named after the stack."
   }
   assert {
-    condition     = output.alarm_topic_arn == "arn:aws:sns:eu-west-1:123456789012:kinesis2s3-alarms" && output.dashboard_name == "kinesis2s3"
+    condition     = output.alarm_topic_arn == "arn:aws:sns:eu-west-1:123456789012:kinesis2s3-alarms" && output.dashboard_name == "kinesis2s3-eu-west-1"
     error_message = "The alarm topic and the dashboard must be created by default."
   }
   assert {

@@ -74,6 +74,8 @@ locals {
 resource "aws_cloudwatch_dashboard" "this" {
   count = var.dashboard_enabled ? 1 : 0
 
-  dashboard_name = var.name_prefix
+  # Dashboards are global to the account, and PutDashboard replaces one of the same name: the region keeps the same
+  # stack in two regions apart. name_prefix (at most 200) and a region stay within the name's 255 characters.
+  dashboard_name = "${var.name_prefix}-${local.region}"
   dashboard_body = jsonencode(local.dashboard)
 }

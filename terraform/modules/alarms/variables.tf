@@ -124,7 +124,7 @@ variable "evaluation_periods" {
 }
 
 variable "dashboard_enabled" {
-  description = "Create a CloudWatch dashboard, <name_prefix>: iterator age, invocations, errors, throttles, the handler's metrics, the mapping's event counts, the on-failure destination and the alarms."
+  description = "Create a CloudWatch dashboard, <name_prefix>-<region> (dashboards are global to the account): iterator age, invocations, errors, throttles, the handler's metrics, the mapping's event counts, the on-failure destination and the alarms."
   type        = bool
   default     = true
   nullable    = false
