@@ -377,7 +377,7 @@ variable "tags" {
 }
 
 variable "schema_file" {
-  description = "Path of a JSON Schema (draft 2020-12) every record must conform to: uploaded to the bucket under schema_prefix, read by the function at cold start (SCHEMA). Required with format = \"parquet\", whose columns it defines. \"\": no validation."
+  description = "Path of a JSON Schema (draft 2020-12) every record must conform to: uploaded to the bucket under schema_prefix, read by the function at cold start (SCHEMA), at most 1 MiB. Required with format = \"parquet\", whose columns it defines. \"\": no validation."
   type        = string
   default     = ""
   nullable    = false
@@ -390,6 +390,12 @@ variable "schema_file" {
   validation {
     condition     = var.schema_file == "" || !can(regex("\"[$](ref|dynamicRef|recursiveRef)\"\\s*:\\s*\"[^#]", file(var.schema_file)))
     error_message = "schema_file must be self-contained: its $ref values must start with # (put the definitions in $defs, and refer to them as #/$defs/NAME): the function loads no other document at cold start."
+  }
+  # The function refuses a larger document at cold start (function/schema: MaxSize). Bytes, read off base64; a missing
+  # file is the first validation's error.
+  validation {
+    condition     = var.schema_file == "" || try(length(filebase64(var.schema_file)) / 4 * 3 - length(regexall("=", filebase64(var.schema_file))) <= 1048576, true)
+    error_message = "schema_file must be at most 1 MiB (1048576 bytes): the function reads it whole at cold start and refuses a larger schema."
   }
 }
 
