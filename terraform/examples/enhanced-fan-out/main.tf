@@ -17,6 +17,10 @@ module "kinesis2s3" {
   shard_count            = var.shard_count
   enhanced_fan_out       = true
   parallelization_factor = 2
+  # With 2 batches per shard, an SQS failure record's range would also span the other batch's records, which
+  # pipelinectl redrive keeps unless -allow-wider-range; a failed batch in S3 holds its own records only. The data
+  # bucket's aws/lambda/ prefix receives them (on_failure_s3_bucket_arn = null).
+  on_failure_destination = "s3"
 }
 
 # Another application on the same stream, with a consumer of its own.
