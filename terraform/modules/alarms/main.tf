@@ -75,7 +75,7 @@ locals {
         periods     = var.evaluation_periods
       }
       "records-quarantined" = {
-        description = "${var.function_name} quarantined more than ${var.records_quarantined_threshold} records in a period: producers send records that are not valid JSON. They are under the error prefix of the bucket."
+        description = "${var.function_name} quarantined more than ${var.records_quarantined_threshold} records in a period: records it could not write as data (not JSON or UTF-8, against the schema, failing the transform or the partition keys), each with its reason, under the error prefix of the bucket."
         namespace   = local.handler_namespace
         metric      = "RecordsQuarantined"
         dimensions  = local.function
