@@ -340,8 +340,8 @@ func (h *holder) extendDue(ctx context.Context) {
 }
 
 // delete deletes a message whose range is durably handled. It stops holding it first, so that later rounds of
-// extendLoop leave it alone; one already under way works from a copy and may still extend it, and fail on the
-// deleted message: holds then tells it not to warn. If the deletion fails the message is held again.
+// extendDue leave it alone; one already under way works from a copy and may still extend it, and fail on the
+// deleted message: finding it no longer held, it does not warn. If the deletion fails the message is held again.
 func (h *holder) delete(ctx context.Context, m types.Message) error {
 	id := aws.ToString(m.MessageId)
 	h.mu.Lock()
