@@ -3,6 +3,7 @@ package layout
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,12 +130,24 @@ func (p *Parquet) config(plain uint64, long []int) (*parquet.WriterConfig, error
 const maxBoundBytes = 1 << 10
 
 // longColumns is the string columns with a value longer than maxBoundBytes in rows, in the order met (mostly none).
-func longColumns(rows []parquet.Row) []int {
+// A row with one value in each column has column c's at row[c], so only its string columns are looked at.
+func (p *Parquet) longColumns(rows []parquet.Row) []int {
 	var long []int
+	add := func(v parquet.Value) {
+		if v.Kind() == parquet.ByteArray && len(v.ByteArray()) > maxBoundBytes && !slices.Contains(long, v.Column()) {
+			long = append(long, v.Column())
+		}
+	}
 	for _, row := range rows {
-		for _, v := range row {
-			if v.Kind() == parquet.ByteArray && len(v.ByteArray()) > maxBoundBytes && !slices.Contains(long, v.Column()) {
-				long = append(long, v.Column())
+		if len(row) != p.columns || p.columns > 64 {
+			for _, v := range row {
+				add(v)
+			}
+			continue
+		}
+		for set := p.strings; set != 0; set &= set - 1 {
+			if v := row[bits.TrailingZeros64(set)]; len(v.ByteArray()) > maxBoundBytes {
+				add(v)
 			}
 		}
 	}
@@ -320,12 +333,18 @@ type sink struct {
 
 // put puts the value of column c at the given levels.
 func (s sink) put(v parquet.Value, rep, def, c int) {
-	v = v.Level(rep, def, c)
+	// The levels are set where the value lands, with the setters the compiler inlines (Value.Level is a call).
+	var at *parquet.Value
 	if s.row != nil {
-		s.row[c] = v
-		return
+		at = &s.row[c]
+	} else {
+		s.cols[c] = append(s.cols[c], parquet.Value{})
+		at = &s.cols[c][len(s.cols[c])-1]
 	}
-	s.cols[c] = append(s.cols[c], v)
+	*at = v
+	at.SetRepetitionLevel(rep)
+	at.SetDefinitionLevel(def)
+	at.SetColumnIndex(c)
 }
 
 // Release drops what the Parquet holds of the rows it made: its arena, and the values of its last record, which
@@ -623,7 +642,7 @@ func kind(v jsonvalue.Value) string {
 
 // Encode writes rows to dst as one Parquet file.
 func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
-	config, err := p.config(p.plainColumns(rows), longColumns(rows))
+	config, err := p.config(p.plainColumns(rows), p.longColumns(rows))
 	if err != nil {
 		return err
 	}

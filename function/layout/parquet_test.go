@@ -494,7 +494,7 @@ func checkWriteColumns(t *testing.T, p *Parquet, docs string) {
 			rows = append(rows, row)
 		}
 	}
-	config, err := p.config(p.plainColumns(rows), longColumns(rows))
+	config, err := p.config(p.plainColumns(rows), p.longColumns(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -726,6 +726,15 @@ func TestParquetBoundsStaySmall(t *testing.T) {
 	}
 	if footer := int(binary.LittleEndian.Uint32(body[len(body)-8:])); footer > 16<<10 {
 		t.Errorf("a footer of %d bytes", footer)
+	}
+	// A row with more than one value in a column (two lines) is looked at value by value, not column by column.
+	lines := encodeRecords(t, p, fmt.Sprintf(`{"order_id": "o-3", "lines": [{"sku": "A"}, {"sku": "%s"}]}`, long))
+	if f, err = parquet.OpenFile(bytes.NewReader(lines), int64(len(lines))); err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := p.Schema().Lookup("lines", "list", "element", "sku")
+	if stats := f.Metadata().RowGroups[0].Columns[leaf.ColumnIndex].MetaData.Statistics; len(stats.MaxValue) > 1<<10 {
+		t.Errorf("lines.sku: bounds of %d bytes in the footer", len(stats.MaxValue))
 	}
 	got := readBack(t, body, p)
 	if len(got) != 2 || got[0]["order_id"] != "o-"+long || !strings.Contains(got[0]["_extra"].(string), long) ||
