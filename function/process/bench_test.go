@@ -23,6 +23,20 @@ func benchBatch(b *testing.B) ([]events.KinesisEventRecord, int64) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return decodeWorkload(b, w)
+}
+
+// fullBatch is a full batch of 10,000 clickstream records (benchdata.ClickstreamFullBatch), the first 4,800 of them
+// benchBatch's.
+func fullBatch(b *testing.B) ([]events.KinesisEventRecord, int64) {
+	w, err := benchdata.ClickstreamFullBatch()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return decodeWorkload(b, w)
+}
+
+func decodeWorkload(b *testing.B, w benchdata.Workload) ([]events.KinesisEventRecord, int64) {
 	rs, err := new(event.Decoder).Decode(w.Event)
 	if err != nil {
 		b.Fatal(err)

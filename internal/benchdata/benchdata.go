@@ -43,11 +43,22 @@ var (
 
 // Clickstream returns the workload, built once; callers must not modify it.
 func Clickstream() (Workload, error) {
-	once.Do(func() { w, err = build() })
+	once.Do(func() { w, err = build(Records) })
+	if err == nil && len(w.Event) > kinesisevent.PayloadLimit {
+		return Workload{}, fmt.Errorf("the benchmark event is %d bytes, over Lambda's payload limit of %d", len(w.Event), kinesisevent.PayloadLimit)
+	}
 	return w, err
 }
 
-func build() (Workload, error) {
+// FullBatch is the most records a Kinesis event source mapping puts in a batch (batch_size).
+const FullBatch = 10000
+
+// ClickstreamFullBatch is a workload of FullBatch records, the first Records of them Clickstream's: the records of a
+// full batch for benchmarks of the core, which takes decoded records. Its Event is over Lambda's payload limit (5.6 MB
+// of JSON), so it tells nothing of the entry point. Built on each call.
+func ClickstreamFullBatch() (Workload, error) { return build(FullBatch) }
+
+func build(records int) (Workload, error) {
 	tmpl, _ := generate.LookupBuiltin("clickstream")
 	clock := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	gen, err := generate.NewGenerator(generate.Options{TemplateName: tmpl.Name, Template: tmpl.Text,
@@ -58,7 +69,7 @@ func build() (Workload, error) {
 	seq, _ := new(big.Int).SetString("49590338271490256608559692538361571095921575989136588898", 10)
 	step := big.NewInt(2564341663402534550)
 	var wl Workload
-	for range Records {
+	for range records {
 		rec, err := gen.Next()
 		if err != nil {
 			return Workload{}, err
@@ -72,9 +83,6 @@ func build() (Workload, error) {
 	}
 	if wl.Event, err = kinesisevent.Encode(Source, wl.Stream); err != nil {
 		return Workload{}, err
-	}
-	if len(wl.Event) > kinesisevent.PayloadLimit {
-		return Workload{}, fmt.Errorf("the benchmark event is %d bytes, over Lambda's payload limit of %d", len(wl.Event), kinesisevent.PayloadLimit)
 	}
 	return wl, nil
 }
