@@ -3,8 +3,6 @@ package layout
 import (
 	"bytes"
 	"fmt"
-	"math/bits"
-	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -74,7 +72,7 @@ func NewParquet(cols []schema.Column, compression string) (*Parquet, error) {
 			p.strings |= 1 << i
 		}
 	}
-	if _, err := p.config(0, nil); err != nil { // fail now rather than at the first file
+	if _, err := p.config(0); err != nil { // fail now rather than at the first file
 		return nil, err
 	}
 	return p, nil
@@ -85,9 +83,9 @@ func NewParquet(cols []schema.Column, compression string) (*Parquet, error) {
 const maxConfigs = 8
 
 // config is the configuration of the writers of files whose string columns are dictionary-encoded but those in
-// plain, and that hold a long string in the columns long (kept for files without).
-func (p *Parquet) config(plain uint64, long []int) (*parquet.WriterConfig, error) {
-	if c, ok := p.configs[plain]; ok && len(long) == 0 {
+// plain.
+func (p *Parquet) config(plain uint64) (*parquet.WriterConfig, error) {
+	if c, ok := p.configs[plain]; ok {
 		return c, nil
 	}
 	s := p.schema
@@ -99,59 +97,21 @@ func (p *Parquet) config(plain uint64, long []int) (*parquet.WriterConfig, error
 	// they are mostly distinct (identifiers: plainColumns), which makes it as small for far less work. A dictionary
 	// that outgrows 1 MiB goes on in plain pages. Pages carry no statistics of their own: the column index and the
 	// column chunk's statistics, which query engines prune by, have the same bounds, and computing each page's
-	// bounds twice cost a twentieth of writing the file.
+	// bounds twice cost a twentieth of writing the file. (Bounds too long for the footer: dropLongBounds.)
 	opts := []parquet.WriterOption{s, parquet.Compression(p.codec), parquet.DataPageVersion(1),
 		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary), parquet.DictionaryMaxBytes(1 << 20),
 		parquet.CreatedBy("kinesis2s3", "", "")}
-	//
-	// parquet-go writes a column chunk's bounds whole into the footer, which readers fetch and decode before any data:
-	// _extra (JSON, whose bounds prune nothing) has none, nor has a column with a long string in the file (long).
 	for _, path := range s.Columns() {
 		opts = append(opts, parquet.SkipPageStatistics(path...))
-		if path[len(path)-1] == schema.ExtraColumn {
-			opts = append(opts, parquet.SkipPageBounds(path...))
-		}
-	}
-	for _, c := range long {
-		opts = append(opts, parquet.SkipPageBounds(s.Columns()[c]...))
 	}
 	config, err := parquet.NewWriterConfig(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	if len(p.configs) < maxConfigs && len(long) == 0 {
+	if len(p.configs) < maxConfigs {
 		p.configs[plain] = config
 	}
 	return config, nil
-}
-
-// maxBoundBytes is the longest string a column may hold in a file and keep its bounds (parquet-mr keeps none past
-// 4 KiB; Trino truncates its own at 1 KiB).
-const maxBoundBytes = 1 << 10
-
-// longColumns is the string columns with a value longer than maxBoundBytes in rows, in the order met (mostly none).
-// A row with one value in each column has column c's at row[c], so only its string columns are looked at.
-func (p *Parquet) longColumns(rows []parquet.Row) []int {
-	var long []int
-	add := func(v parquet.Value) {
-		if v.Kind() == parquet.ByteArray && len(v.ByteArray()) > maxBoundBytes && !slices.Contains(long, v.Column()) {
-			long = append(long, v.Column())
-		}
-	}
-	for _, row := range rows {
-		if len(row) != p.columns || p.columns > 64 {
-			for _, v := range row {
-				add(v)
-			}
-			continue
-		}
-		for set := p.strings; set != 0; set &= set - 1 {
-			if v := row[bits.TrailingZeros64(set)]; len(v.ByteArray()) > maxBoundBytes {
-				add(v)
-			}
-		}
-	}
-	return long
 }
 
 func parquetCodec(compression string) (compress.Codec, error) {
@@ -642,10 +602,11 @@ func kind(v jsonvalue.Value) string {
 
 // Encode writes rows to dst as one Parquet file.
 func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
-	config, err := p.config(p.plainColumns(rows), p.longColumns(rows))
+	config, err := p.config(p.plainColumns(rows))
 	if err != nil {
 		return err
 	}
+	start := dst.Len()
 	// A writer per file: a parquet.Writer that is Reset for another file writes it with every path_in_schema of its
 	// column metadata emptied (parquet-go v0.32.0 clears the paths it shares with the column writers), which readers
 	// that find column chunks by path (Athena, Spark) cannot read.
@@ -656,7 +617,7 @@ func (p *Parquet) Encode(dst *bytes.Buffer, rows []parquet.Row) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
-	return nil
+	return dropLongBounds(dst, start)
 }
 
 // The rows plainColumns samples, and the fewest strings of a column it judges by.

@@ -494,7 +494,7 @@ func checkWriteColumns(t *testing.T, p *Parquet, docs string) {
 			rows = append(rows, row)
 		}
 	}
-	config, err := p.config(p.plainColumns(rows), p.longColumns(rows))
+	config, err := p.config(p.plainColumns(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -748,8 +748,8 @@ func longRecord(long string) string {
 	return fmt.Sprintf(`{"order_id": "o-%s", "customer": {"id": "c-1", "note": "%s"}, "blob": "%s"}`, long, long, long)
 }
 
-// encodeRecords writes the records, each one JSON document, as one file.
-func encodeRecords(t *testing.T, p *Parquet, records ...string) []byte {
+// rowsOf is the rows of the records, each one JSON document.
+func rowsOf(t *testing.T, p *Parquet, records ...string) []parquet.Row {
 	t.Helper()
 	var rows []parquet.Row
 	for i, r := range records {
@@ -759,6 +759,13 @@ func encodeRecords(t *testing.T, p *Parquet, records ...string) []byte {
 		}
 		rows = append(rows, row)
 	}
+	return rows
+}
+
+// encodeRecords writes the records, each one JSON document, as one file.
+func encodeRecords(t *testing.T, p *Parquet, records ...string) []byte {
+	t.Helper()
+	rows := rowsOf(t, p, records...)
 	var buf bytes.Buffer
 	if err := p.Encode(&buf, rows); err != nil {
 		t.Fatal(err)
