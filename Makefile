@@ -40,7 +40,8 @@ build-local:
 	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(BUILD)/local/bootstrap ./function/cmd/bootstrap
 
 ## tools: OpenTofu and the Lambda RIE, pinned in tools/go.mod; tflint, pinned in tools/tflint/go.mod (a module of its
-## own: its dependencies would otherwise move OpenTofu's).
+## own: its dependencies would otherwise move OpenTofu's). make run and make chaos need only the RIE, whose rule
+## builds OpenTofu with it (one go build of tools/).
 tools: $(TOFU) $(RIE) $(TFLINT)
 $(TOFU) $(RIE): tools/go.mod tools/go.sum
 	mkdir -p $(BIN)
@@ -123,7 +124,7 @@ bench: build-local tools emulators zstd
 ## chaos: 100,000 records per mode (record, batch-zstd, batch-parquet) through the local pipeline while S3 fails, runtimes crash
 ## and time out and ranges go to the DLQ; then pipelinectl redrive and the ledger's verdict. ~10 min on 2 cores.
 ## ARGS="--records 10000 --modes batch-zstd" etc. (ARGS=-h lists them). Exit status 1 on any loss.
-chaos: build-local tools emulators
+chaos: build-local $(RIE) emulators
 	$(GO) build -o $(BUILD)/pipelinectl ./cmd/pipelinectl
 	$(GO) build -o $(BUILD)/kinesis2s3-chaos ./local/cmd/kinesis2s3-chaos
 	$(BUILD)/kinesis2s3-chaos --pipelinectl $(BUILD)/pipelinectl $(ARGS)
@@ -136,7 +137,7 @@ zstd:
 
 ## run: the whole pipeline locally (DEMO=1 exits after a bounded demo; ARGS="--mode batch --compression zstd" etc.).
 # Built rather than go run: go run exits 1 when Ctrl-C stops the program, which make would report as an error.
-run: build-local tools emulators
+run: build-local $(RIE) emulators
 	$(GO) build -o $(BUILD)/kinesis2s3-local ./local/cmd/kinesis2s3-local
 	$(BUILD)/kinesis2s3-local $(if $(DEMO),--demo,) $(ARGS)
 
