@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/internal/generate"
 	"github.com/kinesis2s3/kinesis2s3/internal/ledger"
 	"github.com/kinesis2s3/kinesis2s3/local/emulators"
@@ -67,7 +68,9 @@ func localFlagSet(stderr io.Writer, f *localFlags) *flag.FlagSet {
 	fs.BoolVar(&f.demo, "demo", false, "feed the sample, check that every record arrived exactly once, then stop (exit status 0 only if so)")
 	fs.StringVar(&f.tfvars, "tfvars", "", "read settings from this Terraform .tfvars `FILE` (default: "+defaultTFVars+" if it exists)")
 	fs.StringVar(&f.mode, "mode", "", "output mode: record or batch (default: output_mode from tfvars, else record)")
-	fs.StringVar(&f.compression, "compression", "", "batch-mode compression: gzip, zstd or none (default: compression from tfvars, else gzip)")
+	// The values are the function's (COMPRESSION), as the flag is handed to it.
+	fs.StringVar(&f.compression, "compression", "", "batch-mode compression: "+strings.Join(config.Lookup(config.EnvCompression).Allowed, ", ")+
+		"; snappy with --format parquet only (default: compression from tfvars, else gzip)")
 	fs.IntVar(&f.shards, "shards", 0, "shards in the stream (default: shard_count from tfvars, else 2)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "event source mapping batch size (default: batch_size from tfvars, else 500)")
 	fs.DurationVar(&f.window, "window", 0, "batching window, whole seconds (default: maximum_batching_window_in_seconds from tfvars, else 5s)")
