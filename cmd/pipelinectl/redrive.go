@@ -32,8 +32,9 @@ import (
 
 func init() {
 	commands["redrive"] = command{
-		summary: "reprocess what the event source mapping gave up on (on-failure queue or S3 objects), then delete it",
-		run:     runRedrive,
+		summary: "reprocess what the event source mapping gave up on (on-failure queue or S3 objects), then delete it " +
+			"(or, with -redriven-objects " + objectsTag + ", tag the object and leave it)",
+		run: runRedrive,
 	}
 }
 
