@@ -57,7 +57,9 @@ func costFlagSet(stderr io.Writer, f *costFlags) (*flag.FlagSet, error) {
 	fs.Float64Var(&f.w.RecordBytes, "record-size", f.w.RecordBytes, "average size of a record's data, in `BYTES`")
 	fs.StringVar(&f.w.Mode, "mode", f.w.Mode, "OUTPUT_MODE: record (one S3 object per record) or batch")
 	fs.StringVar(&f.w.Format, "format", f.w.Format, "batch objects: jsonl or parquet (give -compression-ratio and -speed for parquet)")
-	fs.StringVar(&f.w.Compression, "compression", f.w.Compression, "batch mode: gzip, zstd or none")
+	// The values are the function's (COMPRESSION), which cost.Workload.Check accepts too.
+	fs.StringVar(&f.w.Compression, "compression", f.w.Compression, "batch mode: "+strings.Join(config.Lookup(config.EnvCompression).Allowed, ", ")+
+		"; snappy with -format parquet only")
 	fs.Float64Var(&f.w.CompressionRatio, "compression-ratio", 0, "of batch objects (default: the ratio measured for -compression)")
 	fs.Float64Var(&f.w.Speed, "speed", 0, "one core's invocation speed in `MB/s` of record data (default: measured by make bench)")
 	fs.StringVar(&f.bench, "bench", "", "read the measured speeds from make bench's output `FILE` (build/bench.txt) instead of the built-in ones")

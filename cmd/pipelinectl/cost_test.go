@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kinesis2s3/kinesis2s3/function/config"
 	"github.com/kinesis2s3/kinesis2s3/internal/cost"
 )
 
@@ -144,5 +145,23 @@ func TestReadmeRecordModeProseMatchesTheModel(t *testing.T) {
 	ms, _ := strconv.Atoi(per[1])
 	if want := fmt.Sprintf("%.1f", float64(ms)/1000); string(m[2]) != want {
 		t.Errorf("README.md: a full batch of 500 records takes about %s s; pipelinectl cost: %d ms", m[2], ms)
+	}
+}
+
+// cost -h said -compression is "gzip, zstd or none", but a Parquet workload may be priced with snappy (the function
+// accepts it for FORMAT=parquet). The help lists each value the function's COMPRESSION accepts, and the estimate
+// takes each of them for a Parquet workload.
+func TestCostHelpListsEveryCompression(t *testing.T) {
+	var f costFlags
+	fs, err := costFlagSet(new(bytes.Buffer), &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage := fs.Lookup("compression").Usage
+	for _, c := range config.Lookup(config.EnvCompression).Allowed {
+		if !strings.Contains(usage, c) {
+			t.Errorf("cost -h: -compression %q does not list %s, which COMPRESSION accepts", usage, c)
+		}
+		runCostCmd(t, "--mode", "batch", "--format", "parquet", "--compression-ratio", "5", "--speed", "100", "--compression", c)
 	}
 }
