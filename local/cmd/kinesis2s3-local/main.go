@@ -420,17 +420,23 @@ func showResult(ctx context.Context, ui *console, p *pipeline.Pipeline, rep ledg
 func showEndpoints(ui *console, p *pipeline.Pipeline) {
 	env := p.Stack.Env()
 	ui.printf("\nPoke it from another shell:\n")
-	ui.printf("  export AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", env["AWS_REGION"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+	// The SDKs read AWS_REGION; AWS CLI v1 reads only AWS_DEFAULT_REGION.
+	ui.printf("  export AWS_REGION=%s AWS_DEFAULT_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n",
+		env["AWS_REGION"], env["AWS_DEFAULT_REGION"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
 	ui.printf("  export AWS_ENDPOINT_URL_KINESIS=%s AWS_ENDPOINT_URL_S3=%s AWS_ENDPOINT_URL_SQS=%s\n",
 		env["AWS_ENDPOINT_URL_KINESIS"], env["AWS_ENDPOINT_URL_S3"], env["AWS_ENDPOINT_URL_SQS"])
 	ui.printf("  go run ./cmd/pipelinectl generate --stream %s --count 1000 --rate 100\n", p.StreamName)
-	ui.printf("  aws kinesis put-record --stream-name %s --partition-key k --cli-binary-format raw-in-base64-out --data '{\"hello\":\"world\"}'\n", p.StreamName)
+	// fileb:// is the record's raw bytes to AWS CLI v1 and v2 alike: v1 has no --cli-binary-format, and v2 takes a
+	// bare --data as base64.
+	ui.printf("  aws kinesis put-record --stream-name %s --partition-key k --data fileb://<(printf '{\"hello\":\"world\"}')\n", p.StreamName)
 	ui.printf("  aws s3 ls s3://%s/ --recursive | tail\n", p.Bucket)
 	if strings.HasPrefix(p.OnFailureSource, "s3://") {
 		ui.printf("  aws s3 ls %s --recursive\n", p.OnFailureSource)
 		ui.printf("  go run ./cmd/pipelinectl redrive -source %s -dry-run\n", p.OnFailureSource)
 	} else {
-		ui.printf("  aws sqs get-queue-attributes --queue-url %s --attribute-names ApproximateNumberOfMessages\n", p.QueueURL)
+		// AWS CLI v1 ignores AWS_ENDPOINT_URL_SQS (it puts SQS's own endpoint in its place): the flag works in both.
+		ui.printf("  aws sqs get-queue-attributes --endpoint-url %s --queue-url %s --attribute-names ApproximateNumberOfMessages\n",
+			env["AWS_ENDPOINT_URL_SQS"], p.QueueURL)
 		ui.printf("  go run ./cmd/pipelinectl redrive -queue-url %s -dry-run\n", p.QueueURL)
 	}
 }
