@@ -158,7 +158,7 @@ func startMode(ctx context.Context, cfg Config, m Mode, stack *emulators.Stack, 
 	s.LogLevel = "WARN" // the function logs a line per batch at INFO
 	s.ESM.PollInterval = 250 * time.Millisecond
 	m.Settings(&s, cfg)
-	esmLog, err := os.Create(filepath.Join(dir, "esm.log"))
+	esmLog, err := emulators.CreateLog(filepath.Join(dir, "esm.log"))
 	if err != nil {
 		return nil, s, nil, fmt.Errorf("mapping log: %w", err)
 	}

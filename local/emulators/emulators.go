@@ -439,3 +439,18 @@ func (s *Stack) PIDs() []int {
 	}
 	return pids
 }
+
+// CreateLog creates (or empties) a log file, such as the mapping's beside the processes' logs, that only its owner
+// can read, as they are: the logs of the stack may hold record data. A file an earlier run left with wider
+// permissions is narrowed too.
+func CreateLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

@@ -167,7 +167,7 @@ func session(ctx context.Context, ui *console, settings pipeline.Settings, gen *
 		roundDur(stack.StartupTimes["fauxqs"]))
 
 	ui.step("creating the stream, bucket and on-failure queue; starting the function and the event source mapping")
-	esmLog, err := os.Create(filepath.Join(logDir, "esm.log"))
+	esmLog, err := emulators.CreateLog(filepath.Join(logDir, "esm.log"))
 	if err != nil {
 		return err
 	}
