@@ -386,11 +386,7 @@ func showResult(ctx context.Context, ui *console, p *pipeline.Pipeline, rep ledg
 			byKind[kinds[r.ShardID+"/"+r.SequenceNumber]]++
 		}
 	}
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(byKind)) {
-		parts = append(parts, fmt.Sprintf("%s %d", k, byKind[k]))
-	}
-	ui.printf("  quarantined    %d records (%s), %s in s3://%s/%s\n", rep.Quarantined, strings.Join(parts, ", "), size(quarantineBytes),
+	ui.printf("  quarantined    %d records%s, %s in s3://%s/%s\n", rep.Quarantined, countsByKind(byKind), size(quarantineBytes),
 		p.Bucket, p.Settings.ErrorPrefix)
 	if len(quarantine) > 0 {
 		ui.printf("    %s\n      reason: %s\n", quarantine[0].Key, quarantine[0].Reason)
@@ -414,6 +410,19 @@ func showResult(ctx context.Context, ui *console, p *pipeline.Pipeline, rep ledg
 	ui.printf("  ✓ every record accounted for: %d written + %d quarantined%s = %d user records, none twice, nothing else in the bucket\n",
 		rep.Written, rep.Quarantined, dropped, rep.Expected)
 	return nil
+}
+
+// countsByKind is " (kind n, ...)" for the quarantined records by the kind the sample made them, or nothing when
+// there are none (not "()").
+func countsByKind(byKind map[generate.Kind]int) string {
+	if len(byKind) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, byKind[k]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // showEndpoints prints what a user needs to talk to the running stack from another shell.
