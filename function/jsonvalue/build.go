@@ -57,7 +57,7 @@ func Count(v Value) int {
 }
 
 // Equal reports whether a and b are the same tree: the same kinds and texts, and the same members in the same order.
-// Whether a string is known to be plain does not count.
+// Whether a string is known to be plain, and the unpaired surrogate escapes behind its U+FFFD, do not count.
 func Equal(a, b Value) bool {
 	if a.kind != b.kind || a.text != b.text || len(a.elems()) != len(b.elems()) {
 		return false

@@ -62,8 +62,21 @@ type Value struct {
 	first *Value
 	n     uint32
 	kind  Kind
-	plain bool // String: decoded from a literal of only printable ASCII but quotes and backslashes (Plain)
+	flags flags // String: what is known of its literal
 }
+
+// flags are what is known of a string's literal: one byte, which the decoder sets in one store.
+type flags uint8
+
+const (
+	// isPlain: the literal held only printable ASCII but quotes and backslashes (Plain).
+	isPlain flags = 1 << iota
+	// hasUnpaired: the literal held an unpaired UTF-16 surrogate escape (Unpaired), which the text has as U+FFFD, as
+	// encoding/json decodes it. The text's memory is followed, in the same allocation, by as many bytes more: the
+	// text with each such surrogate in the three bytes that UTF-8 would give it were it a character (WTF-8; U+FFFD
+	// takes three too). So AppendJSON can write the escape back, and other strings pay nothing for it.
+	hasUnpaired
+)
 
 // elems returns the members of an array or object.
 func (v Value) elems() []Value { return unsafe.Slice(v.first, v.n) }
@@ -87,7 +100,64 @@ func (v Value) Text() string { return v.text }
 // Plain reports that a string is known to be printable ASCII without quotes or backslashes (0x20 to 0x7e but '"'
 // and '\\'): the text of its own JSON string literal, which a writer may copy without looking at it. Only strings
 // decoded from such literals are known; false means not known.
-func (v Value) Plain() bool { return v.plain }
+func (v Value) Plain() bool { return v.flags&isPlain != 0 }
+
+// Unpaired returns the first unpaired UTF-16 surrogate escape of a string's literal, as `\ud800` (lower case), or ""
+// when it has none (or its decoder forgot them: Decoder.ForgetUnpaired). Such a literal is valid JSON (RFC 8259
+// §8.2), but not Unicode text, which UTF-8 cannot hold: Text has U+FFFD for each, as encoding/json decodes it, and
+// AppendJSON writes the escapes back.
+func (v Value) Unpaired() string {
+	if v.flags&hasUnpaired == 0 { // inlined: other strings pay one test
+		return ""
+	}
+	return v.firstUnpaired()
+}
+
+// firstUnpaired is Unpaired for a string that has one.
+func (v Value) firstUnpaired() string {
+	w := v.wtf8()
+	if i := surrogateAt(w); i >= 0 {
+		return string(appendSurrogate(nil, w[i:i+3]))
+	}
+	return ""
+}
+
+// wtf8 is the WTF-8 text of a string with unpaired surrogate escapes (hasUnpaired), kept right after its text.
+func (v Value) wtf8() string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(v.text)), len(v.text))), len(v.text))
+}
+
+// surrogateAt returns the index of the first surrogate in the WTF-8 text w, or -1: 0xED then 0xA0 to 0xBF, which
+// valid UTF-8, as the rest of w is, never has (0xED takes 0x80 to 0x9F).
+func surrogateAt(w string) int {
+	for i := 0; i+2 < len(w); i++ {
+		if w[i] == 0xED && w[i+1] >= 0xA0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// appendSurrogate appends the escape of a surrogate given as its three WTF-8 bytes s, in lower case.
+func appendSurrogate(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	r := rune(s[0]&0x0F)<<12 | rune(s[1]&0x3F)<<6 | rune(s[2]&0x3F)
+	return append(dst, '\\', 'u', hex[r>>12], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
+}
+
+// appendUnpaired appends the literal of a string with unpaired surrogate escapes, given its WTF-8 text w: those
+// escapes as written (in lower case), the rest as AppendQuote writes it.
+func appendUnpaired(dst []byte, w string) []byte {
+	dst = append(dst, '"')
+	for {
+		i := surrogateAt(w)
+		if i < 0 {
+			return append(appendEscaped(dst, w), '"')
+		}
+		dst = appendSurrogate(appendEscaped(dst, w[:i]), w[i:i+3])
+		w = w[i+3:]
+	}
+}
 
 // True reports whether the value is the literal true.
 func (v Value) True() bool { return v.kind == Bool && v.text == "true" }
@@ -160,8 +230,9 @@ func (v Value) Any() any {
 }
 
 // AppendJSON appends the value as compact JSON: numbers exactly as the input wrote them, strings with the same
-// text (quotes, backslashes and control characters escaped), each object's members in input order and a repeated
-// key once (with its last value, the one that counts).
+// text (quotes, backslashes and control characters escaped) and their unpaired surrogate escapes (Unpaired), each
+// object's members in input order and a repeated key once (with its last value, the one that counts; keys compare
+// by their text, as encoding/json's do).
 func (v Value) AppendJSON(dst []byte) []byte {
 	switch v.kind {
 	case Array:
@@ -184,24 +255,36 @@ func (v Value) AppendJSON(dst []byte) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = AppendQuote(dst, v.Key(i))
+			dst = appendString(dst, v.elems()[2*i])
 			dst = append(dst, ':')
 			dst = v.Index(i).AppendJSON(dst)
 		}
 		return append(dst, '}')
 	case String:
-		return AppendQuote(dst, v.text)
+		return appendString(dst, v)
 	case Null:
 		return append(dst, "null"...)
 	}
 	return append(dst, v.text...)
 }
 
+// appendString appends the string s as a JSON string literal, with its unpaired surrogate escapes if it kept any.
+func appendString(dst []byte, s Value) []byte {
+	if s.flags&hasUnpaired != 0 {
+		return appendUnpaired(dst, s.wtf8())
+	}
+	return AppendQuote(dst, s.text)
+}
+
 // AppendQuote appends s as a JSON string literal: quotes, backslashes and control characters escaped, everything
 // else (non-ASCII text included) as it is.
 func AppendQuote(dst []byte, s string) []byte {
+	return append(appendEscaped(append(dst, '"'), s), '"')
+}
+
+// appendEscaped appends s as the inside of a JSON string literal, as AppendQuote writes it.
+func appendEscaped(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -223,11 +306,12 @@ func AppendQuote(dst []byte, s string) []byte {
 		}
 		start = i + 1
 	}
-	return append(append(dst, s[start:]...), '"')
+	return append(dst, s[start:]...)
 }
 
 // Decode parses src, which must be exactly one JSON value with optional white space around it. Invalid UTF-8 in
-// strings becomes U+FFFD, as with encoding/json.
+// strings becomes U+FFFD, as with encoding/json, and so does an unpaired surrogate escape in a string's text (the
+// value keeps the escape too: Value.Unpaired).
 func Decode(src []byte) (Value, error) {
 	d := decoders.Get().(*decoder)
 	defer decoders.Put(d)
@@ -245,6 +329,10 @@ type Decoder struct {
 	// it, which saves copying and allocating each record: for a caller that does not modify the input while the
 	// values and strings it has taken are in use.
 	ShareInput bool
+	// ForgetUnpaired makes strings with unpaired surrogate escapes only what encoding/json and jq make of them,
+	// U+FFFD for each (Value.Unpaired is "", AppendJSON writes U+FFFD): for a tree that a transform reads, whose
+	// output a jq string could not hold them in either.
+	ForgetUnpaired bool
 
 	d     decoder
 	arena []Value
@@ -253,7 +341,7 @@ type Decoder struct {
 // Decode parses src as the package's Decode does.
 func (dd *Decoder) Decode(src []byte) (Value, error) {
 	clear(dd.arena) // drop the last record's references
-	dd.d.max, dd.d.share = dd.MaxValues, dd.ShareInput
+	dd.d.max, dd.d.share, dd.d.forget = dd.MaxValues, dd.ShareInput, dd.ForgetUnpaired
 	v, err := dd.d.decode(src, dd.arena[:0])
 	dd.arena = dd.d.arena // its last (or only) chunk, reused from the start next time
 	return v, err
@@ -269,7 +357,8 @@ func (d *decoder) decode(src []byte, arena []Value) (Value, error) {
 	if !d.share {
 		s = string(src)
 	}
-	*d = decoder{s: s, kids: d.kids, arena: arena, max: d.max, limit: d.max, share: d.share}
+	*d = decoder{s: s, kids: d.kids, arena: arena, max: d.max, limit: d.max, share: d.share, forget: d.forget,
+		lone: d.lone[:0]}
 	if d.max <= 0 {
 		d.limit = math.MaxInt
 	}
@@ -301,9 +390,11 @@ type decoder struct {
 	arena []Value
 	// values counts what has been stacked, which bounds the stack and the arena; max caps it (0: no cap).
 	values, max int
-	limit       int  // max, or no limit for max 0: what push compares with
-	share       bool // s is the caller's input (Decoder.ShareInput), not a copy
-	spaced      bool // white space was skipped
+	limit       int    // max, or no limit for max 0: what push compares with
+	share       bool   // s is the caller's input (Decoder.ShareInput), not a copy
+	spaced      bool   // white space was skipped
+	forget      bool   // Decoder.ForgetUnpaired
+	lone        []lone // the unpaired surrogates of the string being unescaped (unless forget)
 }
 
 func (d *decoder) errf(format string, args ...any) error {
@@ -557,7 +648,7 @@ func (d *decoder) pushString() error {
 	d.pos = i + 1
 	// Field by field: a composite literal is built on the stack and copied.
 	k := &d.kids[d.top]
-	k.text, k.first, k.n, k.kind, k.plain = s[start:i], nil, 0, String, true
+	k.text, k.first, k.n, k.kind, k.flags = s[start:i], nil, 0, String, isPlain
 	d.top++
 	return nil
 }
@@ -577,7 +668,7 @@ func (d *decoder) string() (Value, error) {
 	i := PlainRun(d.s, start)
 	if i < len(d.s) && d.s[i] == '"' {
 		d.pos = i + 1
-		return Value{kind: String, text: d.s[start:i], plain: true}, nil
+		return Value{kind: String, text: d.s[start:i], flags: isPlain}, nil
 	}
 	return d.stringFrom(start, i)
 }
@@ -585,7 +676,7 @@ func (d *decoder) string() (Value, error) {
 // stringFrom reads the rest of a string literal that started at start (after its quote), from i, before which its
 // bytes are plain.
 func (d *decoder) stringFrom(start, i int) (Value, error) {
-	plain := true
+	f := isPlain
 	for ; ; i++ {
 		if i = PlainRun(d.s, i); i >= len(d.s) {
 			break
@@ -593,15 +684,16 @@ func (d *decoder) stringFrom(start, i int) (Value, error) {
 		c := d.s[i]
 		if c == '"' {
 			d.pos = i + 1
-			return Value{kind: String, text: d.s[start:i], plain: plain}, nil
+			return Value{kind: String, text: d.s[start:i], flags: f}, nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			// Escapes, control characters, non-ASCII text: the careful path.
 			d.pos = i
-			s, err := d.unescape(start)
-			return Value{kind: String, text: s}, err
+			return d.unescape(start)
 		}
-		plain = plain && c != 0x7f // DEL, which some writers escape
+		if c == 0x7f { // DEL, which some writers escape
+			f = 0
+		}
 	}
 	d.pos = len(d.s)
 	return Value{}, d.errf("unexpected end of JSON input")
@@ -609,26 +701,30 @@ func (d *decoder) stringFrom(start, i int) (Value, error) {
 
 // unescape reads the rest of a string literal that started at start (after its quote), whose bytes before pos
 // are plain ASCII.
-func (d *decoder) unescape(start int) (string, error) {
+func (d *decoder) unescape(start int) (Value, error) {
 	s := d.s
+	d.lone = d.lone[:0]
 	var b []byte // the decoded text, once it differs from the input
 	i := d.pos
 	for {
 		if i >= len(s) {
 			d.pos = len(s)
-			return "", d.errf("unexpected end of JSON input")
+			return Value{}, d.errf("unexpected end of JSON input")
 		}
 		c := s[i]
 		switch {
 		case c == '"':
 			d.pos = i + 1
 			if b == nil {
-				return s[start:i], nil
+				return Value{kind: String, text: s[start:i]}, nil
 			}
-			return string(b), nil
+			if len(d.lone) > 0 {
+				return d.unpaired(b), nil
+			}
+			return Value{kind: String, text: string(b)}, nil
 		case c < 0x20:
 			d.pos = i
-			return "", d.errf("invalid character %q in string literal", c)
+			return Value{}, d.errf("invalid character %q in string literal", c)
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -653,7 +749,7 @@ func (d *decoder) unescape(start int) (string, error) {
 		}
 		if i+1 >= len(s) {
 			d.pos = len(s)
-			return "", d.errf("unexpected end of JSON input")
+			return Value{}, d.errf("unexpected end of JSON input")
 		}
 		switch e := s[i+1]; e {
 		case '"', '\\', '/':
@@ -671,7 +767,7 @@ func (d *decoder) unescape(start int) (string, error) {
 		case 'u':
 			r, err := d.hex4(i + 2)
 			if err != nil {
-				return "", err
+				return Value{}, err
 			}
 			i += 6
 			if utf16.IsSurrogate(r) {
@@ -679,7 +775,7 @@ func (d *decoder) unescape(start int) (string, error) {
 				if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
 					r2, err := d.hex4(i + 2)
 					if err != nil {
-						return "", err
+						return Value{}, err
 					}
 					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
 						b = utf8.AppendRune(b, dec)
@@ -687,16 +783,39 @@ func (d *decoder) unescape(start int) (string, error) {
 						continue
 					}
 				}
+				if !d.forget {
+					d.lone = append(d.lone, lone{at: len(b), r: r})
+				}
 				r = utf8.RuneError
 			}
 			b = utf8.AppendRune(b, r)
 			continue
 		default:
 			d.pos = i + 1
-			return "", d.errf("invalid character %q in string escape code", e)
+			return Value{}, d.errf("invalid character %q in string escape code", e)
 		}
 		i += 2
 	}
+}
+
+// lone is an unpaired surrogate, r, whose U+FFFD is at byte at of a decoded text.
+type lone struct {
+	at int
+	r  rune
+}
+
+// unpaired returns the string of the decoded text b, whose unpaired surrogates (d.lone) it has as U+FFFD, with its
+// WTF-8 text (hasUnpaired) after it in one allocation.
+func (d *decoder) unpaired(b []byte) Value {
+	n := len(b)
+	both := make([]byte, 2*n)
+	copy(both, b)
+	copy(both[n:], b)
+	for _, l := range d.lone {
+		w := both[n+l.at : n+l.at+3]
+		w[0], w[1], w[2] = 0xE0|byte(l.r>>12), 0x80|byte(l.r>>6&0x3F), 0x80|byte(l.r&0x3F)
+	}
+	return Value{kind: String, text: unsafe.String(&both[0], n), flags: hasUnpaired}
 }
 
 // hex4 reads the four hexadecimal digits of a \u escape at i.

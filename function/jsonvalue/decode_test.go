@@ -23,7 +23,7 @@ var samples = []string{
 	`{"big": 123456789012345678901234567890, "z": 1, "a": 2}`,
 	`"Zoë 東京 🚀"`, `{"k\u00e9y": "v", "key": "v\u0000"}`, `{"a": 1, "a": 2}`, `[[[]], [{}], [""]]`,
 	"\"a\x7fb\"", "{\"ab\x7fcdefghijklm\":\"0123456789abcdef\x7f\"}", `{"a plain key of some length":"a plain value, longer than eight"}`,
-	`"\ud800"`, `"\udc00\ud800"`, `"\ud800\u0041"`, `"\uD83D\uDE80x"`, "\"\xff\xfe\"", "\"a\xc3\"", `"\u0000"`,
+	`"\ud800"`, `"\udc00\ud800"`, `{"\ud800":"x\udc00","\ud800":["\udfff\ud800"]}`, `"\ud800\u0041"`, `"\uD83D\uDE80x"`, "\"\xff\xfe\"", "\"a\xc3\"", `"\u0000"`,
 	// invalid ones
 	``, ` `, `{`, `}`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `.5`, `1e`, `+1`, `-`, `--1`,
 	`tru`, `trUe`, `nul`, `"abc`, `"\x"`, `"\u12G4"`, `"\u12"`, "\"tab\there\"", `1 2`, `{} {}`, `[1 2]`,
@@ -120,6 +120,10 @@ func check(t *testing.T, in []byte) {
 		var back any
 		if err := again.Decode(&back); err != nil || !reflect.DeepEqual(back, want) || !json.Valid(out) {
 			t.Fatalf("AppendJSON(%q) = %s: %#v, %v", in, out, back, err)
+		}
+		// What it writes reads back to the same literals: unpaired surrogate escapes are kept.
+		if again, err := Decode(out); err != nil || string(again.AppendJSON(nil)) != string(out) {
+			t.Fatalf("AppendJSON(%q) = %s, which decodes to %s, %v", in, out, again.AppendJSON(nil), err)
 		}
 	}
 }
@@ -347,5 +351,52 @@ func BenchmarkDecodeClickstream(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestUnpairedSurrogates: a string literal with an unpaired UTF-16 surrogate escape (valid JSON, RFC 8259 §8.2) has
+// U+FFFD in its text, as encoding/json decodes it, and keeps the escape for AppendJSON (its key too); a decoder that
+// forgets them makes it U+FFFD only. Pairs, and other strings, are as before.
+func TestUnpairedSurrogates(t *testing.T) {
+	cases := []struct{ in, text, unpaired, out string }{
+		{`"\ud800"`, "\uFFFD", `\ud800`, `"\ud800"`},
+		{`"\uDC00\uD800"`, "\uFFFD\uFFFD", `\udc00`, `"\udc00\ud800"`},
+		{`"\ud800\u0041"`, "\uFFFDA", `\ud800`, `"\ud800A"`},
+		{`"a\u00e9\ud800\ud83d\ude80\udc00\ud800x\n\ufffd"`, "aé\uFFFD🚀\uFFFD\uFFFDx\n\uFFFD", `\ud800`,
+			`"aé\ud800🚀\udc00\ud800x\n` + "\uFFFD\""},
+		{`"\udbff\udfff"`, "\U0010FFFF", ``, "\"\U0010FFFF\""}, // a pair
+		{`"\ufffd"`, "\uFFFD", ``, "\"\uFFFD\""},
+		{"\"\xff\\ud800\"", "\uFFFD\uFFFD", `\ud800`, "\"\uFFFD\\ud800\""}, // invalid UTF-8 is U+FFFD either way
+	}
+	for _, c := range cases {
+		for _, forget := range []bool{false, true} {
+			d := Decoder{ForgetUnpaired: forget}
+			v, err := d.Decode([]byte(c.in))
+			if err != nil {
+				t.Fatalf("%s: %v", c.in, err)
+			}
+			unpaired, out := c.unpaired, c.out
+			if forget {
+				unpaired, out = "", string(AppendQuote(nil, c.text))
+			}
+			if v.Text() != c.text || v.Unpaired() != unpaired || string(v.AppendJSON(nil)) != out {
+				t.Errorf("%s (forget %v): text %q, Unpaired %q, AppendJSON %s; want %q, %q, %s", c.in, forget,
+					v.Text(), v.Unpaired(), v.AppendJSON(nil), c.text, unpaired, out)
+			}
+		}
+	}
+	// In a key, and among other values; and a plain string stacked where one was (the stack is reused) is not marked.
+	v, err := Decode([]byte(`{"k\udfff":["\ud800",{"a":"\udc01"}],"b":"plain","c":["x"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(v.AppendJSON(nil)), `{"k\udfff":["\ud800",{"a":"\udc01"}],"b":"plain","c":["x"]}`; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if c, _ := v.Get("c"); c.Index(0).Unpaired() != "" || !c.Index(0).Plain() {
+		t.Errorf("a plain string is marked: %#v", c.Index(0))
+	}
+	if MakeString("\uFFFD").Unpaired() != "" {
+		t.Error("a made string has an escape")
 	}
 }

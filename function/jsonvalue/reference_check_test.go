@@ -41,9 +41,10 @@ func checkReference(t *testing.T, in []byte) {
 	}
 }
 
-// sameTree is Equal, plain marks included.
+// sameTree is Equal, flags included.
 func sameTree(a, b Value) bool {
-	if a.plain != b.plain || a.kind != b.kind || a.text != b.text || len(a.elems()) != len(b.elems()) {
+	if a.flags != b.flags || a.kind != b.kind || a.text != b.text || len(a.elems()) != len(b.elems()) ||
+		a.flags&hasUnpaired != 0 && a.wtf8() != b.wtf8() {
 		return false
 	}
 	for i := range a.elems() {

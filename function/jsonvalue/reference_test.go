@@ -64,8 +64,7 @@ func (d *refState) value() (Value, error) {
 	case c == '[':
 		return d.array()
 	case c == '"':
-		s, plain, err := d.string()
-		return Value{kind: String, text: s, plain: plain}, err
+		return d.string()
 	case c == 't':
 		return Value{kind: Bool, text: "true"}, d.literal("true")
 	case c == 'f':
@@ -98,11 +97,11 @@ func (d *refState) object() (Value, error) {
 		if c != '"' {
 			return v, d.errf("invalid character %q looking for beginning of object key string", c)
 		}
-		key, plain, err := d.string()
+		key, err := d.string()
 		if err != nil {
 			return v, err
 		}
-		if err := d.push(Value{kind: String, text: key, plain: plain}); err != nil {
+		if err := d.push(key); err != nil {
 			return v, err
 		}
 		if d.pos < len(d.s) && d.s[d.pos] == ':' {
@@ -118,9 +117,7 @@ func (d *refState) object() (Value, error) {
 		}
 		var m Value
 		if d.pos < len(d.s) && d.s[d.pos] == '"' { // a string, the most common member, without a call
-			var text string
-			text, plain, err = d.string()
-			m = Value{kind: String, text: text, plain: plain}
+			m, err = d.string()
 		} else {
 			m, err = d.value()
 		}
@@ -190,10 +187,10 @@ func (d *refState) push(v Value) error {
 	return nil
 }
 
-// string reads a string literal whose opening quote is at pos, and reports whether it is plain (Value.Plain).
-func (d *refState) string() (string, bool, error) {
+// string reads a string literal whose opening quote is at pos.
+func (d *refState) string() (Value, error) {
 	start := d.pos + 1
-	plain := true
+	f := isPlain
 	for i := start; ; i++ {
 		if i = refPlainRun(d.s, i); i >= len(d.s) {
 			break
@@ -201,18 +198,19 @@ func (d *refState) string() (string, bool, error) {
 		c := d.s[i]
 		if c == '"' {
 			d.pos = i + 1
-			return d.s[start:i], plain, nil
+			return Value{kind: String, text: d.s[start:i], flags: f}, nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			// Escapes, control characters, non-ASCII text: the careful path.
 			d.pos = i
-			s, err := d.unescape(start)
-			return s, false, err
+			return d.unescape(start)
 		}
-		plain = plain && c != 0x7f // DEL, which some writers escape
+		if c == 0x7f { // DEL, which some writers escape
+			f = 0
+		}
 	}
 	d.pos = len(d.s)
-	return "", false, d.errf("unexpected end of JSON input")
+	return Value{}, d.errf("unexpected end of JSON input")
 }
 
 // refPlainRun returns the index of the first byte at or after i that may end a run of plain ASCII string bytes (a
