@@ -520,14 +520,15 @@ func (n *node) nulls(cols sink, rep, def int) {
 	}
 }
 
-// appendMember adds member i of the object v to the JSON object being written in b (nil: none yet).
+// appendMember adds member i of the object v to the JSON object being written in b (nil: none yet), as the producer
+// sent it: JSON text can hold what a string column cannot, an unpaired surrogate escape (jsonvalue.Value.Unpaired).
 func appendMember(b []byte, v jsonvalue.Value, i int) []byte {
 	if b == nil {
 		b = append(b, '{')
 	} else {
 		b = append(b, ',')
 	}
-	b = jsonvalue.AppendQuote(b, v.Key(i))
+	b = jsonvalue.Members(v)[2*i].AppendJSON(b) // the key, with an unpaired surrogate escape if it has one
 	b = append(b, ':')
 	return v.Index(i).AppendJSON(b)
 }
@@ -559,6 +560,10 @@ var typeName = [...]schema.Type{tUnknown: "unknown type", tString: schema.String
 func convert(t colType, v jsonvalue.Value) (parquet.Value, error) {
 	switch {
 	case t == tString && v.Kind() == jsonvalue.String:
+		if u := v.Unpaired(); u != "" {
+			// Its text has U+FFFD there: writing it would change the value.
+			return parquet.Value{}, fmt.Errorf("a lone surrogate (%s), which a Parquet string (UTF-8) cannot hold", u)
+		}
 		return parquet.ByteArrayValue(bytesOf(v.Text())), nil
 	case t == tBoolean && v.Kind() == jsonvalue.Bool:
 		return parquet.BooleanValue(v.True()), nil

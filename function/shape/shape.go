@@ -97,6 +97,10 @@ func (s *Shaper) Shape(ctx context.Context, data []byte) (rec Record, keep bool,
 		}
 	}
 	s.dec.MaxValues, s.dec.ShareInput = s.MaxValues, true
+	// A transform reads an unpaired surrogate escape (\ud800) as U+FFFD, as jq does (gojq gets Value.Any), and so
+	// must its native evaluator, whose output copies the input's strings: for Parquet, only a record as sent keeps
+	// the escape (in _extra) or is quarantined for it (a string column).
+	s.dec.ForgetUnpaired = o.Transform != nil
 	v, err := s.dec.Decode(data)
 	if err != nil {
 		return rec, false, decodeError("invalid JSON", err)
