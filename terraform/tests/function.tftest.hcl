@@ -816,6 +816,29 @@ run "rejects_parquet_with_a_schema_that_does_not_describe_objects" {
   expect_failures = [aws_lambda_function.this]
 }
 
+# Review 20: a root that is a "$ref" to an object definition (a bundled schema) describes objects: the function follows
+# it (function/schema Columns), and so does the catalog module; the precondition must too (modules/schema).
+run "parquet_with_a_root_reference_plans" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode    = "batch"
+    format         = "parquet"
+    compression    = "zstd"
+    partition_keys = "tenant=.tenant"
+    schema_file    = "tests/fixtures/column-refs.schema.json"
+  }
+
+  assert {
+    condition     = startswith(aws_lambda_function.this.environment[0].variables.SCHEMA, "s3://k2s3-test-bucket/schemas/")
+    error_message = "SCHEMA does not point at the uploaded schema."
+  }
+}
+
 # An array index the path pattern admits but strconv.Atoi cannot read fails the cold start
 # (transform.ParsePath: "array index ...: value out of range"); the variables share the pattern, so they let it through.
 run "rejects_array_indexes_the_function_cannot_read" {

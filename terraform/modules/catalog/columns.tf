@@ -18,18 +18,16 @@
 # Terraform has no recursion: each depth is written out, deepest first. A node's key is its path, JSON-encoded:
 # property names, and "[]" for the items of an array.
 
-locals {
-  document = var.schema_file == null ? null : jsondecode(file(var.schema_file))
+module "schema" {
+  source = "../schema"
 
-  # The document's definitions by the reference to each, then each followed through the references it is, up to
-  # MaxRefs (4) in all: null where the chain is longer. A node that is a reference is replaced by refs[its $ref].
-  defs = merge([for kw in ["definitions", "$defs"] : try({
-    for name, def in local.document[kw] : "#/${kw}/${replace(replace(name, "~", "~0"), "/", "~1")}" => def
-  }, {})]...)
-  refs_2 = { for k, def in local.defs : k => try(local.defs[def["$ref"]], def) }
-  refs_3 = { for k, def in local.refs_2 : k => try(local.defs[def["$ref"]], def) }
-  refs_4 = { for k, def in local.refs_3 : k => try(local.defs[def["$ref"]], def) }
-  refs   = { for k, def in local.refs_4 : k => can(local.defs[def["$ref"]]) ? null : def }
+  schema_file = var.schema_file
+}
+
+locals {
+  document = module.schema.document
+  # The definitions, followed (modules/schema): a node that is a reference is replaced by refs[its $ref].
+  refs = module.schema.refs
 
   # Embedded schema resources: subschemas with an id of their own ("$id"; "id" in draft 4) of more than a fragment, in
   # which "#/$defs/<name>" names the resource's own definitions (function/schema, scope). The refs above are the
@@ -40,8 +38,8 @@ locals {
     for k in ["$id", "id"] : k if can(regex("^${local.id_pattern}$", k)) && can(regex("^[^#]", local.document[k]))
   ])
 
-  schema      = try(local.refs[local.document["$ref"]], local.document)
-  object_root = try(one([for t in flatten([local.schema.type]) : t if t != "null"]), null) == "object"
+  schema      = module.schema.root
+  object_root = module.schema.object_root
   extra       = var.format == "parquet" ? ["_extra"] : []
 
   partition_names = var.partition_columns

@@ -45,9 +45,6 @@ locals {
   # The mapping reads either the stream itself or, with enhanced fan-out, the stream through its own consumer.
   event_source_arn = var.enhanced_fan_out ? aws_kinesis_stream_consumer.this[0].arn : var.stream_arn
 
-  # The root's one type besides "null", as schema.Columns reads it (and the catalog module: columns.tf).
-  schema_root_type = var.schema_file == "" ? null : try(one([for t in flatten([jsondecode(file(var.schema_file)).type]) : t if t != "null"]), null)
-
   # The prefixes the role may write under and the bucket's lifecycle rules expire (key_prefix, error_prefix), and
   # where Lambda writes failed batches with an S3 destination (kept clear in any case, as the catalog does, so that
   # a later switch cannot reach the schema). Either direction of overlap counts: a key_prefix inside schema_prefix
@@ -298,8 +295,8 @@ resource "aws_lambda_function" "this" {
       error_message = "format = \"parquet\" needs schema_file: the Parquet columns are the schema's."
     }
     precondition {
-      condition     = var.format != "parquet" || var.schema_file == "" || local.schema_root_type == "object"
-      error_message = "format = \"parquet\" needs a schema_file whose root is \"type\": \"object\": its properties are the Parquet columns."
+      condition     = var.format != "parquet" || var.schema_file == "" || module.schema.object_root
+      error_message = "format = \"parquet\" needs a schema_file whose root is \"type\": \"object\" (or a \"$ref\" to such a definition): its properties are the Parquet columns."
     }
     precondition {
       condition     = var.compression != "snappy" || var.format == "parquet"
@@ -408,4 +405,11 @@ resource "aws_s3_object" "schema" {
   lifecycle {
     create_before_destroy = true
   }
+}
+
+# The schema's root as the function reads it (a root "$ref" followed), by the rules the catalog module reads it with.
+module "schema" {
+  source = "../schema"
+
+  schema_file = var.schema_file == "" ? null : var.schema_file
 }
