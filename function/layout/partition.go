@@ -4,14 +4,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/kinesis2s3/kinesis2s3/function/jsonvalue"
+	"github.com/kinesis2s3/kinesis2s3/function/schema"
 	"github.com/kinesis2s3/kinesis2s3/function/transform"
 )
 
@@ -42,7 +45,7 @@ const MaxPartitionKeys = 5
 // PartitionKeysPattern is the syntax of PARTITION_KEYS: name=path pairs separated by commas, each name a lower
 // case column name (Glue lowercases names, and the key must match the table's) and each path a transform.Path
 // without commas. The Terraform variable validates with the same pattern; the names must also be distinct and
-// none of year, month, day, hour.
+// none of ReservedPartitionNames.
 const PartitionKeysPattern = `^(` + partitionKeyPattern + `)(,` + partitionKeyPattern + `)*$`
 
 const partitionKeyPattern = `[a-z_][a-z0-9_]{0,63}=\.[^,]*`
@@ -51,6 +54,23 @@ var partitionKeysRE = regexp.MustCompile(PartitionKeysPattern)
 
 // TimeLevels are the partition columns of the time levels, which PARTITION_KEYS cannot use.
 var TimeLevels = []string{"year", "month", "day", "hour"}
+
+// reservedNames are the names PARTITION_KEYS cannot use, with what already has each: the time levels, and the
+// columns a records table has besides the schema's properties. Whatever FORMAT and SCHEMA are, so that changing
+// either never gives a table two columns of one name (Athena cannot query it). A schema property named like a
+// partition key is no column (schema.Columns): the partition column holds its value.
+var reservedNames = func() map[string]string {
+	m := map[string]string{
+		schema.ExtraColumn: "the Parquet column of the fields that are not columns",
+	}
+	for _, t := range TimeLevels {
+		m[t] = "a time level"
+	}
+	return m
+}()
+
+// ReservedPartitionNames are the names PARTITION_KEYS cannot use, in order (the Terraform variables refuse them too).
+func ReservedPartitionNames() []string { return slices.Sorted(maps.Keys(reservedNames)) }
 
 // PartitionKey is one of PARTITION_KEYS: a name and the path of its value in the record.
 type PartitionKey struct {
@@ -70,10 +90,8 @@ func ParsePartitionKeys(s string) ([]PartitionKey, error) {
 	seen := map[string]bool{}
 	for _, pair := range strings.Split(s, ",") {
 		name, path, _ := strings.Cut(pair, "=")
-		for _, t := range TimeLevels {
-			if name == t {
-				return nil, fmt.Errorf("%q: %s is a time level; choose another name", pair, name)
-			}
+		if what, ok := reservedNames[name]; ok {
+			return nil, fmt.Errorf("%q: %s is %s; choose another name", pair, name, what)
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("%q: %s is named twice", s, name)

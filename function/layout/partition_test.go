@@ -36,6 +36,7 @@ func TestParsePartitionKeys(t *testing.T) {
 		"tenant=t":                      "want name=path pairs",
 		"my-key=.t":                     "want name=path pairs",
 		"hour=.h":                       "hour is a time level",
+		"a=.a,_extra=.x":                "_extra is the Parquet column",
 		"a=.x,a=.y":                     "a is named twice",
 		"a=.x | .y":                     "not a field path",
 		`a=."x,y"`:                      "want name=path pairs",
@@ -165,6 +166,21 @@ func TestTerraformValidatesPartitionKeysAlike(t *testing.T) {
 			if !strings.Contains(string(src), `"`+want+`"`) {
 				t.Errorf("%s does not validate partition_keys with %s", file, want)
 			}
+		}
+	}
+}
+
+// TestTerraformRefusesTheReservedPartitionNames: the function and catalog modules refuse, as partition key names,
+// exactly the names PARTITION_KEYS cannot use.
+func TestTerraformRefusesTheReservedPartitionNames(t *testing.T) {
+	list := `["` + strings.Join(ReservedPartitionNames(), `", "`) + `"]`
+	for _, file := range []string{"../../terraform/modules/function/variables.tf", "../../terraform/modules/catalog/variables.tf"} {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(src), list) {
+			t.Errorf("%s does not refuse the partition key names %s", file, list)
 		}
 	}
 }

@@ -303,6 +303,24 @@ run "parquet_needs_a_schema" {
   expect_failures = [aws_glue_catalog_table.records]
 }
 
+# Review 20: a partition column named like another column of the table gives it two columns of one name, which Athena
+# cannot query: with format = "parquet", _extra (refused whatever the format, as the function refuses it in
+# PARTITION_KEYS: layout.ReservedPartitionNames).
+run "refuses_a_partition_column_named_extra" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    format            = "parquet"
+    partition_columns = ["_extra"]
+  }
+
+  expect_failures = [var.partition_columns]
+}
+
 run "results_outside_the_function_prefixes" {
   command = plan
 

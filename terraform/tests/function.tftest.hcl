@@ -688,6 +688,25 @@ run "rejects_bad_analytics_settings" {
   expect_failures = [var.time_field, var.partition_keys, var.max_partitions, var.format, var.compression, var.schema_file]
 }
 
+# Review 20: partition keys may not be named like a column the tables have besides the schema's (the function refuses
+# them at cold start: layout.ReservedPartitionNames).
+run "rejects_a_partition_key_named_extra" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode    = "batch"
+    format         = "parquet"
+    schema_file    = "examples/batch-athena/orders.schema.json"
+    partition_keys = "_extra=.source"
+  }
+
+  expect_failures = [var.partition_keys]
+}
+
 run "rejects_analytics_in_record_mode" {
   command = plan
 
