@@ -67,6 +67,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batch", "TIME_FIELD": "created_at"}, []string{"TIME_FIELD:", "not a field path"}},
 		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batch", "PARTITION_KEYS": "hour=.h"}, []string{"PARTITION_KEYS:", "time level"}},
 		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batch", "PARTITION_KEYS": "_extra=.x"}, []string{"PARTITION_KEYS:", "_extra is the Parquet column"}},
+		{map[string]string{"BUCKET_NAME": "b", "OUTPUT_MODE": "batch", "PARTITION_KEYS": "line=.x"}, []string{"PARTITION_KEYS:", "line is the JSON Lines"}},
 		{map[string]string{"BUCKET_NAME": "b", "SCHEMA": "s3://bucket-only"}, []string{`SCHEMA="s3://bucket-only" is not an S3 URI`}},
 		{map[string]string{"BUCKET_NAME": "b", "MAX_PARTITIONS": "0"}, []string{"MAX_PARTITIONS", "1 to 10000"}},
 		{map[string]string{"BUCKET_NAME": "b", "FORMAT": "csv"}, []string{`FORMAT="csv"`, "jsonl, parquet"}},

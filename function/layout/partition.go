@@ -58,10 +58,11 @@ var TimeLevels = []string{"year", "month", "day", "hour"}
 // reservedNames are the names PARTITION_KEYS cannot use, with what already has each: the time levels, and the
 // columns a records table has besides the schema's properties. Whatever FORMAT and SCHEMA are, so that changing
 // either never gives a table two columns of one name (Athena cannot query it). A schema property named like a
-// partition key is no column (schema.Columns): the partition column holds its value.
+// partition key is not made a column (schema.Columns): the name is the partition column's.
 var reservedNames = func() map[string]string {
 	m := map[string]string{
 		schema.ExtraColumn: "the Parquet column of the fields that are not columns",
+		schema.LineColumn:  "the JSON Lines table's column of each record's text when the schema makes no column",
 	}
 	for _, t := range TimeLevels {
 		m[t] = "a time level"

@@ -37,6 +37,7 @@ func TestParsePartitionKeys(t *testing.T) {
 		"my-key=.t":                     "want name=path pairs",
 		"hour=.h":                       "hour is a time level",
 		"a=.a,_extra=.x":                "_extra is the Parquet column",
+		"line=.l":                       "line is the JSON Lines table's column",
 		"a=.x,a=.y":                     "a is named twice",
 		"a=.x | .y":                     "not a field path",
 		`a=."x,y"`:                      "want name=path pairs",

@@ -38,6 +38,10 @@ const (
 	ruleInternal = "the records table reads a key _col<N> as its column of ordinal N, Hive's name for unnamed columns (jsonl table)"
 )
 
+// LineColumn is the one column of the JSON Lines records table when the schema makes no column but _extra, or there
+// is none (the catalog module's): each record's text.
+const LineColumn = "line"
+
 // ForJSONLines returns s for records written as JSON Lines under the records table whose columns are
 // Columns(partitions): it also rejects the records that table cannot read as s validated them. It is s when s makes
 // no column but _extra (the table then has one column, line, the record's text).

@@ -321,6 +321,22 @@ run "refuses_a_partition_column_named_extra" {
   expect_failures = [var.partition_columns]
 }
 
+# Review 20: with format = "jsonl" and no schema (or one that makes no column) the table's one column is line.
+run "refuses_a_partition_column_named_line" {
+  command = plan
+
+  module {
+    source = "./modules/catalog"
+  }
+
+  variables {
+    schema_file       = null
+    partition_columns = ["line"]
+  }
+
+  expect_failures = [var.partition_columns]
+}
+
 run "results_outside_the_function_prefixes" {
   command = plan
 

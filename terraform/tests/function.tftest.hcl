@@ -707,6 +707,21 @@ run "rejects_a_partition_key_named_extra" {
   expect_failures = [var.partition_keys]
 }
 
+run "rejects_a_partition_key_named_line" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    output_mode    = "batch"
+    partition_keys = "tenant=.tenant,line=.line"
+  }
+
+  expect_failures = [var.partition_keys]
+}
+
 run "rejects_analytics_in_record_mode" {
   command = plan
 

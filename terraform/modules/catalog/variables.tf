@@ -82,7 +82,7 @@ variable "schema_file" {
 }
 
 variable "partition_columns" {
-  description = "The names of the function's PARTITION_KEYS, in order (the function module's partition_columns output): string partition columns before year, month, day and hour, none named like the table's other columns (year, month, day, hour, _extra)."
+  description = "The names of the function's PARTITION_KEYS, in order (the function module's partition_columns output): string partition columns before year, month, day and hour, none named like the table's other columns (year, month, day, hour, _extra, line)."
   type        = list(string)
   default     = []
   nullable    = false
@@ -91,9 +91,9 @@ variable "partition_columns" {
     condition = (
       alltrue([for name in var.partition_columns : can(regex("^[a-z_][a-z0-9_]{0,63}$", name))]) &&
       length(distinct(var.partition_columns)) == length(var.partition_columns) &&
-      length(setintersection(var.partition_columns, ["_extra", "day", "hour", "month", "year"])) == 0
+      length(setintersection(var.partition_columns, ["_extra", "day", "hour", "line", "month", "year"])) == 0
     )
-    error_message = "partition_columns must be distinct names of a-z, 0-9 and _ (at most 64), none of year, month, day and hour (the time levels) and _extra (the Parquet column of the fields that are not columns): a partition column may not have the name of another column."
+    error_message = "partition_columns must be distinct names of a-z, 0-9 and _ (at most 64), none of year, month, day, hour (the time levels), _extra (the Parquet column of the fields that are not columns) and line (the jsonl table's column without schema columns): a partition column may not have the name of another column."
   }
 }
 

@@ -431,7 +431,7 @@ variable "time_field" {
 }
 
 variable "partition_keys" {
-  description = "PARTITION_KEYS: name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: name=value/ key levels before the time levels. Names are a-z, 0-9 and _, and none of year, month, day, hour and _extra (the tables have those columns). Batch mode only."
+  description = "PARTITION_KEYS: name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: name=value/ key levels before the time levels. Names are a-z, 0-9 and _, and none of year, month, day, hour, _extra and line (the tables have those columns). Batch mode only."
   type        = string
   default     = ""
   nullable    = false
@@ -441,10 +441,10 @@ variable "partition_keys" {
       can(regex("^([a-z_][a-z0-9_]{0,63}=\\.[^,]*)(,[a-z_][a-z0-9_]{0,63}=\\.[^,]*)*$", var.partition_keys)) &&
       alltrue([for pair in split(",", var.partition_keys) : can(regex("^(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])(\\.[A-Za-z_][A-Za-z0-9_]*|\\.\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|\\.?\\[(\"([^\"\\\\\\x00-\\x1f]|\\\\([\"\\\\/bfnrt]|u[0-9a-fA-F]{4}))*\"|[0-9]{1,9})\\])*$", trimprefix(pair, "${split("=", pair)[0]}=")))]) &&
       length(distinct([for pair in split(",", var.partition_keys) : split("=", pair)[0]])) == length(split(",", var.partition_keys)) &&
-      length(setintersection([for pair in split(",", var.partition_keys) : split("=", pair)[0]], ["_extra", "day", "hour", "month", "year"])) == 0 &&
+      length(setintersection([for pair in split(",", var.partition_keys) : split("=", pair)[0]], ["_extra", "day", "hour", "line", "month", "year"])) == 0 &&
       5 >= length(split(",", var.partition_keys))
     )
-    error_message = "partition_keys must be at most 5 name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: distinct names of a-z, 0-9 and _, none of year, month, day, hour (the time levels) and _extra (the Parquet column of the fields that are not columns), each path .name, .\"any key\", .[\"any key\"] or [N] steps."
+    error_message = "partition_keys must be at most 5 name=path pairs separated by commas, e.g. tenant=.customer.tenant,type=.type: distinct names of a-z, 0-9 and _, none of year, month, day, hour (the time levels), _extra (the Parquet column of the fields that are not columns) and line (the jsonl table's column without schema columns), each path .name, .\"any key\", .[\"any key\"] or [N] steps."
   }
 }
 
